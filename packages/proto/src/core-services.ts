@@ -1,0 +1,87 @@
+import { PlugboardError } from './errors.js'
+import type { EventBus } from './event-bus.js'
+import type { KvStore } from './kv-store.js'
+import { LogLevel } from './gen/plugboard/service/v1/service.js'
+import type { ServiceApiErrorCode, ServiceApiHandlers } from './service-api.js'
+
+export type CoreServiceMethod = 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'log' | 'publish' | 'subscribe'
+
+export type PluginLogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** Receives what plugins log through the Service API, already tagged with the plugin's name. */
+export type PluginLogSink = (entry: { plugin: string; level: PluginLogLevel; message: string; fields: Record<string, unknown> }) => void
+
+const LOG_LEVELS: Record<LogLevel, PluginLogLevel> = {
+  [LogLevel.LOG_LEVEL_UNSPECIFIED]: 'info',
+  [LogLevel.LOG_LEVEL_DEBUG]: 'debug',
+  [LogLevel.LOG_LEVEL_INFO]: 'info',
+  [LogLevel.LOG_LEVEL_WARN]: 'warn',
+  [LogLevel.LOG_LEVEL_ERROR]: 'error',
+  [LogLevel.UNRECOGNIZED]: 'info',
+}
+
+const MAX_KEY_LENGTH = 512
+const MAX_LIST = 1000
+
+function checkKey(key: string): void {
+  if (!key || key.length > MAX_KEY_LENGTH) {
+    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV key must be 1 to ${MAX_KEY_LENGTH} characters`)
+  }
+}
+
+function parseFields(json: Buffer): Record<string, unknown> {
+  if (json.length === 0) return {}
+  try {
+    const fields: unknown = JSON.parse(json.toString('utf8'))
+    return typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : { fields }
+  } catch {
+    return { fieldsUnparsed: json.toString('utf8').slice(0, 1000) }
+  }
+}
+
+/**
+ * KV, logging and events: the Service API methods every host serves itself.
+ * KV keys are namespaced by the caller's plugin name; events carry the
+ * publishing plugin as their source.
+ */
+export function createCoreServiceHandlers(deps: {
+  kv: KvStore
+  events: EventBus
+  log: PluginLogSink
+}): Pick<ServiceApiHandlers, CoreServiceMethod> {
+  const { kv, events, log } = deps
+  return {
+    async kvGet(request, caller) {
+      checkKey(request.key)
+      const value = await kv.get(caller.plugin, request.key)
+      return value ? { found: true, value } : { found: false, value: Buffer.alloc(0) }
+    },
+    async kvSet(request, caller) {
+      checkKey(request.key)
+      if (request.ttlMs < 0) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'KV ttlMs must not be negative')
+      await kv.set(caller.plugin, request.key, request.value, request.ttlMs)
+      return {}
+    },
+    async kvDelete(request, caller) {
+      checkKey(request.key)
+      return { deleted: await kv.delete(caller.plugin, request.key) }
+    },
+    async kvList(request, caller) {
+      const limit = request.limit > 0 ? Math.min(request.limit, MAX_LIST) : MAX_LIST
+      return { entries: await kv.list(caller.plugin, request.prefix, limit) }
+    },
+    async log(request, caller) {
+      log({ plugin: caller.plugin, level: LOG_LEVELS[request.level], message: request.message, fields: parseFields(request.fieldsJson) })
+      return {}
+    },
+    async publish(request, caller) {
+      if (!request.topic) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'event topic must not be empty')
+      await events.publish({ topic: request.topic, payload: request.payload, source: caller.plugin, timestampMs: Date.now() })
+      return {}
+    },
+    subscribe(request, _caller, signal) {
+      if (!request.topic) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'subscription topic must not be empty')
+      return events.subscribe(request.topic, signal)
+    },
+  }
+}

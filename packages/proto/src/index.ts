@@ -1,0 +1,39 @@
+/**
+ * @plugboard/proto: the wire protocol shared by the SDK (plugin side) and the
+ * host. Generated protobuf code is exposed as namespaces; plugin authors never
+ * touch it directly, the SDK maps it to plain typed objects.
+ */
+export * as pluginv1 from './gen/plugboard/plugin/v1/plugin.js'
+export * as servicev1 from './gen/plugboard/service/v1/service.js'
+export * as goplugin from './go-plugin.js'
+export * as health from './gen/grpc/health/v1/health.js'
+export { PlugboardError, isPlugboardError, toGrpcError, fromGrpcError, ERROR_CODE_METADATA_KEY } from './errors.js'
+export {
+  HANDSHAKE,
+  PLUGIN_ENV,
+  formatHandshakeLine,
+  parseHandshakeLine,
+  negotiateAppVersion,
+  type Handshake,
+  type HandshakeNetwork,
+  type HandshakeErrorCode,
+} from './handshake.js'
+export { generateTlsIdentity, certDerToPem, mtlsServerCredentials, mtlsChannelCredentials, PLUGIN_CHANNEL_OPTIONS, type TlsIdentity } from './mtls.js'
+export { SCOPES, SERVICE_API_METHOD_SCOPES, isScope, type Scope, type ServiceApiMethod } from './scopes.js'
+export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabilities.js'
+export {
+  authorizeServiceCall,
+  unavailableControlPlane,
+  type ServiceApiHandlers,
+  type ServiceCaller,
+  type ServiceRequest,
+  type ServiceResponse,
+  type UnaryServiceMethod,
+  type ServiceApiErrorCode,
+  type ControlPlaneMethod,
+} from './service-api.js'
+export { createCoreServiceHandlers, type CoreServiceMethod, type PluginLogSink, type PluginLogLevel } from './core-services.js'
+export { MemoryKvStore, type KvStore } from './kv-store.js'
+export { MemoryEventBus, topicMatches, type EventBus } from './event-bus.js'
+export { callUnary, type UnaryCallOptions } from './grpc-call.js'
+export { BrokerTable, brokerTarget } from './broker-table.js'

@@ -1,0 +1,89 @@
+import { PlugboardError } from './errors.js'
+import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
+import { ServiceApiService, type Event, type SubscribeRequest } from './gen/plugboard/service/v1/service.js'
+
+type Definition = typeof ServiceApiService
+type RequestOf<M extends ServiceApiMethod> = ReturnType<Definition[M]['requestDeserialize']>
+type ResponseOf<M extends ServiceApiMethod> = ReturnType<Definition[M]['responseDeserialize']>
+
+/** Service API methods answered with one response. */
+export type UnaryServiceMethod = Exclude<ServiceApiMethod, 'subscribe'>
+
+/** Who is calling: bound to the plugin's connection by the host, never read from a request. */
+export interface ServiceCaller {
+  plugin: string
+  scopes: ReadonlySet<Scope>
+}
+
+/**
+ * The Service API as plain async functions, one per method. A host (or the
+ * SDK's test kit) implements it once; transports (gRPC through the broker, or a
+ * direct in-process call) adapt it and {@link authorizeServiceCall} guards it.
+ */
+export type ServiceApiHandlers = {
+  [M in UnaryServiceMethod]: (request: RequestOf<M>, caller: ServiceCaller, signal: AbortSignal) => Promise<ResponseOf<M>>
+} & {
+  subscribe(request: SubscribeRequest, caller: ServiceCaller, signal: AbortSignal): AsyncIterable<Event>
+}
+
+export type ServiceRequest<M extends ServiceApiMethod> = RequestOf<M>
+export type ServiceResponse<M extends ServiceApiMethod> = ResponseOf<M>
+
+export type ServiceApiErrorCode = 'SCOPE_DENIED' | 'SERVICE_UNAVAILABLE' | 'SERVICE_INVALID_REQUEST' | 'SERVICE_NOT_FOUND'
+
+/**
+ * Throws SCOPE_DENIED unless the caller was granted the scope `method` needs.
+ * Returns the scope that allowed the call (null for methods open to all).
+ */
+export function authorizeServiceCall(method: ServiceApiMethod, caller: ServiceCaller): Scope | null {
+  const scope = SERVICE_API_METHOD_SCOPES[method]
+  if (scope !== null && !caller.scopes.has(scope)) {
+    throw new PlugboardError<ServiceApiErrorCode>(
+      'SCOPE_DENIED',
+      `plugin "${caller.plugin}" called ${method} without scope "${scope}"; an admin must grant that scope to the plugin`,
+    )
+  }
+  return scope
+}
+
+/** The Service API methods that need the control plane; a host without one answers SERVICE_UNAVAILABLE. */
+const CONTROL_PLANE_METHODS = [
+  'listLlms',
+  'getLlm',
+  'createLlm',
+  'updateLlm',
+  'proxyCompletion',
+  'listApps',
+  'getApp',
+  'createApp',
+  'updateApp',
+  'listTools',
+  'getTool',
+  'executeTool',
+  'listDatasources',
+  'queryDatasource',
+  'listUsers',
+  'getUser',
+  'getAnalyticsSummary',
+  'listSchedules',
+  'getPluginInfo',
+] as const satisfies readonly UnaryServiceMethod[]
+
+export type ControlPlaneMethod = (typeof CONTROL_PLANE_METHODS)[number]
+
+/**
+ * Handlers for the methods a host cannot serve without Studio: each rejects
+ * with SERVICE_UNAVAILABLE naming the method, so a plugin gets a clear answer.
+ */
+export function unavailableControlPlane(runtime: string): Pick<ServiceApiHandlers, ControlPlaneMethod> {
+  const entries = CONTROL_PLANE_METHODS.map((method) => [
+    method,
+    async () => {
+      throw new PlugboardError<ServiceApiErrorCode>(
+        'SERVICE_UNAVAILABLE',
+        `${method} needs the Studio control plane, which this ${runtime} host is not connected to`,
+      )
+    },
+  ])
+  return Object.fromEntries(entries) as Pick<ServiceApiHandlers, ControlPlaneMethod>
+}

@@ -1,0 +1,68 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js'
+import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { CHANNEL_HOOKS, requestIdOf, toHookError, type CallInfo, type PluginHandlers } from './handlers.js'
+
+type RequestCase = keyof typeof CHANNEL_HOOKS
+type ResultBody = NonNullable<pb.HookMessage['body']>
+
+/**
+ * The plugin's end of the hook channel: runs each incoming hook call
+ * concurrently, aborts it on cancel or deadline, and sends results back in
+ * batches (everything that finished in one event-loop turn shares a frame).
+ */
+export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
+  const inFlight = new Map<number, AbortController>()
+  let outgoing: pb.HookMessage[] = []
+  let flushScheduled = false
+
+  const flush = () => {
+    flushScheduled = false
+    const messages = outgoing
+    outgoing = []
+    if (!stream.destroyed && !stream.writableEnded) stream.write({ messages })
+  }
+  const send = (message: pb.HookMessage) => {
+    outgoing.push(message)
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flush)
+    }
+  }
+
+  const run = async (message: pb.HookMessage, body: ResultBody) => {
+    const route = CHANNEL_HOOKS[body.$case as RequestCase]
+    const controller = new AbortController()
+    inFlight.set(message.id, controller)
+    const signal = message.deadlineMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(message.deadlineMs)]) : controller.signal
+    const call: CallInfo = { signal, requestId: requestIdOf(body.value) }
+    try {
+      if (!route) throw new PlugboardError('HOOK_UNKNOWN', `hook channel message "${body.$case}" is not a hook request`)
+      const handler = handlers[route.handler] as (request: unknown, call: CallInfo) => Promise<ResultBody['value']>
+      const value = await handler(body.value, call)
+      if (!controller.signal.aborted) send({ id: message.id, deadlineMs: 0, body: { $case: route.result, value } as ResultBody })
+    } catch (error) {
+      if (!controller.signal.aborted) send({ id: message.id, deadlineMs: 0, body: { $case: 'error', value: toHookError(error) } })
+    } finally {
+      inFlight.delete(message.id)
+    }
+  }
+
+  stream.on('data', (frame: pb.HookFrame) => {
+    for (const message of frame.messages) {
+      const body = message.body
+      if (!body) continue
+      if (body.$case === 'cancel') inFlight.get(message.id)?.abort()
+      else void run(message, body)
+    }
+  })
+  const abortAll = () => {
+    for (const controller of inFlight.values()) controller.abort()
+    inFlight.clear()
+  }
+  stream.on('end', () => {
+    abortAll()
+    stream.end()
+  })
+  stream.on('error', abortAll)
+  stream.on('cancelled', abortAll)
+}

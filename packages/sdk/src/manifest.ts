@@ -1,0 +1,33 @@
+import type { CapabilityName, Scope } from '@plugboard/proto'
+import type { EndpointSpec, JsonValue, Runtime } from './types.js'
+
+export interface ScheduleSpec {
+  id: string
+  name: string
+  cron: string
+  timezone?: string
+  timeoutSeconds?: number
+  config?: JsonValue
+}
+
+/** What a plugin says about itself; also readable from its artifact without running it. */
+export interface Manifest {
+  /** Slug: lower-case letters, digits and dashes. */
+  id: string
+  name: string
+  version: string
+  description?: string
+  runtimes?: Runtime[]
+  /** Filled in by the SDK from the methods the plugin implements when omitted. */
+  capabilities?: CapabilityName[]
+  permissions?: { services?: Scope[] }
+  ui?: {
+    routes?: Array<{ path: string; title: string; element: string }>
+    sidebar?: Array<{ title: string; path: string; icon?: string }>
+    assets?: string[]
+  }
+  portal?: { pages?: Array<{ path: string; title: string; element: string }> }
+  schedules?: ScheduleSpec[]
+  endpoints?: EndpointSpec[]
+  configSchema?: JsonValue
+}

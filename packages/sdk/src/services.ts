@@ -1,0 +1,211 @@
+import {
+  PlugboardError,
+  servicev1,
+  type ServiceRequest,
+  type ServiceResponse,
+  type UnaryServiceMethod,
+} from '@plugboard/proto'
+import type { Logger, LogLevelName } from './logger.js'
+import { encodeBody, parseJson } from './convert.js'
+import type { BodyInit, JsonValue } from './types.js'
+
+/** How service calls reach the host: gRPC through the broker, or in-process in tests. */
+export interface ServiceApiTransport {
+  call<M extends UnaryServiceMethod>(method: M, request: ServiceRequest<M>, signal?: AbortSignal): Promise<ServiceResponse<M>>
+  subscribe(request: servicev1.SubscribeRequest, signal: AbortSignal): AsyncIterable<servicev1.Event>
+}
+
+export interface KvClient {
+  get(key: string, options?: CallOptions): Promise<Buffer | undefined>
+  getJson<T = JsonValue>(key: string, options?: CallOptions): Promise<T | undefined>
+  /** Objects are stored as JSON. `ttlMs` expires the entry. */
+  set(key: string, value: BodyInit, options?: CallOptions & { ttlMs?: number }): Promise<void>
+  delete(key: string, options?: CallOptions): Promise<boolean>
+  list(prefix: string, options?: CallOptions & { limit?: number }): Promise<Array<{ key: string; value: Buffer }>>
+}
+
+export interface PluginEvent {
+  topic: string
+  payload: Buffer
+  /** The publishing plugin's name, or "host". */
+  source: string
+  timestamp: Date
+  json<T = JsonValue>(): T
+}
+
+export interface EventsClient {
+  publish(topic: string, payload: BodyInit, options?: CallOptions): Promise<void>
+  /** Exact topic or "prefix.>"; iterates until `signal` aborts. */
+  subscribe(topic: string, options: { signal: AbortSignal }): AsyncIterable<PluginEvent>
+}
+
+export interface ObjectCollection {
+  list(options?: CallOptions & { limit?: number; cursor?: string }): Promise<{ items: JsonValue[]; nextCursor: string }>
+  get(id: string, options?: CallOptions): Promise<JsonValue>
+}
+
+export interface WritableObjectCollection extends ObjectCollection {
+  create(object: JsonValue, options?: CallOptions): Promise<JsonValue>
+  update(id: string, object: JsonValue, options?: CallOptions): Promise<JsonValue>
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * The Service API as seen by plugin code (`ctx.services`). Each call is
+ * checked by the host against the scopes granted to this plugin; a call
+ * outside them rejects with code SCOPE_DENIED.
+ */
+export interface Services {
+  kv: KvClient
+  log: Omit<Logger, 'child'>
+  events: EventsClient
+  llms: WritableObjectCollection & {
+    proxyCompletion(llm: string, request: JsonValue, options?: CallOptions): Promise<{ status: number; body: JsonValue }>
+  }
+  apps: WritableObjectCollection
+  tools: ObjectCollection & { execute(id: string, operation: string, args: JsonValue, options?: CallOptions): Promise<JsonValue> }
+  datasources: Omit<ObjectCollection, 'get'> & {
+    query(id: string, query: string, options?: CallOptions & { limit?: number }): Promise<JsonValue>
+  }
+  users: ObjectCollection
+  analytics: { summary(filter: { appId?: string; from?: Date; to?: Date }, options?: CallOptions): Promise<JsonValue> }
+  schedules: { list(options?: CallOptions): Promise<JsonValue[]> }
+  plugin: { info(options?: CallOptions): Promise<JsonValue> }
+}
+
+const LOG_LEVEL: Record<LogLevelName, servicev1.LogLevel> = {
+  debug: servicev1.LogLevel.LOG_LEVEL_DEBUG,
+  info: servicev1.LogLevel.LOG_LEVEL_INFO,
+  warn: servicev1.LogLevel.LOG_LEVEL_WARN,
+  error: servicev1.LogLevel.LOG_LEVEL_ERROR,
+}
+
+const json = (bytes: Buffer): JsonValue => parseJson(bytes, 'SERVICE_INVALID_RESPONSE')
+const jsonBytes = (value: JsonValue): Buffer => Buffer.from(JSON.stringify(value))
+
+/** Builds the `ctx.services` surface over a transport. */
+export function createServices(transport: ServiceApiTransport, fallbackLog: Logger): Services {
+  const call = transport.call.bind(transport)
+
+  const list =
+    (method: 'listLlms' | 'listApps' | 'listTools' | 'listUsers' | 'listDatasources'): ObjectCollection['list'] =>
+    async (options = {}) => {
+      const response = await call(method, { limit: options.limit ?? 0, cursor: options.cursor ?? '', filterJson: '' }, options.signal)
+      return { items: response.items.map((item) => json(item.json)), nextCursor: response.nextCursor }
+    }
+  const get =
+    (method: 'getLlm' | 'getApp' | 'getTool' | 'getUser'): ObjectCollection['get'] =>
+    async (id, options = {}) =>
+      json((await call(method, { id }, options.signal)).json)
+  const create =
+    (method: 'createLlm' | 'createApp'): WritableObjectCollection['create'] =>
+    async (object, options = {}) =>
+      json((await call(method, { id: '', json: jsonBytes(object) }, options.signal)).json)
+  const update =
+    (method: 'updateLlm' | 'updateApp'): WritableObjectCollection['update'] =>
+    async (id, object, options = {}) =>
+      json((await call(method, { id, json: jsonBytes(object) }, options.signal)).json)
+
+  const log = (level: LogLevelName) => (message: string, fields?: Record<string, unknown>) => {
+    call('log', { level: LOG_LEVEL[level], message, fieldsJson: fields ? Buffer.from(JSON.stringify(fields)) : Buffer.alloc(0) }).catch(
+      (error: unknown) => fallbackLog[level](message, { ...fields, serviceLogError: String(error) }),
+    )
+  }
+
+  return {
+    kv: {
+      async get(key, options = {}) {
+        const response = await call('kvGet', { key }, options.signal)
+        return response.found ? response.value : undefined
+      },
+      async getJson<T = JsonValue>(key: string, options: CallOptions = {}) {
+        const response = await call('kvGet', { key }, options.signal)
+        return response.found ? (parseJson(response.value, 'SERVICE_INVALID_RESPONSE') as T) : undefined
+      },
+      async set(key, value, options = {}) {
+        await call('kvSet', { key, value: encodeBody(value), ttlMs: options.ttlMs ?? 0 }, options.signal)
+      },
+      async delete(key, options = {}) {
+        return (await call('kvDelete', { key }, options.signal)).deleted
+      },
+      async list(prefix, options = {}) {
+        return (await call('kvList', { prefix, limit: options.limit ?? 0 }, options.signal)).entries
+      },
+    },
+    log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    events: {
+      async publish(topic, payload, options = {}) {
+        await call('publish', { topic, payload: encodeBody(payload) }, options.signal)
+      },
+      async *subscribe(topic, options) {
+        for await (const event of transport.subscribe({ topic }, options.signal)) {
+          yield {
+            topic: event.topic,
+            payload: event.payload,
+            source: event.source,
+            timestamp: new Date(event.timestampMs),
+            json: <T>() => parseJson(event.payload, 'SERVICE_INVALID_RESPONSE') as T,
+          }
+        }
+      },
+    },
+    llms: {
+      list: list('listLlms'),
+      get: get('getLlm'),
+      create: create('createLlm'),
+      update: update('updateLlm'),
+      async proxyCompletion(llm, request, options = {}) {
+        const response = await call('proxyCompletion', { llm, requestJson: jsonBytes(request) }, options.signal)
+        return { status: response.status, body: json(response.responseJson) }
+      },
+    },
+    apps: { list: list('listApps'), get: get('getApp'), create: create('createApp'), update: update('updateApp') },
+    tools: {
+      list: list('listTools'),
+      get: get('getTool'),
+      async execute(id, operation, args, options = {}) {
+        return json((await call('executeTool', { id, operation, argumentsJson: jsonBytes(args) }, options.signal)).json)
+      },
+    },
+    datasources: {
+      list: list('listDatasources'),
+      async query(id, query, options = {}) {
+        return json((await call('queryDatasource', { id, query, limit: options.limit ?? 0 }, options.signal)).json)
+      },
+    },
+    users: { list: list('listUsers'), get: get('getUser') },
+    analytics: {
+      async summary(filter, options = {}) {
+        const request = { appId: filter.appId ?? '', fromMs: filter.from?.getTime() ?? 0, toMs: filter.to?.getTime() ?? 0 }
+        return json((await call('getAnalyticsSummary', request, options.signal)).json)
+      },
+    },
+    schedules: {
+      async list(options = {}) {
+        const response = await call('listSchedules', { limit: 0, cursor: '', filterJson: '' }, options.signal)
+        return response.items.map((item) => json(item.json))
+      },
+    },
+    plugin: {
+      async info(options = {}) {
+        return json((await call('getPluginInfo', {}, options.signal)).json)
+      },
+    },
+  }
+}
+
+/** A transport for a plugin whose host offers no Service API: every call says so. */
+export function unavailableTransport(reason: string): ServiceApiTransport {
+  const fail = (): never => {
+    throw new PlugboardError('SERVICE_UNAVAILABLE', `the Service API is not available: ${reason}`)
+  }
+  return {
+    call: async () => fail(),
+    subscribe: () => ({
+      [Symbol.asyncIterator]: () => ({ next: async () => fail() }),
+    }),
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * @plugboard/sdk/testing: run a plugin in-process against an in-memory host,
+ * so hooks can be unit-tested without spawning anything. Calls go through the
+ * same handlers and protobuf encoding as in a real host, and Service API calls
+ * are checked against the scopes you grant, as the host checks them.
+ *
+ * @example
+ * const host = await createTestHost(new IpAllowList(), { config: { allow: ['10.0.0.0/8'] } })
+ * const result = await host.preAuth({ request: { clientIp: '192.168.1.5' } })
+ * expect(result).toMatchObject({ action: 'block', status: 403 })
+ */
+import {
+  MemoryEventBus,
+  MemoryKvStore,
+  authorizeServiceCall,
+  createCoreServiceHandlers,
+  pluginv1 as pb,
+  unavailableControlPlane,
+  type PluginLogLevel,
+  type Scope,
+  type ServiceApiHandlers,
+  type ServiceCaller,
+} from '@plugboard/proto'
+import type { PluginContext } from '../context.js'
+import { parseJson } from '../convert.js'
+import { createPluginHandlers, type CallInfo } from '../handlers.js'
+import { createLineLogger, type Logger } from '../logger.js'
+import type { BasePlugin } from '../plugin.js'
+import { createServices, type ServiceApiTransport } from '../services.js'
+import type {
+  App,
+  DataBatch,
+  Headers,
+  HttpRequest,
+  JsonValue,
+  ObjectHookEvent,
+  RequestContext,
+  Runtime,
+  StreamCompleteEvent,
+} from '../types.js'
+
+export interface TestHostOptions {
+  runtime?: Runtime
+  config?: JsonValue
+  /** Scopes granted to the plugin; Service API calls outside them reject with SCOPE_DENIED. */
+  scopes?: Scope[]
+  pluginName?: string
+  /** Fakes for control-plane methods (llms, apps, …), which otherwise reject with SERVICE_UNAVAILABLE. */
+  services?: Partial<ServiceApiHandlers>
+  /** Where plugin logs go; by default they are kept in `host.logs`. */
+  logger?: Logger
+}
+
+/** A request result as the host receives it. */
+export type ReceivedRequestResult =
+  | { action: 'pass' }
+  | { action: 'modify'; setHeaders: Headers; removeHeaders: string[]; body?: Buffer; metadata: Record<string, string> }
+  | { action: 'block'; status: number; headers: Headers; body: Buffer; json(): JsonValue }
+
+export type ReceivedAuthResult =
+  | { action: 'pass' }
+  | { action: 'authenticate'; app?: App; user?: pb.User }
+  | { action: 'reject'; status: number; code: string; message: string }
+
+export interface LoggedEntry {
+  level: PluginLogLevel
+  message: string
+  fields: Record<string, unknown>
+}
+
+const roundTrip = <T>(codec: { encode(message: T): { finish(): Uint8Array }; decode(bytes: Uint8Array): T }, message: T): T =>
+  codec.decode(codec.encode(message).finish())
+
+function httpRequest(partial: Partial<HttpRequest> = {}): HttpRequest {
+  return {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    query: '',
+    clientIp: '127.0.0.1',
+    ...partial,
+    headers: Object.fromEntries(Object.entries(partial.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    body: partial.body ?? Buffer.alloc(0),
+  }
+}
+
+function requestContext(partial: Partial<RequestContext> = {}): RequestContext {
+  return { requestId: 'test-request', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, ...partial }
+}
+
+function receivedRequestResult(result: pb.RequestHookResult): ReceivedRequestResult {
+  const r = result.result
+  if (!r || r.$case === 'pass') return { action: 'pass' }
+  if (r.$case === 'modify') {
+    const { setHeaders, removeHeaders, body, metadata } = r.value
+    return { action: 'modify', setHeaders, removeHeaders, body: body?.data, metadata }
+  }
+  const { status, headers, body } = r.value
+  return { action: 'block', status, headers, body, json: () => parseJson(body) }
+}
+
+function receivedAuthResult(result: pb.AuthResult): ReceivedAuthResult {
+  const r = result.result
+  if (!r || r.$case === 'pass') return { action: 'pass' }
+  if (r.$case === 'authenticated') return { action: 'authenticate', app: r.value.app, user: r.value.user }
+  return { action: 'reject', ...r.value }
+}
+
+/** Drives one plugin in-process; see the module docs for an example. */
+export async function createTestHost(plugin: BasePlugin, options: TestHostOptions = {}) {
+  const kvStore = new MemoryKvStore()
+  const bus = new MemoryEventBus()
+  const logs: LoggedEntry[] = []
+  const pluginName = options.pluginName ?? plugin.manifest.id
+  const caller: ServiceCaller = { plugin: pluginName, scopes: new Set(options.scopes ?? []) }
+  const handlers: ServiceApiHandlers = {
+    ...unavailableControlPlane('test'),
+    ...createCoreServiceHandlers({ kv: kvStore, events: bus, log: ({ level, message, fields }) => logs.push({ level, message, fields }) }),
+    ...options.services,
+  }
+  const closing = new AbortController()
+  const transport: ServiceApiTransport = {
+    async call(method, request, signal) {
+      authorizeServiceCall(method, caller)
+      const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<never>
+      return handler(request, caller, signal ?? closing.signal)
+    },
+    subscribe(request, signal) {
+      authorizeServiceCall('subscribe', caller)
+      return handlers.subscribe(request, caller, AbortSignal.any([signal, closing.signal]))
+    },
+  }
+  const log =
+    options.logger ??
+    createLineLogger((line) => {
+      const { level, msg, time: _time, ...fields } = JSON.parse(line) as { level: number; msg: string; time: number }
+      logs.push({ level: level >= 50 ? 'error' : level >= 40 ? 'warn' : level >= 30 ? 'info' : 'debug', message: msg, fields })
+    })
+  const context: PluginContext = {
+    runtime: options.runtime ?? 'gateway',
+    config: options.config ?? null,
+    pluginName,
+    services: createServices(transport, log),
+    log,
+  }
+  const pluginHandlers = createPluginHandlers(plugin, () => context)
+  await plugin.initialize?.(context)
+
+  const call = (requestId: string, signal?: AbortSignal): CallInfo => ({ requestId, signal: signal ?? closing.signal })
+
+  return {
+    /** What the plugin declares to a host at Initialize. */
+    describe: () => pluginHandlers.describe(),
+    manifest: () => parseJson(pluginHandlers.manifest().json),
+    context,
+    /** Entries the plugin logged, through `ctx.log` or `ctx.services.log`. */
+    logs,
+    /** The plugin's KV namespace, for arranging and inspecting state. */
+    kv: {
+      get: (key: string) => kvStore.get(pluginName, key),
+      set: (key: string, value: Buffer | string, ttlMs = 0) => kvStore.set(pluginName, key, Buffer.from(value), ttlMs),
+    },
+    /** Publishes an event to the plugin's subscriptions, or subscribes to what it publishes. */
+    events: bus,
+
+    async preAuth(input: { requestId?: string; request?: Partial<HttpRequest> } = {}, signal?: AbortSignal) {
+      const request = roundTrip(pb.PreAuthRequest, { requestId: input.requestId ?? 'test-request', request: httpRequest(input.request) })
+      return receivedRequestResult(roundTrip(pb.RequestHookResult, await pluginHandlers.preAuth(request, call(request.requestId, signal))))
+    },
+    async authenticate(input: { credential: string; request?: Partial<HttpRequest> }, signal?: AbortSignal) {
+      const request = roundTrip(pb.AuthRequest, { requestId: 'test-request', request: httpRequest(input.request), credential: input.credential })
+      return receivedAuthResult(roundTrip(pb.AuthResult, await pluginHandlers.auth(request, call(request.requestId, signal))))
+    },
+    async getAppByCredential(credential: string) {
+      return receivedAuthResult(roundTrip(pb.AuthResult, await pluginHandlers.appByCredential({ credential }, call(''))))
+    },
+    async postAuth(input: { request?: Partial<HttpRequest>; context?: Partial<RequestContext> } = {}, signal?: AbortSignal) {
+      const request = roundTrip(pb.PostAuthRequest, { request: httpRequest(input.request), context: requestContext(input.context) })
+      return receivedRequestResult(roundTrip(pb.RequestHookResult, await pluginHandlers.postAuth(request, call(request.context!.requestId, signal))))
+    },
+    async responseHeaders(input: { status?: number; headers?: Headers; context?: Partial<RequestContext> } = {}) {
+      const request = { context: requestContext(input.context), status: input.status ?? 200, headers: input.headers ?? {} }
+      return roundTrip(pb.ResponseHeadersResult, await pluginHandlers.responseHeaders(request, call(request.context.requestId)))
+    },
+    async responseBody(input: { body: Buffer | string; status?: number; headers?: Headers; context?: Partial<RequestContext> }) {
+      const request = { context: requestContext(input.context), status: input.status ?? 200, headers: input.headers ?? {}, body: Buffer.from(input.body) }
+      const result = (await pluginHandlers.responseBody(request, call(request.context.requestId))).result
+      return result?.$case === 'replace' ? result.value.data : request.body
+    },
+    /**
+     * Sends chunks through the response hook in order, then the end-of-stream
+     * call, and returns what the client would receive, chunk by chunk.
+     */
+    async responseStream(chunks: Array<Buffer | string>, input: { context?: Partial<RequestContext> } = {}) {
+      const context = requestContext({ streaming: true, ...input.context })
+      const sent: Buffer[] = []
+      const all = [...chunks.map((c) => ({ data: Buffer.from(c), endOfStream: false })), { data: Buffer.alloc(0), endOfStream: true }]
+      for (const [index, chunk] of all.entries()) {
+        const result = (await pluginHandlers.responseChunk({ context, index, ...chunk }, call(context.requestId))).result
+        const out = result?.$case === 'replace' ? result.value.data : chunk.data
+        if (out.length > 0) sent.push(out)
+      }
+      return sent
+    },
+    async streamComplete(input: Partial<StreamCompleteEvent> & { body: Buffer | string }) {
+      await pluginHandlers.streamComplete(
+        { context: requestContext(input.context), status: input.status ?? 200, body: Buffer.from(input.body), usage: input.usage, aborted: input.aborted ?? false },
+        call(''),
+      )
+    },
+    async collect(batch: Partial<DataBatch>) {
+      await pluginHandlers.collectData(roundTrip(pb.DataBatch, { proxyLogs: [], analytics: [], budgetUsage: [], ...batch }), call(''))
+    },
+    async endpoint(input: { method?: string; path: string; request?: Partial<HttpRequest>; params?: Record<string, string> }) {
+      const spec = pluginHandlers.describe().endpoints.find((e) => e.path === input.path && (!input.method || e.method === input.method))
+      let status = 0
+      let headers: Headers = {}
+      const chunks: Buffer[] = []
+      const frames = pluginHandlers.handleEndpoint(
+        { requestId: 'test-request', endpoint: spec ?? { method: input.method ?? 'GET', path: input.path, authRequired: false, streaming: false }, request: httpRequest({ method: input.method ?? 'GET', path: input.path, ...input.request }), params: input.params ?? {} },
+        call('test-request'),
+      )
+      for await (const frame of frames) {
+        if (frame.frame?.$case === 'start') ({ status, headers } = frame.frame.value)
+        else if (frame.frame?.$case === 'chunk') chunks.push(frame.frame.value)
+      }
+      return { status, headers, chunks, body: Buffer.concat(chunks) }
+    },
+    async objectEvent(event: ObjectHookEvent) {
+      return roundTrip(
+        pb.ObjectHookResult,
+        await pluginHandlers.objectHook(
+          {
+            objectType: event.objectType,
+            event: event.event,
+            objectJson: Buffer.from(JSON.stringify(event.object)),
+            previousJson: event.previous === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(event.previous)),
+            actor: event.actor,
+          },
+          call(''),
+        ),
+      )
+    },
+    async agent(message: string) {
+      const chunks: pb.AgentChunk[] = []
+      for await (const chunk of pluginHandlers.handleAgentMessage(
+        { sessionId: 'test-session', message: { role: 'user', content: message, name: '', toolCallId: '' }, history: [], resources: [], configJson: Buffer.alloc(0) },
+        call(''),
+      )) {
+        chunks.push(chunk)
+      }
+      return chunks
+    },
+    /** Calls the plugin's shutdown and ends its subscriptions. */
+    async close() {
+      closing.abort()
+      await plugin.shutdown?.()
+    },
+  }
+}
+
+export type TestHost = Awaited<ReturnType<typeof createTestHost>>
