@@ -69,7 +69,7 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
     )
   }
 
-  const log = createLineLogger((line) => process.stderr.write(line), { plugin: plugin.manifest.id })
+  const log = createLineLogger((line) => process.stderr.write(line))
   const hostCertPem = env[PLUGIN_ENV.clientCert]
   const identity = hostCertPem ? await generateTlsIdentity() : undefined
   const brokerTable = new BrokerTable()
@@ -189,7 +189,7 @@ function serverStream<Req, Res>(handler: (request: Req, call: CallInfo) => Async
       }
       call.end()
     } catch (error) {
-      call.destroy(Object.assign(new Error(error instanceof Error ? error.message : String(error)), toGrpcError(error)))
+      call.emit('error', toGrpcError(error))
     }
   }
 }

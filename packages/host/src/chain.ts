@@ -1,0 +1,242 @@
+import { PlugboardError, isPlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js'
+import { hostError } from './errors.js'
+import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
+
+export type FailurePolicy = 'fail-open' | 'fail-closed'
+
+/** Anything hooks can be called on: a ManagedPlugin, or a test double. */
+export interface HookTarget {
+  readonly name: string
+  callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>>
+}
+
+/** One plugin bound to the hooks of a chain. */
+export interface HookBinding {
+  plugin: HookTarget
+  /** Lower runs first; ties keep the order given. */
+  priority?: number
+  /** `fail-closed`: a failure fails the request. `fail-open` (default): the hook is skipped and counted. */
+  failurePolicy?: FailurePolicy
+  /** Deadline of each hook call; default 1000 ms (5000 for whole bodies). */
+  deadlineMs?: number
+  breaker?: CircuitBreakerOptions
+}
+
+export type HookOutcome = 'ok' | 'failed' | 'skipped' | 'circuit_open'
+
+/** Told about every hook call a chain makes, for metrics. */
+export interface HookObserver {
+  hookCalled(event: { plugin: string; hook: HookCase; durationMs: number; outcome: HookOutcome; errorCode?: string }): void
+}
+
+/** A fail-closed plugin failed: the request must fail with a 5xx naming it. */
+export class HookChainError extends PlugboardError {
+  constructor(
+    readonly plugin: string,
+    readonly hook: HookCase,
+    cause: PlugboardError,
+  ) {
+    super(cause.code, `plugin "${plugin}" failed in ${hook} and is fail-closed: ${cause.message}`, { cause })
+  }
+}
+
+export type RequestChainOutcome =
+  | { kind: 'continue'; request: pb.HttpRequest; metadata: Record<string, string> }
+  | { kind: 'block'; plugin: string; status: number; headers: Record<string, string>; body: Buffer }
+
+export type AuthChainOutcome =
+  | { kind: 'unhandled' }
+  | { kind: 'authenticated'; plugin: string; app?: pb.App; user?: pb.User }
+  | { kind: 'rejected'; plugin: string; status: number; code: string; message: string }
+
+interface Stage {
+  plugin: HookTarget
+  policy: FailurePolicy
+  deadlineMs?: number
+  breaker: CircuitBreaker
+}
+
+type CallResult<H extends HookCase> = { ok: true; result: HookResult<H> } | { ok: false }
+
+/**
+ * The plugins bound to one hook point, run in priority order. Each sees the
+ * previous one's output; the first block ends the chain; every call has a
+ * deadline; a failing plugin is skipped (fail-open) or fails the request
+ * (fail-closed, a HookChainError); a circuit breaker per plugin stops calling
+ * one that keeps failing.
+ */
+export class HookChain {
+  readonly #stages: Stage[]
+
+  constructor(
+    bindings: HookBinding[],
+    private readonly observer?: HookObserver,
+  ) {
+    this.#stages = bindings
+      .map((binding, index) => ({ binding, index }))
+      .sort((a, b) => (a.binding.priority ?? 0) - (b.binding.priority ?? 0) || a.index - b.index)
+      .map(({ binding }) => ({
+        plugin: binding.plugin,
+        policy: binding.failurePolicy ?? 'fail-open',
+        deadlineMs: binding.deadlineMs,
+        breaker: new CircuitBreaker(binding.breaker),
+      }))
+  }
+
+  get plugins(): string[] {
+    return this.#stages.map((stage) => stage.plugin.name)
+  }
+
+  /** Breaker state per plugin, for metrics and status pages. */
+  breakerStates(): Record<string, CircuitBreaker['state']> {
+    return Object.fromEntries(this.#stages.map((stage) => [stage.plugin.name, stage.breaker.state]))
+  }
+
+  runPreAuth(requestId: string, request: pb.HttpRequest, signal?: AbortSignal): Promise<RequestChainOutcome> {
+    return this.#runRequest('preAuth', request, {}, signal, (current) => ({ requestId, request: current }))
+  }
+
+  runPostAuth(request: pb.HttpRequest, context: pb.RequestContext, signal?: AbortSignal): Promise<RequestChainOutcome> {
+    return this.#runRequest('postAuth', request, context.metadata, signal, (current, metadata) => ({
+      request: current,
+      context: { ...context, metadata },
+    }))
+  }
+
+  /** Asks each auth plugin in turn; the first that authenticates or rejects decides. */
+  async runAuth(request: pb.AuthRequest, signal?: AbortSignal): Promise<AuthChainOutcome> {
+    for (const stage of this.#stages) {
+      const call = await this.#call(stage, 'auth', request, signal)
+      if (!call.ok) continue
+      const result = call.result.result!
+      if (result.$case === 'authenticated') return { kind: 'authenticated', plugin: stage.plugin.name, ...result.value }
+      if (result.$case === 'rejected') return { kind: 'rejected', plugin: stage.plugin.name, ...result.value }
+    }
+    return { kind: 'unhandled' }
+  }
+
+  async runResponseHeaders(
+    input: { context: pb.RequestContext; status: number; headers: Record<string, string> },
+    signal?: AbortSignal,
+  ): Promise<{ status: number; headers: Record<string, string> }> {
+    let { status, headers } = input
+    for (const stage of this.#stages) {
+      const call = await this.#call(stage, 'responseHeaders', { context: input.context, status, headers }, signal)
+      if (!call.ok || call.result.result!.$case !== 'modify') continue
+      const change = call.result.result!.value
+      headers = applyHeaders(headers, change.setHeaders, change.removeHeaders)
+      if (change.status) status = change.status.value
+    }
+    return { status, headers }
+  }
+
+  async runResponseBody(
+    input: { context: pb.RequestContext; status: number; headers: Record<string, string>; body: Buffer },
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    let body = input.body
+    for (const stage of this.#stages) {
+      const call = await this.#call(stage, 'responseBody', { ...input, body }, signal)
+      if (call.ok && call.result.result!.$case === 'replace') body = call.result.result!.value.data
+    }
+    return body
+  }
+
+  /**
+   * A per-stream pipeline for the response-chunk hook: `push` each upstream
+   * chunk in order and send what it returns (possibly empty: a plugin may hold
+   * data back), then `end` once and send what it returns.
+   */
+  chunkStream(context: pb.RequestContext, signal?: AbortSignal): { push(data: Buffer): Promise<Buffer>; end(): Promise<Buffer> } {
+    const indexes = this.#stages.map(() => 0)
+    const through = async (stage: number, data: Buffer, endOfStream: boolean): Promise<Buffer> => {
+      const request = { context, index: indexes[stage]!++, data, endOfStream }
+      const call = await this.#call(this.#stages[stage]!, 'responseChunk', request, signal)
+      return call.ok && call.result.result!.$case === 'replace' ? call.result.result!.value.data : data
+    }
+    return {
+      push: async (data) => {
+        let out = data
+        for (let stage = 0; stage < this.#stages.length && out.length > 0; stage++) out = await through(stage, out, false)
+        return out
+      },
+      end: async () => {
+        let carry = Buffer.alloc(0)
+        for (let stage = 0; stage < this.#stages.length; stage++) {
+          const passed = carry.length > 0 ? await through(stage, carry, false) : carry
+          carry = Buffer.concat([passed, await through(stage, Buffer.alloc(0), true)])
+        }
+        return carry
+      },
+    }
+  }
+
+  async #runRequest<H extends 'preAuth' | 'postAuth'>(
+    hook: H,
+    request: pb.HttpRequest,
+    initialMetadata: Record<string, string>,
+    signal: AbortSignal | undefined,
+    build: (request: pb.HttpRequest, metadata: Record<string, string>) => HookRequest<H>,
+  ): Promise<RequestChainOutcome> {
+    let current = request
+    let metadata = { ...initialMetadata }
+    for (const stage of this.#stages) {
+      const call = await this.#call(stage, hook, build(current, metadata), signal)
+      if (!call.ok) continue
+      const result = (call.result as pb.RequestHookResult).result!
+      if (result.$case === 'block') return { kind: 'block', plugin: stage.plugin.name, ...result.value }
+      if (result.$case === 'modify') {
+        const change = result.value
+        current = {
+          ...current,
+          headers: applyHeaders(current.headers, change.setHeaders, change.removeHeaders),
+          body: change.body ? change.body.data : current.body,
+        }
+        metadata = { ...metadata, ...change.metadata }
+      }
+    }
+    return { kind: 'continue', request: current, metadata }
+  }
+
+  async #call<H extends HookCase>(stage: Stage, hook: H, request: HookRequest<H>, signal?: AbortSignal): Promise<CallResult<H>> {
+    const plugin = stage.plugin.name
+    if (!stage.breaker.allow()) {
+      this.observer?.hookCalled({ plugin, hook, durationMs: 0, outcome: 'circuit_open', errorCode: 'CIRCUIT_OPEN' })
+      return this.#failed(stage, hook, hostError('CIRCUIT_OPEN', `circuit breaker of plugin "${plugin}" is open after repeated failures`))
+    }
+    const started = performance.now()
+    try {
+      const deadlineMs = stage.deadlineMs ?? (hook === 'responseBody' ? 5000 : 1000)
+      const result = await stage.plugin.callHook(hook, request, { deadlineMs, signal })
+      stage.breaker.success()
+      this.observer?.hookCalled({ plugin, hook, durationMs: performance.now() - started, outcome: 'ok' })
+      return { ok: true, result }
+    } catch (error) {
+      const failure = isPlugboardError(error) ? error : hostError('HOOK_FAILED', String(error), error)
+      // A caller's cancellation says nothing about the plugin's health.
+      if (failure.code === 'HOOK_CANCELLED') throw failure
+      stage.breaker.failure()
+      this.observer?.hookCalled({
+        plugin,
+        hook,
+        durationMs: performance.now() - started,
+        outcome: stage.policy === 'fail-open' ? 'skipped' : 'failed',
+        errorCode: failure.code,
+      })
+      return this.#failed(stage, hook, failure)
+    }
+  }
+
+  #failed(stage: Stage, hook: HookCase, error: PlugboardError): { ok: false } {
+    if (stage.policy === 'fail-closed') throw new HookChainError(stage.plugin.name, hook, error)
+    return { ok: false }
+  }
+}
+
+function applyHeaders(headers: Record<string, string>, set: Record<string, string>, remove: string[]): Record<string, string> {
+  const next = { ...headers }
+  for (const name of remove) delete next[name.toLowerCase()]
+  for (const [name, value] of Object.entries(set)) next[name.toLowerCase()] = value
+  return next
+}

@@ -1,0 +1,38 @@
+import { PlugboardError } from '@plugboard/proto'
+
+/**
+ * Every code the host raises, with one line of meaning and the HTTP status a
+ * runtime answers with when the code ends a request. A shipped code never changes.
+ */
+export const HOST_ERRORS = {
+  PLUGIN_SOURCE_INVALID: { status: 500, doc: 'The plugin source is not a file://, grpc:// or oci:// URL the host can use.' },
+  PLUGIN_SOURCE_UNSUPPORTED: { status: 500, doc: 'The plugin source scheme is known but not available in this host.' },
+  PLUGIN_LAUNCH_FAILED: { status: 503, doc: 'The plugin executable could not be started.' },
+  PLUGIN_HANDSHAKE_TIMEOUT: { status: 503, doc: 'The plugin printed no handshake line before the launch timeout.' },
+  PLUGIN_HANDSHAKE_INVALID: { status: 503, doc: 'The plugin printed something other than a handshake line.' },
+  PLUGIN_PROTOCOL_UNSUPPORTED: { status: 503, doc: 'The plugin speaks a protocol version this host does not.' },
+  PLUGIN_EXITED: { status: 503, doc: 'The plugin process exited (during the handshake or while serving).' },
+  PLUGIN_CONNECT_FAILED: { status: 503, doc: 'The host could not reach the plugin gRPC service.' },
+  PLUGIN_INITIALIZE_FAILED: { status: 503, doc: 'The plugin rejected Initialize (usually its config).' },
+  PLUGIN_UNAVAILABLE: { status: 503, doc: 'The plugin is restarting, failed or stopped; the call was not made.' },
+  PLUGIN_FAILED: { status: 503, doc: 'The plugin crashed too often and the supervisor gave up on it.' },
+  HOOK_DEADLINE_EXCEEDED: { status: 504, doc: 'The plugin did not answer a hook call before its deadline.' },
+  HOOK_CANCELLED: { status: 499, doc: 'The caller cancelled the hook call.' },
+  HOOK_INVALID_RESPONSE: { status: 502, doc: 'The plugin answered a hook with a malformed or mismatched result.' },
+  HOOK_FAILED: { status: 502, doc: 'The plugin answered a hook with an error.' },
+  HOOK_NOT_SUPPORTED: { status: 500, doc: 'The plugin does not declare the capability a hook binding needs.' },
+  CIRCUIT_OPEN: { status: 503, doc: 'The plugin failed repeatedly; its circuit breaker skips calls until the cool-down ends.' },
+  SCOPE_DENIED: { status: 403, doc: 'A plugin called a Service API method outside the scopes granted to it.' },
+  HOST_SHUTTING_DOWN: { status: 503, doc: 'The host is shutting down and accepts no new plugin work.' },
+} as const satisfies Record<string, { status: number; doc: string }>
+
+export type HostErrorCode = keyof typeof HOST_ERRORS
+
+export function hostError(code: HostErrorCode, message: string, cause?: unknown): PlugboardError<HostErrorCode> {
+  return new PlugboardError(code, message, cause === undefined ? undefined : { cause })
+}
+
+/** HTTP status for an error code; unknown codes (e.g. a plugin's own) map to 502. */
+export function httpStatusOf(code: string): number {
+  return code in HOST_ERRORS ? HOST_ERRORS[code as HostErrorCode].status : 502
+}

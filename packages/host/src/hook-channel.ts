@@ -1,0 +1,150 @@
+import type { ClientDuplexStream } from '@grpc/grpc-js'
+import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { hostError } from './errors.js'
+
+type Body = NonNullable<pb.HookMessage['body']>
+type Case = Body['$case']
+type ValueOf<C extends Case> = Extract<Body, { $case: C }>['value']
+
+/** Hook requests, by hook-channel case, and the result case each must be answered with. */
+export const HOOK_RESULT_CASE = {
+  preAuth: 'requestResult',
+  auth: 'authResult',
+  postAuth: 'requestResult',
+  responseHeaders: 'headersResult',
+  responseBody: 'bodyResult',
+  responseChunk: 'chunkResult',
+  appByCredential: 'authResult',
+  userByCredential: 'authResult',
+} as const satisfies Partial<Record<Case, Case>>
+
+export type HookCase = keyof typeof HOOK_RESULT_CASE
+export type HookRequest<H extends HookCase> = ValueOf<H>
+export type HookResult<H extends HookCase> = ValueOf<(typeof HOOK_RESULT_CASE)[H]>
+
+export interface HookCallOptions {
+  /** Time the plugin has to answer; the call fails with HOOK_DEADLINE_EXCEEDED after it. */
+  deadlineMs: number
+  signal?: AbortSignal
+}
+
+interface Pending {
+  expected: Case
+  resolve(value: unknown): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout
+  signal?: AbortSignal
+  onAbort?: () => void
+}
+
+/**
+ * The host's end of a plugin's hook channel: one bidirectional stream carrying
+ * many concurrent hook calls, matched by id. Requests queued in one event-loop
+ * turn travel in one frame. A call that passes its deadline, or whose signal
+ * aborts, fails at once and the plugin is told to cancel it; the channel stays
+ * usable for other calls. When the stream ends, every pending call fails fast
+ * with PLUGIN_UNAVAILABLE.
+ */
+export class HookChannel {
+  readonly #stream: ClientDuplexStream<pb.HookFrame, pb.HookFrame>
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #outgoing: pb.HookMessage[] = []
+  #flushScheduled = false
+  #closedError: PlugboardError | undefined
+
+  constructor(
+    stream: ClientDuplexStream<pb.HookFrame, pb.HookFrame>,
+    private readonly pluginName: string,
+  ) {
+    this.#stream = stream
+    stream.on('data', (frame: pb.HookFrame) => this.#receive(frame))
+    stream.on('error', (error: Error) => this.#close(hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${pluginName}" broke: ${error.message}`, error)))
+    stream.on('end', () => this.#close(hostError('PLUGIN_UNAVAILABLE', `plugin "${pluginName}" closed its hook channel`)))
+  }
+
+  get inFlight(): number {
+    return this.#pending.size
+  }
+
+  call<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
+    if (this.#closedError) return Promise.reject(this.#closedError)
+    if (options.signal?.aborted) return Promise.reject(hostError('HOOK_CANCELLED', `${hook} call to plugin "${this.pluginName}" was cancelled`))
+    const id = this.#nextId++
+    return new Promise<HookResult<H>>((resolve, reject) => {
+      const pending: Pending = {
+        expected: HOOK_RESULT_CASE[hook],
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: setTimeout(
+          () => this.#abandon(id, hostError('HOOK_DEADLINE_EXCEEDED', `plugin "${this.pluginName}" did not answer ${hook} within ${options.deadlineMs} ms`)),
+          options.deadlineMs,
+        ),
+      }
+      if (options.signal) {
+        pending.signal = options.signal
+        pending.onAbort = () => this.#abandon(id, hostError('HOOK_CANCELLED', `${hook} call to plugin "${this.pluginName}" was cancelled`))
+        options.signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      this.#pending.set(id, pending)
+      this.#send({ id, deadlineMs: options.deadlineMs, body: { $case: hook, value: request } as Body })
+    })
+  }
+
+  /** Ends the stream; pending calls fail with PLUGIN_UNAVAILABLE. Safe to call more than once. */
+  close(): void {
+    this.#close(hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${this.pluginName}" was closed by the host`))
+    this.#stream.cancel()
+  }
+
+  #send(message: pb.HookMessage): void {
+    this.#outgoing.push(message)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(() => {
+      this.#flushScheduled = false
+      const messages = this.#outgoing
+      this.#outgoing = []
+      if (!this.#closedError) this.#stream.write({ messages })
+    })
+  }
+
+  #settle(id: number): Pending | undefined {
+    const pending = this.#pending.get(id)
+    if (!pending) return undefined
+    this.#pending.delete(id)
+    clearTimeout(pending.timer)
+    if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort)
+    return pending
+  }
+
+  #abandon(id: number, error: PlugboardError): void {
+    const pending = this.#settle(id)
+    if (!pending) return
+    pending.reject(error)
+    if (!this.#closedError) this.#send({ id, deadlineMs: 0, body: { $case: 'cancel', value: {} } })
+  }
+
+  #receive(frame: pb.HookFrame): void {
+    for (const message of frame.messages) {
+      const pending = this.#settle(message.id)
+      if (!pending) continue
+      const body = message.body
+      if (body?.$case === 'error') {
+        pending.reject(new PlugboardError(body.value.code || 'HOOK_FAILED', `plugin "${this.pluginName}": ${body.value.message}`))
+      } else if (body?.$case !== pending.expected) {
+        pending.reject(
+          hostError('HOOK_INVALID_RESPONSE', `plugin "${this.pluginName}" answered with "${body?.$case ?? 'nothing'}" where "${pending.expected}" was expected`),
+        )
+      } else {
+        pending.resolve(body.value)
+      }
+    }
+  }
+
+  #close(error: PlugboardError): void {
+    if (this.#closedError) return
+    this.#closedError = error
+    for (const id of [...this.#pending.keys()]) this.#settle(id)!.reject(error)
+  }
+}

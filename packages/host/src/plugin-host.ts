@@ -1,0 +1,88 @@
+import {
+  MemoryEventBus,
+  MemoryKvStore,
+  createCoreServiceHandlers,
+  unavailableControlPlane,
+  type EventBus,
+  type KvStore,
+  type ServiceApiHandlers,
+} from '@plugboard/proto'
+import { hostError } from './errors.js'
+import type { HostLogger } from './logger.js'
+import { ManagedPlugin, type PluginSpec } from './supervisor.js'
+
+export interface PluginHostOptions {
+  runtime: 'gateway' | 'studio'
+  logger: HostLogger
+  /** Shared KV storage behind the Service API; in-memory by default. */
+  kv?: KvStore
+  /** Event bus behind the Service API; in-process by default. */
+  events?: EventBus
+  /** The runtime's own Service API methods (llms, apps, …); the rest answer SERVICE_UNAVAILABLE. */
+  services?: Partial<ServiceApiHandlers>
+}
+
+/**
+ * The plugin runtime a gateway or Studio embeds: loads plugins, serves them the
+ * Service API, and shuts them all down.
+ *
+ * @example
+ * const host = new PluginHost({ runtime: 'gateway', logger: pino() })
+ * const plugin = await host.load({ name: 'ip-allowlist', source: 'file:///opt/plugins/ip-allowlist', config: { allow: ['10.0.0.0/8'] } })
+ * const chain = new HookChain([{ plugin, failurePolicy: 'fail-closed' }])
+ */
+export class PluginHost {
+  readonly serviceApi: ServiceApiHandlers
+  readonly #plugins = new Map<string, ManagedPlugin>()
+  #shuttingDown = false
+
+  constructor(private readonly options: PluginHostOptions) {
+    const pluginLog = options.logger.child({ source: 'plugin-service-log' })
+    this.serviceApi = {
+      ...unavailableControlPlane(options.runtime),
+      ...createCoreServiceHandlers({
+        kv: options.kv ?? new MemoryKvStore(),
+        events: options.events ?? new MemoryEventBus(),
+        log: ({ plugin, level, message, fields }) => pluginLog[level]({ ...fields, plugin }, message),
+      }),
+      ...options.services,
+    }
+  }
+
+  /** Starts a plugin and keeps it supervised; rejects when its first start fails. */
+  async load(spec: PluginSpec): Promise<ManagedPlugin> {
+    if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot load plugin "${spec.name}": the host is shutting down`)
+    if (this.#plugins.has(spec.name)) throw hostError('PLUGIN_SOURCE_INVALID', `a plugin named "${spec.name}" is already loaded`)
+    const plugin = new ManagedPlugin(spec, { runtime: this.options.runtime, logger: this.options.logger, serviceApi: this.serviceApi })
+    this.#plugins.set(spec.name, plugin)
+    try {
+      await plugin.start()
+      return plugin
+    } catch (error) {
+      this.#plugins.delete(spec.name)
+      throw error
+    }
+  }
+
+  get(name: string): ManagedPlugin | undefined {
+    return this.#plugins.get(name)
+  }
+
+  list(): ManagedPlugin[] {
+    return [...this.#plugins.values()]
+  }
+
+  /** Stops and forgets one plugin. */
+  async unload(name: string): Promise<void> {
+    const plugin = this.#plugins.get(name)
+    this.#plugins.delete(name)
+    await plugin?.stop()
+  }
+
+  /** Stops every plugin (in parallel); idempotent. */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true
+    await Promise.all([...this.#plugins.values()].map((plugin) => plugin.stop()))
+    this.#plugins.clear()
+  }
+}
