@@ -38,7 +38,10 @@ export function forwardLines(stream: Readable, logger: HostLogger, streamName: '
   let emitted = 0
   let dropped = 0
 
+  let reportTimer: NodeJS.Timeout | undefined
   const reportDropped = () => {
+    clearTimeout(reportTimer)
+    reportTimer = undefined
     if (dropped > 0) logger.warn({ stream: streamName, dropped }, 'plugin output exceeded the log rate limit; lines dropped')
     dropped = 0
   }
@@ -54,6 +57,7 @@ export function forwardLines(stream: Readable, logger: HostLogger, streamName: '
     }
     if (++emitted > maxPerSecond) {
       dropped++
+      reportTimer ??= setTimeout(reportDropped, 1000 - (now - windowStart)).unref()
       return
     }
     const text = line.length > maxLength ? `${line.slice(0, maxLength)}…` : line

@@ -64,15 +64,15 @@ const UNARY_HOOK = {
 } as const satisfies Record<HookCase, keyof typeof pb.PluginService>
 
 type PluginDefinition = typeof pb.PluginService
-type PluginUnaryMethod = {
+export type PluginUnaryMethod = {
   [K in keyof PluginDefinition]: PluginDefinition[K]['requestStream'] extends false
     ? PluginDefinition[K]['responseStream'] extends false
       ? K
       : never
     : never
 }[keyof PluginDefinition]
-type PluginRequest<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['requestDeserialize']>
-type PluginResponse<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['responseDeserialize']>
+export type PluginRequest<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['requestDeserialize']>
+export type PluginResponse<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['responseDeserialize']>
 
 /**
  * A live gRPC connection to one plugin (launched or remote): health, broker

@@ -5,7 +5,7 @@ import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
-import { PluginConnection, type PluginDescription } from './plugin-connection.js'
+import { PluginConnection, type PluginDescription, type PluginRequest, type PluginResponse, type PluginUnaryMethod } from './plugin-connection.js'
 import { launchPlugin, type ExitStatus, type LaunchedPlugin } from './plugin-process.js'
 import { parsePluginSource, type PluginSource } from './source.js'
 
@@ -115,14 +115,13 @@ export class ManagedPlugin extends EventEmitter {
     }
   }
 
-  callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
+  async callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
     return this.#connection().callHook(hook, request, options)
   }
 
   /** Any unary Plugin RPC, for work off the hot path. */
-  get rpc(): PluginConnection['call'] {
-    const connection = this.#connection()
-    return connection.call.bind(connection)
+  async rpc<M extends PluginUnaryMethod>(method: M, request: PluginRequest<M>, options: HookCallOptions): Promise<PluginResponse<M>> {
+    return this.#connection().call(method, request, options)
   }
 
   /**

@@ -89,7 +89,8 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
     if (shuttingDown) return
     shuttingDown = true
     try {
-      await plugin.shutdown?.()
+      // A plugin that never finishes shutting down must not keep the process alive.
+      await Promise.race([plugin.shutdown?.(), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     } catch (error) {
       log.error('plugin shutdown failed', { error: String(error) })
     }

@@ -1,0 +1,272 @@
+// Host hot-path benchmark: `npm run bench:host` (add `-- --json` for a JSON last line).
+// See bench/README.md for what each figure means and the targets.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { PluginHost } from '@plugboard/host'
+import { pluginv1 } from '@plugboard/proto'
+import pino from 'pino'
+
+const JSON_OUTPUT = process.argv.includes('--json')
+const here = (file) => fileURLToPath(new URL(file, import.meta.url))
+
+/** How much each phase does; the whole run stays well under a minute. */
+const PLAN = {
+  warmupCalls: 2000,
+  rawCalls: 20_000,
+  hookCalls: 20_000,
+  unaryCalls: 10_000,
+  inFlight: 16,
+  concurrentWarmupMs: 1000,
+  concurrentMs: 3000,
+  memoryPlugins: 10,
+}
+const TARGETS = { hookToRawP50: 3, hook16CallsPerSec: 25_000 }
+
+const progress = (message) => process.stderr.write(`[bench] ${message}\n`)
+
+// ---------------------------------------------------------------- the request
+
+const preAuthRequest = {
+  requestId: 'r1',
+  request: {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    query: '',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-xxxx' },
+    body: Buffer.from('{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}'),
+    clientIp: '127.0.0.1',
+  },
+}
+/** Bytes of one preAuth call as the hook channel frames it (protobuf HookFrame + gRPC's 5-byte message prefix). */
+const hookRequestBytes =
+  pluginv1.HookFrame.encode({ messages: [{ id: 12345, deadlineMs: 1000, body: { $case: 'preAuth', value: preAuthRequest } }] }).finish()
+    .length + 5
+
+// ---------------------------------------------------------------- measuring
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+}
+
+/** `calls` sequential awaits of `fn` after `warmup` more: per-call latency percentiles (µs) and calls/s. */
+async function sequential(fn, calls, warmup = PLAN.warmupCalls) {
+  for (let i = 0; i < warmup; i++) await fn()
+  const samples = new Float64Array(calls)
+  const start = performance.now()
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now()
+    await fn()
+    samples[i] = performance.now() - t0
+  }
+  const elapsedMs = performance.now() - start
+  samples.sort()
+  return {
+    p50Us: percentile(samples, 50) * 1000,
+    p99Us: percentile(samples, 99) * 1000,
+    callsPerSec: calls / (elapsedMs / 1000),
+  }
+}
+
+/** `inFlight` loops each awaiting `fn` back to back for `durationMs` (after a warm-up as long as PLAN says): calls/s and per-call p50. */
+async function concurrent(fn, inFlight, durationMs) {
+  const run = async (ms, record) => {
+    let calls = 0
+    const deadline = performance.now() + ms
+    const loop = async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now()
+        await fn()
+        record?.push(performance.now() - t0)
+        calls++
+      }
+    }
+    const start = performance.now()
+    await Promise.all(Array.from({ length: inFlight }, loop))
+    return calls / ((performance.now() - start) / 1000)
+  }
+  await run(PLAN.concurrentWarmupMs)
+  const latencies = []
+  const callsPerSec = await run(durationMs, latencies)
+  latencies.sort((a, b) => a - b)
+  return { callsPerSec, p50Us: percentile(latencies, 50) * 1000 }
+}
+
+function vmRssMb(pid) {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match ? Number(match[1]) / 1024 : NaN
+}
+
+/** Runs a Node script as a child; resolves with the first stdout line matching `accept`. */
+function spawnNode(args, accept) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  const line = new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout })
+    lines.on('line', (text) => {
+      if (accept(text)) resolve(text)
+    })
+    child.once('exit', (code, signal) => reject(new Error(`${args.at(-1)} exited (code ${code}, signal ${signal}) before reporting`)))
+    child.once('error', reject)
+  })
+  return { child, line }
+}
+
+// ---------------------------------------------------------------- 1. raw socket echo
+
+async function benchRaw() {
+  const dir = await mkdtemp(join(tmpdir(), 'pb-bench-'))
+  const socketPath = join(dir, 'echo.sock')
+  const server = spawnNode([here('./raw-echo-server.mjs'), socketPath], (text) => text === 'ready')
+  try {
+    await server.line
+    const socket = net.connect(socketPath)
+    await once(socket, 'connect')
+    const payloadBytes = hookRequestBytes - 4 // the 4-byte length prefix makes it the same size on the wire
+    const message = Buffer.alloc(4 + payloadBytes, 0x61)
+    message.writeUInt32BE(payloadBytes, 0)
+
+    const waiting = []
+    let pending = null
+    socket.on('data', (chunk) => {
+      let buf = pending ? Buffer.concat([pending, chunk]) : chunk
+      let offset = 0
+      while (buf.length - offset >= 4) {
+        const end = offset + 4 + buf.readUInt32BE(offset)
+        if (buf.length < end) break
+        offset = end
+        waiting.shift()()
+      }
+      pending = offset < buf.length ? buf.subarray(offset) : null
+    })
+    const roundTrip = () =>
+      new Promise((resolve) => {
+        waiting.push(resolve)
+        socket.write(message)
+      })
+
+    const result = await sequential(roundTrip, PLAN.rawCalls)
+    socket.destroy()
+    return { ...result, messageBytes: message.length }
+  } finally {
+    server.child.kill('SIGTERM')
+    await once(server.child, 'exit').catch(() => undefined)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------- 2 + 3. hook channel and unary
+
+async function benchHost() {
+  const host = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'warn' }) })
+  try {
+    const plugin = await host.load({ name: 'bench-echo', source: new URL('./echo-plugin.mjs', import.meta.url).href, config: null, healthIntervalMs: 0 })
+    if (!plugin.description?.hookChannel) throw new Error('the bench plugin did not open a hook channel')
+    const options = { deadlineMs: 1000 }
+    const callHook = async () => {
+      const response = await plugin.callHook('preAuth', preAuthRequest, options)
+      if (response.result?.$case !== 'pass') throw new Error(`unexpected hook result ${JSON.stringify(response)}`)
+    }
+    const callUnary = async () => {
+      const response = await plugin.rpc('preAuth', preAuthRequest, options)
+      if (response.result?.$case !== 'pass') throw new Error(`unexpected unary result ${JSON.stringify(response)}`)
+    }
+
+    await sleep(300)
+    const pluginStartMb = vmRssMb(plugin.pid)
+
+    progress('hook channel, 1 in flight')
+    const hook = await sequential(callHook, PLAN.hookCalls)
+    progress(`hook channel, ${PLAN.inFlight} in flight`)
+    const hook16 = await concurrent(callHook, PLAN.inFlight, PLAN.concurrentMs)
+    progress('unary RPC, 1 in flight')
+    const unary = await sequential(callUnary, PLAN.unaryCalls)
+    progress(`unary RPC, ${PLAN.inFlight} in flight`)
+    const unary16 = await concurrent(callUnary, PLAN.inFlight, PLAN.concurrentMs)
+    const pluginAfterMb = vmRssMb(plugin.pid)
+    return { hook, hook16, unary, unary16, pluginStartMb, pluginAfterMb }
+  } finally {
+    await host.shutdown()
+  }
+}
+
+// ---------------------------------------------------------------- 4. memory
+
+async function benchMemory() {
+  const probe = spawnNode(['--expose-gc', here('./host-with-plugins.mjs'), String(PLAN.memoryPlugins)], (text) => text.startsWith('{'))
+  const report = JSON.parse(await probe.line)
+  await once(probe.child, 'exit')
+  const sorted = [...report.pluginsMb].sort((a, b) => a - b)
+  return { hostBaselineMb: report.hostBaselineMb, hostMb: report.hostMb, idlePluginMb: percentile(sorted, 50), plugins: report.count }
+}
+
+// ---------------------------------------------------------------- report
+
+const round = (value, digits = 1) => Number(value.toFixed(digits))
+const fmtInt = (value) => Math.round(value).toLocaleString('en-US')
+const fmtUs = (value) => `${value.toFixed(1)} µs`
+
+function table(rows) {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => String(row[col]).length)))
+  const line = (row) => row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join('   ')
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.slice(1).map(line)].join('\n')
+}
+
+const started = performance.now()
+progress(`raw Unix-socket echo (${hookRequestBytes}-byte messages both ways)`)
+const raw = await benchRaw()
+const { hook, hook16, unary, unary16, pluginStartMb, pluginAfterMb } = await benchHost()
+progress(`memory: a separate host process with ${PLAN.memoryPlugins} plugins`)
+const memory = await benchMemory()
+
+const ratio = hook.p50Us / raw.p50Us
+const result = {
+  raw: { p50Us: round(raw.p50Us), p99Us: round(raw.p99Us), callsPerSec: Math.round(raw.callsPerSec) },
+  hook: { p50Us: round(hook.p50Us), p99Us: round(hook.p99Us), callsPerSec1: Math.round(hook.callsPerSec), callsPerSec16: Math.round(hook16.callsPerSec) },
+  unary: { p50Us: round(unary.p50Us), p99Us: round(unary.p99Us), callsPerSec1: Math.round(unary.callsPerSec) },
+  hookToRawP50Ratio: round(ratio, 2),
+  rssMb: { idlePlugin: round(memory.idlePluginMb), hostWith10Plugins: round(memory.hostMb) },
+  targets: { hookWithin3xRaw: ratio <= TARGETS.hookToRawP50, hook16AtLeast25k: hook16.callsPerSec >= TARGETS.hook16CallsPerSec },
+}
+const pass = (ok) => (ok ? 'PASS' : 'FAIL')
+
+const out = []
+out.push(`Plugboard host bench (node ${process.version}, mTLS on, ${hookRequestBytes}-byte request; ${((performance.now() - started) / 1000).toFixed(1)} s)`)
+out.push('')
+out.push(
+  table([
+    ['path', 'p50', 'p99', 'calls/s (1 in flight)', `calls/s (${PLAN.inFlight} in flight)`, `p50 at ${PLAN.inFlight}`],
+    ['raw Unix-socket echo (floor)', fmtUs(raw.p50Us), fmtUs(raw.p99Us), fmtInt(raw.callsPerSec), '-', '-'],
+    ['hook channel preAuth', fmtUs(hook.p50Us), fmtUs(hook.p99Us), fmtInt(hook.callsPerSec), fmtInt(hook16.callsPerSec), fmtUs(hook16.p50Us)],
+    ['unary RPC preAuth', fmtUs(unary.p50Us), fmtUs(unary.p99Us), fmtInt(unary.callsPerSec), fmtInt(unary16.callsPerSec), fmtUs(unary16.p50Us)],
+  ]),
+)
+out.push('')
+out.push(
+  table([
+    ['memory (RSS)', 'MB'],
+    ['idle plugin process (median of the probe host\'s plugins)', memory.idlePluginMb.toFixed(1)],
+    [`host process with ${memory.plugins} plugins loaded`, memory.hostMb.toFixed(1)],
+    ['  same host process before loading any (info)', memory.hostBaselineMb.toFixed(1)],
+    ['bench plugin right after load (info)', pluginStartMb.toFixed(1)],
+    ['bench plugin after all calls (info)', pluginAfterMb.toFixed(1)],
+  ]),
+)
+out.push('')
+out.push(
+  table([
+    ['target', 'measured', 'result'],
+    [`hook p50 within ${TARGETS.hookToRawP50}x of raw p50`, `${ratio.toFixed(2)}x`, pass(result.targets.hookWithin3xRaw)],
+    [`hook calls/s at ${PLAN.inFlight} in flight >= ${fmtInt(TARGETS.hook16CallsPerSec)}`, fmtInt(hook16.callsPerSec), pass(result.targets.hook16AtLeast25k)],
+    ['(info) unary p50 / hook p50', `${(unary.p50Us / hook.p50Us).toFixed(2)}x`, ''],
+  ]),
+)
+process.stdout.write(`${out.join('\n')}\n`)
+if (JSON_OUTPUT) process.stdout.write(`${JSON.stringify(result)}\n`)

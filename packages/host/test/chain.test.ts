@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CircuitBreaker, HookChain, PluginHost, type HookObserver, type ManagedPlugin } from '@plugboard/host'
+import { capturingLogger, fixture, httpRequest, requestContext } from './helpers.js'
+
+let host: PluginHost
+const plugins: Record<string, ManagedPlugin> = {}
+
+beforeAll(async () => {
+  host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+  const load = async (name: string, config: Record<string, unknown>) => {
+    plugins[name] = await host.load({ name, source: fixture('faulty-plugin.mjs'), config: { name, ...config } })
+  }
+  await Promise.all([load('a', { chunkMode: 'upper' }), load('b', { chunkMode: 'hold', status: 201 }), load('c', {})])
+})
+afterAll(() => host.shutdown())
+
+function recorder() {
+  const calls: Array<{ plugin: string; outcome: string }> = []
+  const observer: HookObserver = { hookCalled: ({ plugin, outcome }) => void calls.push({ plugin, outcome }) }
+  return { calls, observer }
+}
+
+describe('request chains', () => {
+  it('runs plugins in priority order, each seeing the previous one\'s modification', async () => {
+    const chain = new HookChain([
+      { plugin: plugins.c!, priority: 30 },
+      { plugin: plugins.a!, priority: 10 },
+      { plugin: plugins.b!, priority: 20 },
+    ])
+    expect(chain.plugins).toEqual(['a', 'b', 'c'])
+    const outcome = await chain.runPreAuth('r1', httpRequest({ 'x-order': 'start,' }))
+    expect(outcome).toMatchObject({ kind: 'continue', request: { headers: { 'x-order': 'start,a,b,c,' } } })
+  })
+
+  it('passes chain metadata along post-auth hooks', async () => {
+    const chain = new HookChain([{ plugin: plugins.b! }, { plugin: plugins.a! }])
+    const outcome = await chain.runPostAuth(httpRequest(), requestContext({ order: 'gateway,' }))
+    expect(outcome).toMatchObject({ kind: 'continue', metadata: { order: 'gateway,b,a,' } })
+  })
+
+  it('stops at the first block: later plugins are not called', async () => {
+    const { calls, observer } = recorder()
+    const chain = new HookChain([{ plugin: plugins.a! }, { plugin: plugins.b! }, { plugin: plugins.c! }], observer)
+    const outcome = await chain.runPreAuth('r2', httpRequest({ 'x-fault': 'block' }))
+    expect(outcome).toMatchObject({ kind: 'block', plugin: 'a', status: 429 })
+    expect(outcome.kind === 'block' && JSON.parse(outcome.body.toString())).toEqual({ error: { code: 'BLOCKED_BY', message: 'a' } })
+    expect(calls.map((c) => c.plugin)).toEqual(['a'])
+  })
+
+  it('opens the circuit breaker after repeated failures and skips the plugin until the cool-down ends', async () => {
+    const { calls, observer } = recorder()
+    const chain = new HookChain([{ plugin: plugins.a!, breaker: { failureThreshold: 3, cooldownMs: 300 } }], observer)
+    for (let i = 0; i < 5; i++) await chain.runPreAuth(`r${i}`, httpRequest({ 'x-fault': 'throw' }))
+    expect(calls.filter((c) => c.plugin === 'a').map((c) => c.outcome)).toEqual(['skipped', 'skipped', 'skipped', 'circuit_open', 'circuit_open'])
+    expect(chain.breakerStates()).toEqual({ a: 'open' })
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    const outcome = await chain.runPreAuth('r-after', httpRequest({ 'x-order': '' }))
+    expect(outcome).toMatchObject({ kind: 'continue', request: { headers: { 'x-order': 'a,' } } })
+    expect(chain.breakerStates().a).toBe('closed')
+  })
+
+  it('lets an auth plugin that passes hand over to the next', async () => {
+    const chain = new HookChain([])
+    await expect(chain.runAuth({ requestId: 'r', request: httpRequest(), credential: 'x' })).resolves.toEqual({ kind: 'unhandled' })
+  })
+})
+
+describe('response chains', () => {
+  it('composes header changes and status in order', async () => {
+    const chain = new HookChain([{ plugin: plugins.a! }, { plugin: plugins.b! }])
+    const result = await chain.runResponseHeaders({ context: requestContext(), status: 200, headers: { 'content-type': 'application/json' } })
+    expect(result).toEqual({ status: 201, headers: { 'content-type': 'application/json', 'x-chain': 'a,b,' } })
+  })
+
+  it('passes the rewritten body from plugin to plugin', async () => {
+    const chain = new HookChain([{ plugin: plugins.c! }, { plugin: plugins.a! }])
+    const body = await chain.runResponseBody({ context: requestContext(), status: 200, headers: {}, body: Buffer.from('{}') })
+    expect(body.toString()).toBe('{}|c|a')
+  })
+
+  it('streams chunks through every plugin in order, including data a plugin held back until the end', async () => {
+    const chain = new HookChain([{ plugin: plugins.a! }, { plugin: plugins.b! }, { plugin: plugins.c! }])
+    const stream = chain.chunkStream({ ...requestContext(), requestId: 'stream-1', streaming: true })
+    const sent: string[] = []
+    for (const chunk of ['data: hel', 'lo\n\n', 'data: [DONE]\n\n']) sent.push((await stream.push(Buffer.from(chunk))).toString())
+    sent.push((await stream.end()).toString())
+    expect(sent).toEqual(['', '', '', 'DATA: HELLO\n\nDATA: [DONE]\n\n'])
+  })
+})
+
+describe('CircuitBreaker', () => {
+  it('allows one trial call when half-open and re-opens if it fails', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 100, now: () => now })
+    breaker.failure()
+    expect(breaker.allow()).toBe(true)
+    breaker.failure()
+    expect(breaker.state).toBe('open')
+    expect(breaker.allow()).toBe(false)
+    now = 100
+    expect(breaker.allow()).toBe(true)
+    expect(breaker.state).toBe('half-open')
+    expect(breaker.allow()).toBe(false)
+    breaker.failure()
+    expect(breaker.state).toBe('open')
+    now = 250
+    expect(breaker.allow()).toBe(true)
+    breaker.success()
+    expect(breaker.state).toBe('closed')
+  })
+})
