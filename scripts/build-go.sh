@@ -48,7 +48,8 @@ export GOPATH="$gopath:$system_gopath"
 export GOCACHE="$work/cache"
 export GOFLAGS=""
 export GOPROXY=off
-export CGO_ENABLED=0
+# Static binaries; also means no C compiler is needed.
+export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 src="$gopath/src/plugboard"
 rm -rf "$src"

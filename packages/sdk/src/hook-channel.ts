@@ -12,6 +12,8 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, AbortController>()
+  // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in sequence.
+  const streams = new Map<string, Promise<void>>()
   let outgoing: pb.HookMessage[] = []
   let flushScheduled = false
 
@@ -51,8 +53,18 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     for (const message of frame.messages) {
       const body = message.body
       if (!body) continue
-      if (body.$case === 'cancel') inFlight.get(message.id)?.abort()
-      else void run(message, body)
+      if (body.$case === 'cancel') {
+        inFlight.get(message.id)?.abort()
+      } else if (body.$case === 'responseChunk') {
+        const stream = requestIdOf(body.value)
+        const next = (streams.get(stream) ?? Promise.resolve()).then(() => run(message, body))
+        streams.set(stream, next)
+        void next.then(() => {
+          if (streams.get(stream) === next) streams.delete(stream)
+        })
+      } else {
+        void run(message, body)
+      }
     }
   })
   const abortAll = () => {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { BasePlugin, block, modify, pass, type HookContext, type PluginContext, type PostAuthRequest, type PreAuthRequest } from '../index.js'
+import { createTestHost } from './index.js'
+
+class Sample extends BasePlugin {
+  readonly manifest = { id: 'sample', name: 'Sample', version: '1.0.0' }
+  config: unknown
+  override initialize(ctx: PluginContext) {
+    this.config = ctx.config
+  }
+  async preAuth({ request }: PreAuthRequest, ctx: HookContext) {
+    if (request.headers['x-block']) return block({ status: 418, body: { error: { code: 'TEAPOT' } } })
+    if (request.headers['x-bad']) return { action: 'explode' } as never
+    if (request.headers['x-store']) {
+      await ctx.services.kv.set('last', { ip: request.clientIp }, { ttlMs: 1000 })
+      await ctx.services.events.publish('sample.seen', { ip: request.clientIp })
+    }
+    return pass()
+  }
+  postAuth({ context }: PostAuthRequest) {
+    return modify({ setHeaders: { 'X-App': context.app?.name ?? '' }, body: { rewritten: true }, metadata: { seen: 'yes' } })
+  }
+  onResponseChunk({ data }: { data: Buffer }) {
+    return { action: 'replace' as const, data: data.toString().replace('secret', '******') }
+  }
+}
+
+describe('createTestHost', () => {
+  it('initializes the plugin with config and runtime, and reports what it implements', async () => {
+    const plugin = new Sample()
+    const host = await createTestHost(plugin, { runtime: 'studio', config: { level: 3 } })
+    expect(plugin.config).toEqual({ level: 3 })
+    expect(host.context.runtime).toBe('studio')
+    expect(host.describe().capabilities).toEqual([1, 3, 4, 13])
+    expect(host.manifest()).toMatchObject({ id: 'sample', capabilities: ['pre_auth', 'post_auth', 'response', 'manifest_provider'] })
+  })
+
+  it('returns results as the host receives them, JSON bodies with their content type', async () => {
+    const host = await createTestHost(new Sample())
+    expect(await host.preAuth()).toEqual({ action: 'pass' })
+    const blocked = await host.preAuth({ request: { headers: { 'X-Block': '1' } } })
+    expect(blocked).toMatchObject({ action: 'block', status: 418, headers: { 'content-type': 'application/json' } })
+    expect(blocked.action === 'block' && blocked.json()).toEqual({ error: { code: 'TEAPOT' } })
+    const modified = await host.postAuth({ context: { app: { id: 'a', name: 'demo', allowedLlms: [], monthlyBudget: 0, metadata: {} } } })
+    expect(modified).toMatchObject({ action: 'modify', setHeaders: { 'x-app': 'demo', 'content-type': 'application/json' }, metadata: { seen: 'yes' } })
+    expect(modified.action === 'modify' && JSON.parse(modified.body!.toString())).toEqual({ rewritten: true })
+  })
+
+  it('rejects a hook result that is not pass, modify or block with HOOK_INVALID_RESULT', async () => {
+    const host = await createTestHost(new Sample())
+    await expect(host.preAuth({ request: { headers: { 'x-bad': '1' } } })).rejects.toMatchObject({ code: 'HOOK_INVALID_RESULT' })
+  })
+
+  it('enforces Service API scopes like the host does', async () => {
+    const denied = await createTestHost(new Sample(), { scopes: [] })
+    await expect(denied.preAuth({ request: { headers: { 'x-store': '1' } } })).rejects.toMatchObject({ code: 'SCOPE_DENIED' })
+    expect(await denied.kv.get('last')).toBeUndefined()
+
+    const granted = await createTestHost(new Sample(), { scopes: ['kv.readwrite', 'events.publish'] })
+    const subscription = new AbortController()
+    const events = granted.events.subscribe('sample.>', subscription.signal)[Symbol.asyncIterator]()
+    const next = events.next()
+    await granted.preAuth({ request: { headers: { 'x-store': '1' }, clientIp: '10.0.0.7' } })
+    expect(JSON.parse((await granted.kv.get('last'))!.toString())).toEqual({ ip: '10.0.0.7' })
+    expect((await next).value).toMatchObject({ topic: 'sample.seen', source: 'sample' })
+    subscription.abort()
+  })
+
+  it('answers control-plane services with SERVICE_UNAVAILABLE unless faked', async () => {
+    const host = await createTestHost(new Sample(), { scopes: ['llms.read'] })
+    await expect(host.context.services.llms.list()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    const faked = await createTestHost(new Sample(), {
+      scopes: ['llms.read'],
+      services: { listLlms: async () => ({ items: [{ id: 'mock', json: Buffer.from('{"slug":"mock"}') }], nextCursor: '' }) },
+    })
+    await expect(faked.context.services.llms.list()).resolves.toEqual({ items: [{ slug: 'mock' }], nextCursor: '' })
+  })
+
+  it('runs chunks through the response hook in order and flushes at the end', async () => {
+    const host = await createTestHost(new Sample())
+    const sent = await host.responseStream(['data: my secret\n\n', 'data: [DONE]\n\n'])
+    expect(sent.map(String)).toEqual(['data: my ******\n\n', 'data: [DONE]\n\n'])
+  })
+})
