@@ -20,7 +20,6 @@ export const HOST_ERRORS = {
   HOOK_CANCELLED: { status: 499, doc: 'The caller cancelled the hook call.' },
   HOOK_INVALID_RESPONSE: { status: 502, doc: 'The plugin answered a hook with a malformed or mismatched result.' },
   HOOK_FAILED: { status: 502, doc: 'The plugin answered a hook with an error.' },
-  HOOK_NOT_SUPPORTED: { status: 500, doc: 'The plugin does not declare the capability a hook binding needs.' },
   CIRCUIT_OPEN: { status: 503, doc: 'The plugin failed repeatedly; its circuit breaker skips calls until the cool-down ends.' },
   SCOPE_DENIED: { status: 403, doc: 'A plugin called a Service API method outside the scopes granted to it.' },
   HOST_SHUTTING_DOWN: { status: 503, doc: 'The host is shutting down and accepts no new plugin work.' },

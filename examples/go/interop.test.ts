@@ -1,0 +1,251 @@
+/**
+ * Go interoperability, both directions, with real processes:
+ *
+ * 1. A Go plugin built with HashiCorp go-plugin 1.0.1 (examples/go/plugin,
+ *    "header-guard") is launched and called by the Plugboard host, AutoMTLS on.
+ * 2. The TypeScript example plugin request-enricher (built with @plugboard/sdk)
+ *    is launched and called by a Go host using go-plugin's own client
+ *    (examples/go/host, plugin.NewClient with AutoMTLS).
+ *
+ * Needs `npm run build` first, plus Go, protoc and the Debian go-plugin/grpc
+ * packages (see examples/go/README.md); beforeAll builds the Go programs with
+ * scripts/build-go.sh. Set PLUGBOARD_SKIP_GO_INTEROP=1 to skip on a machine without Go.
+ */
+import { execFile, execFileSync } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pino from 'pino'
+import { HookChain, PluginHost, launchPlugin, type ManagedPlugin } from '@plugboard/host'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const binDir = join(root, '.go-build', 'bin')
+const headerGuardBin = join(binDir, 'plugboard-go-header-guard')
+const goHostBin = join(binDir, 'plugboard-go-host')
+const enricherMain = join(root, 'examples/plugins/request-enricher/dist/main.js')
+
+const skip = process.env.PLUGBOARD_SKIP_GO_INTEROP === '1'
+
+/** A pino logger whose JSON lines are kept for assertions. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
+  return { logger, lines }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const request = (headers: Record<string, string>) => ({
+  method: 'POST',
+  path: '/v1/chat/completions',
+  query: '',
+  headers,
+  body: Buffer.from('{"model":"mock-gpt","messages":[]}'),
+  clientIp: '127.0.0.1',
+})
+
+interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+function run(command: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
+  const started = Date.now()
+  return new Promise((resolvePromise) => {
+    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+      resolvePromise({ code, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+}
+
+describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
+  beforeAll(() => {
+    for (const built of [join(root, 'packages/host/dist/index.js'), enricherMain]) {
+      if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before these tests`)
+    }
+    try {
+      // A cold build (empty .go-build/cache) compiles grpc-go and takes about a minute on 2 cores.
+      execFileSync('bash', [join(root, 'scripts/build-go.sh'), binDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 280_000 })
+    } catch (error) {
+      const { stderr, stdout } = error as { stderr?: Buffer; stdout?: Buffer }
+      throw new Error(`scripts/build-go.sh failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? String(error)}`)
+    }
+  }, 300_000)
+
+  describe('Go plugin in the Plugboard host', () => {
+    const { logger, lines } = capturingLogger()
+    let host: PluginHost
+    let plugin: ManagedPlugin
+
+    beforeAll(async () => {
+      host = new PluginHost({ runtime: 'gateway', logger })
+      plugin = await host.load({
+        name: 'header-guard',
+        source: pathToFileURL(headerGuardBin).href,
+        config: { requiredHeader: 'x-api-version' },
+        // Frequent health checks: a failing one would restart the plugin (asserted below).
+        healthIntervalMs: 200,
+      })
+    })
+
+    afterAll(async () => {
+      await host?.shutdown()
+    })
+
+    it('completes the handshake with AutoMTLS, its socket in the private dir (TMPDIR)', async () => {
+      const { logger: launchLogger } = capturingLogger()
+      const launched = await launchPlugin({ path: headerGuardBin, name: 'header-guard-handshake', runtime: 'gateway', logger: launchLogger })
+      try {
+        expect(launched.handshake).toMatchObject({ coreProtocolVersion: 1, appProtocolVersion: 1, network: 'unix', protocol: 'grpc' })
+        // go-plugin 1.0.1 ignores PLUGIN_UNIX_SOCKET_DIR; the host's TMPDIR puts the socket in its private dir anyway.
+        expect(launched.handshake.address.startsWith(`${launched.dir}/`)).toBe(true)
+        expect(launched.handshake.serverCertDer).toBeDefined()
+        const cert = new X509Certificate(launched.handshake.serverCertDer!)
+        expect(cert.subject).toContain('O=HashiCorp') // generated by go-plugin's AutoMTLS
+        expect(cert.checkHost('localhost')).toBe('localhost')
+      } finally {
+        launched.child.kill('SIGKILL')
+        await launched.exited
+        await launched.cleanup()
+      }
+      expect(existsSync(launched.dir)).toBe(false)
+    })
+
+    it('is loaded and describes itself from Initialize', () => {
+      expect(plugin.state).toBe('running')
+      expect(plugin.pid).toBeGreaterThan(0)
+      expect(plugin.description).toMatchObject({
+        id: 'header-guard',
+        name: 'Header guard',
+        version: '0.1.0',
+        capabilities: ['pre_auth'],
+        hookChannel: false,
+      })
+    })
+
+    it('blocks a request without the required header (unary PreAuth)', async () => {
+      const result = await plugin.callHook('preAuth', { requestId: 'r1', request: request({ 'content-type': 'application/json' }) }, { deadlineMs: 2000 })
+      expect(result.result?.$case).toBe('block')
+      if (result.result?.$case !== 'block') return
+      expect(result.result.value.status).toBe(400)
+      expect(result.result.value.headers).toEqual({ 'content-type': 'application/json' })
+      expect(JSON.parse(Buffer.from(result.result.value.body).toString('utf8'))).toEqual({
+        error: { message: 'missing required header "x-api-version"', type: 'invalid_request_error', code: 'HEADER_REQUIRED' },
+      })
+    })
+
+    it('passes a request carrying the header', async () => {
+      const result = await plugin.callHook('preAuth', { requestId: 'r2', request: request({ 'x-api-version': '2024-06-01' }) }, { deadlineMs: 2000 })
+      expect(result.result).toEqual({ $case: 'pass', value: {} })
+    })
+
+    it('answers many concurrent calls', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          plugin.callHook('preAuth', { requestId: `c${i}`, request: request(i % 2 ? { 'x-api-version': '1' } : {}) }, { deadlineMs: 5000 }),
+        ),
+      )
+      expect(results.map((r) => r.result?.$case)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? 'pass' : 'block')))
+    })
+
+    it('works in a HookChain', async () => {
+      const chain = new HookChain([{ plugin, failurePolicy: 'fail-closed' }])
+      const blocked = await chain.runPreAuth('r3', request({}))
+      expect(blocked).toMatchObject({ kind: 'block', plugin: 'header-guard', status: 400 })
+      if (blocked.kind === 'block') expect(JSON.parse(Buffer.from(blocked.body).toString('utf8')).error.code).toBe('HEADER_REQUIRED')
+      const passed = await chain.runPreAuth('r4', request({ 'x-api-version': '1' }))
+      expect(passed).toMatchObject({ kind: 'continue', metadata: {} })
+      if (passed.kind === 'continue') expect(passed.request.headers).toEqual({ 'x-api-version': '1' })
+    })
+
+    it("passes go-plugin's health checks (no restarts) and forwards its hclog output", async () => {
+      await new Promise((r) => setTimeout(r, 700))
+      expect(plugin.state).toBe('running')
+      expect(plugin.restarts).toBe(0)
+      const initialized = lines.find((line) => line.msg === 'header-guard initialized')
+      expect(initialized).toMatchObject({ level: 30, plugin: 'header-guard', stream: 'stderr', required_header: 'x-api-version', runtime: 'RUNTIME_GATEWAY' })
+    })
+
+    it('refuses to load with an invalid config, leaving no process behind', async () => {
+      const other = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'silent' }) })
+      try {
+        await expect(other.load({ name: 'header-guard-bad', source: pathToFileURL(headerGuardBin).href, config: {} })).rejects.toMatchObject({
+          code: 'PLUGIN_INITIALIZE_FAILED',
+          message: expect.stringContaining('config.requiredHeader is required'),
+        })
+        expect(other.list()).toEqual([])
+      } finally {
+        await other.shutdown()
+      }
+    })
+
+    it('shuts down gracefully via Controller.Shutdown: the process is gone', async () => {
+      const pid = plugin.pid!
+      expect(isAlive(pid)).toBe(true)
+      const started = Date.now()
+      await host.shutdown()
+      // Well under shutdownTimeoutMs (2 s): the plugin exited on Controller.Shutdown, no SIGTERM needed.
+      expect(Date.now() - started).toBeLessThan(2000)
+      expect(plugin.state).toBe('stopped')
+      expect(() => process.kill(pid, 0)).toThrow()
+    })
+  })
+
+  describe('TypeScript plugin in a Go go-plugin host', () => {
+    it('initializes request-enricher, calls PostAuth and shuts it down', async () => {
+      const result = await run(goHostBin, ['-config', JSON.stringify({ headers: { 'x-team': 'ml' } }), '-app-name', 'demo-app', '--', process.execPath, enricherMain])
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.ms).toBeLessThan(15_000)
+      const out = JSON.parse(result.stdout) as {
+        plugin: { id: string; version: string; capabilities: string[]; hookChannel: boolean }
+        health: string
+        postAuth: { result: string; setHeaders: Record<string, string>; metadata: Record<string, string> }
+        pluginPid: number
+        pluginExited: boolean
+        pluginExitCode: number
+        killMs: number
+      }
+      expect(out.plugin).toMatchObject({ id: 'request-enricher', version: '0.1.0' })
+      expect(out.plugin.capabilities).toContain('CAPABILITY_POST_AUTH')
+      expect(out.health).toBe('SERVING')
+      expect(out.postAuth.result).toBe('modify')
+      expect(out.postAuth.setHeaders).toMatchObject({
+        'x-team': 'ml',
+        'x-plugboard-app': 'demo-app',
+        'x-plugboard-app-id': 'app-42',
+        'x-plugboard-model': 'mock-gpt',
+        'x-plugboard-request-id': 'go-host-req-1',
+      })
+      expect(out.postAuth.metadata).toMatchObject({ enrichedBy: 'request-enricher', 'x-plugboard-app': 'demo-app', 'x-plugboard-model': 'mock-gpt' })
+      // client.Kill(): Controller.Shutdown was honoured (exit code 0, not go-plugin's forced kill after 2 s).
+      expect(out.pluginExited).toBe(true)
+      expect(out.pluginExitCode).toBe(0)
+      expect(out.killMs).toBeLessThan(2000)
+      expect(out.pluginPid).toBeGreaterThan(0)
+      expect(isAlive(out.pluginPid)).toBe(false)
+      // go-plugin set up AutoMTLS; nothing went wrong on the way.
+      expect(result.stderr).toContain('configuring client automatic mTLS')
+      expect(result.stderr).not.toMatch(/\[(ERROR|WARN)\]/)
+    })
+
+    it("reports the plugin's refusal of a bad config and still stops the plugin", async () => {
+      const result = await run(goHostBin, ['-config', JSON.stringify({ headers: { 'not a token': 'x' } }), '--', process.execPath, enricherMain])
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(/Initialize: .*CONFIG_INVALID|Initialize: .*must be a token/)
+      expect(result.ms).toBeLessThan(15_000)
+    })
+  })
+})
