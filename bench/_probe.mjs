@@ -16,7 +16,7 @@ pluginv1.HookFrame.decode = (b, l) => { const f = dec(b, l); stats.dec++; stats.
 
 const req = { requestId: 'r1', request: { method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-xxxx' }, body: Buffer.from('{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}'), clientIp: '127.0.0.1' } }
 const host = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'warn' }) })
-const plugin = await host.load({ name: 'p', source: process.argv.includes('--plugin-perf') ? 'file:///tmp/pbprof/plugin-perf.sh' : pluginProf ? 'file:///tmp/pbprof/plugin-prof.sh' : new URL('./echo-plugin.mjs', import.meta.url).href, config: null, healthIntervalMs: 0,
+const plugin = await host.load({ name: 'p', source: process.argv.includes('--exp') ? new URL('./_exp-echo.mjs', import.meta.url).href : process.argv.includes('--plugin-perf') ? 'file:///tmp/pbprof/plugin-perf.sh' : pluginProf ? 'file:///tmp/pbprof/plugin-prof.sh' : new URL('./echo-plugin.mjs', import.meta.url).href, config: null, healthIntervalMs: 0,
   env: pluginProf ? { PB_PROF_DIR: `/tmp/pbprof/plugin-${mode}` } : undefined })
 const o = { deadlineMs: 1000 }
 const fn = mode.startsWith('unary') ? () => plugin.rpc('preAuth', req, o) : () => plugin.callHook('preAuth', req, o)

@@ -117,26 +117,26 @@ export function headersResultToProto(hook: string, result: ResponseHeadersResult
   }
 }
 
-export function bodyResultToProto(hook: string, result: ResponseBodyResult): pb.ResponseBodyResult {
+type PassOrReplace = { result?: { $case: 'pass'; value: pb.Pass } | { $case: 'replace'; value: pb.Bytes } | undefined }
+
+/** Body and chunk results share one shape: pass, or replace with new bytes. */
+function passOrReplace(hook: string, result: { action: string }, replacement: BodyInit | undefined): PassOrReplace {
   switch (result?.action) {
     case 'pass':
       return { result: { $case: 'pass', value: {} } }
     case 'replace':
-      return { result: { $case: 'replace', value: { data: encodeBody(result.body) } } }
+      return { result: { $case: 'replace', value: { data: encodeBody(replacement) } } }
     default:
       throw invalid(hook, result)
   }
 }
 
+export function bodyResultToProto(hook: string, result: ResponseBodyResult): pb.ResponseBodyResult {
+  return passOrReplace(hook, result, result?.action === 'replace' ? result.body : undefined)
+}
+
 export function chunkResultToProto(hook: string, result: ResponseChunkResult): pb.ResponseChunkResult {
-  switch (result?.action) {
-    case 'pass':
-      return { result: { $case: 'pass', value: {} } }
-    case 'replace':
-      return { result: { $case: 'replace', value: { data: encodeBody(result.data) } } }
-    default:
-      throw invalid(hook, result)
-  }
+  return passOrReplace(hook, result, result?.action === 'replace' ? result.data : undefined)
 }
 
 export function objectResultToProto(hook: string, result: ObjectHookResult): pb.ObjectHookResult {

@@ -53,6 +53,7 @@ export type {
   ResponseChunkResult,
   Usage,
   StreamCompleteEvent,
+  CollectedRecord,
   ProxyLog,
   AnalyticsRecord,
   BudgetUsage,

@@ -130,13 +130,17 @@ export interface StreamCompleteEvent {
   aborted: boolean
 }
 
-export interface ProxyLog {
+/** Fields every data-collection record carries. */
+export interface CollectedRecord {
   requestId: string
   timestampMs: number
   appId: string
   userId: string
   llm: string
   model: string
+}
+
+export interface ProxyLog extends CollectedRecord {
   method: string
   path: string
   status: number
@@ -145,13 +149,7 @@ export interface ProxyLog {
   responseBody: Buffer
 }
 
-export interface AnalyticsRecord {
-  requestId: string
-  timestampMs: number
-  appId: string
-  userId: string
-  llm: string
-  model: string
+export interface AnalyticsRecord extends CollectedRecord {
   usage?: Usage
   cost: number
   latencyMs: number
