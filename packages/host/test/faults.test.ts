@@ -119,7 +119,7 @@ describe('Service API scopes', () => {
     const result = await call(plugin, 'kv-set', { 'x-key': 'k', 'x-value': 'v' })
     expect(result.result?.$case).toBe('block')
     const body = result.result?.$case === 'block' ? JSON.parse(result.result.value.body.toString()) : {}
-    expect(body.code).toBe('SCOPE_DENIED')
+    expect(body).toMatchObject({ code: 'SCOPE_DENIED', grpcStatus: 7 /* PERMISSION_DENIED */, message: expect.stringContaining('kv.readwrite') })
     expect(lines).toContainEqual(expect.objectContaining({ audit: true, plugin: 'faulty', method: 'kvSet', requiredScope: 'kv.readwrite', msg: 'service API call denied' }))
     const stored = await host.serviceApi.kvGet({ key: 'k' }, { plugin: 'faulty', scopes: new Set(['kv.readwrite']) }, new AbortController().signal)
     expect(stored.found).toBe(false)

@@ -25,9 +25,9 @@ describe('ip-allowlist as a plugin process', () => {
     expect(blocked.kind === 'block' && JSON.parse(blocked.body.toString()).error.code).toBe('IP_NOT_ALLOWED')
   })
 
-  it('explains itself and exits 1 when run by hand without the host cookie', async () => {
+  it.each([['a wrong', { PLUGBOARD_PLUGIN_COOKIE: 'wrong' }], ['no', {}]])('explains itself and exits 1 when run by hand with %s cookie', async (_, cookie) => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [`${packageDir}/dist/main.js`], { env: { PATH: process.env.PATH, PLUGBOARD_PLUGIN_COOKIE: 'wrong' } }, (_error, _stdout, stderr) =>
+      const child = execFile(process.execPath, [`${packageDir}/dist/main.js`], { env: { PATH: process.env.PATH, ...cookie } }, (_error, _stdout, stderr) =>
         resolve({ code: child.exitCode, stderr }),
       )
     })
