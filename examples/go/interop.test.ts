@@ -11,14 +11,14 @@
  * packages (see examples/go/README.md); beforeAll builds the Go programs with
  * scripts/build-go.sh. Set PLUGBOARD_SKIP_GO_INTEROP=1 to skip on a machine without Go.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import pino from 'pino'
 import { HookChain, PluginHost, launchPlugin, type ManagedPlugin } from '@plugboard/host'
+import { capturingLogger, processAlive } from '../../packages/host/test/helpers.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const binDir = join(root, '.go-build', 'bin')
@@ -27,22 +27,6 @@ const goHostBin = join(binDir, 'plugboard-go-host')
 const enricherMain = join(root, 'examples/plugins/request-enricher/dist/main.js')
 
 const skip = process.env.PLUGBOARD_SKIP_GO_INTEROP === '1'
-
-/** A pino logger whose JSON lines are kept for assertions. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = []
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
-  return { logger, lines }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const request = (headers: Record<string, string>) => ({
   method: 'POST',
@@ -63,7 +47,7 @@ interface RunResult {
 function run(command: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
   const started = Date.now()
   return new Promise((resolvePromise) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: root, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
       resolvePromise({ code, stdout, stderr, ms: Date.now() - started })
     })
@@ -71,17 +55,14 @@ function run(command: string, args: string[], timeoutMs = 20_000): Promise<RunRe
 }
 
 describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     for (const built of [join(root, 'packages/host/dist/index.js'), enricherMain]) {
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before these tests`)
     }
-    try {
-      // A cold build (empty .go-build/cache) compiles grpc-go and takes about a minute on 2 cores.
-      execFileSync('bash', [join(root, 'scripts/build-go.sh'), binDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 280_000 })
-    } catch (error) {
-      const { stderr, stdout } = error as { stderr?: Buffer; stdout?: Buffer }
-      throw new Error(`scripts/build-go.sh failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? String(error)}`)
-    }
+    // Asynchronously: a cold build (empty .go-build/cache) compiles grpc-go and takes about a minute
+    // on 2 cores, and a worker blocked that long (execFileSync) trips vitest's 60 s RPC timeout.
+    const build = await run('bash', [join(root, 'scripts/build-go.sh'), binDir], 280_000)
+    if (build.code !== 0) throw new Error(`scripts/build-go.sh failed (exit ${build.code}):\n${build.stdout}${build.stderr}`)
   }, 300_000)
 
   describe('Go plugin in the Plugboard host', () => {
@@ -179,7 +160,7 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
     })
 
     it('refuses to load with an invalid config, leaving no process behind', async () => {
-      const other = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'silent' }) })
+      const other = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
       try {
         await expect(other.load({ name: 'header-guard-bad', source: pathToFileURL(headerGuardBin).href, config: {} })).rejects.toMatchObject({
           code: 'PLUGIN_INITIALIZE_FAILED',
@@ -193,7 +174,7 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
 
     it('shuts down gracefully via Controller.Shutdown: the process is gone', async () => {
       const pid = plugin.pid!
-      expect(isAlive(pid)).toBe(true)
+      expect(processAlive(pid)).toBe(true)
       const started = Date.now()
       await host.shutdown()
       // Well under shutdownTimeoutMs (2 s): the plugin exited on Controller.Shutdown, no SIGTERM needed.
@@ -234,7 +215,7 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
       expect(out.pluginExitCode).toBe(0)
       expect(out.killMs).toBeLessThan(2000)
       expect(out.pluginPid).toBeGreaterThan(0)
-      expect(isAlive(out.pluginPid)).toBe(false)
+      expect(processAlive(out.pluginPid)).toBe(false)
       // go-plugin set up AutoMTLS; nothing went wrong on the way.
       expect(result.stderr).toContain('configuring client automatic mTLS')
       expect(result.stderr).not.toMatch(/\[(ERROR|WARN)\]/)
@@ -245,6 +226,10 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
       expect(result.code).toBe(1)
       expect(result.stdout).toBe('')
       expect(result.stderr).toMatch(/Initialize: .*CONFIG_INVALID|Initialize: .*must be a token/)
+      expect(result.stderr).toContain('plugin_exited=true')
+      const pid = Number(/plugin_pid=(\d+)/.exec(result.stderr)?.[1])
+      expect(pid).toBeGreaterThan(0)
+      expect(processAlive(pid)).toBe(false)
       expect(result.ms).toBeLessThan(15_000)
     })
   })

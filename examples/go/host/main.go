@@ -107,7 +107,11 @@ func main() {
 	started := time.Now()
 	client.Kill()
 	if err != nil {
-		logger.Error("plugin call failed", "error", err)
+		pid := 0
+		if cmd.Process != nil {
+			pid = cmd.Process.Pid
+		}
+		logger.Error("plugin call failed", "error", err, "plugin_pid", pid, "plugin_exited", client.Exited())
 		os.Exit(1)
 	}
 	out.KillMs = time.Since(started).Milliseconds()
