@@ -91,9 +91,9 @@ export class HookChannel {
     })
   }
 
-  /** Ends the stream; pending calls fail with PLUGIN_UNAVAILABLE. Safe to call more than once. */
-  close(): void {
-    this.#close(hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${this.pluginName}" was closed by the host`))
+  /** Ends the stream; pending calls fail with `reason` (PLUGIN_UNAVAILABLE by default). Safe to call more than once. */
+  close(reason: PlugboardError = hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${this.pluginName}" was closed by the host`)): void {
+    this.#close(reason)
     this.#stream.cancel()
   }
 

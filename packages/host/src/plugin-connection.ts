@@ -7,6 +7,7 @@ import {
   health,
   isPlugboardError,
   pluginv1 as pb,
+  type PlugboardError,
   servicev1,
   type CapabilityName,
   type Scope,
@@ -155,11 +156,11 @@ export class PluginConnection {
     }
   }
 
-  /** Closes the channel, broker and connection; pending hook calls fail with PLUGIN_UNAVAILABLE. Safe to call more than once. */
-  close(): void {
+  /** Closes the channel, broker and connection; pending hook calls fail with `reason`. Safe to call more than once. */
+  close(reason?: PlugboardError): void {
     if (this.#closed) return
     this.#closed = true
-    this.#channel?.close()
+    this.#channel?.close(reason)
     this.#broker.close()
     this.client.close()
   }

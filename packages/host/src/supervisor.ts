@@ -232,7 +232,7 @@ export class ManagedPlugin extends EventEmitter {
       }
       this.#logger.warn({}, 'plugin failed its health check; restarting it')
       if (running.process) running.process.child.kill('SIGKILL')
-      else this.#onCrash(running, hostError('PLUGIN_UNAVAILABLE', `remote plugin "${this.name}" failed its health check`))
+      else this.#onCrash(running, hostError('PLUGIN_UNAVAILABLE', 'failed its health check'))
     }, interval)
     this.#healthTimer.unref()
   }
@@ -241,7 +241,8 @@ export class ManagedPlugin extends EventEmitter {
     if (this.#running !== running || this.#stopping) return
     this.#running = undefined
     clearTimeout(this.#healthTimer)
-    running.connection.close()
+    const what = reason instanceof Error ? reason.message : `exited (code ${reason.code}, signal ${reason.signal})`
+    running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" ${what}; it is being restarted`))
     void running.process?.cleanup()
     this.emit('crash', reason)
     this.#logger.error({ reason: reason instanceof Error ? reason.message : reason }, 'plugin crashed')
