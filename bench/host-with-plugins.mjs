@@ -22,6 +22,9 @@ const vmRssMb = (pid) => {
 }
 
 const host = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'warn' }) })
+process.once('SIGTERM', () => host.shutdown().finally(() => process.exit(143)))
+process.stdin.on('end', () => host.shutdown().finally(() => process.exit(1))) // the bench went away
+process.stdin.resume()
 try {
   await settle()
   const hostBaselineMb = mb(process.memoryUsage().rss)
@@ -41,4 +44,5 @@ try {
   process.stdout.write(`${JSON.stringify({ count: plugins.length, hostBaselineMb, hostMb, pluginsMb })}\n`)
 } finally {
   await host.shutdown()
+  process.stdin.destroy()
 }

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
@@ -21,9 +21,11 @@ const here = (file) => fileURLToPath(new URL(file, import.meta.url))
 /** How much each phase does; the whole run stays well under a minute. */
 const PLAN = {
   warmupCalls: 2000,
-  rawCalls: 20_000,
-  hookCalls: 20_000,
-  unaryCalls: 10_000,
+  /** Raw and hook sequential calls are measured in alternating rounds, so a burst of load elsewhere on the machine hits both. */
+  rounds: 5,
+  rawCallsPerRound: 4000,
+  hookCallsPerRound: 4000,
+  unaryCalls: 5000,
   inFlight: 16,
   concurrentWarmupMs: 1000,
   concurrentMs: 3000,
@@ -32,6 +34,16 @@ const PLAN = {
 const TARGETS = { hookToRawP50: 3, hook16CallsPerSec: 25_000 }
 
 const progress = (message) => process.stderr.write(`[bench] ${message}\n`)
+
+/** What to stop if the bench is interrupted, so no plugin or echo server outlives it. */
+const cleanups = new Set()
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    progress(`${signal}: stopping child processes`)
+    await Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
+    process.exit(130)
+  })
+}
 
 // ---------------------------------------------------------------- the request
 
@@ -57,22 +69,31 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
 }
 
-/** `calls` sequential awaits of `fn` after `warmup` more: per-call latency percentiles (µs) and calls/s. */
-async function sequential(fn, calls, warmup = PLAN.warmupCalls) {
-  for (let i = 0; i < warmup; i++) await fn()
-  const samples = new Float64Array(calls)
-  const start = performance.now()
-  for (let i = 0; i < calls; i++) {
-    const t0 = performance.now()
-    await fn()
-    samples[i] = performance.now() - t0
+/** Sequential latency samples (ms) of one call path, gathered over one or more rounds. */
+class Sequential {
+  samples = []
+  elapsedMs = 0
+  constructor(fn) {
+    this.fn = fn
   }
-  const elapsedMs = performance.now() - start
-  samples.sort()
-  return {
-    p50Us: percentile(samples, 50) * 1000,
-    p99Us: percentile(samples, 99) * 1000,
-    callsPerSec: calls / (elapsedMs / 1000),
+  async warmUp(calls) {
+    for (let i = 0; i < calls; i++) await this.fn()
+  }
+  /** `calls` back-to-back awaited calls, each timed. */
+  async measure(calls) {
+    const { fn, samples } = this
+    const start = performance.now()
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now()
+      await fn()
+      samples.push(performance.now() - t0)
+    }
+    this.elapsedMs += performance.now() - start
+  }
+  /** p50/p99 in µs and calls/s (calls over the time spent measuring). */
+  result() {
+    const sorted = Float64Array.from(this.samples).sort()
+    return { p50Us: percentile(sorted, 50) * 1000, p99Us: percentile(sorted, 99) * 1000, callsPerSec: sorted.length / (this.elapsedMs / 1000) }
   }
 }
 
@@ -100,6 +121,20 @@ async function concurrent(fn, inFlight, durationMs) {
   return { callsPerSec, p50Us: percentile(latencies, 50) * 1000 }
 }
 
+/** Machine-wide CPU ticks (/proc/stat) and this process's own, children included once they have exited. */
+function cpuTicks() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  const [utime, stime, cutime, cstime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 15).map(Number)
+  return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal, ours: utime + stime + cutime + cstime }
+}
+
+/** Share of the machine's CPU that other processes (and the hypervisor, as steal) took between two `cpuTicks()`. */
+function interference(before, after) {
+  const total = after.total - before.total || 1
+  return { otherPct: (100 * Math.max(0, after.busy - before.busy - (after.ours - before.ours))) / total, stealPct: (100 * (after.steal - before.steal)) / total }
+}
+
 function vmRssMb(pid) {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Number(match[1]) / 1024 : NaN
@@ -121,22 +156,33 @@ function spawnNode(args, accept) {
 
 // ---------------------------------------------------------------- 1. raw socket echo
 
-async function benchRaw() {
+/** Starts the echo server process and connects to it; `roundTrip()` sends one message and resolves when it is back. */
+async function startRawEcho() {
   const dir = await mkdtemp(join(tmpdir(), 'pb-bench-'))
   const socketPath = join(dir, 'echo.sock')
   const server = spawnNode([here('./raw-echo-server.mjs'), socketPath], (text) => text === 'ready')
+  const close = async () => {
+    cleanups.delete(close)
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      const exited = once(server.child, 'exit').catch(() => undefined)
+      server.child.kill('SIGTERM')
+      await exited
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+  cleanups.add(close)
   try {
     await server.line
     const socket = net.connect(socketPath)
     await once(socket, 'connect')
-    const payloadBytes = hookRequestBytes - 4 // the 4-byte length prefix makes it the same size on the wire
+    const payloadBytes = hookRequestBytes - 4 // with its 4-byte length prefix, the same size on the wire as a hook request
     const message = Buffer.alloc(4 + payloadBytes, 0x61)
     message.writeUInt32BE(payloadBytes, 0)
 
     const waiting = []
     let pending = null
     socket.on('data', (chunk) => {
-      let buf = pending ? Buffer.concat([pending, chunk]) : chunk
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk
       let offset = 0
       while (buf.length - offset >= 4) {
         const end = offset + 4 + buf.readUInt32BE(offset)
@@ -151,21 +197,27 @@ async function benchRaw() {
         waiting.push(resolve)
         socket.write(message)
       })
-
-    const result = await sequential(roundTrip, PLAN.rawCalls)
-    socket.destroy()
-    return { ...result, messageBytes: message.length }
-  } finally {
-    server.child.kill('SIGTERM')
-    await once(server.child, 'exit').catch(() => undefined)
-    await rm(dir, { recursive: true, force: true })
+    return {
+      roundTrip,
+      messageBytes: message.length,
+      close: async () => {
+        socket.destroy()
+        await close()
+      },
+    }
+  } catch (error) {
+    await close()
+    throw error
   }
 }
 
 // ---------------------------------------------------------------- 2 + 3. hook channel and unary
 
-async function benchHost() {
+async function benchHostAndRaw() {
   const host = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'warn' }) })
+  const stopHost = () => host.shutdown()
+  cleanups.add(stopHost)
+  let raw
   try {
     const plugin = await host.load({ name: 'bench-echo', source: new URL('./echo-plugin.mjs', import.meta.url).href, config: null, healthIntervalMs: 0 })
     if (!plugin.description?.hookChannel) throw new Error('the bench plugin did not open a hook channel')
@@ -178,22 +230,38 @@ async function benchHost() {
       const response = await plugin.rpc('preAuth', preAuthRequest, options)
       if (response.result?.$case !== 'pass') throw new Error(`unexpected unary result ${JSON.stringify(response)}`)
     }
-
     await sleep(300)
     const pluginStartMb = vmRssMb(plugin.pid)
 
-    progress('hook channel, 1 in flight')
-    const hook = await sequential(callHook, PLAN.hookCalls)
+    progress(`raw Unix-socket echo vs hook channel, 1 in flight (${PLAN.rounds} alternating rounds, ${hookRequestBytes}-byte messages)`)
+    raw = await startRawEcho()
+    const rawSeq = new Sequential(raw.roundTrip)
+    const hookSeq = new Sequential(callHook)
+    await rawSeq.warmUp(PLAN.warmupCalls)
+    await hookSeq.warmUp(PLAN.warmupCalls)
+    for (let round = 0; round < PLAN.rounds; round++) {
+      await rawSeq.warmUp(200)
+      await rawSeq.measure(PLAN.rawCallsPerRound)
+      await hookSeq.warmUp(200)
+      await hookSeq.measure(PLAN.hookCallsPerRound)
+    }
+    await raw.close()
+    raw = undefined
+
     progress(`hook channel, ${PLAN.inFlight} in flight`)
     const hook16 = await concurrent(callHook, PLAN.inFlight, PLAN.concurrentMs)
     progress('unary RPC, 1 in flight')
-    const unary = await sequential(callUnary, PLAN.unaryCalls)
+    const unarySeq = new Sequential(callUnary)
+    await unarySeq.warmUp(PLAN.warmupCalls)
+    await unarySeq.measure(PLAN.unaryCalls)
     progress(`unary RPC, ${PLAN.inFlight} in flight`)
     const unary16 = await concurrent(callUnary, PLAN.inFlight, PLAN.concurrentMs)
     const pluginAfterMb = vmRssMb(plugin.pid)
-    return { hook, hook16, unary, unary16, pluginStartMb, pluginAfterMb }
+    return { raw: rawSeq.result(), hook: hookSeq.result(), hook16, unary: unarySeq.result(), unary16, pluginStartMb, pluginAfterMb }
   } finally {
+    await raw?.close()
     await host.shutdown()
+    cleanups.delete(stopHost)
   }
 }
 
@@ -201,8 +269,15 @@ async function benchHost() {
 
 async function benchMemory() {
   const probe = spawnNode(['--expose-gc', here('./host-with-plugins.mjs'), String(PLAN.memoryPlugins)], (text) => text.startsWith('{'))
+  const exited = once(probe.child, 'exit')
+  const stopProbe = async () => {
+    probe.child.kill('SIGTERM') // the probe's host stops its plugins on SIGTERM
+    await exited
+  }
+  cleanups.add(stopProbe)
   const report = JSON.parse(await probe.line)
-  await once(probe.child, 'exit')
+  await exited
+  cleanups.delete(stopProbe)
   const sorted = [...report.pluginsMb].sort((a, b) => a - b)
   return { hostBaselineMb: report.hostBaselineMb, hostMb: report.hostMb, idlePluginMb: percentile(sorted, 50), plugins: report.count }
 }
@@ -220,9 +295,9 @@ function table(rows) {
 }
 
 const started = performance.now()
-progress(`raw Unix-socket echo (${hookRequestBytes}-byte messages both ways)`)
-const raw = await benchRaw()
-const { hook, hook16, unary, unary16, pluginStartMb, pluginAfterMb } = await benchHost()
+const ticksBefore = cpuTicks()
+const { raw, hook, hook16, unary, unary16, pluginStartMb, pluginAfterMb } = await benchHostAndRaw()
+const noise = interference(ticksBefore, cpuTicks())
 progress(`memory: a separate host process with ${PLAN.memoryPlugins} plugins`)
 const memory = await benchMemory()
 
@@ -238,7 +313,14 @@ const result = {
 const pass = (ok) => (ok ? 'PASS' : 'FAIL')
 
 const out = []
-out.push(`Plugboard host bench (node ${process.version}, mTLS on, ${hookRequestBytes}-byte request; ${((performance.now() - started) / 1000).toFixed(1)} s)`)
+out.push(
+  `Plugboard host bench: node ${process.version}, ${cpus().length} CPUs, mTLS on, ${hookRequestBytes}-byte hook request; ` +
+    `took ${((performance.now() - started) / 1000).toFixed(1)} s`,
+)
+out.push(
+  `While timing, other processes used ${noise.otherPct.toFixed(0)}% of the machine's CPU (steal ${noise.stealPct.toFixed(0)}%)` +
+    (noise.otherPct >= 10 ? ': the machine was busy, figures are noisy; rerun when it is quiet' : ''),
+)
 out.push('')
 out.push(
   table([

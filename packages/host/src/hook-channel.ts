@@ -39,8 +39,8 @@ interface Pending {
 
 /**
  * The host's end of a plugin's hook channel: one bidirectional stream carrying
- * many concurrent hook calls, matched by id. Requests queued in one event-loop
- * turn travel in one frame. A call that passes its deadline, or whose signal
+ * many concurrent hook calls, matched by id. Requests made in the same
+ * microtask round travel in one frame. A call that passes its deadline, or whose signal
  * aborts, fails at once and the plugin is told to cancel it; the channel stays
  * usable for other calls. When the stream ends, every pending call fails fast
  * with PLUGIN_UNAVAILABLE.
@@ -101,7 +101,7 @@ export class HookChannel {
     this.#outgoing.push(message)
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.#flushScheduled = false
       const messages = this.#outgoing
       this.#outgoing = []

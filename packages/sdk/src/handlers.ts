@@ -17,6 +17,7 @@ import type {
   UiProvider,
 } from './capabilities.js'
 import type { HookContext, PluginContext } from './context.js'
+import type { Logger } from './logger.js'
 import {
   agentChunkToProto,
   authResultToProto,
@@ -109,9 +110,23 @@ export function toHookError(error: unknown): pb.HookError {
  */
 export function createPluginHandlers(plugin: BasePlugin, context: () => PluginContext) {
   const p = plugin as AnyPlugin
+  // Built per call, so kept cheap: the signal and the request's child logger are made only when used.
   const hookContext = (call: CallInfo): HookContext => {
     const base = context()
-    return { ...base, requestId: call.requestId, signal: call.signal, log: call.requestId ? base.log.child({ requestId: call.requestId }) : base.log }
+    let log: Logger | undefined
+    return {
+      runtime: base.runtime,
+      config: base.config,
+      pluginName: base.pluginName,
+      services: base.services,
+      requestId: call.requestId,
+      get signal() {
+        return call.signal
+      },
+      get log() {
+        return (log ??= call.requestId ? base.log.child({ requestId: call.requestId }) : base.log)
+      },
+    }
   }
   const require = <T>(method: T | undefined, what: string): T => {
     if (typeof method !== 'function') throw notImplemented(plugin, what)

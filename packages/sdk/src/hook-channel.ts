@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
 import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { CallControl, callInfo } from './call-control.js'
 import { CHANNEL_HOOKS, requestIdOf, toHookError, type CallInfo, type PluginHandlers } from './handlers.js'
 
 type RequestCase = keyof typeof CHANNEL_HOOKS
@@ -8,10 +9,10 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
 /**
  * The plugin's end of the hook channel: runs each incoming hook call
  * concurrently, aborts it on cancel or deadline, and sends results back in
- * batches (everything that finished in one event-loop turn shares a frame).
+ * batches (results that complete in the same microtask round share a frame).
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
-  const inFlight = new Map<number, AbortController>()
+  const inFlight = new Map<number, CallControl>()
   // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in sequence.
   const streams = new Map<string, Promise<void>>()
   let outgoing: pb.HookMessage[] = []
@@ -27,24 +28,24 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     outgoing.push(message)
     if (!flushScheduled) {
       flushScheduled = true
-      setImmediate(flush)
+      queueMicrotask(flush)
     }
   }
 
   const run = async (message: pb.HookMessage, body: ResultBody) => {
     const route = CHANNEL_HOOKS[body.$case as RequestCase]
-    const controller = new AbortController()
-    inFlight.set(message.id, controller)
-    const signal = message.deadlineMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(message.deadlineMs)]) : controller.signal
-    const call: CallInfo = { signal, requestId: requestIdOf(body.value) }
+    const control = new CallControl(message.deadlineMs)
+    inFlight.set(message.id, control)
+    const call = callInfo(body.value, control)
     try {
       if (!route) throw new PlugboardError('HOOK_UNKNOWN', `hook channel message "${body.$case}" is not a hook request`)
       const handler = handlers[route.handler] as (request: unknown, call: CallInfo) => Promise<ResultBody['value']>
       const value = await handler(body.value, call)
-      if (!controller.signal.aborted) send({ id: message.id, deadlineMs: 0, body: { $case: route.result, value } as ResultBody })
+      if (!control.cancelled) send({ id: message.id, deadlineMs: 0, body: { $case: route.result, value } as ResultBody })
     } catch (error) {
-      if (!controller.signal.aborted) send({ id: message.id, deadlineMs: 0, body: { $case: 'error', value: toHookError(error) } })
+      if (!control.cancelled) send({ id: message.id, deadlineMs: 0, body: { $case: 'error', value: toHookError(error) } })
     } finally {
+      control.done()
       inFlight.delete(message.id)
     }
   }
@@ -54,7 +55,7 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
       const body = message.body
       if (!body) continue
       if (body.$case === 'cancel') {
-        inFlight.get(message.id)?.abort()
+        inFlight.get(message.id)?.cancel()
       } else if (body.$case === 'responseChunk') {
         const stream = requestIdOf(body.value)
         const next = (streams.get(stream) ?? Promise.resolve()).then(() => run(message, body))
@@ -68,7 +69,7 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     }
   })
   const abortAll = () => {
-    for (const controller of inFlight.values()) controller.abort()
+    for (const control of inFlight.values()) control.cancel()
     inFlight.clear()
   }
   stream.on('end', () => {

@@ -21,7 +21,8 @@ import {
 } from '@plugboard/proto'
 import type { PluginContext } from './context.js'
 import { parseJson } from './convert.js'
-import { createPluginHandlers, requestIdOf, type CallInfo, type PluginHandlers } from './handlers.js'
+import { CallControl, callInfo } from './call-control.js'
+import { createPluginHandlers, type CallInfo, type PluginHandlers } from './handlers.js'
 import { serveHookChannel } from './hook-channel.js'
 import { grpcServiceTransport } from './grpc-transport.js'
 import { createLineLogger } from './logger.js'
@@ -99,6 +100,11 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
   }
   process.once('SIGTERM', () => void shutdown(0))
   process.once('SIGINT', () => void shutdown(0))
+  // A host that dies without shutting its plugins down must not leave them running.
+  const parent = process.ppid
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown(0)
+  }, 1000).unref()
 
   server.addService(health.HealthService, {
     check: (_call: ServerUnaryCall<health.HealthCheckRequest, health.HealthCheckResponse>, callback: sendUnaryData<health.HealthCheckResponse>) =>
@@ -160,32 +166,33 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void
 
-/** Adapts a handler to a grpc-js unary method: cancellation becomes the call's signal, errors keep their code. */
+/** Adapts a handler to a grpc-js unary method: cancellation and deadline become the call's signal, errors keep their code. */
 function unary<Req, Res>(handler: (request: Req, call: CallInfo) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
-    const controller = new AbortController()
-    call.on('cancelled', () => controller.abort())
-    const deadline = call.getDeadline()
-    const signal =
-      deadline instanceof Date || (typeof deadline === 'number' && Number.isFinite(deadline))
-        ? AbortSignal.any([controller.signal, AbortSignal.timeout(Math.max(0, Number(deadline) - Date.now()))])
-        : controller.signal
+    const deadline = Number(call.getDeadline())
+    const control = new CallControl(Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0)
+    const onCancelled = () => control.cancel()
+    call.once('cancelled', onCancelled)
     Promise.resolve()
-      .then(() => handler(call.request, { signal, requestId: requestIdOf(call.request) }))
+      .then(() => handler(call.request, callInfo(call.request, control)))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(toGrpcError(error, GrpcStatus.UNKNOWN)),
       )
+      .finally(() => {
+        control.done()
+        call.off('cancelled', onCancelled)
+      })
   }
 }
 
 function serverStream<Req, Res>(handler: (request: Req, call: CallInfo) => AsyncIterable<Res>) {
   return async (call: ServerWritableStream<Req, Res>) => {
-    const controller = new AbortController()
-    call.on('cancelled', () => controller.abort())
+    const control = new CallControl(0)
+    call.once('cancelled', () => control.cancel())
     try {
-      for await (const item of handler(call.request, { signal: controller.signal, requestId: requestIdOf(call.request) })) {
-        if (controller.signal.aborted) break
+      for await (const item of handler(call.request, callInfo(call.request, control))) {
+        if (control.cancelled) break
         if (!call.write(item)) await new Promise((resolve) => call.once('drain', resolve))
       }
       call.end()
