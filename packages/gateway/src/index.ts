@@ -1,1 +1,10 @@
-export {}
+/**
+ * @plugboard/gateway: the data plane. An OpenAI-compatible LLM proxy whose
+ * every request flows through plugin hooks.
+ */
+export { Gateway, type GatewayOptions } from './gateway.js'
+export { loadConfig, parseConfig, hashApiKey, interpolateEnv, type GatewayConfig, type LlmConfig, type AppConfig, type PluginConfig, type HookName } from './config.js'
+export { encryptSecret, decryptSecret, MASTER_KEY_ENV } from './secrets.js'
+export { GatewayError, GATEWAY_ERRORS, errorResponse, type GatewayErrorCode, type ErrorBody } from './errors.js'
+export { MemoryBudgetStore, budgetPeriod, type BudgetStore } from './budget.js'
+export { SseSplitter, parseSseEvent, type SseEvent } from './sse.js'

@@ -1,0 +1,38 @@
+import type { pluginv1 as pb } from '@plugboard/proto'
+import { hashApiKey, type AppConfig } from './config.js'
+import { GatewayError } from './errors.js'
+
+/** The credential of a request: `Authorization: Bearer …` or `x-api-key`. */
+export function credentialOf(headers: Record<string, string>): string {
+  const authorization = headers.authorization
+  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim()
+  return headers['x-api-key']?.trim() ?? ''
+}
+
+export function toPbApp(app: AppConfig): pb.App {
+  return { id: app.id, name: app.name, allowedLlms: app.allowedLlms, monthlyBudget: app.monthlyBudget, metadata: {} }
+}
+
+/** The gateway's built-in authentication: app API keys, stored as sha256 hashes. */
+export class ApiKeyAuthenticator {
+  readonly #byHash = new Map<string, { app: AppConfig; revoked: boolean }>()
+
+  constructor(apps: AppConfig[]) {
+    for (const app of apps) for (const key of app.keys) this.#byHash.set(key.hash, { app, revoked: key.revoked })
+  }
+
+  /** The app a key belongs to; MISSING_API_KEY, INVALID_API_KEY or API_KEY_REVOKED otherwise. */
+  authenticate(credential: string): AppConfig {
+    if (!credential) throw new GatewayError('MISSING_API_KEY', 'no API key: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
+    // Looked up by hash: what the lookup's timing could reveal is about the hash, not the key.
+    const found = this.#byHash.get(hashApiKey(credential))
+    if (!found) throw new GatewayError('INVALID_API_KEY', 'the API key is not valid')
+    if (found.revoked) throw new GatewayError('API_KEY_REVOKED', 'the API key was revoked; ask an admin for a new one')
+    return found.app
+  }
+
+  app(id: string): AppConfig | undefined {
+    for (const { app } of this.#byHash.values()) if (app.id === id) return app
+    return undefined
+  }
+}

@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Ajv } from 'ajv'
+import { parse as parseYaml } from 'yaml'
+import type { Scope } from '@plugboard/proto'
+import { GatewayError } from './errors.js'
+import { decryptSecret } from './secrets.js'
+
+export type VendorName = 'mock' | 'openai' | 'anthropic'
+
+export interface MockOptions {
+  /** Delay before the first byte, in ms. */
+  latencyMs: number
+  /** Delay between streamed chunks, in ms. */
+  chunkDelayMs: number
+  completionTokens: number
+  /** Chunks a streamed reply is split into. */
+  chunks: number
+}
+
+export interface LlmConfig {
+  slug: string
+  vendor: VendorName
+  baseUrl: string
+  /** Decrypted vendor key; never logged. */
+  apiKey: string
+  /** Models this LLM serves; requests name one of them. */
+  models: string[]
+  mock: MockOptions
+}
+
+export interface AppKey {
+  /** sha256 hex of the key; keys are never kept in clear. */
+  hash: string
+  revoked: boolean
+}
+
+export interface AppConfig {
+  id: string
+  name: string
+  keys: AppKey[]
+  allowedLlms: string[]
+  /** USD per calendar month; 0 means unlimited. */
+  monthlyBudget: number
+}
+
+export type HookName = 'pre_auth' | 'auth' | 'post_auth' | 'response' | 'stream_complete' | 'data_collection' | 'custom_endpoints'
+
+export interface PluginConfig {
+  name: string
+  source: string
+  /** Hooks to bind; default: every hook the plugin declares. */
+  hooks?: HookName[]
+  priority: number
+  failurePolicy: 'fail-open' | 'fail-closed'
+  deadlineMs?: number
+  config: unknown
+  scopes: Scope[]
+  env?: Record<string, string>
+}
+
+export interface Pricing {
+  /** USD per million prompt tokens. */
+  input: number
+  /** USD per million completion tokens. */
+  output: number
+}
+
+export interface GatewayConfig {
+  server: { host: string; port: number; maxBodyBytes: number; upstreamTimeoutMs: number }
+  llms: LlmConfig[]
+  apps: AppConfig[]
+  plugins: PluginConfig[]
+  pricing: Record<string, Pricing>
+  collector: { maxQueue: number; batchSize: number; flushIntervalMs: number }
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string' },
+        port: { type: ['integer', 'string'] },
+        maxBodyBytes: { type: 'integer', minimum: 1 },
+        upstreamTimeoutMs: { type: 'integer', minimum: 1 },
+      },
+    },
+    llms: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['slug', 'vendor', 'models'],
+        properties: {
+          slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          vendor: { enum: ['mock', 'openai', 'anthropic'] },
+          baseUrl: { type: 'string' },
+          apiKey: { type: 'string' },
+          apiKeyEncrypted: { type: 'string' },
+          models: { type: 'array', items: { type: 'string' }, minItems: 1 },
+          mock: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              latencyMs: { type: 'number', minimum: 0 },
+              chunkDelayMs: { type: 'number', minimum: 0 },
+              completionTokens: { type: 'integer', minimum: 1 },
+              chunks: { type: 'integer', minimum: 1 },
+            },
+          },
+        },
+      },
+    },
+    apps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'keys'],
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          keys: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { value: { type: 'string', minLength: 8 }, hash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' }, revoked: { type: 'boolean' } },
+            },
+          },
+          allowedLlms: { type: 'array', items: { type: 'string' } },
+          monthlyBudget: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+    plugins: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'source'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          source: { type: 'string' },
+          hooks: {
+            type: 'array',
+            items: { enum: ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] },
+          },
+          priority: { type: 'number' },
+          failurePolicy: { enum: ['fail-open', 'fail-closed'] },
+          deadlineMs: { type: 'integer', minimum: 1 },
+          config: {},
+          scopes: { type: 'array', items: { type: 'string' } },
+          env: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+    pricing: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['input', 'output'],
+        properties: { input: { type: 'number', minimum: 0 }, output: { type: 'number', minimum: 0 } },
+      },
+    },
+    collector: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxQueue: { type: 'integer', minimum: 1 },
+        batchSize: { type: 'integer', minimum: 1 },
+        flushIntervalMs: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const
+
+const validate = new Ajv({ allErrors: true }).compile(schema)
+
+/** sha256 of an API key, as stored and compared. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` with environment values. A variable
+ * that is unset and has no default is an error, so a missing secret is never
+ * silently an empty string.
+ */
+export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/gi, (_match, name: string, fallback: string | undefined) => {
+    const value = env[name]
+    if (value !== undefined && value !== '') return value
+    if (fallback !== undefined) return fallback
+    throw new GatewayError('CONFIG_INVALID', `config refers to \${${name}}, which is not set in the environment`)
+  })
+}
+
+type RawConfig = {
+  server?: { host?: string; port?: number | string; maxBodyBytes?: number; upstreamTimeoutMs?: number }
+  llms?: Array<{ slug: string; vendor: VendorName; baseUrl?: string; apiKey?: string; apiKeyEncrypted?: string; models: string[]; mock?: Partial<MockOptions> }>
+  apps?: Array<{ id: string; name?: string; keys: Array<{ value?: string; hash?: string; revoked?: boolean }>; allowedLlms?: string[]; monthlyBudget?: number }>
+  plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig>>
+  pricing?: Record<string, Pricing>
+  collector?: Partial<GatewayConfig['collector']>
+}
+
+const DEFAULT_BASE_URL: Record<VendorName, string> = {
+  mock: '',
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+}
+
+/** Parses and validates a YAML (or JSON) config; plugin `file://` paths are relative to `baseDir`. */
+export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; baseDir: string }): GatewayConfig {
+  const env = options.env ?? process.env
+  let raw: RawConfig
+  try {
+    raw = (parseYaml(interpolateEnv(text, env)) ?? {}) as RawConfig
+  } catch (cause) {
+    if (cause instanceof GatewayError) throw cause
+    throw new GatewayError('CONFIG_INVALID', `config is not valid YAML: ${(cause as Error).message}`, undefined, { cause })
+  }
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    throw new GatewayError('CONFIG_INVALID', `config is invalid: ${problems}`)
+  }
+  const port = Number(raw.server?.port ?? 8080)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayError('CONFIG_INVALID', `server.port ${raw.server?.port} is not a port number`)
+
+  const llms: LlmConfig[] = (raw.llms ?? []).map((llm) => {
+    if (llm.vendor !== 'mock' && !llm.apiKey && !llm.apiKeyEncrypted) {
+      throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}) needs apiKey or apiKeyEncrypted`)
+    }
+    return {
+      slug: llm.slug,
+      vendor: llm.vendor,
+      baseUrl: (llm.baseUrl ?? DEFAULT_BASE_URL[llm.vendor]).replace(/\/+$/, ''),
+      apiKey: llm.apiKeyEncrypted ? decryptSecret(llm.apiKeyEncrypted, env) : (llm.apiKey ?? ''),
+      models: llm.models,
+      mock: { latencyMs: 0, chunkDelayMs: 0, completionTokens: 16, chunks: 8, ...llm.mock },
+    }
+  })
+  const slugs = new Set(llms.map((llm) => llm.slug))
+  if (slugs.size !== llms.length) throw new GatewayError('CONFIG_INVALID', 'two LLMs share a slug')
+
+  const apps: AppConfig[] = (raw.apps ?? []).map((app) => ({
+    id: app.id,
+    name: app.name ?? app.id,
+    keys: app.keys.map((key) => {
+      if (!key.value === !key.hash) throw new GatewayError('CONFIG_INVALID', `app "${app.id}": each key needs exactly one of value or hash`)
+      return { hash: key.hash ? key.hash.slice('sha256:'.length) : hashApiKey(key.value!), revoked: key.revoked ?? false }
+    }),
+    allowedLlms: app.allowedLlms ?? [...slugs],
+    monthlyBudget: app.monthlyBudget ?? 0,
+  }))
+  for (const app of apps) {
+    const unknown = app.allowedLlms.filter((slug) => !slugs.has(slug) && slug !== '*')
+    if (unknown.length) throw new GatewayError('CONFIG_INVALID', `app "${app.id}" allows unknown LLMs: ${unknown.join(', ')}`)
+  }
+
+  const plugins: PluginConfig[] = (raw.plugins ?? []).map((plugin) => ({
+    ...plugin,
+    source: resolveSource(plugin.source, options.baseDir),
+    priority: plugin.priority ?? 0,
+    failurePolicy: plugin.failurePolicy ?? 'fail-open',
+    config: plugin.config ?? null,
+    scopes: (plugin.scopes ?? []) as Scope[],
+  }))
+
+  return {
+    server: {
+      host: raw.server?.host ?? '127.0.0.1',
+      port,
+      maxBodyBytes: raw.server?.maxBodyBytes ?? 1024 * 1024,
+      upstreamTimeoutMs: raw.server?.upstreamTimeoutMs ?? 120_000,
+    },
+    llms,
+    apps,
+    plugins,
+    pricing: raw.pricing ?? {},
+    collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, ...raw.collector },
+  }
+}
+
+/** `file://./x` and bare relative paths resolve against the config file's directory. */
+function resolveSource(source: string, baseDir: string): string {
+  if (source.startsWith('file://') && !source.startsWith('file:///')) return pathToFileURL(resolve(baseDir, source.slice('file://'.length))).href
+  if (!/^[a-z]+:\/\//.test(source)) return pathToFileURL(isAbsolute(source) ? source : resolve(baseDir, source)).href
+  return source
+}
+
+export async function loadConfig(path: string, env?: NodeJS.ProcessEnv): Promise<GatewayConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (cause) {
+    throw new GatewayError('CONFIG_INVALID', `cannot read config file ${path}: ${(cause as Error).message}`, undefined, { cause })
+  }
+  return parseConfig(text, { env, baseDir: dirname(resolve(path)) })
+}

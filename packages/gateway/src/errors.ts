@@ -1,0 +1,64 @@
+import { PlugboardError, isPlugboardError } from '@plugboard/proto'
+
+/**
+ * Every code the gateway answers with: HTTP status, OpenAI error `type`, and
+ * one line of meaning. A shipped code never changes.
+ */
+export const GATEWAY_ERRORS = {
+  INVALID_JSON: { status: 400, type: 'invalid_request_error', doc: 'The request body is not valid JSON.' },
+  UNSUPPORTED_CONTENT_TYPE: { status: 415, type: 'invalid_request_error', doc: 'The request body is not application/json.' },
+  BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', doc: 'The request body exceeds the configured limit.' },
+  INVALID_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'A required field is missing or has the wrong type.' },
+  MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No configured LLM serves the requested model.' },
+  LLM_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No LLM is configured under that slug.' },
+  ROUTE_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No route matches the method and path.' },
+  MISSING_API_KEY: { status: 401, type: 'authentication_error', doc: 'The request carries no API key (Authorization: Bearer … or x-api-key).' },
+  INVALID_API_KEY: { status: 401, type: 'authentication_error', doc: 'The API key is not known.' },
+  API_KEY_REVOKED: { status: 401, type: 'authentication_error', doc: 'The API key was revoked.' },
+  LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM serving this model.' },
+  BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent." },
+  UPSTREAM_ERROR: { status: 502, type: 'upstream_error', doc: 'The LLM answered with an error; its status is passed on.' },
+  UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', doc: 'The LLM did not answer before the upstream timeout.' },
+  UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', doc: 'The LLM could not be reached (connection refused, DNS, TLS).' },
+  UPSTREAM_STREAM_TRUNCATED: { status: 502, type: 'upstream_error', doc: 'The LLM stream ended before it was complete.' },
+  PLUGIN_BLOCKED: { status: 403, type: 'permission_error', doc: 'A plugin blocked the request (the plugin sets the status and body).' },
+  PLUGIN_FAILED: { status: 502, type: 'plugin_error', doc: 'A fail-closed plugin failed; the message names it.' },
+  INTERNAL_ERROR: { status: 500, type: 'server_error', doc: 'An unexpected gateway error; the request id is in the logs.' },
+  CONFIG_INVALID: { status: 500, type: 'server_error', doc: 'The gateway configuration is invalid (at startup or reload).' },
+} as const satisfies Record<string, { status: number; type: string; doc: string }>
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS
+
+/** A gateway error, optionally with an HTTP status other than its code's default (upstream errors pass theirs on). */
+export class GatewayError extends PlugboardError<GatewayErrorCode> {
+  constructor(
+    code: GatewayErrorCode,
+    message: string,
+    readonly status: number = GATEWAY_ERRORS[code].status,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options)
+  }
+}
+
+/** The OpenAI error shape every error response has. */
+export interface ErrorBody {
+  error: { message: string; type: string; code: string; param: null }
+}
+
+/** Status and OpenAI-shaped body for any error; unknown errors become INTERNAL_ERROR without leaking details. */
+export function errorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody } {
+  if (error instanceof GatewayError) {
+    return { status: error.status, body: { error: { message: error.message, type: GATEWAY_ERRORS[error.code].type, code: error.code, param: null } } }
+  }
+  if (isPlugboardError(error) && (error as { plugin?: string }).plugin) {
+    return {
+      status: 502,
+      body: { error: { message: error.message, type: 'plugin_error', code: 'PLUGIN_FAILED', param: null } },
+    }
+  }
+  return {
+    status: 500,
+    body: { error: { message: `internal gateway error (request ${requestId})`, type: 'server_error', code: 'INTERNAL_ERROR', param: null } },
+  }
+}

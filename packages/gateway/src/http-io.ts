@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { pluginv1 as pb } from '@plugboard/proto'
+import { GatewayError } from './errors.js'
+
+/** Reads a request body up to `limit` bytes; BODY_TOO_LARGE past it (checked on Content-Length first). */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'])
+  if (declared > limit) throw new GatewayError('BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new GatewayError('BODY_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+}
+
+/** The request as hooks see it: lower-case header names, repeated values joined. */
+export function hookRequest(req: IncomingMessage, url: URL, body: Buffer): pb.HttpRequest {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers, body, clientIp: req.socket.remoteAddress ?? '' }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = Buffer.from(JSON.stringify(body))
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': payload.length })
+  res.end(payload)
+}
+
+export function sendBytes(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): void {
+  const { 'content-length': _length, 'transfer-encoding': _encoding, ...rest } = headers
+  res.writeHead(status, { ...rest, 'content-length': body.length })
+  res.end(body)
+}
+
+/** Parses a JSON object body; INVALID_JSON or INVALID_REQUEST otherwise. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch (cause) {
+    throw new GatewayError('INVALID_JSON', `request body is not valid JSON: ${(cause as Error).message}`, undefined, { cause })
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new GatewayError('INVALID_REQUEST', 'request body must be a JSON object')
+  return parsed as Record<string, unknown>
+}
+
+export function requireJsonContentType(headers: Record<string, string>): void {
+  const type = headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') {
+    throw new GatewayError('UNSUPPORTED_CONTENT_TYPE', `expected content-type application/json, got ${type ? `"${type}"` : 'none'}`)
+  }
+}

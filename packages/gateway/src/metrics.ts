@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { HookObserver } from '@plugboard/host'
+
+/** The gateway's Prometheus metrics, in one registry served at /metrics. */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly requests = new Counter({
+    name: 'plugboard_gateway_requests_total',
+    help: 'Requests answered, by route, status, LLM and app',
+    labelNames: ['route', 'status', 'llm', 'app'] as const,
+    registers: [this.registry],
+  })
+  readonly latency = new Histogram({
+    name: 'plugboard_gateway_request_duration_seconds',
+    help: 'Time from request to the last byte of the response, by route, LLM and app',
+    labelNames: ['route', 'llm', 'app'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  })
+  readonly hookLatency = new Histogram({
+    name: 'plugboard_plugin_hook_duration_seconds',
+    help: 'Hook call latency, by plugin and hook',
+    labelNames: ['plugin', 'hook'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+    registers: [this.registry],
+  })
+  readonly hookFailures = new Counter({
+    name: 'plugboard_plugin_hook_failures_total',
+    help: 'Failed, skipped (fail-open) or short-circuited (breaker open) hook calls, by plugin, hook, outcome and code',
+    labelNames: ['plugin', 'hook', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  })
+  readonly breakerOpen = new Gauge({
+    name: 'plugboard_plugin_breaker_open',
+    help: '1 while the circuit breaker of a plugin binding is open (or half-open), else 0',
+    labelNames: ['plugin', 'hook'] as const,
+    registers: [this.registry],
+  })
+  readonly queueDropped = new Counter({
+    name: 'plugboard_collector_dropped_total',
+    help: 'Data-collection records dropped because the queue was full',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  })
+  readonly queueDepth = new Gauge({
+    name: 'plugboard_collector_queue_depth',
+    help: 'Data-collection records waiting to be sent to plugins',
+    registers: [this.registry],
+  })
+
+  /** Feeds hook metrics from chains. */
+  readonly hookObserver: HookObserver = {
+    hookCalled: ({ plugin, hook, durationMs, outcome, errorCode }) => {
+      this.hookLatency.observe({ plugin, hook }, durationMs / 1000)
+      if (outcome !== 'ok') this.hookFailures.inc({ plugin, hook, outcome, code: errorCode ?? '' })
+      this.breakerOpen.set({ plugin, hook }, outcome === 'circuit_open' ? 1 : 0)
+    },
+  }
+}

@@ -1,0 +1,249 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { pluginv1 as pb } from '@plugboard/proto'
+import type { Logger } from 'pino'
+import { ApiKeyAuthenticator, credentialOf, toPbApp } from './api-keys.js'
+import { budgetPeriod, type BudgetStore } from './budget.js'
+import type { DataCollectorQueue } from './collector.js'
+import type { GatewayConfig, LlmConfig } from './config.js'
+import { GatewayError, errorResponse } from './errors.js'
+import type { GatewayChains } from './gateway-plugins.js'
+import { hookRequest, parseJsonObject, readBody, requireJsonContentType, sendBytes, sendJson } from './http-io.js'
+import type { GatewayMetrics } from './metrics.js'
+import { sseData } from './sse.js'
+import { StreamUsage, costOf, estimateTokens, usageOfBody, type TokenUsage } from './usage.js'
+import type { Vendor, VendorResponse } from './vendors/vendor.js'
+
+export type ProxyKind = 'chat' | 'embeddings'
+
+/** Everything the proxy needs, swapped as a whole when the config reloads. */
+export interface ProxyState {
+  config: GatewayConfig
+  chains: GatewayChains
+  keys: ApiKeyAuthenticator
+  vendors: Record<LlmConfig['vendor'], Vendor>
+}
+
+export interface ProxyRequest {
+  req: IncomingMessage
+  res: ServerResponse
+  url: URL
+  requestId: string
+  log: Logger
+  /** Aborts when the client disconnects. */
+  signal: AbortSignal
+  route: string
+}
+
+interface Outcome {
+  status: number
+  llm: string
+  app: string
+  userId: string
+  model: string
+  usage?: TokenUsage
+  streaming: boolean
+  aborted: boolean
+  requestBody: Buffer
+  responseBody: Buffer
+}
+
+/**
+ * The pipeline of one LLM call: pre-auth → auth → post-auth → budget →
+ * vendor → response headers → body or each SSE chunk → client; then, off the
+ * request path, stream-complete and data collection.
+ */
+export class LlmProxy {
+  constructor(
+    private readonly state: () => ProxyState,
+    private readonly budgets: BudgetStore,
+    private readonly collector: DataCollectorQueue,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async handle(call: ProxyRequest, kind: ProxyKind, forcedLlm?: string): Promise<void> {
+    const started = performance.now()
+    const state = this.state()
+    const outcome: Outcome = { status: 0, llm: '', app: '', userId: '', model: '', streaming: false, aborted: false, requestBody: Buffer.alloc(0), responseBody: Buffer.alloc(0) }
+    let context: pb.RequestContext | undefined
+    try {
+      context = await this.#run(call, kind, state, outcome, forcedLlm)
+    } catch (error) {
+      if (call.signal.aborted) {
+        outcome.aborted = true
+        outcome.status = outcome.status || 499
+      } else {
+        this.#fail(call, error, outcome)
+      }
+    } finally {
+      const seconds = (performance.now() - started) / 1000
+      this.metrics.requests.inc({ route: call.route, status: String(outcome.status), llm: outcome.llm, app: outcome.app })
+      this.metrics.latency.observe({ route: call.route, llm: outcome.llm, app: outcome.app }, seconds)
+      if (context) this.#afterResponse(state, context, outcome, seconds * 1000)
+    }
+  }
+
+  async #run(call: ProxyRequest, kind: ProxyKind, state: ProxyState, outcome: Outcome, forcedLlm?: string): Promise<pb.RequestContext | undefined> {
+    const { chains, config } = state
+    const body = await readBody(call.req, config.server.maxBodyBytes)
+    let request = hookRequest(call.req, call.url, body)
+
+    const pre = await chains.preAuth.runPreAuth(call.requestId, request, call.signal)
+    if (pre.kind === 'block') return this.#blocked(call, pre, outcome)
+    request = pre.request
+
+    const identity = await this.#authenticate(state, call, request)
+    outcome.app = identity.app.id
+    outcome.userId = identity.user?.id ?? ''
+
+    requireJsonContentType(request.headers)
+    let parsed = parseJsonObject(request.body)
+    if (typeof parsed.model !== 'string' || !parsed.model) throw new GatewayError('INVALID_REQUEST', 'request body needs a "model" string')
+    const llm = this.#route(config, parsed.model, forcedLlm)
+    outcome.llm = llm.slug
+    outcome.model = parsed.model
+    if (!identity.app.allowedLlms.includes(llm.slug) && !identity.app.allowedLlms.includes('*')) {
+      throw new GatewayError('LLM_NOT_ALLOWED', `app "${identity.app.name}" may not use LLM "${llm.slug}"`)
+    }
+    const limit = identity.app.monthlyBudget
+    const spent = this.budgets.spent(identity.app.id, budgetPeriod())
+    if (limit > 0 && spent >= limit) {
+      throw new GatewayError('BUDGET_EXCEEDED', `app "${identity.app.name}" has spent its monthly budget of $${limit}`)
+    }
+    const streaming = kind === 'chat' && parsed.stream === true
+    outcome.streaming = streaming
+    const context: pb.RequestContext = {
+      requestId: call.requestId,
+      app: identity.app,
+      user: identity.user,
+      llm: llm.slug,
+      model: parsed.model,
+      budget: { limit, spent, remaining: limit > 0 ? Math.max(0, limit - spent) : 0 },
+      streaming,
+      metadata: pre.metadata,
+    }
+
+    const post = await chains.postAuth.runPostAuth(request, context, call.signal)
+    if (post.kind === 'block') {
+      this.#blocked(call, post, outcome)
+      return context
+    }
+    context.metadata = post.metadata
+    if (post.request.body !== request.body) parsed = parseJsonObject(post.request.body)
+    request = post.request
+    outcome.requestBody = request.body
+
+    const vendor = state.vendors[llm.vendor]
+    const vendorCall = { llm, model: parsed.model as string, body: parsed, signal: call.signal, requestId: call.requestId, timeoutMs: config.server.upstreamTimeoutMs }
+    const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
+    const promptTokens = estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
+    await this.#respond(call, chains, context, response, outcome, promptTokens)
+    return context
+  }
+
+  async #authenticate(state: ProxyState, call: ProxyRequest, request: pb.HttpRequest): Promise<{ app: pb.App; user?: pb.User }> {
+    const credential = credentialOf(request.headers)
+    const byPlugin = await state.chains.auth.runAuth({ requestId: call.requestId, request, credential }, call.signal)
+    if (byPlugin.kind === 'authenticated' && byPlugin.app) return { app: byPlugin.app, user: byPlugin.user }
+    if (byPlugin.kind === 'rejected') {
+      throw new GatewayError('INVALID_API_KEY', `${byPlugin.message} (${byPlugin.code}, by plugin "${byPlugin.plugin}")`, byPlugin.status || 401)
+    }
+    return { app: toPbApp(state.keys.authenticate(credential)) }
+  }
+
+  #route(config: GatewayConfig, model: string, forcedLlm?: string): LlmConfig {
+    if (forcedLlm) {
+      const llm = config.llms.find((candidate) => candidate.slug === forcedLlm)
+      if (!llm) throw new GatewayError('LLM_NOT_FOUND', `no LLM is configured under "${forcedLlm}"`)
+      return llm
+    }
+    const llm = config.llms.find((candidate) => candidate.models.includes(model))
+    if (!llm) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not served here; GET /v1/models lists the models you can use`)
+    return llm
+  }
+
+  async #respond(call: ProxyRequest, chains: GatewayChains, context: pb.RequestContext, response: VendorResponse, outcome: Outcome, promptTokens: number) {
+    const head = await chains.response.runResponseHeaders({ context, status: response.status, headers: response.headers }, call.signal)
+    outcome.status = head.status
+    const headers = { ...head.headers, 'x-request-id': call.requestId }
+    if (response.kind === 'json') {
+      const body = await chains.response.runResponseBody({ context, status: head.status, headers, body: response.body }, call.signal)
+      sendBytes(call.res, head.status, headers, body)
+      outcome.responseBody = body
+      outcome.usage = usageOfBody(response.body)
+      return
+    }
+    call.res.writeHead(head.status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    call.res.flushHeaders()
+    const chunks = chains.response.chunkStream(context, call.signal)
+    const usage = new StreamUsage(promptTokens)
+    const sent: Buffer[] = []
+    const send = (data: Buffer) => {
+      if (data.length === 0) return
+      sent.push(data)
+      usage.push(data)
+      call.res.write(data)
+    }
+    try {
+      for await (const event of response.events) send(await chunks.push(Buffer.from(event)))
+      send(await chunks.end())
+    } catch (error) {
+      if (call.signal.aborted) throw error
+      const { body } = errorResponse(error, call.requestId)
+      call.log.warn({ err: String(error) }, 'stream failed after the response started')
+      send(Buffer.from(sseData(JSON.stringify(body))))
+    } finally {
+      outcome.responseBody = Buffer.concat(sent)
+      outcome.usage = usage.usage
+      if (!call.res.writableEnded) call.res.end()
+    }
+  }
+
+  #blocked(call: ProxyRequest, block: { plugin: string; status: number; headers: Record<string, string>; body: Buffer }, outcome: Outcome): undefined {
+    outcome.status = block.status
+    outcome.responseBody = block.body
+    call.log.info({ plugin: block.plugin, status: block.status }, 'request blocked by plugin')
+    sendBytes(call.res, block.status, { ...block.headers, 'x-request-id': call.requestId, 'x-plugboard-blocked-by': block.plugin }, block.body)
+    return undefined
+  }
+
+  #fail(call: ProxyRequest, error: unknown, outcome: Outcome): void {
+    const { status, body } = errorResponse(error, call.requestId)
+    outcome.status = status
+    if (status >= 500) call.log.error({ err: error, code: body.error.code }, 'request failed')
+    else call.log.info({ code: body.error.code, status }, 'request rejected')
+    if (call.res.headersSent) {
+      if (!call.res.writableEnded) call.res.end(sseData(JSON.stringify(body)))
+      return
+    }
+    sendJson(call.res, status, body, { 'x-request-id': call.requestId })
+  }
+
+  /** Off the request path: stream-complete hooks, budget, analytics and the proxy log. */
+  #afterResponse(state: ProxyState, context: pb.RequestContext, outcome: Outcome, latencyMs: number): void {
+    const usage = outcome.usage
+    const cost = usage ? costOf(usage, state.config.pricing[outcome.model]) : 0
+    const pbUsage = usage && { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens }
+    if (outcome.status > 0) {
+      for (const plugin of state.chains.streamComplete) {
+        plugin
+          .rpc('streamComplete', { context, status: outcome.status, body: outcome.responseBody, usage: pbUsage, aborted: outcome.aborted }, { deadlineMs: 10_000 })
+          .catch(() => undefined)
+      }
+    }
+    const period = budgetPeriod()
+    const spent = cost > 0 ? this.budgets.add(outcome.app, period, cost) : this.budgets.spent(outcome.app, period)
+    const timestampMs = Date.now()
+    const common = { requestId: context.requestId, timestampMs, appId: outcome.app, userId: outcome.userId, llm: outcome.llm, model: outcome.model }
+    this.collector.add('analytics', { ...common, usage: pbUsage, cost, latencyMs: Math.round(latencyMs), status: outcome.status, streaming: outcome.streaming })
+    this.collector.add('proxyLogs', {
+      ...common,
+      method: 'POST',
+      path: '',
+      status: outcome.status,
+      latencyMs: Math.round(latencyMs),
+      requestBody: outcome.requestBody,
+      responseBody: outcome.responseBody,
+    })
+    if (cost > 0) this.collector.add('budgetUsage', { appId: outcome.app, period, cost, spent, limit: context.app?.monthlyBudget ?? 0 })
+  }
+}

@@ -1,0 +1,67 @@
+import type { Pricing } from './config.js'
+import { SseSplitter } from './sse.js'
+
+export interface TokenUsage {
+  promptTokens: number
+  completionTokens: number
+  totalTokens: number
+}
+
+/** Rough token count (4 characters a token) for when the upstream reports none. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4)
+}
+
+function fromOpenAi(usage: unknown): TokenUsage | undefined {
+  const u = usage as { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | undefined
+  if (!u || typeof u.prompt_tokens !== 'number') return undefined
+  const completionTokens = u.completion_tokens ?? 0
+  return { promptTokens: u.prompt_tokens, completionTokens, totalTokens: u.total_tokens ?? u.prompt_tokens + completionTokens }
+}
+
+/** Usage of a whole JSON completion or embeddings body. */
+export function usageOfBody(body: Buffer): TokenUsage | undefined {
+  try {
+    return fromOpenAi((JSON.parse(body.toString('utf8')) as { usage?: unknown }).usage)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Follows a stream of SSE chunks as sent to the client: takes the upstream's
+ * usage when a chunk carries it, else estimates completion tokens from the
+ * streamed content.
+ */
+export class StreamUsage {
+  readonly #splitter = new SseSplitter()
+  #reported: TokenUsage | undefined
+  #contentChars = 0
+
+  constructor(private readonly promptTokens: number) {}
+
+  push(chunk: Buffer): void {
+    for (const { event } of this.#splitter.push(chunk)) {
+      if (!event.data.startsWith('{')) continue
+      try {
+        const parsed = JSON.parse(event.data) as { usage?: unknown; choices?: Array<{ delta?: { content?: string } }> }
+        this.#reported = fromOpenAi(parsed.usage) ?? this.#reported
+        for (const choice of parsed.choices ?? []) this.#contentChars += choice.delta?.content?.length ?? 0
+      } catch {
+        // a chunk a plugin rewrote into something else: nothing to count
+      }
+    }
+  }
+
+  get usage(): TokenUsage {
+    if (this.#reported) return this.#reported
+    const completionTokens = Math.ceil(this.#contentChars / 4)
+    return { promptTokens: this.promptTokens, completionTokens, totalTokens: this.promptTokens + completionTokens }
+  }
+}
+
+/** USD cost of a call under the model's price (per million tokens); 0 when the model has no price. */
+export function costOf(usage: TokenUsage, pricing: Pricing | undefined): number {
+  if (!pricing) return 0
+  return (usage.promptTokens * pricing.input + usage.completionTokens * pricing.output) / 1_000_000
+}

@@ -1,0 +1,97 @@
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici'
+import { GatewayError } from '../errors.js'
+import { SseSplitter } from '../sse.js'
+
+/** One pooled HTTP client for every upstream: keep-alive connections per origin. */
+export const upstreamAgent = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 })
+
+export interface UpstreamRequest {
+  url: string
+  method?: Dispatcher.HttpMethod
+  headers: Record<string, string>
+  body?: string | Buffer
+  signal: AbortSignal
+  timeoutMs: number
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData
+
+/**
+ * Sends a request upstream. Connection failures become UPSTREAM_UNREACHABLE,
+ * a missing answer within `timeoutMs` UPSTREAM_TIMEOUT; an abort by the caller
+ * is rethrown as it is (the client went away).
+ */
+export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
+  try {
+    return await request(req.url, {
+      dispatcher: upstreamAgent,
+      method: req.method ?? 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    })
+  } catch (error) {
+    throw upstreamFailure(error, req.url)
+  }
+}
+
+/** Maps a transport error to a GatewayError; caller aborts pass through untouched. */
+export function upstreamFailure(error: unknown, url: string): unknown {
+  if (error instanceof GatewayError) return error
+  if (error instanceof Error && error.name === 'AbortError') return error
+  const origin = new URL(url).origin
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return new GatewayError('UPSTREAM_TIMEOUT', `the LLM at ${origin} did not answer in time`, undefined, { cause: error })
+  }
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code
+  return new GatewayError('UPSTREAM_UNREACHABLE', `the LLM at ${origin} could not be reached${code ? ` (${code})` : ''}`, undefined, { cause: error })
+}
+
+/** Reads an upstream error body and turns it into an UPSTREAM_ERROR carrying the upstream status. */
+export async function upstreamError(response: UpstreamResponse, describe: (status: number, body: unknown) => string): Promise<GatewayError> {
+  const text = await response.body.text().catch(() => '')
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // not JSON: the text itself is the detail
+  }
+  return new GatewayError('UPSTREAM_ERROR', describe(response.statusCode, body), response.statusCode)
+}
+
+/** The message of an OpenAI-style error body, or a short excerpt of whatever came back. */
+export function openAiErrorMessage(status: number, body: unknown): string {
+  const message = (body as { error?: { message?: string } })?.error?.message
+  return `upstream answered ${status}: ${message ?? String(typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 300)}`
+}
+
+/**
+ * Yields each complete SSE event of an upstream body. Throws
+ * UPSTREAM_STREAM_TRUNCATED when the body ends before `isComplete` saw the
+ * last event, or breaks off.
+ */
+export async function* sseEvents(
+  response: UpstreamResponse,
+  url: string,
+  isComplete: (event: { event: string; data: string }) => boolean,
+): AsyncIterable<{ raw: string; event: { event: string; data: string } }> {
+  const splitter = new SseSplitter()
+  let complete = false
+  try {
+    for await (const chunk of response.body) {
+      for (const item of splitter.push(chunk as Buffer)) {
+        if (isComplete(item.event)) complete = true
+        yield item
+      }
+    }
+  } catch (error) {
+    const failure = upstreamFailure(error, url)
+    if (failure instanceof GatewayError && failure.code === 'UPSTREAM_UNREACHABLE') {
+      throw new GatewayError('UPSTREAM_STREAM_TRUNCATED', `the LLM stream from ${new URL(url).origin} broke off`, undefined, { cause: error })
+    }
+    throw failure
+  }
+  if (!complete) throw new GatewayError('UPSTREAM_STREAM_TRUNCATED', `the LLM stream from ${new URL(url).origin} ended before it was complete`)
+}

@@ -1,0 +1,28 @@
+import type { LlmConfig } from '../config.js'
+
+/** One call to an LLM, in OpenAI terms: the vendor translates when it speaks something else. */
+export interface VendorCall {
+  llm: LlmConfig
+  model: string
+  /** The OpenAI-format request body, as the app (and plugins) left it. */
+  body: Record<string, unknown>
+  /** Aborts when the client goes away or the gateway gives up: the upstream request is cancelled. */
+  signal: AbortSignal
+  requestId: string
+  timeoutMs: number
+}
+
+/**
+ * What a vendor answers: a whole OpenAI-format JSON body, or a stream of
+ * OpenAI-format SSE events (each a complete `data: …\n\n` block, `[DONE]` last).
+ * A stream that ends early throws UPSTREAM_STREAM_TRUNCATED from its iterator.
+ */
+export type VendorResponse =
+  | { kind: 'json'; status: number; headers: Record<string, string>; body: Buffer }
+  | { kind: 'stream'; status: number; headers: Record<string, string>; events: AsyncIterable<string> }
+
+/** An LLM vendor adapter. Failures are GatewayErrors with UPSTREAM_* codes (the upstream status passed on). */
+export interface Vendor {
+  chat(call: VendorCall): Promise<VendorResponse>
+  embeddings(call: VendorCall): Promise<VendorResponse>
+}

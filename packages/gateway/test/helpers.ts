@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import { Gateway, parseConfig } from '@plugboard/gateway'
+
+export const DEMO_KEY = 'pb-test-key-0123456789'
+/** Key of an app allowed only the mock LLM, with a budget one request spends. */
+export const LIMITED_KEY = 'pb-limited-key-000000'
+
+/** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there). */
+export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string> } = {}) {
+  const yaml = `
+server: { port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000 }
+llms:
+  - slug: mock
+    vendor: mock
+    models: [mock-gpt]
+    mock: { completionTokens: 12, chunks: 4 }
+${options.llms ?? ''}
+apps:
+  - id: demo
+    name: Demo
+    keys: [{ value: ${DEMO_KEY} }, { value: pb-revoked-key-000000, revoked: true }]
+    allowedLlms: ['*']
+  - id: limited
+    keys: [{ value: ${LIMITED_KEY} }]
+    allowedLlms: [mock]
+    monthlyBudget: 0.000001
+pricing: { mock-gpt: { input: 1, output: 2 } }
+${options.yaml ?? ''}`
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
+  const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
+  const gateway = await Gateway.start({ config, logger })
+  return { gateway, url: gateway.url, logs: lines }
+}
+
+export function fixtureSource(name: string): string {
+  return new URL(`./fixtures/${name}`, import.meta.url).href
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const text = await response.text()
+  let json: any
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, headers: response.headers, text, json }
+}
+
+/** A loopback HTTP server standing in for an upstream LLM; `handle` decides each answer. */
+export async function fakeUpstream(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void) {
+  const requests: Array<{ url: string; headers: IncomingMessage['headers']; body: string }> = []
+  const server: Server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk) => (body += chunk))
+    req.on('end', () => {
+      requests.push({ url: req.url ?? '', headers: req.headers, body })
+      handle(req, res, body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
