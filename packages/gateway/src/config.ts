@@ -182,7 +182,7 @@ const schema = {
   },
 } as const
 
-const validate = new Ajv({ allErrors: true }).compile(schema)
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema)
 
 /** sha256 of an API key, as stored and compared. */
 export function hashApiKey(key: string): string {
@@ -201,6 +201,14 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): string {
     if (fallback !== undefined) return fallback
     throw new GatewayError('CONFIG_INVALID', `config refers to \${${name}}, which is not set in the environment`)
   })
+}
+
+/** Interpolates every string value (not comments, not keys), so values from the environment are never parsed as YAML. */
+function interpolateValues(value: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') return interpolateEnv(value, env)
+  if (Array.isArray(value)) return value.map((item) => interpolateValues(item, env))
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateValues(item, env)]))
+  return value
 }
 
 type RawConfig = {
@@ -223,7 +231,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
   const env = options.env ?? process.env
   let raw: RawConfig
   try {
-    raw = (parseYaml(interpolateEnv(text, env)) ?? {}) as RawConfig
+    raw = interpolateValues(parseYaml(text) ?? {}, env) as RawConfig
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause
     throw new GatewayError('CONFIG_INVALID', `config is not valid YAML: ${(cause as Error).message}`, undefined, { cause })

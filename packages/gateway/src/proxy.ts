@@ -78,6 +78,7 @@ export class LlmProxy {
       const seconds = (performance.now() - started) / 1000
       this.metrics.requests.inc({ route: call.route, status: String(outcome.status), llm: outcome.llm, app: outcome.app })
       this.metrics.latency.observe({ route: call.route, llm: outcome.llm, app: outcome.app }, seconds)
+      call.log.info({ status: outcome.status, llm: outcome.llm, app: outcome.app, ms: Math.round(seconds * 1000), aborted: outcome.aborted }, 'request completed')
       if (context) this.#afterResponse(state, context, outcome, seconds * 1000)
     }
   }

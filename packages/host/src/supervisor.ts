@@ -158,7 +158,7 @@ export class ManagedPlugin extends EventEmitter {
     }
     this.#running = running
     this.#setState('running')
-    this.#logger.info({ pid: running.process?.child.pid, capabilities: running.connection.description.capabilities }, 'plugin started')
+    this.#logger.info({ pluginPid: running.process?.child.pid, capabilities: running.connection.description.capabilities }, 'plugin started')
     running.process?.exited.then((status) => this.#onCrash(running, status))
     this.#scheduleHealthCheck(running)
   }
