@@ -59,6 +59,8 @@ export interface PluginConfig {
   config: unknown
   scopes: Scope[]
   env?: Record<string, string>
+  restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
+  breaker?: { failureThreshold?: number; cooldownMs?: number }
 }
 
 export interface Pricing {
@@ -158,6 +160,21 @@ const schema = {
           config: {},
           scopes: { type: 'array', items: { type: 'string' } },
           env: { type: 'object', additionalProperties: { type: 'string' } },
+          restart: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              initialDelayMs: { type: 'integer', minimum: 0 },
+              maxDelayMs: { type: 'integer', minimum: 0 },
+              maxCrashes: { type: 'integer', minimum: 1 },
+              windowMs: { type: 'integer', minimum: 1 },
+            },
+          },
+          breaker: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { failureThreshold: { type: 'integer', minimum: 1 }, cooldownMs: { type: 'integer', minimum: 0 } },
+          },
         },
       },
     },

@@ -30,7 +30,14 @@ export async function loadGatewayPlugins(options: {
     const loaded = await Promise.all(
       options.plugins.map(async (config) => ({
         config,
-        plugin: await host.load({ name: config.name, source: config.source, config: config.config, scopes: config.scopes, env: config.env }),
+        plugin: await host.load({
+          name: config.name,
+          source: config.source,
+          config: config.config,
+          scopes: config.scopes,
+          env: config.env,
+          restart: config.restart,
+        }),
       })),
     )
     const boundTo = (hook: HookName) =>
@@ -42,6 +49,7 @@ export async function loadGatewayPlugins(options: {
           priority: config.priority,
           failurePolicy: config.failurePolicy,
           deadlineMs: config.deadlineMs,
+          breaker: config.breaker,
         })),
         options.metrics.hookObserver,
       )

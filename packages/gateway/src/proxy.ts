@@ -35,6 +35,8 @@ export interface ProxyRequest {
 }
 
 interface Outcome {
+  /** Set once the request is authenticated and routed: from then on it is reported off the request path. */
+  context?: pb.RequestContext
   status: number
   llm: string
   app: string
@@ -64,9 +66,8 @@ export class LlmProxy {
     const started = performance.now()
     const state = this.state()
     const outcome: Outcome = { status: 0, llm: '', app: '', userId: '', model: '', streaming: false, aborted: false, requestBody: Buffer.alloc(0), responseBody: Buffer.alloc(0) }
-    let context: pb.RequestContext | undefined
     try {
-      context = await this.#run(call, kind, state, outcome, forcedLlm)
+      await this.#run(call, kind, state, outcome, forcedLlm)
     } catch (error) {
       if (call.signal.aborted) {
         outcome.aborted = true
@@ -79,11 +80,11 @@ export class LlmProxy {
       this.metrics.requests.inc({ route: call.route, status: String(outcome.status), llm: outcome.llm, app: outcome.app })
       this.metrics.latency.observe({ route: call.route, llm: outcome.llm, app: outcome.app }, seconds)
       call.log.info({ status: outcome.status, llm: outcome.llm, app: outcome.app, ms: Math.round(seconds * 1000), aborted: outcome.aborted }, 'request completed')
-      if (context) this.#afterResponse(state, context, outcome, seconds * 1000)
+      if (outcome.context) this.#afterResponse(state, outcome.context, call.url.pathname, outcome, seconds * 1000)
     }
   }
 
-  async #run(call: ProxyRequest, kind: ProxyKind, state: ProxyState, outcome: Outcome, forcedLlm?: string): Promise<pb.RequestContext | undefined> {
+  async #run(call: ProxyRequest, kind: ProxyKind, state: ProxyState, outcome: Outcome, forcedLlm?: string): Promise<void> {
     const { chains, config } = state
     const body = await readBody(call.req, config.server.maxBodyBytes)
     let request = hookRequest(call.req, call.url, body)
@@ -122,12 +123,10 @@ export class LlmProxy {
       streaming,
       metadata: pre.metadata,
     }
+    outcome.context = context
 
     const post = await chains.postAuth.runPostAuth(request, context, call.signal)
-    if (post.kind === 'block') {
-      this.#blocked(call, post, outcome)
-      return context
-    }
+    if (post.kind === 'block') return this.#blocked(call, post, outcome)
     context.metadata = post.metadata
     if (post.request.body !== request.body) parsed = parseJsonObject(post.request.body)
     request = post.request
@@ -138,7 +137,6 @@ export class LlmProxy {
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
     const promptTokens = estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
     await this.#respond(call, chains, context, response, outcome, promptTokens)
-    return context
   }
 
   async #authenticate(state: ProxyState, call: ProxyRequest, request: pb.HttpRequest): Promise<{ app: pb.App; user?: pb.User }> {
@@ -199,12 +197,11 @@ export class LlmProxy {
     }
   }
 
-  #blocked(call: ProxyRequest, block: { plugin: string; status: number; headers: Record<string, string>; body: Buffer }, outcome: Outcome): undefined {
+  #blocked(call: ProxyRequest, block: { plugin: string; status: number; headers: Record<string, string>; body: Buffer }, outcome: Outcome): void {
     outcome.status = block.status
     outcome.responseBody = block.body
     call.log.info({ plugin: block.plugin, status: block.status }, 'request blocked by plugin')
     sendBytes(call.res, block.status, { ...block.headers, 'x-request-id': call.requestId, 'x-plugboard-blocked-by': block.plugin }, block.body)
-    return undefined
   }
 
   #fail(call: ProxyRequest, error: unknown, outcome: Outcome): void {
@@ -220,7 +217,7 @@ export class LlmProxy {
   }
 
   /** Off the request path: stream-complete hooks, budget, analytics and the proxy log. */
-  #afterResponse(state: ProxyState, context: pb.RequestContext, outcome: Outcome, latencyMs: number): void {
+  #afterResponse(state: ProxyState, context: pb.RequestContext, path: string, outcome: Outcome, latencyMs: number): void {
     const usage = outcome.usage
     const cost = usage ? costOf(usage, state.config.pricing[outcome.model]) : 0
     const pbUsage = usage && { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens }
@@ -239,7 +236,7 @@ export class LlmProxy {
     this.collector.add('proxyLogs', {
       ...common,
       method: 'POST',
-      path: '',
+      path,
       status: outcome.status,
       latencyMs: Math.round(latencyMs),
       requestBody: outcome.requestBody,
