@@ -1,19 +1,29 @@
 import { GatewayError } from '../errors.js'
 import { sseData } from '../sse.js'
 import type { ChatCompletionRequest } from '../openai-types.js'
-import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, toAnthropicRequest } from './anthropic-translate.js'
+import {
+  AnthropicStreamTranslator,
+  TRANSLATE_ERRORS,
+  fromAnthropicError,
+  fromAnthropicResponse,
+  toAnthropicRequest,
+  type TranslateErrorCode,
+} from './anthropic-translate.js'
 import type { Vendor, VendorCall, VendorResponse } from './vendor.js'
 import { sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DEFAULT_MAX_TOKENS = 4096
 
-/** A translation failure (an OpenAI parameter Anthropic cannot honour) is the app's mistake: 400. */
+/** Translation failures become gateway errors: the app's mistakes (400) or a broken upstream stream (502). */
 function translate<T>(run: () => T): T {
   try {
     return run()
   } catch (error) {
     const code = (error as { code?: string }).code
-    if (code === 'UNSUPPORTED_PARAMETER') throw new GatewayError('INVALID_REQUEST', (error as Error).message, 400, { cause: error })
+    if (code !== undefined && code in TRANSLATE_ERRORS) {
+      const status = TRANSLATE_ERRORS[code as TranslateErrorCode].status
+      throw new GatewayError(status === 400 ? 'INVALID_REQUEST' : 'UPSTREAM_ERROR', (error as Error).message, status, { cause: error })
+    }
     throw error
   }
 }
@@ -49,7 +59,7 @@ export const anthropicVendor: Vendor = {
     async function* events(): AsyncIterable<string> {
       for await (const { event } of sseEvents(response, url, (e) => e.event === 'message_stop')) {
         for (const chunk of translate(() => translator.translate(event))) yield sseData(JSON.stringify(chunk))
-        if (event.event === 'message_stop') yield sseData('[DONE]')
+        if (translator.done) yield sseData('[DONE]')
       }
     }
     return { kind: 'stream', status: 200, headers: { 'content-type': 'text/event-stream' }, events: events() }
