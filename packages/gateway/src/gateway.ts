@@ -12,6 +12,7 @@ import { GatewayError, errorResponse } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
 import { sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
+import { servePluginEndpoint } from './plugin-endpoints.js'
 import { LlmProxy, type ProxyKind, type ProxyState } from './proxy.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
@@ -160,6 +161,11 @@ export class Gateway {
     const passThrough = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/.exec(path)
     if (req.method === 'POST' && passThrough) {
       return proxy('/llm/{llm}', passThrough[2] === 'embeddings' ? 'embeddings' : 'chat', passThrough[1])
+    }
+    const pluginRoute = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/.exec(path)
+    if (pluginRoute) {
+      await servePluginEndpoint({ req, res, url, requestId, signal }, this.#state, pluginRoute[1]!, pluginRoute[2] ?? '/')
+      return
     }
     throw new GatewayError('ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`)
   }

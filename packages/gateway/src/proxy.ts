@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { pluginv1 as pb } from '@plugboard/proto'
 import type { Logger } from 'pino'
-import { ApiKeyAuthenticator, credentialOf, toPbApp } from './api-keys.js'
+import type { ApiKeyAuthenticator } from './api-keys.js'
+import { authenticate } from './authenticate.js'
 import { budgetPeriod, type BudgetStore } from './budget.js'
 import type { DataCollectorQueue } from './collector.js'
 import type { GatewayConfig, LlmConfig } from './config.js'
@@ -93,7 +94,7 @@ export class LlmProxy {
     if (pre.kind === 'block') return this.#blocked(call, pre, outcome)
     request = pre.request
 
-    const identity = await this.#authenticate(state, call, request)
+    const identity = await authenticate(state, call.requestId, request, call.signal)
     outcome.app = identity.app.id
     outcome.userId = identity.user?.id ?? ''
 
@@ -137,16 +138,6 @@ export class LlmProxy {
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
     const promptTokens = estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
     await this.#respond(call, chains, context, response, outcome, promptTokens)
-  }
-
-  async #authenticate(state: ProxyState, call: ProxyRequest, request: pb.HttpRequest): Promise<{ app: pb.App; user?: pb.User }> {
-    const credential = credentialOf(request.headers)
-    const byPlugin = await state.chains.auth.runAuth({ requestId: call.requestId, request, credential }, call.signal)
-    if (byPlugin.kind === 'authenticated' && byPlugin.app) return { app: byPlugin.app, user: byPlugin.user }
-    if (byPlugin.kind === 'rejected') {
-      throw new GatewayError('INVALID_API_KEY', `${byPlugin.message} (${byPlugin.code}, by plugin "${byPlugin.plugin}")`, byPlugin.status || 401)
-    }
-    return { app: toPbApp(state.keys.authenticate(credential)) }
   }
 
   #route(config: GatewayConfig, model: string, forcedLlm?: string): LlmConfig {

@@ -1,8 +1,9 @@
-import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js'
+import type { ChannelCredentials, ClientReadableStream, ServerCredentials } from '@grpc/grpc-js'
 import {
   PLUGIN_CHANNEL_OPTIONS,
   callUnary,
   capabilityName,
+  fromGrpcError,
   goplugin,
   health,
   isPlugboardError,
@@ -72,8 +73,9 @@ export type PluginUnaryMethod = {
       : never
     : never
 }[keyof PluginDefinition]
-export type PluginRequest<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['requestDeserialize']>
-export type PluginResponse<M extends PluginUnaryMethod> = ReturnType<PluginDefinition[M]['responseDeserialize']>
+export type PluginStreamMethod = 'handleEndpoint' | 'handleAgentMessage'
+export type PluginRequest<M extends PluginUnaryMethod | PluginStreamMethod> = ReturnType<PluginDefinition[M]['requestDeserialize']>
+export type PluginResponse<M extends PluginUnaryMethod | PluginStreamMethod> = ReturnType<PluginDefinition[M]['responseDeserialize']>
 
 /**
  * A live gRPC connection to one plugin (launched or remote): health, broker
@@ -135,6 +137,25 @@ export class PluginConnection {
     }).catch((error: unknown) => {
       throw this.#callError(String(method), options.deadlineMs, error)
     }) as never
+  }
+
+  /**
+   * Calls a server-streaming Plugin RPC (custom endpoints, agents) and yields
+   * its messages. Aborting `signal` cancels the call; a failure becomes a
+   * PlugboardError with the plugin's code when it sent one.
+   */
+  async *stream<M extends PluginStreamMethod>(method: M, request: PluginRequest<M>, options: { signal?: AbortSignal }): AsyncIterable<PluginResponse<M>> {
+    const call = (this.client[method] as (request: PluginRequest<M>) => ClientReadableStream<PluginResponse<M>>).call(this.client, request)
+    const onAbort = () => call.cancel()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      for await (const message of call) yield message as PluginResponse<M>
+    } catch (error) {
+      throw fromGrpcError(error, 'HOOK_FAILED')
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+      call.cancel()
+    }
   }
 
   /** True when the plugin's health service reports SERVING within `timeoutMs`. */

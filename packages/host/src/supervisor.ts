@@ -5,7 +5,14 @@ import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
-import { PluginConnection, type PluginDescription, type PluginRequest, type PluginResponse, type PluginUnaryMethod } from './plugin-connection.js'
+import {
+  PluginConnection,
+  type PluginDescription,
+  type PluginRequest,
+  type PluginResponse,
+  type PluginStreamMethod,
+  type PluginUnaryMethod,
+} from './plugin-connection.js'
 import { launchPlugin, type ExitStatus, type LaunchedPlugin } from './plugin-process.js'
 import { parsePluginSource, type PluginSource } from './source.js'
 
@@ -122,6 +129,11 @@ export class ManagedPlugin extends EventEmitter {
   /** Any unary Plugin RPC, for work off the hot path. */
   async rpc<M extends PluginUnaryMethod>(method: M, request: PluginRequest<M>, options: HookCallOptions): Promise<PluginResponse<M>> {
     return this.#connection().call(method, request, options)
+  }
+
+  /** A server-streaming Plugin RPC (custom endpoints, agents). */
+  stream<M extends PluginStreamMethod>(method: M, request: PluginRequest<M>, options: { signal?: AbortSignal }): AsyncIterable<PluginResponse<M>> {
+    return this.#connection().stream(method, request, options)
   }
 
   /**

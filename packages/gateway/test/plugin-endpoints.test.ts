@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Gateway } from '@plugboard/gateway'
+import { DEMO_KEY, fixtureSource, post, startGateway } from './helpers.js'
+
+let gateway: Gateway
+
+beforeAll(async () => {
+  ;({ gateway } = await startGateway({ yaml: `plugins: [{ name: hooks, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [custom_endpoints] }]` }))
+})
+afterAll(() => gateway.close())
+
+describe('plugin custom endpoints under /plugins/{slug}/', () => {
+  it('serves a unary endpoint with path parameters and no auth', async () => {
+    const response = await fetch(`${gateway.url}/plugins/hooks/hello/ada`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ hello: 'ada' })
+  })
+
+  it('requires the app key where the endpoint says so, and hands the app to the plugin', async () => {
+    expect((await fetch(`${gateway.url}/plugins/hooks/events`)).status).toBe(401)
+    const started = Date.now()
+    const response = await fetch(`${gateway.url}/plugins/hooks/events`, { headers: { authorization: `Bearer ${DEMO_KEY}` } })
+    expect(response.headers.get('content-type')).toBe('text/event-stream')
+    const reader = response.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    expect(first).toBe('data: {"i":0,"app":"demo"}\n\n')
+    expect(Date.now() - started).toBeLessThan(500)
+    let rest = ''
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value)
+    expect(rest).toContain('"i":2')
+  })
+
+  it('answers unknown plugins and paths with ROUTE_NOT_FOUND, and a failing handler with PLUGIN_FAILED', async () => {
+    expect((await post(`${gateway.url}/plugins/nobody/x`, {})).json.error.code).toBe('ROUTE_NOT_FOUND')
+    expect((await post(`${gateway.url}/plugins/hooks/hello/ada`, {})).json.error.code).toBe('ROUTE_NOT_FOUND')
+    const failed = await post(`${gateway.url}/plugins/hooks/fail`, {})
+    expect(failed.status).toBe(502)
+    expect(failed.json.error).toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringContaining('endpoint handler broke') })
+  })
+})
