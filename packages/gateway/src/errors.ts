@@ -21,7 +21,6 @@ export const GATEWAY_ERRORS = {
   UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', doc: 'The LLM did not answer before the upstream timeout.' },
   UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', doc: 'The LLM could not be reached (connection refused, DNS, TLS).' },
   UPSTREAM_STREAM_TRUNCATED: { status: 502, type: 'upstream_error', doc: 'The LLM stream ended before it was complete.' },
-  PLUGIN_BLOCKED: { status: 403, type: 'permission_error', doc: 'A plugin blocked the request (the plugin sets the status and body).' },
   PLUGIN_FAILED: { status: 502, type: 'plugin_error', doc: 'A fail-closed plugin failed; the message names it.' },
   INTERNAL_ERROR: { status: 500, type: 'server_error', doc: 'An unexpected gateway error; the request id is in the logs.' },
   CONFIG_INVALID: { status: 500, type: 'server_error', doc: 'The gateway configuration is invalid (at startup or reload).' },
