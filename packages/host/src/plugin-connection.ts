@@ -188,7 +188,7 @@ export class PluginConnection {
 
   async #initialize(): Promise<void> {
     const { options } = this
-    const timeoutMs = options.initializeTimeoutMs ?? 10_000
+    const timeoutMs = options.initializeTimeoutMs ?? 30_000
     const deadline = new Date(Date.now() + timeoutMs)
     await new Promise<void>((resolve, reject) =>
       this.client.waitForReady(deadline, (error) =>

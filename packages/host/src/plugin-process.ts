@@ -114,7 +114,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
   forwardLines(child.stderr!, options.logger, 'stderr', options.logForwarding)
 
   try {
-    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 10_000, () => stderrTail.join('').slice(-500), options)
+    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 60_000, () => stderrTail.join('').slice(-500), options)
     if (identity && !handshake.serverCertDer) {
       throw hostError('PLUGIN_HANDSHAKE_INVALID', `plugin "${options.name}" ignored the AutoMTLS offer (no certificate in its handshake); disable autoMtls for it or update its SDK`)
     }
