@@ -12,6 +12,7 @@ import { GatewayError, errorResponse } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
 import { sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
+import { passThrough } from './passthrough.js'
 import { servePluginEndpoint } from './plugin-endpoints.js'
 import { LlmProxy, type ProxyKind, type ProxyState } from './proxy.js'
 import { anthropicVendor } from './vendors/anthropic.js'
@@ -158,10 +159,10 @@ export class Gateway {
     if (req.method === 'GET' && path === '/v1/models') return this.#models(req, res, requestId)
     if (req.method === 'POST' && path === '/v1/chat/completions') return proxy('/v1/chat/completions', 'chat')
     if (req.method === 'POST' && path === '/v1/embeddings') return proxy('/v1/embeddings', 'embeddings')
-    const passThrough = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/.exec(path)
-    if (req.method === 'POST' && passThrough) {
-      return proxy('/llm/{llm}', passThrough[2] === 'embeddings' ? 'embeddings' : 'chat', passThrough[1])
-    }
+    const pinned = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/.exec(path)
+    if (req.method === 'POST' && pinned) return proxy('/llm/{llm}', pinned[2] === 'embeddings' ? 'embeddings' : 'chat', pinned[1])
+    const rawPassThrough = /^\/llm\/([a-z0-9-]+)(\/.+)$/.exec(path)
+    if (rawPassThrough) return passThrough({ req, res, url, requestId, signal }, this.#state, rawPassThrough[1]!, rawPassThrough[2]!)
     const pluginRoute = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/.exec(path)
     if (pluginRoute) {
       await servePluginEndpoint({ req, res, url, requestId, signal }, this.#state, pluginRoute[1]!, pluginRoute[2] ?? '/')

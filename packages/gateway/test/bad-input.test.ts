@@ -22,7 +22,7 @@ let upstreamAborted = 0
 
 beforeAll(async () => {
   upstream = await fakeUpstream((req, res, body) => {
-    const { model, stream } = JSON.parse(body) as { model: string; stream?: boolean }
+    const { model, stream } = JSON.parse(body || '{}') as { model: string; stream?: boolean }
     if (model === 'up-400') return res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'bad temperature' } }))
     if (model === 'up-503') return res.writeHead(503).end('overloaded')
     if (model === 'up-slow') return void setTimeout(() => res.end(completion), 5000).unref()
@@ -138,6 +138,15 @@ describe('upstream failures', () => {
     expect(response.text).toContain('hello ')
     expect(response.text.trimEnd().endsWith('data: [DONE]')).toBe(true)
     expect(upstream.requests.at(-1)!.headers.authorization).toBe('Bearer sk-upstream')
+  })
+
+  it('passes other paths under /llm/{slug}/ through raw, with the vendor key instead of the app key', async () => {
+    const response = await fetch(`${url}/llm/up/v1/files?purpose=batch`, { headers: { authorization: `Bearer ${DEMO_KEY}`, 'x-custom': 'kept' } })
+    expect(response.status).toBe(200)
+    const sent = upstream.requests.at(-1)!
+    expect(sent.url).toBe('/v1/files?purpose=batch')
+    expect(sent.headers).toMatchObject({ authorization: 'Bearer sk-upstream', 'x-custom': 'kept' })
+    expect((await fetch(`${url}/llm/up/v1/files`)).status).toBe(401)
   })
 
   it('aborts the upstream request when the client disconnects mid-stream', async () => {
