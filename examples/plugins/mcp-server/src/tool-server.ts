@@ -6,7 +6,7 @@ import { MAX_EXPRESSION_LENGTH, evaluateExpression } from './calculator.js'
 import { describeTime } from './gateway-time.js'
 
 /** Name and version the server reports in its `initialize` result. */
-export const SERVER_INFO = { name: 'plugboard-mcp-server', version: '0.1.0' } as const
+const SERVER_INFO = { name: 'plugboard-mcp-server', version: '0.1.0' } as const
 
 export interface ToolServerOptions {
   /** The app the gateway authenticated for this request, reported by `whoami`. */
