@@ -210,13 +210,20 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
     async collect(batch: Partial<DataBatch>) {
       await pluginHandlers.collectData(roundTrip(pb.DataBatch, { proxyLogs: [], analytics: [], budgetUsage: [], ...batch }), call(''))
     },
-    async endpoint(input: { method?: string; path: string; request?: Partial<HttpRequest>; params?: Record<string, string> }) {
+    async endpoint(input: {
+      method?: string
+      path: string
+      request?: Partial<HttpRequest>
+      params?: Record<string, string>
+      /** The caller the host authenticated, for endpoints that require auth. */
+      auth?: { app?: App; user?: pb.User }
+    }) {
       const spec = pluginHandlers.describe().endpoints.find((e) => e.path === input.path && (!input.method || e.method === input.method))
       let status = 0
       let headers: Headers = {}
       const chunks: Buffer[] = []
       const frames = pluginHandlers.handleEndpoint(
-        { requestId: 'test-request', endpoint: spec ?? { method: input.method ?? 'GET', path: input.path, authRequired: false, streaming: false }, request: httpRequest({ method: input.method ?? 'GET', path: input.path, ...input.request }), params: input.params ?? {} },
+        { requestId: 'test-request', endpoint: spec ?? { method: input.method ?? 'GET', path: input.path, authRequired: false, streaming: false }, request: httpRequest({ method: input.method ?? 'GET', path: input.path, ...input.request }), params: input.params ?? {}, auth: input.auth },
         call('test-request'),
       )
       for await (const frame of frames) {
