@@ -16,6 +16,9 @@ import type { Vendor, VendorResponse } from './vendors/vendor.js'
 
 export type ProxyKind = 'chat' | 'embeddings'
 
+/** Chunks of one stream in flight through the response-chunk hooks at most. */
+const CHUNK_WINDOW = 64
+
 /** Everything the proxy needs, swapped as a whole when the config reloads. */
 export interface ProxyState {
   config: GatewayConfig
@@ -164,7 +167,6 @@ export class LlmProxy {
     }
     call.res.writeHead(head.status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     call.res.flushHeaders()
-    const chunks = chains.response.chunkStream(context, call.signal)
     const usage = new StreamUsage(promptTokens)
     const sent: Buffer[] = []
     const send = (data: Buffer) => {
@@ -174,8 +176,11 @@ export class LlmProxy {
       call.res.write(data)
     }
     try {
-      for await (const event of response.events) send(await chunks.push(Buffer.from(event)))
-      send(await chunks.end())
+      if (chains.response.size === 0) {
+        for await (const event of response.events) send(Buffer.from(event))
+      } else {
+        await this.#pipeChunks(chains, context, response.events, send, call.signal)
+      }
     } catch (error) {
       if (call.signal.aborted) throw error
       const { body } = errorResponse(error, call.requestId)
@@ -186,6 +191,34 @@ export class LlmProxy {
       outcome.usage = usage.usage
       if (!call.res.writableEnded) call.res.end()
     }
+  }
+
+  /**
+   * Sends each upstream event through the response-chunk hooks without
+   * waiting for the previous event's answer (at most CHUNK_WINDOW in flight),
+   * and writes the answers to the client in order.
+   */
+  async #pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<string>, send: (data: Buffer) => void, signal: AbortSignal) {
+    const chunks = chains.response.chunkStream(context, signal)
+    let inFlight = 0
+    let failed = false
+    let written: Promise<void> = Promise.resolve()
+    for await (const event of events) {
+      if (failed) break
+      const result = chunks.push(Buffer.from(event))
+      // The failure is rethrown in order below; noting it here stops reading upstream early.
+      result.catch(() => {
+        failed = true
+      })
+      inFlight++
+      written = written.then(async () => {
+        send(await result)
+        inFlight--
+      })
+      if (inFlight >= CHUNK_WINDOW) await written
+    }
+    await written
+    send(await chunks.end())
   }
 
   #blocked(call: ProxyRequest, block: { plugin: string; status: number; headers: Record<string, string>; body: Buffer }, outcome: Outcome): void {

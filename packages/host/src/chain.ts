@@ -88,6 +88,11 @@ export class HookChain {
     return this.#stages.map((stage) => stage.plugin.name)
   }
 
+  /** Number of plugins bound; an empty chain can be skipped altogether. */
+  get size(): number {
+    return this.#stages.length
+  }
+
   /** Breaker state per plugin, for metrics and status pages. */
   breakerStates(): Record<string, CircuitBreaker['state']> {
     return Object.fromEntries(this.#stages.map((stage) => [stage.plugin.name, stage.breaker.state]))
@@ -146,7 +151,9 @@ export class HookChain {
   /**
    * A per-stream pipeline for the response-chunk hook: `push` each upstream
    * chunk in order and send what it returns (possibly empty: a plugin may hold
-   * data back), then `end` once and send what it returns.
+   * data back), then `end` once and send what it returns. Pushes may be made
+   * before earlier ones resolve (pipelining): each plugin receives a stream's
+   * chunks in push order and the results resolve in that order.
    */
   chunkStream(context: pb.RequestContext, signal?: AbortSignal): { push(data: Buffer): Promise<Buffer>; end(): Promise<Buffer> } {
     const indexes = this.#stages.map(() => 0)
