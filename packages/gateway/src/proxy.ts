@@ -139,8 +139,9 @@ export class LlmProxy {
     const vendor = state.vendors[llm.vendor]
     const vendorCall = { llm, model: parsed.model as string, body: parsed, signal: call.signal, requestId: call.requestId, timeoutMs: config.server.upstreamTimeoutMs }
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
-    const promptTokens = estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
-    await this.#respond(call, chains, context, response, outcome, promptTokens)
+    const accounting = state.config.pricing[context.model] !== undefined || chains.dataCollection.length > 0
+    const promptTokens = () => estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
+    await this.#respond(call, chains, context, response, outcome, accounting ? promptTokens : undefined)
   }
 
   #route(config: GatewayConfig, model: string, forcedLlm?: string): LlmConfig {
@@ -154,7 +155,15 @@ export class LlmProxy {
     return llm
   }
 
-  async #respond(call: ProxyRequest, chains: GatewayChains, context: pb.RequestContext, response: VendorResponse, outcome: Outcome, promptTokens: number) {
+  /** `promptTokens` is given when usage must be counted (a priced model, or data collection). */
+  async #respond(
+    call: ProxyRequest,
+    chains: GatewayChains,
+    context: pb.RequestContext,
+    response: VendorResponse,
+    outcome: Outcome,
+    promptTokens: (() => number) | undefined,
+  ) {
     const head = await chains.response.runResponseHeaders({ context, status: response.status, headers: response.headers }, call.signal)
     outcome.status = head.status
     const headers = { ...head.headers, 'x-request-id': call.requestId }
@@ -162,17 +171,18 @@ export class LlmProxy {
       const body = await chains.response.runResponseBody({ context, status: head.status, headers, body: response.body }, call.signal)
       sendBytes(call.res, head.status, headers, body)
       outcome.responseBody = body
-      outcome.usage = usageOfBody(response.body)
+      if (promptTokens) outcome.usage = usageOfBody(response.body)
       return
     }
     call.res.writeHead(head.status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     call.res.flushHeaders()
-    const usage = new StreamUsage(promptTokens)
+    const usage = promptTokens && new StreamUsage(promptTokens)
+    const keep = chains.streamComplete.length > 0 || chains.dataCollection.length > 0
     const sent: Buffer[] = []
     const send = (data: Buffer) => {
       if (data.length === 0) return
-      sent.push(data)
-      usage.push(data)
+      if (keep) sent.push(data)
+      usage?.push(data)
       call.res.write(data)
     }
     try {
@@ -188,7 +198,7 @@ export class LlmProxy {
       send(Buffer.from(sseData(JSON.stringify(body))))
     } finally {
       outcome.responseBody = Buffer.concat(sent)
-      outcome.usage = usage.usage
+      outcome.usage = usage?.usage
       if (!call.res.writableEnded) call.res.end()
     }
   }
@@ -242,30 +252,37 @@ export class LlmProxy {
 
   /** Off the request path: stream-complete hooks, budget, analytics and the proxy log. */
   #afterResponse(state: ProxyState, context: pb.RequestContext, path: string, outcome: Outcome, latencyMs: number): void {
+    const { chains } = state
     const usage = outcome.usage
     const cost = usage ? costOf(usage, state.config.pricing[outcome.model]) : 0
+    if (cost === 0 && chains.dataCollection.length === 0 && chains.streamComplete.length === 0) return
     const pbUsage = usage && { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens }
     if (outcome.status > 0) {
-      for (const plugin of state.chains.streamComplete) {
-        plugin
-          .rpc('streamComplete', { context, status: outcome.status, body: outcome.responseBody, usage: pbUsage, aborted: outcome.aborted }, { deadlineMs: 10_000 })
-          .catch(() => undefined)
-      }
+      const event = { context, status: outcome.status, body: outcome.responseBody, usage: pbUsage, aborted: outcome.aborted }
+      for (const plugin of chains.streamComplete) plugin.rpc('streamComplete', event, { deadlineMs: 10_000 }).catch(() => undefined)
     }
     const period = budgetPeriod()
     const spent = cost > 0 ? this.budgets.add(outcome.app, period, cost) : this.budgets.spent(outcome.app, period)
+    if (chains.dataCollection.length === 0) return
+    const { requestId } = context
+    const { app: appId, userId, llm, model, status, streaming } = outcome
     const timestampMs = Date.now()
-    const common = { requestId: context.requestId, timestampMs, appId: outcome.app, userId: outcome.userId, llm: outcome.llm, model: outcome.model }
-    this.collector.add('analytics', { ...common, usage: pbUsage, cost, latencyMs: Math.round(latencyMs), status: outcome.status, streaming: outcome.streaming })
+    const latency = Math.round(latencyMs)
+    this.collector.add('analytics', { requestId, timestampMs, appId, userId, llm, model, usage: pbUsage, cost, latencyMs: latency, status, streaming })
     this.collector.add('proxyLogs', {
-      ...common,
+      requestId,
+      timestampMs,
+      appId,
+      userId,
+      llm,
+      model,
       method: 'POST',
       path,
-      status: outcome.status,
-      latencyMs: Math.round(latencyMs),
+      status,
+      latencyMs: latency,
       requestBody: outcome.requestBody,
       responseBody: outcome.responseBody,
     })
-    if (cost > 0) this.collector.add('budgetUsage', { appId: outcome.app, period, cost, spent, limit: context.app?.monthlyBudget ?? 0 })
+    if (cost > 0) this.collector.add('budgetUsage', { appId, period, cost, spent, limit: context.app?.monthlyBudget ?? 0 })
   }
 }

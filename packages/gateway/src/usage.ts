@@ -38,7 +38,8 @@ export class StreamUsage {
   #reported: TokenUsage | undefined
   #contentChars = 0
 
-  constructor(private readonly promptTokens: number) {}
+  /** `promptTokens` is asked for only when the upstream reported no usage. */
+  constructor(private readonly promptTokens: () => number) {}
 
   push(chunk: Buffer): void {
     for (const { event } of this.#splitter.push(chunk)) {
@@ -56,7 +57,8 @@ export class StreamUsage {
   get usage(): TokenUsage {
     if (this.#reported) return this.#reported
     const completionTokens = Math.ceil(this.#contentChars / 4)
-    return { promptTokens: this.promptTokens, completionTokens, totalTokens: this.promptTokens + completionTokens }
+    const promptTokens = this.promptTokens()
+    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }
   }
 }
 
