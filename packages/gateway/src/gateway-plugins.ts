@@ -1,5 +1,5 @@
 import { HookChain, PluginHost, type HookBinding, type ManagedPlugin } from '@plugboard/host'
-import type { KvStore } from '@plugboard/proto'
+import type { CapabilityName, KvStore } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import type { HookName, PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -9,7 +9,9 @@ export interface GatewayChains {
   preAuth: HookChain
   auth: HookChain
   postAuth: HookChain
-  response: HookChain
+  responseHeaders: HookChain
+  responseBody: HookChain
+  responseChunks: HookChain
   streamComplete: ManagedPlugin[]
   dataCollection: ManagedPlugin[]
   endpoints: Map<string, ManagedPlugin>
@@ -40,11 +42,17 @@ export async function loadGatewayPlugins(options: {
         }),
       })),
     )
+    const declares = (plugin: ManagedPlugin, capability: CapabilityName) => plugin.description?.capabilities.includes(capability) ?? false
     const boundTo = (hook: HookName) =>
-      loaded.filter(({ config, plugin }) => (config.hooks ?? plugin.description?.capabilities ?? []).includes(hook) && plugin.description?.capabilities.includes(hook))
-    const chain = (hook: HookName) =>
+      loaded.filter(({ config, plugin }) => (config.hooks ?? plugin.description?.capabilities ?? []).includes(hook) && declares(plugin, hook))
+    /** Response plugins that implement `part`; one that declares no parts (an older or non-SDK plugin) gets all three. */
+    const responseBoundTo = (part: 'response_headers' | 'response_body' | 'response_chunks') =>
+      boundTo('response').filter(
+        ({ plugin }) => declares(plugin, part) || !(['response_headers', 'response_body', 'response_chunks'] as const).some((p) => declares(plugin, p)),
+      )
+    const chain = (bound: typeof loaded) =>
       new HookChain(
-        boundTo(hook).map(({ config, plugin }): HookBinding => ({
+        bound.map(({ config, plugin }): HookBinding => ({
           plugin,
           priority: config.priority,
           failurePolicy: config.failurePolicy,
@@ -57,10 +65,12 @@ export async function loadGatewayPlugins(options: {
     return {
       host,
       chains: {
-        preAuth: chain('pre_auth'),
-        auth: chain('auth'),
-        postAuth: chain('post_auth'),
-        response: chain('response'),
+        preAuth: chain(boundTo('pre_auth')),
+        auth: chain(boundTo('auth')),
+        postAuth: chain(boundTo('post_auth')),
+        responseHeaders: chain(responseBoundTo('response_headers')),
+        responseBody: chain(responseBoundTo('response_body')),
+        responseChunks: chain(responseBoundTo('response_chunks')),
         streamComplete: byPriority('stream_complete'),
         dataCollection: byPriority('data_collection'),
         endpoints: new Map(byPriority('custom_endpoints').map((plugin) => [plugin.name, plugin])),

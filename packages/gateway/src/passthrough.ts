@@ -51,7 +51,7 @@ export async function passThrough(
     if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) upstreamHeaders[name] = Array.isArray(value) ? value.join(', ') : value
   }
   const context = { requestId: call.requestId, app, llm: llm.slug, model: '', streaming: false, metadata: pre.metadata }
-  const head = await state.chains.response.runResponseHeaders({ context, status: response.statusCode, headers: upstreamHeaders }, call.signal)
+  const head = await state.chains.responseHeaders.runResponseHeaders({ context, status: response.statusCode, headers: upstreamHeaders }, call.signal)
   call.res.writeHead(head.status, { ...head.headers, 'x-request-id': call.requestId })
   for await (const chunk of response.body) call.res.write(chunk)
   call.res.end()

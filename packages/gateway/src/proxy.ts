@@ -164,11 +164,11 @@ export class LlmProxy {
     outcome: Outcome,
     promptTokens: (() => number) | undefined,
   ) {
-    const head = await chains.response.runResponseHeaders({ context, status: response.status, headers: response.headers }, call.signal)
+    const head = await chains.responseHeaders.runResponseHeaders({ context, status: response.status, headers: response.headers }, call.signal)
     outcome.status = head.status
     const headers = { ...head.headers, 'x-request-id': call.requestId }
     if (response.kind === 'json') {
-      const body = await chains.response.runResponseBody({ context, status: head.status, headers, body: response.body }, call.signal)
+      const body = await chains.responseBody.runResponseBody({ context, status: head.status, headers, body: response.body }, call.signal)
       sendBytes(call.res, head.status, headers, body)
       outcome.responseBody = body
       if (promptTokens) outcome.usage = usageOfBody(response.body)
@@ -186,7 +186,7 @@ export class LlmProxy {
       call.res.write(data)
     }
     try {
-      if (chains.response.size === 0) {
+      if (chains.responseChunks.size === 0) {
         for await (const event of response.events) send(Buffer.from(event))
       } else {
         await this.#pipeChunks(chains, context, response.events, send, call.signal)
@@ -209,7 +209,7 @@ export class LlmProxy {
    * and writes the answers to the client in order.
    */
   async #pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<string>, send: (data: Buffer) => void, signal: AbortSignal) {
-    const chunks = chains.response.chunkStream(context, signal)
+    const chunks = chains.responseChunks.chunkStream(context, signal)
     let inFlight = 0
     let failed = false
     let written: Promise<void> = Promise.resolve()

@@ -18,6 +18,9 @@ export const CAPABILITY_NAMES = {
   scheduler: Capability.CAPABILITY_SCHEDULER,
   edge_payload_receiver: Capability.CAPABILITY_EDGE_PAYLOAD_RECEIVER,
   session_aware: Capability.CAPABILITY_SESSION_AWARE,
+  response_headers: Capability.CAPABILITY_RESPONSE_HEADERS,
+  response_body: Capability.CAPABILITY_RESPONSE_BODY,
+  response_chunks: Capability.CAPABILITY_RESPONSE_CHUNKS,
 } as const satisfies Record<string, Capability>
 
 export type CapabilityName = keyof typeof CAPABILITY_NAMES

@@ -86,6 +86,9 @@ export function detectCapabilities(plugin: BasePlugin): CapabilityName[] {
     scheduler: typeof p.runScheduledTask === 'function',
     edge_payload_receiver: typeof p.receiveEdgePayload === 'function',
     session_aware: typeof p.onSessionReady === 'function',
+    response_headers: typeof p.onResponseHeaders === 'function',
+    response_body: typeof p.onResponseBody === 'function',
+    response_chunks: typeof p.onResponseChunk === 'function',
   }
   return (Object.keys(has) as CapabilityName[]).filter((name) => has[name])
 }

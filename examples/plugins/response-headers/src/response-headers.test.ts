@@ -21,8 +21,8 @@ describe('ResponseHeaders (in-process)', () => {
     }
   })
 
-  it('declares the response and config-provider capabilities only', async () => {
-    expect((await host({ remove: ['server'] })).manifest()).toMatchObject({ capabilities: ['response', 'config_provider', 'manifest_provider'] })
+  it('declares the response-headers hook and config provider only', async () => {
+    expect((await host({ remove: ['server'] })).manifest()).toMatchObject({ capabilities: ['response', 'config_provider', 'manifest_provider', 'response_headers'] })
   })
 
   it.each([

@@ -31,8 +31,8 @@ describe('createTestHost', () => {
     const host = await createTestHost(plugin, { runtime: 'studio', config: { level: 3 } })
     expect(plugin.config).toEqual({ level: 3 })
     expect(host.context.runtime).toBe('studio')
-    expect(host.describe().capabilities).toEqual([1, 3, 4, 13])
-    expect(host.manifest()).toMatchObject({ id: 'sample', capabilities: ['pre_auth', 'post_auth', 'response', 'manifest_provider'] })
+    expect(host.describe().capabilities).toEqual([1, 3, 4, 13, 19])
+    expect(host.manifest()).toMatchObject({ id: 'sample', capabilities: ['pre_auth', 'post_auth', 'response', 'manifest_provider', 'response_chunks'] })
   })
 
   it('returns results as the host receives them, JSON bodies with their content type', async () => {

@@ -60,6 +60,14 @@ export enum Capability {
   CAPABILITY_SCHEDULER = 14,
   CAPABILITY_EDGE_PAYLOAD_RECEIVER = 15,
   CAPABILITY_SESSION_AWARE = 16,
+  /**
+   * CAPABILITY_RESPONSE_HEADERS - Which parts of the response hook a plugin implements, declared along with
+   * CAPABILITY_RESPONSE so hosts call only those. A plugin declaring
+   * CAPABILITY_RESPONSE alone is called for all three.
+   */
+  CAPABILITY_RESPONSE_HEADERS = 17,
+  CAPABILITY_RESPONSE_BODY = 18,
+  CAPABILITY_RESPONSE_CHUNKS = 19,
   UNRECOGNIZED = -1,
 }
 
