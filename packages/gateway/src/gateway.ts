@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { watch, type FSWatcher } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -126,6 +127,8 @@ export class Gateway {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     const log = this.options.logger.child({ requestId })
     const controller = new AbortController()
+    // Every in-flight hook call of the request listens to it (up to a stream's whole chunk window).
+    setMaxListeners(0, controller.signal)
     res.once('close', () => {
       if (!res.writableFinished) controller.abort()
     })

@@ -213,19 +213,25 @@ export class LlmProxy {
     let inFlight = 0
     let failed = false
     let written: Promise<void> = Promise.resolve()
-    for await (const event of events) {
-      if (failed) break
-      const result = chunks.push(Buffer.from(event))
-      // The failure is rethrown in order below; noting it here stops reading upstream early.
-      result.catch(() => {
-        failed = true
-      })
-      inFlight++
-      written = written.then(async () => {
-        send(await result)
-        inFlight--
-      })
-      if (inFlight >= CHUNK_WINDOW) await written
+    try {
+      for await (const event of events) {
+        if (failed) break
+        const result = chunks.push(Buffer.from(event))
+        // The failure is rethrown in order below; noting it here stops reading upstream early.
+        result.catch(() => {
+          failed = true
+        })
+        inFlight++
+        written = written.then(async () => {
+          send(await result)
+          inFlight--
+        })
+        if (inFlight >= CHUNK_WINDOW) await written
+      }
+    } catch (error) {
+      // The stream broke off (client gone, upstream failed): the answers still pending are moot.
+      written.catch(() => undefined)
+      throw error
     }
     await written
     send(await chunks.end())

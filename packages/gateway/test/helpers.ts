@@ -17,6 +17,10 @@ llms:
     vendor: mock
     models: [mock-gpt]
     mock: { completionTokens: 12, chunks: 4 }
+  - slug: slow
+    vendor: mock
+    models: [mock-slow]
+    mock: { completionTokens: 40, chunks: 20, chunkDelayMs: 30 }
 ${options.llms ?? ''}
 apps:
   - id: demo

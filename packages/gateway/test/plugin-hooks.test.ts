@@ -77,6 +77,24 @@ describe('every hook runs on a request', () => {
     expect(mine).toContainEqual(expect.objectContaining({ type: 'analytics', appId: 'demo', llm: 'mock', streaming: true }))
     expect(mine).toContainEqual(expect.objectContaining({ type: 'stream_complete' }))
   })
+
+  it('survives a client that disconnects while chunk hooks are in flight', async () => {
+    for (const gateway of Object.values(gateways)) {
+      const controller = new AbortController()
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, 'x-fault': 'response_chunk:slow' },
+        body: JSON.stringify({ model: 'mock-slow', messages: [{ role: 'user', content: 'long story' }], stream: true }),
+        signal: controller.signal,
+      })
+      const reader = response.body!.getReader()
+      await reader.read()
+      await reader.read()
+      controller.abort()
+      await sleep(200)
+      expect((await post(`${gateway.url}/v1/chat/completions`, chat(true))).text).toContain('MOCK REPLY')
+    }
+  })
 })
 
 describe('a plugin that blocks', () => {
