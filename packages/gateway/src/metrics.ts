@@ -48,12 +48,26 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
-  /** Feeds hook metrics from chains. */
+  /** Per plugin and hook: the latency child and whether the breaker was last seen open. */
+  readonly #hookSeries = new Map<string, { latency: ReturnType<Histogram['labels']>; open: boolean }>()
+
+  /** Feeds hook metrics from chains; on the hot path, so label lookups are cached. */
   readonly hookObserver: HookObserver = {
     hookCalled: ({ plugin, hook, durationMs, outcome, errorCode }) => {
-      this.hookLatency.observe({ plugin, hook }, durationMs / 1000)
+      const key = `${plugin}\0${hook}`
+      let series = this.#hookSeries.get(key)
+      if (!series) {
+        series = { latency: this.hookLatency.labels(plugin, hook), open: false }
+        this.#hookSeries.set(key, series)
+        this.breakerOpen.set({ plugin, hook }, 0)
+      }
+      series.latency.observe(durationMs / 1000)
       if (outcome !== 'ok') this.hookFailures.inc({ plugin, hook, outcome, code: errorCode ?? '' })
-      this.breakerOpen.set({ plugin, hook }, outcome === 'circuit_open' ? 1 : 0)
+      const open = outcome === 'circuit_open'
+      if (open !== series.open) {
+        series.open = open
+        this.breakerOpen.set({ plugin, hook }, open ? 1 : 0)
+      }
     },
   }
 }

@@ -48,7 +48,7 @@ describe('the official openai client against the gateway', () => {
     expect(embeddings.data).toHaveLength(2)
     expect(embeddings.data[0]!.embedding.length).toBeGreaterThan(0)
     const models = await client.models.list()
-    expect(models.data.map((m) => m.id)).toEqual(['mock-gpt'])
+    expect(models.data.map((m) => m.id)).toEqual(['mock-gpt', 'mock-slow'])
   })
 
   it('surfaces gateway errors as OpenAI API errors with a stable code', async () => {
