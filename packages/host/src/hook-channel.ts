@@ -39,8 +39,9 @@ interface Pending {
 
 /**
  * The host's end of a plugin's hook channel: one bidirectional stream carrying
- * many concurrent hook calls, matched by id. Requests made in the same
- * microtask round travel in one frame. A call that passes its deadline, or whose signal
+ * many concurrent hook calls, matched by id. Requests made together travel
+ * in one frame: within a microtask round when the channel is idle, within an
+ * event-loop turn while other calls are in flight. A call that passes its deadline, or whose signal
  * aborts, fails at once and the plugin is told to cancel it; the channel stays
  * usable for other calls. When the stream ends, every pending call fails fast
  * with PLUGIN_UNAVAILABLE.
@@ -101,7 +102,10 @@ export class HookChannel {
     this.#outgoing.push(message)
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    queueMicrotask(() => {
+    // An idle channel sends at once (lowest latency); a busy one waits for the end of the
+    // event-loop turn so calls from many requests and stream chunks share one frame.
+    const busy = this.#pending.size > this.#outgoing.length
+    ;(busy ? setImmediate : queueMicrotask)(() => {
       this.#flushScheduled = false
       const messages = this.#outgoing
       this.#outgoing = []

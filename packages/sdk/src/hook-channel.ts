@@ -9,7 +9,7 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
 /**
  * The plugin's end of the hook channel: runs each incoming hook call
  * concurrently, aborts it on cancel or deadline, and sends results back in
- * batches (results that complete in the same microtask round share a frame).
+ * batches (results that complete together share a frame).
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
@@ -28,7 +28,8 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     outgoing.push(message)
     if (!flushScheduled) {
       flushScheduled = true
-      queueMicrotask(flush)
+      // With other calls still running, wait for the end of the event-loop turn so their results share the frame.
+      ;(inFlight.size > 1 ? setImmediate : queueMicrotask)(flush)
     }
   }
 
