@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Client, request as httpRequest } from 'undici'
+import { Sequential, percentile } from './sequential.mjs'
 
 const JSON_OUTPUT = process.argv.includes('--json')
 const PROFILE = process.argv.includes('--profile')
@@ -193,35 +194,6 @@ function cpuBetween(before, after) {
 
 // ---------------------------------------------------------------- measuring
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
-}
-
-/** Sequential latency samples (ms) of one target over one connection, gathered over several rounds. */
-class Sequential {
-  samples = []
-  elapsedMs = 0
-  constructor(fn) {
-    this.fn = fn
-  }
-  async warmUp(calls) {
-    for (let i = 0; i < calls; i++) await this.fn()
-  }
-  async measure(calls) {
-    const { fn, samples } = this
-    const start = performance.now()
-    for (let i = 0; i < calls; i++) {
-      const t0 = performance.now()
-      await fn()
-      samples.push(performance.now() - t0)
-    }
-    this.elapsedMs += performance.now() - start
-  }
-  result() {
-    const sorted = Float64Array.from(this.samples).sort()
-    return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), rps: sorted.length / (this.elapsedMs / 1000), samples: sorted.length }
-  }
-}
 
 /** One request over `client`; resolves once the whole body (all of a stream) is in. Checks status and size. */
 function requester(client, target) {
@@ -392,7 +364,12 @@ async function main() {
   noise.push(cpuBetween(phaseStart, cpuSnapshot(groups)))
   await closeClients()
   cleanups.delete(closeClients)
-  const one = Object.fromEntries(targets.map((target, i) => [target.key, { ...sequential[i].result(), cpuSec: cpuSec1[i] }]))
+  const one = Object.fromEntries(
+    targets.map((target, i) => {
+      const { p50Ms, p99Ms, perSec, samples } = sequential[i].result()
+      return [target.key, { p50Ms, p99Ms, rps: perSec, samples, cpuSec: cpuSec1[i] }]
+    }),
+  )
 
   // ---- 16 connections: autocannon in a child process
   const sixteen = {}

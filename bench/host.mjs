@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { PluginHost } from '@plugboard/host'
 import { pluginv1 } from '@plugboard/proto'
 import pino from 'pino'
+import { Sequential, percentile } from './sequential.mjs'
 
 const JSON_OUTPUT = process.argv.includes('--json')
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
@@ -65,37 +66,6 @@ const hookRequestBytes =
 
 // ---------------------------------------------------------------- measuring
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
-}
-
-/** Sequential latency samples (ms) of one call path, gathered over one or more rounds. */
-class Sequential {
-  samples = []
-  elapsedMs = 0
-  constructor(fn) {
-    this.fn = fn
-  }
-  async warmUp(calls) {
-    for (let i = 0; i < calls; i++) await this.fn()
-  }
-  /** `calls` back-to-back awaited calls, each timed. */
-  async measure(calls) {
-    const { fn, samples } = this
-    const start = performance.now()
-    for (let i = 0; i < calls; i++) {
-      const t0 = performance.now()
-      await fn()
-      samples.push(performance.now() - t0)
-    }
-    this.elapsedMs += performance.now() - start
-  }
-  /** p50/p99 in µs and calls/s (calls over the time spent measuring). */
-  result() {
-    const sorted = Float64Array.from(this.samples).sort()
-    return { p50Us: percentile(sorted, 50) * 1000, p99Us: percentile(sorted, 99) * 1000, callsPerSec: sorted.length / (this.elapsedMs / 1000) }
-  }
-}
 
 /** `inFlight` loops each awaiting `fn` back to back for `durationMs` (after a warm-up as long as PLAN says): calls/s and per-call p50. */
 async function concurrent(fn, inFlight, durationMs) {
@@ -257,7 +227,11 @@ async function benchHostAndRaw() {
     progress(`unary RPC, ${PLAN.inFlight} in flight`)
     const unary16 = await concurrent(callUnary, PLAN.inFlight, PLAN.concurrentMs)
     const pluginAfterMb = vmRssMb(plugin.pid)
-    return { raw: rawSeq.result(), hook: hookSeq.result(), hook16, unary: unarySeq.result(), unary16, pluginStartMb, pluginAfterMb }
+    const inMicroseconds = (sequential) => {
+      const { p50Ms, p99Ms, perSec } = sequential.result()
+      return { p50Us: p50Ms * 1000, p99Us: p99Ms * 1000, callsPerSec: perSec }
+    }
+    return { raw: inMicroseconds(rawSeq), hook: inMicroseconds(hookSeq), hook16, unary: inMicroseconds(unarySeq), unary16, pluginStartMb, pluginAfterMb }
   } finally {
     await raw?.close()
     await host.shutdown()
