@@ -3,17 +3,24 @@ import type { pluginv1 as pb } from '@plugboard/proto'
 import { GatewayError } from './errors.js'
 
 /** Reads a request body up to `limit` bytes; BODY_TOO_LARGE past it (checked on Content-Length first). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
-  if (declared > limit) throw new GatewayError('BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new GatewayError('BODY_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+  if (declared > limit) return Promise.reject(new GatewayError('BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`))
+  // Stream events rather than async iteration: this runs on every request and events cost less.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) return void chunks.push(chunk)
+      req.off('data', onData)
+      req.resume()
+      reject(new GatewayError('BODY_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`))
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+    req.once('error', reject)
+  })
 }
 
 /** The request as hooks see it: lower-case header names, repeated values joined. */

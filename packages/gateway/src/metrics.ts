@@ -48,6 +48,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
+  readonly #requestSeries = new Map<string, { count: ReturnType<Counter['labels']>; latency: ReturnType<Histogram['labels']> }>()
+
+  /** Counts one answered request and its duration; label children are cached, this runs per request. */
+  requestAnswered(route: string, status: number, llm: string, app: string, seconds: number): void {
+    const key = `${route}\0${status}\0${llm}\0${app}`
+    let series = this.#requestSeries.get(key)
+    if (!series) {
+      series = { count: this.requests.labels(route, String(status), llm, app), latency: this.latency.labels(route, llm, app) }
+      this.#requestSeries.set(key, series)
+    }
+    series.count.inc()
+    series.latency.observe(seconds)
+  }
+
   /** Per plugin and hook: the latency child and whether the breaker was last seen open. */
   readonly #hookSeries = new Map<string, { latency: ReturnType<Histogram['labels']>; open: boolean }>()
 

@@ -81,8 +81,7 @@ export class LlmProxy {
       }
     } finally {
       const seconds = (performance.now() - started) / 1000
-      this.metrics.requests.inc({ route: call.route, status: String(outcome.status), llm: outcome.llm, app: outcome.app })
-      this.metrics.latency.observe({ route: call.route, llm: outcome.llm, app: outcome.app }, seconds)
+      this.metrics.requestAnswered(call.route, outcome.status, outcome.llm, outcome.app, seconds)
       call.log.info({ status: outcome.status, llm: outcome.llm, app: outcome.app, ms: Math.round(seconds * 1000), aborted: outcome.aborted }, 'request completed')
       if (outcome.context) this.#afterResponse(state, outcome.context, call.url.pathname, outcome, seconds * 1000)
     }
@@ -137,7 +136,15 @@ export class LlmProxy {
     outcome.requestBody = request.body
 
     const vendor = state.vendors[llm.vendor]
-    const vendorCall = { llm, model: parsed.model as string, body: parsed, signal: call.signal, requestId: call.requestId, timeoutMs: config.server.upstreamTimeoutMs }
+    const vendorCall = {
+      llm,
+      model: parsed.model as string,
+      body: parsed,
+      rawBody: request.body,
+      signal: call.signal,
+      requestId: call.requestId,
+      timeoutMs: config.server.upstreamTimeoutMs,
+    }
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
     const accounting = state.config.pricing[context.model] !== undefined || chains.dataCollection.length > 0
     const promptTokens = () => estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))

@@ -11,7 +11,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
   const response = await sendUpstream({
     url,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${call.llm.apiKey}`, 'x-request-id': call.requestId },
-    body: JSON.stringify({ ...call.body, model: call.model }),
+    body: call.rawBody,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
   })

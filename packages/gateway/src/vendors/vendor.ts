@@ -6,6 +6,8 @@ export interface VendorCall {
   model: string
   /** The OpenAI-format request body, as the app (and plugins) left it. */
   body: Record<string, unknown>
+  /** The same body as bytes, for vendors that forward it unchanged. */
+  rawBody: Buffer
   /** Aborts when the client goes away or the gateway gives up: the upstream request is cancelled. */
   signal: AbortSignal
   requestId: string
