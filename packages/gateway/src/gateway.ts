@@ -5,13 +5,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { PluginHost } from '@plugboard/host'
 import type { Logger } from 'pino'
-import { ApiKeyAuthenticator, credentialOf } from './api-keys.js'
+import { ApiKeyAuthenticator } from './api-keys.js'
+import { authenticate } from './authenticate.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
 import { DataCollectorQueue } from './collector.js'
 import { loadConfig, type GatewayConfig } from './config.js'
 import { GatewayError, errorResponse } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
-import { sendJson } from './http-io.js'
+import { hookRequest, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { passThrough } from './passthrough.js'
 import { servePluginEndpoint } from './plugin-endpoints.js'
@@ -159,7 +160,7 @@ export class Gateway {
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
       return void res.end(await this.metrics.registry.metrics())
     }
-    if (req.method === 'GET' && path === '/v1/models') return this.#models(req, res, requestId)
+    if (req.method === 'GET' && path === '/v1/models') return this.#models(req, res, url, requestId, signal)
     if (req.method === 'POST' && path === '/v1/chat/completions') return proxy('/v1/chat/completions', 'chat')
     if (req.method === 'POST' && path === '/v1/embeddings') return proxy('/v1/embeddings', 'embeddings')
     const pinned = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/.exec(path)
@@ -174,10 +175,10 @@ export class Gateway {
     throw new GatewayError('ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`)
   }
 
-  #models(req: IncomingMessage, res: ServerResponse, requestId: string): void {
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]))
-    const app = this.#state.keys.authenticate(credentialOf(headers))
-    const data = this.#state.config.llms
+  async #models(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, signal: AbortSignal): Promise<void> {
+    const state = this.#state
+    const { app } = await authenticate(state, requestId, hookRequest(req, url, Buffer.alloc(0)), signal)
+    const data = state.config.llms
       .filter((llm) => app.allowedLlms.includes(llm.slug) || app.allowedLlms.includes('*'))
       .flatMap((llm) => llm.models.map((id) => ({ id, object: 'model', created: 0, owned_by: llm.slug })))
     sendJson(res, 200, { object: 'list', data }, { 'x-request-id': requestId })

@@ -131,7 +131,10 @@ export class LlmProxy {
     const post = await chains.postAuth.runPostAuth(request, context, call.signal)
     if (post.kind === 'block') return this.#blocked(call, post, outcome)
     context.metadata = post.metadata
-    if (post.request.body !== request.body) parsed = parseJsonObject(post.request.body)
+    if (post.request.body !== request.body) {
+      parsed = parseJsonObject(post.request.body)
+      if (typeof parsed.model !== 'string' || !parsed.model) throw new GatewayError('INVALID_REQUEST', 'a post-auth plugin left the request without a "model" string')
+    }
     request = post.request
     outcome.requestBody = request.body
 

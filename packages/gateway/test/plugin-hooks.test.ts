@@ -58,6 +58,8 @@ describe('every hook runs on a request', () => {
   it('lets an auth plugin authenticate a credential the built-in keys do not know', async () => {
     const response = await post(`${gateways['fail-closed'].url}/v1/chat/completions`, chat(), { authorization: 'Bearer plugin-token' })
     expect(response.status).toBe(200)
+    const models = await fetch(`${gateways['fail-closed'].url}/v1/models`, { headers: { authorization: 'Bearer plugin-token' } })
+    expect(models.status).toBe(200)
   })
 
   it('reports stream completion and analytics off the request path, including a client that went away mid-stream', async () => {
