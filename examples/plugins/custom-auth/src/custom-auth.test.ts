@@ -63,12 +63,11 @@ describe('CustomAuth (in-process)', () => {
   })
 
   it('looks up the app, and the app and user, of a credential', async () => {
-    const { plugin, host: auth } = await host()
+    const { host: auth } = await host()
     expect(await auth.getAppByCredential(TOKEN)).toEqual({ action: 'authenticate', app: expect.objectContaining({ id: 'app-1' }), user: undefined })
     expect(await auth.getAppByCredential('cat_guessed')).toEqual({ action: 'pass' })
-    // The test host has no getUserByCredential call; the method needs no hook context.
-    expect(plugin.getUserByCredential(TOKEN)).toMatchObject({ action: 'authenticate', user: { id: 'u-1' } })
-    expect(plugin.getUserByCredential('nope')).toEqual({ action: 'pass' })
+    expect(await auth.getUserByCredential(TOKEN)).toMatchObject({ action: 'authenticate', user: { id: 'u-1' } })
+    expect(await auth.getUserByCredential('nope')).toEqual({ action: 'pass' })
   })
 
   it.each([

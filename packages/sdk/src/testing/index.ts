@@ -173,6 +173,9 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
     async getAppByCredential(credential: string) {
       return receivedAuthResult(roundTrip(pb.AuthResult, await pluginHandlers.appByCredential({ credential }, call(''))))
     },
+    async getUserByCredential(credential: string) {
+      return receivedAuthResult(roundTrip(pb.AuthResult, await pluginHandlers.userByCredential({ credential }, call(''))))
+    },
     async postAuth(input: { request?: Partial<HttpRequest>; context?: Partial<RequestContext> } = {}, signal?: AbortSignal) {
       const request = roundTrip(pb.PostAuthRequest, { request: httpRequest(input.request), context: requestContext(input.context) })
       return receivedRequestResult(roundTrip(pb.RequestHookResult, await pluginHandlers.postAuth(request, call(request.context!.requestId, signal))))
