@@ -13,6 +13,16 @@ export function toPbApp(app: AppConfig): pb.App {
   return { id: app.id, name: app.name, allowedLlms: app.allowedLlms, monthlyBudget: app.monthlyBudget, metadata: {} }
 }
 
+/** Whether an app may use an LLM ('*' in its list allows all). */
+export function mayUseLlm(app: { allowedLlms: string[] }, slug: string): boolean {
+  return app.allowedLlms.includes(slug) || app.allowedLlms.includes('*')
+}
+
+/** LLM_NOT_ALLOWED unless the app may use the LLM. */
+export function requireLlmAllowed(app: { name: string; allowedLlms: string[] }, slug: string): void {
+  if (!mayUseLlm(app, slug)) throw new GatewayError('LLM_NOT_ALLOWED', `app "${app.name}" may not use LLM "${slug}"`)
+}
+
 /** The gateway's built-in authentication: app API keys, stored as sha256 hashes. */
 export class ApiKeyAuthenticator {
   readonly #byHash = new Map<string, { app: AppConfig; revoked: boolean }>()
@@ -29,10 +39,5 @@ export class ApiKeyAuthenticator {
     if (!found) throw new GatewayError('INVALID_API_KEY', 'the API key is not valid')
     if (found.revoked) throw new GatewayError('API_KEY_REVOKED', 'the API key was revoked; ask an admin for a new one')
     return found.app
-  }
-
-  app(id: string): AppConfig | undefined {
-    for (const { app } of this.#byHash.values()) if (app.id === id) return app
-    return undefined
   }
 }

@@ -201,6 +201,13 @@ const schema = {
 
 const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema)
 
+/** The LLM configured under `slug`; LLM_NOT_FOUND otherwise. */
+export function llmBySlug(config: GatewayConfig, slug: string): LlmConfig {
+  const llm = config.llms.find((candidate) => candidate.slug === slug)
+  if (!llm) throw new GatewayError('LLM_NOT_FOUND', `no LLM is configured under "${slug}"`)
+  return llm
+}
+
 /** sha256 of an API key, as stored and compared. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex')

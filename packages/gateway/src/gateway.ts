@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { PluginHost } from '@plugboard/host'
 import type { Logger } from 'pino'
-import { ApiKeyAuthenticator } from './api-keys.js'
+import { ApiKeyAuthenticator, mayUseLlm } from './api-keys.js'
 import { authenticate } from './authenticate.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
 import { DataCollectorQueue } from './collector.js'
@@ -179,7 +179,7 @@ export class Gateway {
     const state = this.#state
     const { app } = await authenticate(state, requestId, hookRequest(req, url, Buffer.alloc(0)), signal)
     const data = state.config.llms
-      .filter((llm) => app.allowedLlms.includes(llm.slug) || app.allowedLlms.includes('*'))
+      .filter((llm) => mayUseLlm(app, llm.slug))
       .flatMap((llm) => llm.models.map((id) => ({ id, object: 'model', created: 0, owned_by: llm.slug })))
     sendJson(res, 200, { object: 'list', data }, { 'x-request-id': requestId })
   }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { requireLlmAllowed } from './api-keys.js'
 import { authenticate } from './authenticate.js'
+import { llmBySlug } from './config.js'
 import { GatewayError } from './errors.js'
 import { hookRequest, readBody, sendBytes } from './http-io.js'
 import type { ProxyState } from './proxy.js'
@@ -22,17 +24,14 @@ export async function passThrough(
   slug: string,
   rest: string,
 ): Promise<void> {
-  const llm = state.config.llms.find((candidate) => candidate.slug === slug)
-  if (!llm) throw new GatewayError('LLM_NOT_FOUND', `no LLM is configured under "${slug}"`)
+  const llm = llmBySlug(state.config, slug)
   if (llm.vendor === 'mock') throw new GatewayError('ROUTE_NOT_FOUND', `the mock LLM "${slug}" serves only chat/completions and embeddings`)
   let request = hookRequest(call.req, call.url, await readBody(call.req, state.config.server.maxBodyBytes))
   const pre = await state.chains.preAuth.runPreAuth(call.requestId, request, call.signal)
   if (pre.kind === 'block') return sendBytes(call.res, pre.status, { ...pre.headers, 'x-request-id': call.requestId }, pre.body)
   request = pre.request
   const { app } = await authenticate(state, call.requestId, request, call.signal)
-  if (!app.allowedLlms.includes(llm.slug) && !app.allowedLlms.includes('*')) {
-    throw new GatewayError('LLM_NOT_ALLOWED', `app "${app.name}" may not use LLM "${llm.slug}"`)
-  }
+  requireLlmAllowed(app, llm.slug)
   const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !DROPPED_REQUEST_HEADERS.has(name)))
   if (llm.vendor === 'anthropic') Object.assign(headers, { 'x-api-key': llm.apiKey, 'anthropic-version': headers['anthropic-version'] ?? '2023-06-01' })
   else headers.authorization = `Bearer ${llm.apiKey}`

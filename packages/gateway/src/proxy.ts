@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { pluginv1 as pb } from '@plugboard/proto'
 import type { Logger } from 'pino'
-import type { ApiKeyAuthenticator } from './api-keys.js'
+import { requireLlmAllowed, type ApiKeyAuthenticator } from './api-keys.js'
 import { authenticate } from './authenticate.js'
 import { budgetPeriod, type BudgetStore } from './budget.js'
 import type { DataCollectorQueue } from './collector.js'
-import type { GatewayConfig, LlmConfig } from './config.js'
+import { llmBySlug, type GatewayConfig, type LlmConfig } from './config.js'
 import { GatewayError, errorResponse } from './errors.js'
 import type { GatewayChains } from './gateway-plugins.js'
 import { hookRequest, parseJsonObject, readBody, requireJsonContentType, sendBytes, sendJson } from './http-io.js'
@@ -106,9 +106,7 @@ export class LlmProxy {
     const llm = this.#route(config, parsed.model, forcedLlm)
     outcome.llm = llm.slug
     outcome.model = parsed.model
-    if (!identity.app.allowedLlms.includes(llm.slug) && !identity.app.allowedLlms.includes('*')) {
-      throw new GatewayError('LLM_NOT_ALLOWED', `app "${identity.app.name}" may not use LLM "${llm.slug}"`)
-    }
+    requireLlmAllowed(identity.app, llm.slug)
     const limit = identity.app.monthlyBudget
     const spent = this.budgets.spent(identity.app.id, budgetPeriod())
     if (limit > 0 && spent >= limit) {
@@ -155,11 +153,7 @@ export class LlmProxy {
   }
 
   #route(config: GatewayConfig, model: string, forcedLlm?: string): LlmConfig {
-    if (forcedLlm) {
-      const llm = config.llms.find((candidate) => candidate.slug === forcedLlm)
-      if (!llm) throw new GatewayError('LLM_NOT_FOUND', `no LLM is configured under "${forcedLlm}"`)
-      return llm
-    }
+    if (forcedLlm) return llmBySlug(config, forcedLlm)
     const llm = config.llms.find((candidate) => candidate.models.includes(model))
     if (!llm) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not served here; GET /v1/models lists the models you can use`)
     return llm

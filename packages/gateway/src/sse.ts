@@ -25,11 +25,6 @@ export class SseSplitter {
     }
     return events
   }
-
-  /** Bytes received after the last complete event: non-empty at the end of a truncated stream. */
-  get remainder(): string {
-    return this.#pending
-  }
 }
 
 /** Parses one event block; undefined for a block with only comments. */

@@ -121,7 +121,7 @@ export class PluginConnection {
     if (this.#closed) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.options.name}" is not connected`)
     const result = this.#channel
       ? await this.#channel.call(hook, request, options)
-      : await this.#unaryHook(hook, request, options)
+      : ((await this.call(UNARY_HOOK[hook], request as never, options)) as HookResult<H>)
     if ((result as { result?: unknown }).result === undefined) {
       throw hostError('HOOK_INVALID_RESPONSE', `plugin "${this.options.name}" answered ${hook} without a result`)
     }
@@ -233,10 +233,6 @@ export class PluginConnection {
       objectHooks: response.objectHooks,
     }
     if (response.hookChannel) this.#channel = new HookChannel(this.client.hookChannel(), options.name)
-  }
-
-  async #unaryHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
-    return this.call(UNARY_HOOK[hook], request as never, options) as Promise<HookResult<H>>
   }
 
   #callError(method: string, deadlineMs: number, error: unknown): Error {

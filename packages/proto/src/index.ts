@@ -19,7 +19,7 @@ export {
   type HandshakeErrorCode,
 } from './handshake.js'
 export { generateTlsIdentity, certDerToPem, mtlsServerCredentials, mtlsChannelCredentials, PLUGIN_CHANNEL_OPTIONS, type TlsIdentity } from './mtls.js'
-export { SCOPES, SERVICE_API_METHOD_SCOPES, isScope, type Scope, type ServiceApiMethod } from './scopes.js'
+export { SCOPES, SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
 export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabilities.js'
 export {
   authorizeServiceCall,

@@ -24,10 +24,6 @@ export const SCOPES = [
 
 export type Scope = (typeof SCOPES)[number]
 
-export function isScope(value: string): value is Scope {
-  return (SCOPES as readonly string[]).includes(value)
-}
-
 /**
  * The scope each Service API method requires; `null` means any plugin may call it.
  * Keys are the method names of `plugboard.service.v1.ServiceApi` in lowerCamelCase,
