@@ -22,7 +22,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
     }
     return { kind: 'stream', status: response.statusCode, headers: { 'content-type': 'text/event-stream' }, events: events() }
   }
-  return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: Buffer.from(await response.body.arrayBuffer()) }
+  return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: await response.body.bytes() }
 }
 
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, Azure's compatible endpoint, …): requests pass through. */

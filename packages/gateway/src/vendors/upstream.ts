@@ -1,9 +1,10 @@
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici'
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.js'
 import { SseSplitter } from '../sse.js'
+import { UpstreamBody } from './upstream-body.js'
 
 /** One pooled HTTP client for every upstream: keep-alive connections per origin. */
-export const upstreamAgent = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 })
+const upstreamAgent = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 })
 
 export interface UpstreamRequest {
   url: string
@@ -14,27 +15,66 @@ export interface UpstreamRequest {
   timeoutMs: number
 }
 
-export type UpstreamResponse = Dispatcher.ResponseData
+export interface UpstreamResponse {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  body: UpstreamBody
+}
 
 /**
  * Sends a request upstream. Connection failures become UPSTREAM_UNREACHABLE,
  * a missing answer within `timeoutMs` UPSTREAM_TIMEOUT; an abort by the caller
- * is rethrown as it is (the client went away).
+ * is rethrown as it is (the client went away). Goes through undici's dispatch
+ * API rather than `request()`: see UpstreamBody for why.
  */
-export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
-  try {
-    return await request(req.url, {
-      dispatcher: upstreamAgent,
-      method: req.method ?? 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: req.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-    })
-  } catch (error) {
-    throw upstreamFailure(error, req.url)
-  }
+export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
+  const { signal } = req
+  if (signal.aborted) return Promise.reject(signal.reason)
+  const url = new URL(req.url)
+  return new Promise((resolve, reject) => {
+    const body = new UpstreamBody()
+    let response: UpstreamResponse | undefined
+    let controller: Dispatcher.DispatchController | undefined
+    const onAbort = () => controller?.abort(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const finish = () => signal.removeEventListener('abort', onAbort)
+    upstreamAgent.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method ?? 'POST',
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      },
+      {
+        onRequestStart(start) {
+          controller = start
+          body.attach(start)
+          if (signal.aborted) onAbort()
+        },
+        onResponseStart(_controller, statusCode, headers) {
+          if (statusCode < 200) return
+          response = { statusCode, headers, body }
+          resolve(response)
+        },
+        onResponseData(_controller, chunk) {
+          body.push(chunk)
+        },
+        onResponseEnd() {
+          finish()
+          body.end()
+        },
+        onResponseError(_controller, error) {
+          finish()
+          const failure = upstreamFailure(error, req.url) as Error
+          if (response) body.fail(failure)
+          else reject(failure)
+        },
+      },
+    )
+  })
 }
 
 /** Maps a transport error to a GatewayError; caller aborts pass through untouched. */
