@@ -7,8 +7,17 @@ export interface BudgetStore {
   add(appId: string, period: string, cost: number): number
 }
 
-export function budgetPeriod(at = new Date()): string {
-  return at.toISOString().slice(0, 7)
+/** The current period, recomputed only when a month ends: this runs on every request. */
+let current = { period: '', startsAt: 0, endsAt: 0 }
+
+/** The calendar month (UTC) of `atMs`, as "YYYY-MM": the period budgets are counted in. */
+export function budgetPeriod(atMs = Date.now()): string {
+  if (atMs >= current.endsAt || atMs < current.startsAt) {
+    const at = new Date(atMs)
+    const [year, month] = [at.getUTCFullYear(), at.getUTCMonth()]
+    current = { period: at.toISOString().slice(0, 7), startsAt: Date.UTC(year, month), endsAt: Date.UTC(year, month + 1) }
+  }
+  return current.period
 }
 
 export class MemoryBudgetStore implements BudgetStore {
