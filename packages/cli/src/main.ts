@@ -13,7 +13,9 @@ Environment: PLUGBOARD_PORT (default port), LOG_LEVEL (info), PLUGBOARD_MASTER_K
 async function gateway(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } } })
   if (!values.config) throw new Error(`plugboard gateway needs --config FILE\n\n${USAGE}`)
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+  // Asynchronous: under load, lines written while a write is in flight leave together instead of a
+  // write(2) per request; pino flushes what is left when the process exits.
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false }))
   const config = await loadConfig(values.config)
   const port = values.port ?? process.env.PLUGBOARD_PORT
   if (port !== undefined) config.server.port = Number(port)
