@@ -10,9 +10,9 @@ import { authenticate } from './authenticate.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
 import { DataCollectorQueue } from './collector.js'
 import { loadConfig, type GatewayConfig } from './config.js'
-import { GatewayError, errorResponse } from './errors.js'
+import { GatewayError } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
-import { hookRequest, sendJson } from './http-io.js'
+import { hookRequest, sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { passThrough } from './passthrough.js'
 import { servePluginEndpoint } from './plugin-endpoints.js'
@@ -139,10 +139,7 @@ export class Gateway {
       const url = new URL(req.url ?? '/', 'http://gateway')
       await this.#route(req, res, url, requestId, log, controller.signal)
     } catch (error) {
-      const { status, body } = errorResponse(error, requestId)
-      if (status >= 500) log.error({ err: error }, 'request failed')
-      if (!res.headersSent) sendJson(res, status, body, { 'x-request-id': requestId })
-      else if (!res.writableEnded) res.end()
+      sendError(res, error, requestId, log)
     } finally {
       state.inFlight--
     }

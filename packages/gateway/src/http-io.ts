@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { pluginv1 as pb } from '@plugboard/proto'
-import { GatewayError } from './errors.js'
+import type { Logger } from 'pino'
+import { GatewayError, errorResponse } from './errors.js'
+import { sseData } from './sse.js'
 
 /** Reads a request body up to `limit` bytes; BODY_TOO_LARGE past it (checked on Content-Length first). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -36,6 +38,31 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const payload = Buffer.from(JSON.stringify(body))
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': payload.length })
   res.end(payload)
+}
+
+/**
+ * Answers a failed request with the OpenAI-shaped JSON error, logged (as an
+ * error from 500 up). A response already under way cannot change its status:
+ * an event stream gets the error as its last event, anything else just ends.
+ * Returns the status, for metrics.
+ */
+export function sendError(res: ServerResponse, error: unknown, requestId: string, log: Logger): number {
+  const { status, body } = errorResponse(error, requestId)
+  if (status >= 500) log.error({ err: error, code: body.error.code }, 'request failed')
+  else log.info({ code: body.error.code, status }, 'request rejected')
+  if (!res.headersSent) sendJson(res, status, body, { 'x-request-id': requestId })
+  else if (!res.writableEnded) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
+  return status
+}
+
+/**
+ * Starts a streamed response and sends its head at once. Headers go through
+ * setHeader so that `sendError` can still tell an event stream by its type.
+ */
+export function startStream(res: ServerResponse, status: number, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+  res.writeHead(status)
+  res.flushHeaders()
 }
 
 export function sendBytes(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): void {

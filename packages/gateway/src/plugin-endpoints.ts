@@ -3,7 +3,7 @@ import type { ManagedPlugin } from '@plugboard/host'
 import type { pluginv1 as pb } from '@plugboard/proto'
 import { authenticate } from './authenticate.js'
 import { GatewayError } from './errors.js'
-import { hookRequest, readBody } from './http-io.js'
+import { hookRequest, readBody, startStream } from './http-io.js'
 import type { ProxyState } from './proxy.js'
 
 /** Matches a request path against an endpoint path with ":param" segments and an optional trailing "*". */
@@ -56,8 +56,7 @@ export async function servePluginEndpoint(
     for await (const { frame } of frames) {
       if (frame?.$case === 'start' && status === 0) {
         status = frame.value.status || 200
-        call.res.writeHead(status, { ...frame.value.headers, 'x-request-id': call.requestId })
-        call.res.flushHeaders()
+        startStream(call.res, status, { ...frame.value.headers, 'x-request-id': call.requestId })
       } else if (frame?.$case === 'chunk' && status !== 0) {
         call.res.write(frame.value)
       }

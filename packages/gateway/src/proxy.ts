@@ -8,7 +8,7 @@ import type { DataCollectorQueue } from './collector.js'
 import { llmBySlug, type GatewayConfig, type LlmConfig } from './config.js'
 import { GatewayError, errorResponse } from './errors.js'
 import type { GatewayChains } from './gateway-plugins.js'
-import { hookRequest, parseJsonObject, readBody, requireJsonContentType, sendBytes, sendJson } from './http-io.js'
+import { hookRequest, parseJsonObject, readBody, requireJsonContentType, sendBytes, sendError, startStream } from './http-io.js'
 import type { GatewayMetrics } from './metrics.js'
 import { sseData } from './sse.js'
 import { StreamUsage, costOf, estimateTokens, usageOfBody, type TokenUsage } from './usage.js'
@@ -77,7 +77,7 @@ export class LlmProxy {
         outcome.aborted = true
         outcome.status = outcome.status || 499
       } else {
-        this.#fail(call, error, outcome)
+        outcome.status = sendError(call.res, error, call.requestId, call.log)
       }
     } finally {
       const seconds = (performance.now() - started) / 1000
@@ -178,8 +178,7 @@ export class LlmProxy {
       if (promptTokens) outcome.usage = usageOfBody(response.body)
       return
     }
-    call.res.writeHead(head.status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-    call.res.flushHeaders()
+    startStream(call.res, head.status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     const usage = promptTokens && new StreamUsage(promptTokens)
     const keep = chains.streamComplete.length > 0 || chains.dataCollection.length > 0
     const sent: Buffer[] = []
@@ -246,18 +245,6 @@ export class LlmProxy {
     outcome.responseBody = block.body
     call.log.info({ plugin: block.plugin, status: block.status }, 'request blocked by plugin')
     sendBytes(call.res, block.status, { ...block.headers, 'x-request-id': call.requestId, 'x-plugboard-blocked-by': block.plugin }, block.body)
-  }
-
-  #fail(call: ProxyRequest, error: unknown, outcome: Outcome): void {
-    const { status, body } = errorResponse(error, call.requestId)
-    outcome.status = status
-    if (status >= 500) call.log.error({ err: error, code: body.error.code }, 'request failed')
-    else call.log.info({ code: body.error.code, status }, 'request rejected')
-    if (call.res.headersSent) {
-      if (!call.res.writableEnded) call.res.end(sseData(JSON.stringify(body)))
-      return
-    }
-    sendJson(call.res, status, body, { 'x-request-id': call.requestId })
   }
 
   /** Off the request path: stream-complete hooks, budget, analytics and the proxy log. */

@@ -37,4 +37,13 @@ describe('plugin custom endpoints under /plugins/{slug}/', () => {
     expect(failed.status).toBe(502)
     expect(failed.json.error).toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringContaining('endpoint handler broke') })
   })
+
+  it('ends a stream that breaks after it started with a last SSE event carrying the error', async () => {
+    const response = await fetch(`${gateway.url}/plugins/hooks/events-break`)
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    expect(text.startsWith('data: {"i":0}\n\n')).toBe(true)
+    const last = JSON.parse(text.trim().split('\n\n').at(-1)!.slice('data: '.length))
+    expect(last.error).toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringContaining('stream broke mid-way') })
+  })
 })
