@@ -1,6 +1,7 @@
 import type { ChannelCredentials, ClientReadableStream, ServerCredentials } from '@grpc/grpc-js'
 import {
   PLUGIN_CHANNEL_OPTIONS,
+  PluginClient,
   callUnary,
   capabilityName,
   fromGrpcError,
@@ -93,7 +94,7 @@ export class PluginConnection {
 
   private constructor(private readonly options: ConnectOptions) {
     const { target, credentials } = options
-    this.client = new pb.PluginClient(target, credentials, PLUGIN_CHANNEL_OPTIONS)
+    this.client = new PluginClient(target, credentials, PLUGIN_CHANNEL_OPTIONS)
     const channelOverride = { channelOverride: this.client.getChannel() }
     this.#health = new health.HealthClient(target, credentials, channelOverride)
     this.#controller = new goplugin.GRPCControllerClient(target, credentials, channelOverride)

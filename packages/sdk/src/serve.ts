@@ -7,6 +7,7 @@ import {
   HANDSHAKE,
   PLUGIN_CHANNEL_OPTIONS,
   PLUGIN_ENV,
+  PluginService,
   brokerTarget,
   formatHandshakeLine,
   generateTlsIdentity,
@@ -129,7 +130,7 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
     // Output goes to the process pipes, which a local host reads; the stream stays open and quiet.
     streamStdio: (stream: ServerWritableStream<unknown, goplugin.StdioData>) => stream.on('cancelled', () => stream.end()),
   })
-  server.addService(pb.PluginService, pluginService(handlers, async (request) => {
+  server.addService(PluginService, pluginService(handlers, async (request) => {
     const runtime = request.runtime === pb.Runtime.RUNTIME_STUDIO ? 'studio' : 'gateway'
     const transport =
       request.serviceApiBrokerId === 0
