@@ -10,7 +10,7 @@ beforeAll(async () => {
   const load = async (name: string, config: Record<string, unknown>) => {
     plugins[name] = await host.load({ name, source: fixture('faulty-plugin.mjs'), config: { name, ...config } })
   }
-  await Promise.all([load('a', { chunkMode: 'upper' }), load('b', { chunkMode: 'hold', status: 201 }), load('c', {})])
+  await Promise.all([load('a', { chunkMode: 'upper' }), load('b', { chunkMode: 'hold', status: 201 }), load('c', {}), load('d', { chunkMode: 'index' })])
 })
 afterAll(() => host.shutdown())
 
@@ -85,6 +85,22 @@ describe('response chains', () => {
     for (const chunk of ['data: hel', 'lo\n\n', 'data: [DONE]\n\n']) sent.push((await stream.push(Buffer.from(chunk))).toString())
     sent.push((await stream.end()).toString())
     expect(sent).toEqual(['', '', '', 'DATA: HELLO\n\nDATA: [DONE]\n\n'])
+  })
+})
+
+describe('response streams', () => {
+  it('keeps every chunk in order through each plugin under many pipelined pushes, interleaved with another stream', async () => {
+    const chain = new HookChain([{ plugin: plugins.a!, failurePolicy: 'fail-closed' }, { plugin: plugins.d!, failurePolicy: 'fail-closed' }])
+    const streams = ['s-1', 's-2'].map((requestId) => chain.chunkStream({ ...requestContext(), requestId, streaming: true }))
+    const pushed = Array.from({ length: 300 }, (_, i) => streams.map((stream) => stream.push(Buffer.from(`chunk ${i}`))))
+    const resolved: number[] = []
+    pushed.forEach((pair, i) => void pair[0]!.then(() => resolved.push(i)))
+    const results = await Promise.all(pushed.map((pair) => Promise.all(pair)))
+    expect(resolved).toEqual(pushed.map((_, i) => i))
+    for (const [s, stream] of streams.entries()) {
+      expect(results.map((pair) => pair[s]!.toString())).toEqual(results.map((_, i) => `CHUNK ${i}@${i};`))
+      expect((await stream.end()).toString()).toBe('end@300')
+    }
   })
 })
 

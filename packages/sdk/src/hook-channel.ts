@@ -8,8 +8,9 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
 
 /**
  * The plugin's end of the hook channel: runs each incoming hook call
- * concurrently, aborts it on cancel or deadline, and sends results back in
- * batches (results that complete together share a frame).
+ * concurrently (a stream's chunks one after another), aborts it on cancel or
+ * deadline, and sends results back in batches: while other calls are still to
+ * be answered, results wait for the end of the event-loop turn and share a frame.
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
@@ -17,6 +18,8 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
   const streams = new Map<string, Promise<void>>()
   let outgoing: pb.HookMessage[] = []
   let flushScheduled = false
+  /** Calls received and not yet answered, including chunks waiting behind earlier ones of their stream. */
+  let unanswered = 0
 
   const flush = () => {
     flushScheduled = false
@@ -28,8 +31,9 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     outgoing.push(message)
     if (!flushScheduled) {
       flushScheduled = true
-      // With other calls still running, wait for the end of the event-loop turn so their results share the frame.
-      ;(inFlight.size > 1 ? setImmediate : queueMicrotask)(flush)
+      // With other calls still to answer (a stream's next chunks run right after this one), wait for the
+      // end of the event-loop turn so their results share the frame: each frame costs far more than a message.
+      ;(unanswered > 1 ? setImmediate : queueMicrotask)(flush)
     }
   }
 
@@ -48,6 +52,7 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     } finally {
       control.done()
       inFlight.delete(message.id)
+      unanswered--
     }
   }
 
@@ -57,7 +62,10 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
       if (!body) continue
       if (body.$case === 'cancel') {
         inFlight.get(message.id)?.cancel()
-      } else if (body.$case === 'responseChunk') {
+        continue
+      }
+      unanswered++
+      if (body.$case === 'responseChunk') {
         const stream = requestIdOf(body.value)
         const next = (streams.get(stream) ?? Promise.resolve()).then(() => run(message, body))
         streams.set(stream, next)

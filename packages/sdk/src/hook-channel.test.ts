@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events'
+import type { ServerDuplexStream } from '@grpc/grpc-js'
+import type { pluginv1 as pb } from '@plugboard/proto'
+import { describe, expect, it } from 'vitest'
+import type { PluginContext } from './context.js'
+import { createPluginHandlers } from './handlers.js'
+import { serveHookChannel } from './hook-channel.js'
+import { BasePlugin } from './plugin.js'
+import type { ResponseChunkEvent, ResponseChunkResult } from './types.js'
+
+/** Records every chunk event it sees and upper-cases the data. */
+class ChunkRecorder extends BasePlugin {
+  readonly manifest = { id: 'chunk-recorder', name: 'Chunk recorder', version: '0.0.0' }
+  readonly seen: ResponseChunkEvent[] = []
+  onResponseChunk(event: ResponseChunkEvent): ResponseChunkResult {
+    this.seen.push(event)
+    return { action: 'replace', data: event.data.toString().toUpperCase() }
+  }
+}
+
+/** The plugin's end of a hook channel, driven by hand: `receive` frames as the host would send them, read `written`. */
+function channel(plugin: BasePlugin) {
+  const stream = Object.assign(new EventEmitter(), {
+    destroyed: false,
+    writableEnded: false,
+    written: [] as pb.HookFrame[],
+    write(frame: pb.HookFrame) {
+      stream.written.push(frame)
+      return true
+    },
+    end() {
+      stream.writableEnded = true
+    },
+  })
+  const context = { runtime: 'gateway', config: null, pluginName: 'test', services: {}, log: {} } as unknown as PluginContext
+  serveHookChannel(stream as unknown as ServerDuplexStream<pb.HookFrame, pb.HookFrame>, createPluginHandlers(plugin, () => context))
+  return {
+    written: stream.written,
+    receive: (messages: pb.HookMessage[]) => void stream.emit('data', { messages }),
+    /** Resolves after the channel's pending flushes (a microtask or the end of the event-loop turn). */
+    settled: () => new Promise((resolve) => setTimeout(resolve, 10)),
+  }
+}
+
+const chunkMessage = (id: number, request: Partial<pb.ResponseChunkRequest>): pb.HookMessage => ({
+  id,
+  deadlineMs: 1000,
+  body: { $case: 'responseChunk', value: { index: id - 1, data: Buffer.from(`chunk ${id}`), endOfStream: false, ...request } },
+})
+
+const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {} }
+
+describe('the plugin end of the hook channel', () => {
+  it('answers the chunks of one frame, which run one after another, in one frame, in order', async () => {
+    const plugin = new ChunkRecorder()
+    const { written, receive, settled } = channel(plugin)
+    receive(Array.from({ length: 20 }, (_, i) => chunkMessage(i + 1, { context })))
+    await settled()
+    expect(written).toHaveLength(1)
+    expect(written[0]!.messages.map((m) => m.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect(written[0]!.messages.map((m) => m.body?.$case === 'chunkResult' && m.body.value.result?.$case === 'replace' && m.body.value.result.value.data.toString())).toEqual(
+      Array.from({ length: 20 }, (_, i) => `CHUNK ${i + 1}`),
+    )
+    expect(plugin.seen.map((event) => event.index)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+})
