@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Deadlines } from './deadlines.js'
+
+describe('Deadlines', () => {
+  const created: Deadlines<string>[] = []
+  const track = (expired: string[]) => {
+    const deadlines = new Deadlines<string>((key) => expired.push(key))
+    created.push(deadlines)
+    return deadlines
+  }
+  afterEach(() => created.splice(0).forEach((deadlines) => deadlines.clear()))
+
+  it('expires each key after its own timeout, earliest first, across different timeouts', async () => {
+    const expired: string[] = []
+    const deadlines = track(expired)
+    const started = performance.now()
+    deadlines.add('slow', 120)
+    deadlines.add('fast', 30)
+    deadlines.add('fast-2', 30)
+    deadlines.add('middle', 70)
+    await sleep(50)
+    expect(expired).toEqual(['fast', 'fast-2'])
+    await sleep(120)
+    expect(expired).toEqual(['fast', 'fast-2', 'middle', 'slow'])
+    expect(performance.now() - started).toBeGreaterThanOrEqual(120)
+  })
+
+  it('never expires a key deleted in time, and still expires the ones behind it', async () => {
+    const expired: string[] = []
+    const deadlines = track(expired)
+    deadlines.add('answered', 30)
+    await sleep(10)
+    deadlines.add('late', 30)
+    deadlines.delete('answered', 30)
+    await sleep(30)
+    expect(expired).toEqual([])
+    await sleep(30)
+    expect(expired).toEqual(['late'])
+  })
+
+  it('does not expire a key early when an earlier timer was armed for a deleted key', async () => {
+    const expired: string[] = []
+    const deadlines = track(expired)
+    deadlines.add('a', 20)
+    deadlines.add('b', 200)
+    deadlines.delete('a', 20)
+    await sleep(60)
+    expect(expired).toEqual([])
+    deadlines.delete('b', 200)
+  })
+
+  it('stops everything on clear', async () => {
+    const expired: string[] = []
+    const deadlines = track(expired)
+    deadlines.add('a', 10)
+    deadlines.clear()
+    await sleep(30)
+    expect(expired).toEqual([])
+  })
+})
