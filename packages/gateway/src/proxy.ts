@@ -231,13 +231,15 @@ export class LlmProxy {
         })
         if (inFlight >= CHUNK_WINDOW) await written
       }
+      await written
+      send(await chunks.end())
     } catch (error) {
-      // The stream broke off (client gone, upstream failed): the answers still pending are moot.
+      // The stream broke off (client gone, upstream or a fail-closed hook failed): the answers still
+      // pending are moot, and the plugins are told so they can drop what they keep for the stream.
+      chunks.abort()
       written.catch(() => undefined)
       throw error
     }
-    await written
-    send(await chunks.end())
   }
 
   #blocked(call: ProxyRequest, block: { plugin: string; status: number; headers: Record<string, string>; body: Buffer }, outcome: Outcome): void {

@@ -57,7 +57,10 @@ interface Stage {
   breaker: CircuitBreaker
 }
 
-type CallResult<H extends HookCase> = { ok: true; result: HookResult<H> } | { ok: false }
+/** Response streams are numbered host-wide, which makes their ids unique on every hook channel too. */
+let nextStreamId = 1
+
+type CallResult<H extends HookCase> = { ok: true; result: HookResult<H> } | { ok: false; code: string }
 
 /**
  * The plugins bound to one hook point, run in priority order. Each sees the
@@ -154,28 +157,66 @@ export class HookChain {
    * data back), then `end` once and send what it returns. Pushes may be made
    * before earlier ones resolve (pipelining): each plugin receives a stream's
    * chunks in push order and the results resolve in that order.
+   *
+   * When the stream breaks off instead (`signal` aborts, or the caller calls
+   * `abort` after an upstream or hook failure), each plugin that saw a chunk
+   * and not yet the end gets one last end-of-stream call marked `aborted`,
+   * fire-and-forget, so it can drop its state; no other call is made after
+   * that (pushes still going reject with HOOK_CANCELLED). `abort` is safe to
+   * call more than once and a no-op after `end`.
    */
-  chunkStream(context: pb.RequestContext, signal?: AbortSignal): { push(data: Buffer): Promise<Buffer>; end(): Promise<Buffer> } {
-    const indexes = this.#stages.map(() => 0)
-    const through = async (stage: number, data: Buffer, endOfStream: boolean): Promise<Buffer> => {
-      const request = { context, index: indexes[stage]!++, data, endOfStream }
-      const call = await this.#call(this.#stages[stage]!, 'responseChunk', request, signal)
-      return call.ok && call.result.result!.$case === 'replace' ? call.result.result!.value.data : data
+  chunkStream(
+    context: pb.RequestContext,
+    signal?: AbortSignal,
+  ): { push(data: Buffer): Promise<Buffer>; end(): Promise<Buffer>; abort(): void } {
+    const streamId = nextStreamId++
+    // Per plugin: calls made; whether one reached it (was not skipped by its open breaker); whether it had the end.
+    const lanes = this.#stages.map((stage) => ({ stage, index: 0, reached: false, ended: false }))
+    let aborted = false
+    // Not under the request's signal, which may be aborted by now; the plugin's answer is not wanted, nor its failure.
+    const tellAborted = (lane: (typeof lanes)[number]) => {
+      lane.ended = true
+      const request = { context, streamId, index: lane.index++, data: Buffer.alloc(0), endOfStream: true, aborted: true }
+      lane.stage.plugin.callHook('responseChunk', request, { deadlineMs: lane.stage.deadlineMs ?? 1000 }).catch(() => undefined)
     }
+    const through = async (at: number, data: Buffer, endOfStream: boolean): Promise<Buffer> => {
+      if (aborted) throw hostError('HOOK_CANCELLED', 'the response stream was aborted')
+      const lane = lanes[at]!
+      lane.ended ||= endOfStream
+      const request = { context, streamId, index: lane.index++, data, endOfStream, aborted: false }
+      const call = await this.#call(lane.stage, 'responseChunk', request, signal)
+      if (call.ok) {
+        lane.reached = true
+        return call.result.result!.$case === 'replace' ? call.result.result!.value.data : data
+      }
+      if (call.code !== 'CIRCUIT_OPEN') lane.reached = true
+      // The breaker opened mid-stream and kept the end from the plugin, which must still learn that the stream is over.
+      else if (endOfStream && lane.reached) tellAborted(lane)
+      return data
+    }
+    const abort = () => {
+      if (aborted) return
+      aborted = true
+      signal?.removeEventListener('abort', abort)
+      for (const lane of lanes) if (lane.index > 0 && !lane.ended) tellAborted(lane)
+    }
+    signal?.addEventListener('abort', abort, { once: true })
     return {
       push: async (data) => {
         let out = data
-        for (let stage = 0; stage < this.#stages.length && out.length > 0; stage++) out = await through(stage, out, false)
+        for (let stage = 0; stage < lanes.length && out.length > 0; stage++) out = await through(stage, out, false)
         return out
       },
       end: async () => {
         let carry = Buffer.alloc(0)
-        for (let stage = 0; stage < this.#stages.length; stage++) {
+        for (let stage = 0; stage < lanes.length; stage++) {
           const passed = carry.length > 0 ? await through(stage, carry, false) : carry
           carry = Buffer.concat([passed, await through(stage, Buffer.alloc(0), true)])
         }
+        signal?.removeEventListener('abort', abort)
         return carry
       },
+      abort,
     }
   }
 
@@ -235,9 +276,9 @@ export class HookChain {
     }
   }
 
-  #failed(stage: Stage, hook: HookCase, error: PlugboardError): { ok: false } {
+  #failed(stage: Stage, hook: HookCase, error: PlugboardError): { ok: false; code: string } {
     if (stage.policy === 'fail-closed') throw new HookChainError(stage.plugin.name, hook, error)
-    return { ok: false }
+    return { ok: false, code: error.code }
   }
 }
 

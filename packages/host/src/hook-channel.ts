@@ -44,7 +44,8 @@ interface Pending {
  * event-loop turn while other calls are in flight. A call that passes its deadline, or whose signal
  * aborts, fails at once and the plugin is told to cancel it; the channel stays
  * usable for other calls. When the stream ends, every pending call fails fast
- * with PLUGIN_UNAVAILABLE.
+ * with PLUGIN_UNAVAILABLE. A response stream's context goes with its first
+ * chunk only (see `#chunkOnWire`).
  */
 export class HookChannel {
   readonly #stream: ClientDuplexStream<pb.HookFrame, pb.HookFrame>
@@ -52,6 +53,8 @@ export class HookChannel {
   #nextId = 1
   #outgoing: pb.HookMessage[] = []
   #flushScheduled = false
+  /** Response streams whose context this channel sent and the plugin keeps, until their end-of-stream call. */
+  readonly #openStreams = new Set<number>()
   #closedError: PlugboardError | undefined
 
   constructor(
@@ -88,7 +91,8 @@ export class HookChannel {
         options.signal.addEventListener('abort', pending.onAbort, { once: true })
       }
       this.#pending.set(id, pending)
-      this.#send({ id, deadlineMs: options.deadlineMs, body: { $case: hook, value: request } as Body })
+      const value = hook === 'responseChunk' ? this.#chunkOnWire(request as pb.ResponseChunkRequest) : request
+      this.#send({ id, deadlineMs: options.deadlineMs, body: { $case: hook, value } as Body })
     })
   }
 
@@ -96,6 +100,20 @@ export class HookChannel {
   close(reason: PlugboardError = hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${this.pluginName}" was closed by the host`)): void {
     this.#close(reason)
     this.#stream.cancel()
+  }
+
+  /**
+   * A stream's context goes with its first chunk on this channel only: the plugin's SDK keeps it
+   * until the end of the stream and fills it in on the others. A new channel (after a plugin
+   * restart) starts with no open streams, so the next chunk of each carries its context again.
+   */
+  #chunkOnWire(request: pb.ResponseChunkRequest): pb.ResponseChunkRequest {
+    const { streamId } = request
+    if (!streamId) return request
+    const sent = this.#openStreams.has(streamId)
+    if (request.endOfStream) this.#openStreams.delete(streamId)
+    else if (!sent) this.#openStreams.add(streamId)
+    return sent ? { ...request, context: undefined } : request
   }
 
   #send(message: pb.HookMessage): void {

@@ -52,7 +52,7 @@ type AnyPlugin = BasePlugin &
       SessionAware
   >
 
-export type HandlerErrorCode = 'HOOK_NOT_IMPLEMENTED' | 'HOOK_FAILED' | 'PLUGIN_NOT_INITIALIZED'
+export type HandlerErrorCode = 'HOOK_NOT_IMPLEMENTED' | 'HOOK_FAILED' | 'HOOK_STREAM_UNKNOWN' | 'PLUGIN_NOT_INITIALIZED'
 
 /** Per-call facts the transport knows: cancellation and the request it belongs to. */
 export interface CallInfo {
@@ -194,10 +194,14 @@ export function createPluginHandlers(plugin: BasePlugin, context: () => PluginCo
     },
     async responseChunk(request: pb.ResponseChunkRequest, call: CallInfo): Promise<pb.ResponseChunkResult> {
       if (typeof p.onResponseChunk !== 'function') return { result: { $case: 'pass', value: {} } }
-      const result = await p.onResponseChunk(
-        { context: request.context!, index: request.index, data: request.data, endOfStream: request.endOfStream },
-        hookContext(call),
-      )
+      if (!request.context) {
+        throw new PlugboardError<HandlerErrorCode>(
+          'HOOK_STREAM_UNKNOWN',
+          `response chunk ${request.index} of stream ${request.streamId} came without its request context, which the host sends with a stream's first chunk on a hook channel`,
+        )
+      }
+      const { context, index, data, endOfStream, aborted } = request
+      const result = await p.onResponseChunk({ context, index, data, endOfStream, aborted }, hookContext(call))
       return chunkResultToProto('onResponseChunk', result)
     },
 

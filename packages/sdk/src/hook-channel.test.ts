@@ -45,7 +45,7 @@ function channel(plugin: BasePlugin) {
 const chunkMessage = (id: number, request: Partial<pb.ResponseChunkRequest>): pb.HookMessage => ({
   id,
   deadlineMs: 1000,
-  body: { $case: 'responseChunk', value: { index: id - 1, data: Buffer.from(`chunk ${id}`), endOfStream: false, ...request } },
+  body: { $case: 'responseChunk', value: { streamId: 0, index: id - 1, data: Buffer.from(`chunk ${id}`), endOfStream: false, aborted: false, ...request } },
 })
 
 const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {} }
@@ -62,5 +62,37 @@ describe('the plugin end of the hook channel', () => {
       Array.from({ length: 20 }, (_, i) => `CHUNK ${i + 1}`),
     )
     expect(plugin.seen.map((event) => event.index)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+
+  it("fills in a stream's context, sent with its first chunk only, on every later chunk until its end", async () => {
+    const plugin = new ChunkRecorder()
+    const { written, receive, settled } = channel(plugin)
+    const other = { ...context, requestId: 'req-2', metadata: { tenant: 'b' } }
+    receive([chunkMessage(1, { streamId: 7, context }), chunkMessage(2, { streamId: 8, context: other })])
+    for (let id = 3; id <= 41; id++) receive([chunkMessage(id, { streamId: id % 2 ? 7 : 8 })])
+    receive([chunkMessage(42, { streamId: 7, endOfStream: true, aborted: true, data: Buffer.alloc(0) })])
+    await settled()
+    const ofStream7 = plugin.seen.filter((event) => event.context.requestId === 'req-1')
+    const ofStream8 = plugin.seen.filter((event) => event.context.requestId === 'req-2')
+    expect(ofStream7.map((event) => event.index)).toEqual([0, ...Array.from({ length: 20 }, (_, i) => 2 * i + 2), 41])
+    expect(ofStream8).toHaveLength(20)
+    expect(ofStream7.find((event) => event.index === 40)).toEqual({ context, index: 40, data: Buffer.from('chunk 41'), endOfStream: false, aborted: false })
+    expect(ofStream8.every((event) => event.context === other)).toBe(true)
+    expect(ofStream7.at(-1)).toMatchObject({ endOfStream: true, aborted: true })
+
+    // Stream 7 ended: its context is gone, and a chunk that names it without one is refused.
+    receive([chunkMessage(43, { streamId: 7 })])
+    await settled()
+    expect(written.flatMap((frame) => frame.messages).at(-1)).toMatchObject({ id: 43, body: { $case: 'error', value: { code: 'HOOK_STREAM_UNKNOWN' } } })
+    expect(plugin.seen).toHaveLength(42)
+  })
+
+  it('keeps contexts per channel: another channel knows none of them', async () => {
+    const plugin = new ChunkRecorder()
+    channel(plugin).receive([chunkMessage(1, { streamId: 7, context })])
+    const second = channel(plugin)
+    second.receive([chunkMessage(1, { streamId: 7 })])
+    await second.settled()
+    expect(second.written[0]!.messages[0]).toMatchObject({ body: { $case: 'error', value: { code: 'HOOK_STREAM_UNKNOWN' } } })
   })
 })

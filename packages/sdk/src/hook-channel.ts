@@ -15,7 +15,9 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
   // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in sequence.
-  const streams = new Map<string, Promise<void>>()
+  const streams = new Map<number | string, Promise<void>>()
+  // The host sends a stream's context with its first chunk on this channel only; kept until the stream's end.
+  const contexts = new Map<number, pb.RequestContext>()
   let outgoing: pb.HookMessage[] = []
   let flushScheduled = false
   /** Calls received and not yet answered, including chunks waiting behind earlier ones of their stream. */
@@ -66,7 +68,13 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
       }
       unanswered++
       if (body.$case === 'responseChunk') {
-        const stream = requestIdOf(body.value)
+        const chunk = body.value
+        if (chunk.streamId) {
+          if (chunk.context) contexts.set(chunk.streamId, chunk.context)
+          else chunk.context = contexts.get(chunk.streamId)
+          if (chunk.endOfStream) contexts.delete(chunk.streamId)
+        }
+        const stream = chunk.streamId || requestIdOf(chunk)
         const next = (streams.get(stream) ?? Promise.resolve()).then(() => run(message, body))
         streams.set(stream, next)
         void next.then(() => {

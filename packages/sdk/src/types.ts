@@ -111,6 +111,11 @@ export interface ResponseChunkEvent {
   data: Buffer
   /** True on one last call with empty data after the stream ends: release anything held back. */
   endOfStream: boolean
+  /**
+   * True (with `endOfStream`) when the stream broke off instead: the client went away, or the
+   * upstream or a fail-closed plugin failed. The result is ignored; drop what you keep for the stream.
+   */
+  aborted: boolean
 }
 
 /** `replace` with empty data holds the chunk back (e.g. while a match may span the next chunk). */

@@ -49,4 +49,15 @@ describe('pii-redactor as a plugin process', () => {
     expect(Buffer.concat(sentA).toString().endsWith('data: [DONE]\n\n')).toBe(true)
     expect(contentOf(sentB)).toBe('Call [PHONE] later')
   })
+
+  it('forgets a stream the client left, so nothing it held back leaks into a later stream with the same request id', async () => {
+    const chain = new HookChain([{ plugin, failurePolicy: 'fail-closed' }])
+    const client = new AbortController()
+    const gone = chain.chunkStream(context('req-c'), client.signal)
+    expect(contentOf([await gone.push(chunk('Mail ada@exa'))])).toBe('Mail ')
+    client.abort()
+    const again = chain.chunkStream(context('req-c'))
+    const sent = [await again.push(chunk('mple.com now')), await again.end()]
+    expect(contentOf(sent)).toBe('mple.com now')
+  })
 })

@@ -160,6 +160,13 @@ describe('PiiRedactor (in-process)', () => {
       expect(contentOf(b)).toBe('Call [PHONE] later')
     })
 
+    it('drops a stream that broke off without releasing what it held back', async () => {
+      const plugin = await host()
+      const sent = await plugin.responseStream([chunk('Mail ada@exa')], { context: { requestId: 'gone' }, aborted: true })
+      expect(contentOf(sent)).toBe('Mail ')
+      expect(contentOf(await plugin.responseStream([chunk('mple.com now')], { context: { requestId: 'gone' } }))).toBe('mple.com now')
+    })
+
     it('logs how many redactions a stream needed', async () => {
       const plugin = await host()
       await plugin.responseStream([chunk('a@b.io and c@d.io')])

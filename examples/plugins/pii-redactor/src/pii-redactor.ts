@@ -25,7 +25,11 @@ export interface PiiRedactorConfig {
   kinds?: PiiKind[]
 }
 
-/** A stream whose end the host never announced (it crashed mid-stream) is forgotten after this long. */
+/**
+ * A stream whose end never arrived is forgotten after this long. The host announces every end,
+ * a broken-off one too (`aborted`); this covers what no message can: a host that died mid-stream,
+ * a hook channel that broke before the end got through.
+ */
 const ABANDONED_STREAM_MS = 60 * 60_000
 
 function parseConfig(config: JsonValue): PiiKind[] {
@@ -113,11 +117,12 @@ export class PiiRedactor extends BasePlugin implements PostAuthHook, ResponseHoo
     return { action: 'replace', body: completion }
   }
 
-  onResponseChunk({ context, data, endOfStream }: ResponseChunkEvent, ctx: HookContext): ResponseChunkResult {
+  onResponseChunk({ context, data, endOfStream, aborted }: ResponseChunkEvent, ctx: HookContext): ResponseChunkResult {
     let stream = this.#streams.get(context.requestId)
     if (endOfStream) {
-      if (!stream) return { action: 'pass' }
       this.#streams.delete(context.requestId)
+      // A stream that broke off has no client left to release held-back text to.
+      if (!stream || aborted) return { action: 'pass' }
       const rest = stream.end()
       if (stream.redactions > 0) ctx.log.info('redacted PII in response stream', { redactions: stream.redactions })
       return { action: 'replace', data: rest }

@@ -42,4 +42,15 @@ describe('rate-limiter as a plugin process', () => {
     const blocked = await chain.runPostAuth(request, context('app-2'))
     expect(blocked.kind === 'block' && JSON.parse(blocked.body.toString()).error.message).toContain('100 tokens per minute')
   })
+
+  it('debits what a stream used when the client left before its end', async () => {
+    const client = new AbortController()
+    const stream = chain.chunkStream({ ...context('app-3', 'req-gone'), streaming: true }, client.signal)
+    await stream.push(Buffer.from(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x'.repeat(400) } }] })}\n\n`))
+    client.abort()
+    const caller = { plugin: 'rate-limiter', scopes: new Set(['kv.readwrite'] as const) }
+    const bucket = () => host.serviceApi.kvGet({ key: 'bucket/app-3' }, caller, new AbortController().signal).then((stored) => stored.value.toString())
+    for (let i = 0; i < 100 && !(await bucket()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(JSON.parse(await bucket())).toMatchObject({ tokens: 0 })
+  })
 })

@@ -65,6 +65,12 @@ describe('RateLimiter (in-process)', () => {
     expect(await request()).toMatchObject({ action: 'block' })
   })
 
+  it('debits a stream that broke off with what it streamed until then', async () => {
+    const { host } = await setup({ requestsPerMinute: 100, tokensPerMinute: 1000 })
+    await host.responseStream([delta('x'.repeat(40))], { context: { app }, aborted: true })
+    expect(JSON.parse((await host.kv.get('bucket/app-1'))!.toString())).toMatchObject({ tokens: 990 })
+  })
+
   it('estimates a stream without usage at four characters a token', async () => {
     const { host } = await setup({ requestsPerMinute: 100, tokensPerMinute: 1000 })
     await host.responseStream([delta('x'.repeat(30)), delta('y'.repeat(10)), 'data: [DONE]\n\n'], { context: { app } })

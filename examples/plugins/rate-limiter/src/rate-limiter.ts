@@ -21,7 +21,11 @@ import { KeyLock } from './key-lock.js'
 import { refill, untilFull, wait, type Bucket, type Limits } from './token-bucket.js'
 import { StreamMeter, totalTokens } from './usage-meter.js'
 
-/** A stream whose end the host never announced (it crashed mid-stream) is forgotten after this long. */
+/**
+ * A stream whose end never arrived is forgotten after this long. The host announces every end,
+ * a broken-off one too (`aborted`); this covers what no message can: a host that died mid-stream,
+ * a hook channel that broke before the end got through.
+ */
 const ABANDONED_STREAM_MS = 60 * 60_000
 
 const positive = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0
@@ -104,6 +108,7 @@ export class RateLimiter extends BasePlugin implements PostAuthHook, ResponseHoo
     let meter = this.#streams.get(context.requestId)
     if (endOfStream) {
       this.#streams.delete(context.requestId)
+      // An aborted stream is debited too: the LLM generated (and billed) what was streamed before it broke off.
       if (meter?.tokens) await this.#debit(context.app.id, meter.tokens, ctx)
       return { action: 'pass' }
     }

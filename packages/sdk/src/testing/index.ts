@@ -191,16 +191,19 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
     },
     /**
      * Sends chunks through the response hook in order, then the end-of-stream
-     * call, and returns what the client would receive, chunk by chunk.
+     * call, and returns what the client would receive, chunk by chunk. With
+     * `aborted`, the end-of-stream call says the stream broke off, as when the
+     * client goes away, and its result is ignored, as a host does.
      */
-    async responseStream(chunks: Array<Buffer | string>, input: { context?: Partial<RequestContext> } = {}) {
+    async responseStream(chunks: Array<Buffer | string>, input: { context?: Partial<RequestContext>; aborted?: boolean } = {}) {
       const context = requestContext({ streaming: true, ...input.context })
+      const aborted = input.aborted ?? false
       const sent: Buffer[] = []
-      const all = [...chunks.map((c) => ({ data: Buffer.from(c), endOfStream: false })), { data: Buffer.alloc(0), endOfStream: true }]
+      const all = [...chunks.map((c) => ({ data: Buffer.from(c), endOfStream: false, aborted: false })), { data: Buffer.alloc(0), endOfStream: true, aborted }]
       for (const [index, chunk] of all.entries()) {
-        const result = (await pluginHandlers.responseChunk({ context, index, ...chunk }, call(context.requestId))).result
+        const result = (await pluginHandlers.responseChunk({ context, streamId: 0, index, ...chunk }, call(context.requestId))).result
         const out = result?.$case === 'replace' ? result.value.data : chunk.data
-        if (out.length > 0) sent.push(out)
+        if (out.length > 0 && !chunk.aborted) sent.push(out)
       }
       return sent
     },

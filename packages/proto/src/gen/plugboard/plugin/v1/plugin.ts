@@ -321,6 +321,19 @@ export interface ResponseChunkRequest {
    * plugin that held data back (a match spanning chunks) can release it.
    */
   endOfStream: boolean;
+  /**
+   * Identifies the stream on a hook channel; chosen by the host, unique per
+   * channel. Over the hook channel the context travels only with the first
+   * message of a stream on that channel (again after a reconnect); the plugin's
+   * SDK keeps it and fills it in until end_of_stream. Unary calls always carry it.
+   */
+  streamId: number;
+  /**
+   * Set with end_of_stream when the stream broke off before its end (the client
+   * went away, the upstream or a fail-closed plugin failed); the result is
+   * ignored. Lets a plugin drop what it keeps per stream at once.
+   */
+  aborted: boolean;
 }
 
 export interface ResponseChunkResult {
@@ -3113,7 +3126,7 @@ export const ResponseBodyResult: MessageFns<ResponseBodyResult> = {
 };
 
 function createBaseResponseChunkRequest(): ResponseChunkRequest {
-  return { index: 0, data: Buffer.alloc(0), endOfStream: false };
+  return { index: 0, data: Buffer.alloc(0), endOfStream: false, streamId: 0, aborted: false };
 }
 
 export const ResponseChunkRequest: MessageFns<ResponseChunkRequest> = {
@@ -3129,6 +3142,12 @@ export const ResponseChunkRequest: MessageFns<ResponseChunkRequest> = {
     }
     if (message.endOfStream !== false) {
       writer.uint32(32).bool(message.endOfStream);
+    }
+    if (message.streamId !== 0) {
+      writer.uint32(40).uint64(message.streamId);
+    }
+    if (message.aborted !== false) {
+      writer.uint32(48).bool(message.aborted);
     }
     return writer;
   },
@@ -3176,6 +3195,22 @@ export const ResponseChunkRequest: MessageFns<ResponseChunkRequest> = {
             }
 
             message.endOfStream = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.streamId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.aborted = reader.bool();
             continue;
           }
         }
