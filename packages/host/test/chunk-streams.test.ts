@@ -15,11 +15,15 @@ async function contextPlugin(config: Record<string, unknown> = {}): Promise<Mana
   return host.load({ name: 'faulty', source: fixture('faulty-plugin.mjs'), config: { chunkMode: 'context', ...config }, restart: { initialDelayMs: 10 } })
 }
 
-/** What the fixture process counted: chunks that arrived with a context, and the streams it was told broke off. */
-async function chunkStats(plugin: ManagedPlugin): Promise<{ chunksWithContext: number; aborted: string[] }> {
+/** What the fixture process counted: frames with chunks, chunks that arrived with a context, and the streams it was told broke off. */
+async function chunkStats(plugin: ManagedPlugin): Promise<{ chunkFrames: number; chunksWithContext: number; aborted: string[] }> {
   const result = await plugin.callHook('preAuth', { requestId: 'stats', request: httpRequest({ 'x-fault': 'chunk-stats' }) }, { deadlineMs: 2000 })
   const metadata = result.result?.$case === 'modify' ? result.result.value.metadata : {}
-  return { chunksWithContext: Number(metadata.chunksWithContext), aborted: metadata.aborted ? metadata.aborted.split(',') : [] }
+  return {
+    chunkFrames: Number(metadata.chunkFrames),
+    chunksWithContext: Number(metadata.chunksWithContext),
+    aborted: metadata.aborted ? metadata.aborted.split(',') : [],
+  }
 }
 
 const streamContext = (requestId: string) => ({ ...requestContext(), requestId, streaming: true })
@@ -33,7 +37,22 @@ describe('response streams over the hook channel', () => {
     expect(out[40]!.toString()).toBe(`chunk 40${seen('req-ctx')}`)
     expect(out.every((data, i) => data.toString() === `chunk ${i}${seen('req-ctx')}`)).toBe(true)
     expect((await stream.end()).toString()).toBe(seen('req-ctx'))
-    expect(await chunkStats(plugin)).toEqual({ chunksWithContext: 1, aborted: [] })
+    expect(await chunkStats(plugin)).toMatchObject({ chunksWithContext: 1, aborted: [] })
+  })
+
+  it('sends the chunks pushed while one is in flight together, in one frame, in order', async () => {
+    const plugin = await contextPlugin()
+    const stream = new HookChain([{ plugin, failurePolicy: 'fail-closed' }]).chunkStream(streamContext('req-batch'))
+    const pushed = [stream.push(Buffer.from('slow'))]
+    for (let i = 1; i <= 20; i++) {
+      // One chunk per event-loop turn, as they come off an upstream socket.
+      await new Promise((resolve) => setImmediate(resolve))
+      pushed.push(stream.push(Buffer.from(`chunk ${i}`)))
+    }
+    const out = await Promise.all(pushed)
+    expect(out.map(String)).toEqual(['slow', ...Array.from({ length: 20 }, (_, i) => `chunk ${i + 1}`)].map((data) => `${data}${seen('req-batch')}`))
+    await stream.end()
+    expect(await chunkStats(plugin)).toMatchObject({ chunkFrames: 3, chunksWithContext: 1 })
   })
 
   it('sends the context again on the new channel when the plugin restarted mid-stream', async () => {
@@ -45,7 +64,7 @@ describe('response streams over the hook channel', () => {
     await restarted
     for (let i = 10; i < 20; i++) expect((await stream.push(Buffer.from(`chunk ${i}`))).toString()).toBe(`chunk ${i}${seen('req-restart')}`)
     await stream.end()
-    expect(await chunkStats(plugin)).toEqual({ chunksWithContext: 1, aborted: [] })
+    expect(await chunkStats(plugin)).toMatchObject({ chunksWithContext: 1, aborted: [] })
   })
 
   it('tells each plugin that saw a stream, once, when the stream broke off, and never after its end', async () => {
