@@ -2,19 +2,22 @@ import { PlugboardError } from '@plugboard/proto'
 import { requestIdOf, type CallInfo } from './handlers.js'
 
 /**
- * Cancellation of one incoming call, with its deadline. The AbortSignal is
- * made only when plugin code asks for it: most hooks never do, and building
- * signals (AbortSignal.any/timeout) per call cost more than the hook itself
- * on the hot path.
+ * Cancellation of one incoming call, with its deadline, and the CallInfo its
+ * handler gets. The AbortSignal is made only when plugin code asks for it:
+ * most hooks never do, and building signals (AbortSignal.any/timeout) per call
+ * cost more than the hook itself on the hot path.
  */
-export class CallControl {
+export class CallControl implements CallInfo {
   #controller: AbortController | undefined
   #reason: unknown
   #timer: NodeJS.Timeout | undefined
   /** True once the host cancelled the call (not on deadline): its result is no longer wanted. */
   cancelled = false
+  /** The request id the call's request carries; "" when it has none. */
+  readonly requestId: string
 
-  constructor(deadlineMs: number) {
+  constructor(request: unknown, deadlineMs: number) {
+    this.requestId = requestIdOf(request)
     if (deadlineMs > 0) {
       this.#timer = setTimeout(
         () => this.#abort(new PlugboardError('HOOK_DEADLINE_EXCEEDED', `the host's ${deadlineMs} ms deadline for this call passed`)),
@@ -46,15 +49,5 @@ export class CallControl {
     if (this.#reason !== undefined) return
     this.#reason = reason
     this.#controller?.abort(reason)
-  }
-}
-
-/** The facts a handler gets about its call; the signal is created on first access. */
-export function callInfo(request: unknown, control: CallControl): CallInfo {
-  return {
-    requestId: requestIdOf(request),
-    get signal() {
-      return control.signal
-    },
   }
 }

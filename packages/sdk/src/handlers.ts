@@ -100,6 +100,40 @@ function notImplemented(plugin: BasePlugin, what: string): PlugboardError<Handle
   )
 }
 
+/**
+ * The HookContext of one call. Built per call, so kept cheap: the signal and
+ * the request's child logger are made only when used, by getters on the
+ * prototype (an object literal with getters made two closures per call).
+ */
+class CallHookContext implements HookContext {
+  readonly runtime: HookContext['runtime']
+  readonly config: HookContext['config']
+  readonly pluginName: string
+  readonly services: HookContext['services']
+  readonly requestId: string
+  readonly #base: PluginContext
+  readonly #call: CallInfo
+  #log: Logger | undefined
+
+  constructor(base: PluginContext, call: CallInfo) {
+    this.runtime = base.runtime
+    this.config = base.config
+    this.pluginName = base.pluginName
+    this.services = base.services
+    this.requestId = call.requestId
+    this.#base = base
+    this.#call = call
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.requestId ? this.#base.log.child({ requestId: this.requestId }) : this.#base.log)
+  }
+}
+
 /** Wraps anything a plugin throws so the host receives a stable code. */
 export function toHookError(error: unknown): pb.HookError {
   if (isPlugboardError(error)) return { code: error.code, message: error.message }
@@ -113,24 +147,7 @@ export function toHookError(error: unknown): pb.HookError {
  */
 export function createPluginHandlers(plugin: BasePlugin, context: () => PluginContext) {
   const p = plugin as AnyPlugin
-  // Built per call, so kept cheap: the signal and the request's child logger are made only when used.
-  const hookContext = (call: CallInfo): HookContext => {
-    const base = context()
-    let log: Logger | undefined
-    return {
-      runtime: base.runtime,
-      config: base.config,
-      pluginName: base.pluginName,
-      services: base.services,
-      requestId: call.requestId,
-      get signal() {
-        return call.signal
-      },
-      get log() {
-        return (log ??= call.requestId ? base.log.child({ requestId: call.requestId }) : base.log)
-      },
-    }
-  }
+  const hookContext = (call: CallInfo): HookContext => new CallHookContext(context(), call)
   const require = <T>(method: T | undefined, what: string): T => {
     if (typeof method !== 'function') throw notImplemented(plugin, what)
     return (method as (...args: never[]) => unknown).bind(plugin) as T

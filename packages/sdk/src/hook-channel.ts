@@ -1,10 +1,11 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
 import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
-import { CallControl, callInfo } from './call-control.js'
+import { CallControl } from './call-control.js'
 import { CHANNEL_HOOKS, requestIdOf, toHookError, type CallInfo, type PluginHandlers } from './handlers.js'
 
 type RequestCase = keyof typeof CHANNEL_HOOKS
 type ResultBody = NonNullable<pb.HookMessage['body']>
+type Incoming = { message: pb.HookMessage; body: ResultBody }
 
 /**
  * The plugin's end of the hook channel: runs each incoming hook call
@@ -14,8 +15,9 @@ type ResultBody = NonNullable<pb.HookMessage['body']>
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
-  // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in sequence.
-  const streams = new Map<number | string, Promise<void>>()
+  // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in
+  // sequence: per stream with a chunk running, the chunks waiting behind it.
+  const streams = new Map<number | string, Incoming[]>()
   // The host sends a stream's context with its first chunk on this channel only; kept until the stream's end.
   const contexts = new Map<number, pb.RequestContext>()
   let outgoing: pb.HookMessage[] = []
@@ -41,13 +43,12 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
 
   const run = async (message: pb.HookMessage, body: ResultBody) => {
     const route = CHANNEL_HOOKS[body.$case as RequestCase]
-    const control = new CallControl(message.deadlineMs)
+    const control = new CallControl(body.value, message.deadlineMs)
     inFlight.set(message.id, control)
-    const call = callInfo(body.value, control)
     try {
       if (!route) throw new PlugboardError('HOOK_UNKNOWN', `hook channel message "${body.$case}" is not a hook request`)
       const handler = handlers[route.handler] as (request: unknown, call: CallInfo) => Promise<ResultBody['value']>
-      const value = await handler(body.value, call)
+      const value = await handler(body.value, control)
       if (!control.cancelled) send({ id: message.id, deadlineMs: 0, body: { $case: route.result, value } as ResultBody })
     } catch (error) {
       if (!control.cancelled) send({ id: message.id, deadlineMs: 0, body: { $case: 'error', value: toHookError(error) } })
@@ -56,6 +57,13 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
       inFlight.delete(message.id)
       unanswered--
     }
+  }
+
+  const runStream = async (key: number | string, first: Incoming) => {
+    const waiting: Incoming[] = []
+    streams.set(key, waiting)
+    for (let next: Incoming | undefined = first; next; next = waiting.shift()) await run(next.message, next.body)
+    streams.delete(key)
   }
 
   stream.on('data', (frame: pb.HookFrame) => {
@@ -74,12 +82,10 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
           else chunk.context = contexts.get(chunk.streamId)
           if (chunk.endOfStream) contexts.delete(chunk.streamId)
         }
-        const stream = chunk.streamId || requestIdOf(chunk)
-        const next = (streams.get(stream) ?? Promise.resolve()).then(() => run(message, body))
-        streams.set(stream, next)
-        void next.then(() => {
-          if (streams.get(stream) === next) streams.delete(stream)
-        })
+        const key = chunk.streamId || requestIdOf(chunk)
+        const waiting = streams.get(key)
+        if (waiting) waiting.push({ message, body })
+        else void runStream(key, { message, body })
       } else {
         void run(message, body)
       }

@@ -22,7 +22,7 @@ import {
 } from '@plugboard/proto'
 import type { PluginContext } from './context.js'
 import { parseJson } from './convert.js'
-import { CallControl, callInfo } from './call-control.js'
+import { CallControl } from './call-control.js'
 import { createPluginHandlers, type CallInfo, type PluginHandlers } from './handlers.js'
 import { serveHookChannel } from './hook-channel.js'
 import { grpcServiceTransport } from './grpc-transport.js'
@@ -171,11 +171,11 @@ type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData
 function unary<Req, Res>(handler: (request: Req, call: CallInfo) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
     const deadline = Number(call.getDeadline())
-    const control = new CallControl(Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0)
+    const control = new CallControl(call.request, Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0)
     const onCancelled = () => control.cancel()
     call.once('cancelled', onCancelled)
     Promise.resolve()
-      .then(() => handler(call.request, callInfo(call.request, control)))
+      .then(() => handler(call.request, control))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(toGrpcError(error, GrpcStatus.UNKNOWN)),
@@ -189,10 +189,10 @@ function unary<Req, Res>(handler: (request: Req, call: CallInfo) => Promise<Res>
 
 function serverStream<Req, Res>(handler: (request: Req, call: CallInfo) => AsyncIterable<Res>) {
   return async (call: ServerWritableStream<Req, Res>) => {
-    const control = new CallControl(0)
+    const control = new CallControl(call.request, 0)
     call.once('cancelled', () => control.cancel())
     try {
-      for await (const item of handler(call.request, callInfo(call.request, control))) {
+      for await (const item of handler(call.request, control)) {
         if (control.cancelled) break
         if (!call.write(item)) await new Promise((resolve) => call.once('drain', resolve))
       }
