@@ -29,12 +29,12 @@ export interface HookCallOptions {
 }
 
 interface Pending {
+  hook: HookCase
   expected: Case
   resolve(value: unknown): void
   reject(error: Error): void
   timer: NodeJS.Timeout
   signal?: AbortSignal
-  onAbort?: () => void
 }
 
 /**
@@ -55,6 +55,12 @@ export class HookChannel {
   #flushScheduled = false
   /** Response streams whose context this channel sent and the plugin keeps, until their end-of-stream call. */
   readonly #openStreams = new Set<number>()
+  /**
+   * The pending calls of each caller's signal, which gets one abort listener per channel: a request's
+   * hook calls (every chunk of a stream) share its signal, and adding and removing a listener per call
+   * cost more than a Set entry. The listener stays until the signal is collected with its request.
+   */
+  readonly #bySignal = new WeakMap<AbortSignal, Set<number>>()
   #closedError: PlugboardError | undefined
 
   constructor(
@@ -77,6 +83,7 @@ export class HookChannel {
     const id = this.#nextId++
     return new Promise<HookResult<H>>((resolve, reject) => {
       const pending: Pending = {
+        hook,
         expected: HOOK_RESULT_CASE[hook],
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -87,8 +94,7 @@ export class HookChannel {
       }
       if (options.signal) {
         pending.signal = options.signal
-        pending.onAbort = () => this.#abandon(id, hostError('HOOK_CANCELLED', `${hook} call to plugin "${this.pluginName}" was cancelled`))
-        options.signal.addEventListener('abort', pending.onAbort, { once: true })
+        this.#callsOf(options.signal).add(id)
       }
       this.#pending.set(id, pending)
       const value = hook === 'responseChunk' ? this.#chunkOnWire(request as pb.ResponseChunkRequest) : request
@@ -131,12 +137,28 @@ export class HookChannel {
     })
   }
 
+  #callsOf(signal: AbortSignal): Set<number> {
+    let calls = this.#bySignal.get(signal)
+    if (!calls) {
+      const ids = (calls = new Set())
+      this.#bySignal.set(signal, ids)
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const id of ids) this.#abandon(id, hostError('HOOK_CANCELLED', `${this.#pending.get(id)!.hook} call to plugin "${this.pluginName}" was cancelled`))
+        },
+        { once: true },
+      )
+    }
+    return calls
+  }
+
   #settle(id: number): Pending | undefined {
     const pending = this.#pending.get(id)
     if (!pending) return undefined
     this.#pending.delete(id)
     clearTimeout(pending.timer)
-    if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort)
+    if (pending.signal) this.#bySignal.get(pending.signal)!.delete(id)
     return pending
   }
 
