@@ -197,6 +197,8 @@ export class HookChain {
     }
     const send = async (lane: StreamLane, data: Buffer, endOfStream: boolean): Promise<Buffer> => {
       if (aborted) throw hostError('HOOK_CANCELLED', 'the response stream was aborted')
+      // A chunk an earlier plugin held back goes to no later one, but still through its lane, in order.
+      if (data.length === 0 && !endOfStream) return data
       lane.ended ||= endOfStream
       const request = { context, streamId, index: lane.index++, data, endOfStream, aborted: false }
       const call = await this.#call(lane.stage, 'responseChunk', request, signal)
@@ -209,7 +211,6 @@ export class HookChain {
       else if (endOfStream && lane.reached) tellAborted(lane)
       return data
     }
-    const through = (at: number, data: Buffer, endOfStream: boolean) => lanes[at]!.batches.submit(data, endOfStream)
     const abort = () => {
       if (aborted) return
       aborted = true
@@ -220,14 +221,14 @@ export class HookChain {
     return {
       push: async (data) => {
         let out = data
-        for (let stage = 0; stage < lanes.length && out.length > 0; stage++) out = await through(stage, out, false)
+        for (const lane of lanes) out = await lane.batches.submit(out, false)
         return out
       },
       end: async () => {
         let carry = Buffer.alloc(0)
-        for (let stage = 0; stage < lanes.length; stage++) {
-          const passed = carry.length > 0 ? await through(stage, carry, false) : carry
-          carry = Buffer.concat([passed, await through(stage, Buffer.alloc(0), true)])
+        for (const lane of lanes) {
+          // Together, so the data held back before and the end share a frame.
+          carry = Buffer.concat(await Promise.all([lane.batches.submit(carry, false), lane.batches.submit(Buffer.alloc(0), true)]))
         }
         signal?.removeEventListener('abort', abort)
         return carry

@@ -102,6 +102,14 @@ describe('response streams', () => {
       expect((await stream.end()).toString()).toBe('end@300')
     }
   })
+
+  it('resolves pushes in push order even when a plugin holds a chunk back while an earlier one is still on its way', async () => {
+    const stream = new HookChain([{ plugin: plugins.c! }, { plugin: plugins.a! }]).chunkStream({ ...requestContext(), requestId: 's-hold', streaming: true })
+    const resolved: string[] = []
+    const pushes = ['slow', 'hold', 'after'].map((data) => stream.push(Buffer.from(data)).then((out) => void resolved.push(`${data}:${out}`)))
+    await Promise.all(pushes)
+    expect(resolved).toEqual(['slow:SLOW', 'hold:', 'after:AFTER'])
+  })
 })
 
 describe('CircuitBreaker', () => {
