@@ -209,35 +209,35 @@ export class LlmProxy {
   /**
    * Sends each upstream event through the response-chunk hooks without
    * waiting for the previous event's answer (at most CHUNK_WINDOW in flight),
-   * and writes the answers to the client in order.
+   * and writes each answer as it comes: they resolve in push order.
    */
   async #pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<string>, send: (data: Buffer) => void, signal: AbortSignal) {
     const chunks = chains.responseChunks.chunkStream(context, signal)
+    // The first failure stops the writing and the reading upstream; it is rethrown below.
+    let failure: { error: unknown } | undefined
     let inFlight = 0
-    let failed = false
-    let written: Promise<void> = Promise.resolve()
+    const write = (data: Buffer) => {
+      inFlight--
+      if (!failure) send(data)
+    }
+    const fail = (error: unknown) => {
+      inFlight--
+      failure ??= { error }
+    }
+    let last: Promise<void> = Promise.resolve()
     try {
       for await (const event of events) {
-        if (failed) break
-        const result = chunks.push(Buffer.from(event))
-        // The failure is rethrown in order below; noting it here stops reading upstream early.
-        result.catch(() => {
-          failed = true
-        })
-        inFlight++
-        written = written.then(async () => {
-          send(await result)
-          inFlight--
-        })
-        if (inFlight >= CHUNK_WINDOW) await written
+        if (failure) break
+        last = chunks.push(Buffer.from(event)).then(write, fail)
+        if (++inFlight >= CHUNK_WINDOW) await last
       }
-      await written
+      await last
+      if (failure) throw failure.error
       send(await chunks.end())
     } catch (error) {
       // The stream broke off (client gone, upstream or a fail-closed hook failed): the answers still
       // pending are moot, and the plugins are told so they can drop what they keep for the stream.
       chunks.abort()
-      written.catch(() => undefined)
       throw error
     }
   }
