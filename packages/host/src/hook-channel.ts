@@ -1,5 +1,5 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js'
-import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { Deadlines, PlugboardError, pluginv1 as pb } from '@plugboard/proto'
 import { hostError } from './errors.js'
 
 type Body = NonNullable<pb.HookMessage['body']>
@@ -33,7 +33,7 @@ interface Pending {
   expected: Case
   resolve(value: unknown): void
   reject(error: Error): void
-  timer: NodeJS.Timeout
+  deadlineMs: number
   signal?: AbortSignal
 }
 
@@ -61,6 +61,11 @@ export class HookChannel {
    * cost more than a Set entry. The listener stays until the signal is collected with its request.
    */
   readonly #bySignal = new WeakMap<AbortSignal, Set<number>>()
+  /** One timer for every pending call's deadline (a timer per call cost more than the rest of a call's bookkeeping). */
+  readonly #deadlines = new Deadlines<number>((id) => {
+    const pending = this.#pending.get(id)
+    if (pending) this.#abandon(id, hostError('HOOK_DEADLINE_EXCEEDED', `plugin "${this.pluginName}" did not answer ${pending.hook} within ${pending.deadlineMs} ms`))
+  })
   #closedError: PlugboardError | undefined
 
   constructor(
@@ -87,11 +92,9 @@ export class HookChannel {
         expected: HOOK_RESULT_CASE[hook],
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer: setTimeout(
-          () => this.#abandon(id, hostError('HOOK_DEADLINE_EXCEEDED', `plugin "${this.pluginName}" did not answer ${hook} within ${options.deadlineMs} ms`)),
-          options.deadlineMs,
-        ),
+        deadlineMs: options.deadlineMs,
       }
+      this.#deadlines.add(id, options.deadlineMs)
       if (options.signal) {
         pending.signal = options.signal
         this.#callsOf(options.signal).add(id)
@@ -157,7 +160,7 @@ export class HookChannel {
     const pending = this.#pending.get(id)
     if (!pending) return undefined
     this.#pending.delete(id)
-    clearTimeout(pending.timer)
+    this.#deadlines.delete(id, pending.deadlineMs)
     if (pending.signal) this.#bySignal.get(pending.signal)!.delete(id)
     return pending
   }
@@ -190,5 +193,6 @@ export class HookChannel {
     if (this.#closedError) return
     this.#closedError = error
     for (const id of [...this.#pending.keys()]) this.#settle(id)!.reject(error)
+    this.#deadlines.clear()
   }
 }

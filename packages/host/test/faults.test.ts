@@ -57,6 +57,22 @@ describe('a plugin that hangs in a hook', () => {
     await expect(call(plugin, 'none')).resolves.toMatchObject({ result: { $case: 'modify' } })
   })
 
+  it('fails each hung call at its own deadline, whatever the order they were made in', async () => {
+    const { plugin } = await loadFaulty()
+    const started = performance.now()
+    const failedAt = (deadlineMs: number) =>
+      call(plugin, 'hang', {}, deadlineMs).then(
+        () => Number.NaN,
+        (error: { code: string }) => (error.code === 'HOOK_DEADLINE_EXCEEDED' ? performance.now() - started : Number.NaN),
+      )
+    const [slow, fast, middle] = await Promise.all([failedAt(600), failedAt(100), failedAt(300)])
+    expect(fast).toBeGreaterThanOrEqual(95)
+    expect(middle).toBeGreaterThanOrEqual(295)
+    expect(slow).toBeGreaterThanOrEqual(595)
+    expect(fast).toBeLessThan(middle)
+    expect(middle).toBeLessThan(slow)
+  })
+
   it('applies the failure policy: fail-open skips the plugin, fail-closed fails the request naming it', async () => {
     const { plugin } = await loadFaulty()
     const request = httpRequest({ 'x-fault': 'hang' })
