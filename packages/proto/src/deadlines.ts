@@ -39,7 +39,8 @@ export class Deadlines<K> {
   #arm(at: number): void {
     clearTimeout(this.#timer)
     this.#armedFor = at
-    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, Math.ceil(at - performance.now())))
+    // Unref'd: a watchdog is no reason to keep a process alive (the calls it watches keep their own resources open).
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, Math.ceil(at - performance.now()))).unref()
   }
 
   #sweep(): void {

@@ -1,4 +1,4 @@
-import { PlugboardError } from '@plugboard/proto'
+import { Deadlines, PlugboardError } from '@plugboard/proto'
 import { requestIdOf, type CallInfo } from './handlers.js'
 
 /**
@@ -8,9 +8,12 @@ import { requestIdOf, type CallInfo } from './handlers.js'
  * cost more than the hook itself on the hot path.
  */
 export class CallControl implements CallInfo {
+  /** Every call's deadline in this process, on one timer (a timer per call cost more than the rest of a call's bookkeeping). */
+  static readonly #deadlines = new Deadlines<CallControl>((control) => control.#expire())
+
   #controller: AbortController | undefined
   #reason: unknown
-  #timer: NodeJS.Timeout | undefined
+  readonly #deadlineMs: number
   /** True once the host cancelled the call (not on deadline): its result is no longer wanted. */
   cancelled = false
   /** The request id the call's request carries; "" when it has none. */
@@ -18,12 +21,8 @@ export class CallControl implements CallInfo {
 
   constructor(request: unknown, deadlineMs: number) {
     this.requestId = requestIdOf(request)
-    if (deadlineMs > 0) {
-      this.#timer = setTimeout(
-        () => this.#abort(new PlugboardError('HOOK_DEADLINE_EXCEEDED', `the host's ${deadlineMs} ms deadline for this call passed`)),
-        deadlineMs,
-      )
-    }
+    this.#deadlineMs = deadlineMs
+    if (deadlineMs > 0) CallControl.#deadlines.add(this, deadlineMs)
   }
 
   get signal(): AbortSignal {
@@ -40,9 +39,13 @@ export class CallControl implements CallInfo {
     this.#abort(new PlugboardError('HOOK_CANCELLED', 'the host cancelled this call'))
   }
 
-  /** The call finished: stop its deadline timer. */
+  /** The call finished: forget its deadline. */
   done(): void {
-    clearTimeout(this.#timer)
+    if (this.#deadlineMs > 0) CallControl.#deadlines.delete(this, this.#deadlineMs)
+  }
+
+  #expire(): void {
+    this.#abort(new PlugboardError('HOOK_DEADLINE_EXCEEDED', `the host's ${this.#deadlineMs} ms deadline for this call passed`))
   }
 
   #abort(reason: unknown): void {

@@ -6,6 +6,7 @@ import type { PluginContext } from './context.js'
 import { createPluginHandlers } from './handlers.js'
 import { serveHookChannel } from './hook-channel.js'
 import { BasePlugin } from './plugin.js'
+import type { HookContext } from './context.js'
 import type { ResponseChunkEvent, ResponseChunkResult } from './types.js'
 
 /** Records every chunk event it sees and upper-cases the data. */
@@ -94,5 +95,31 @@ describe('the plugin end of the hook channel', () => {
     second.receive([chunkMessage(1, { streamId: 7 })])
     await second.settled()
     expect(second.written[0]!.messages[0]).toMatchObject({ body: { $case: 'error', value: { code: 'HOOK_STREAM_UNKNOWN' } } })
+  })
+
+  it("aborts each call's signal at its own deadline, and never one that finished in time", async () => {
+    const aborted: { index: number; code: string; afterMs: number }[] = []
+    const started = performance.now()
+    class Waiter extends BasePlugin {
+      readonly manifest = { id: 'waiter', name: 'Waiter', version: '0.0.0' }
+      async onResponseChunk(event: ResponseChunkEvent, ctx: HookContext): Promise<ResponseChunkResult> {
+        if (event.index === 0) return { action: 'pass' }
+        // Waits for its signal: the deadline is the only thing that ends it.
+        const reason = await new Promise<{ code: string }>((resolve) => ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason as { code: string })))
+        aborted.push({ index: event.index, code: reason.code, afterMs: performance.now() - started })
+        return { action: 'pass' }
+      }
+    }
+    const { receive, settled } = channel(new Waiter())
+    const message = (id: number, streamId: number, deadlineMs: number): pb.HookMessage => ({ ...chunkMessage(id, { streamId, context, index: id === 1 ? 0 : 1 }), deadlineMs })
+    receive([message(1, 1, 30), message(2, 2, 150), message(3, 3, 60)])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await settled()
+    expect(aborted.map(({ index, code }) => ({ index, code }))).toEqual([
+      { index: 1, code: 'HOOK_DEADLINE_EXCEEDED' },
+      { index: 1, code: 'HOOK_DEADLINE_EXCEEDED' },
+    ])
+    expect(aborted[0]!.afterMs).toBeGreaterThanOrEqual(55)
+    expect(aborted[1]!.afterMs).toBeGreaterThanOrEqual(145)
   })
 })
