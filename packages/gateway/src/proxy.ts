@@ -224,6 +224,9 @@ export class LlmProxy {
       inFlight--
       failure ??= { error }
     }
+    const rethrow = () => {
+      if (failure) throw failure.error
+    }
     let last: Promise<void> = Promise.resolve()
     try {
       for await (const event of events) {
@@ -231,9 +234,14 @@ export class LlmProxy {
         last = chunks.push(Buffer.from(event)).then(write, fail)
         if (++inFlight >= CHUNK_WINDOW) await last
       }
+      rethrow()
+      // The end goes right behind the last chunks (often in their frame), not a round trip after their answers.
+      const ending = chunks.end()
+      // When a chunk before it fails, that failure is the one reported.
+      ending.catch(() => undefined)
       await last
-      if (failure) throw failure.error
-      send(await chunks.end())
+      rethrow()
+      send(await ending)
     } catch (error) {
       // The stream broke off (client gone, upstream or a fail-closed hook failed): the answers still
       // pending are moot, and the plugins are told so they can drop what they keep for the stream.

@@ -166,9 +166,10 @@ export class HookChain {
   /**
    * A per-stream pipeline for the response-chunk hook: `push` each upstream
    * chunk in order and send what it returns (possibly empty: a plugin may hold
-   * data back), then `end` once and send what it returns. Pushes may be made
-   * before earlier ones resolve (pipelining): each plugin receives a stream's
-   * chunks in push order and the results resolve in that order. Chunks pushed
+   * data back), then `end` once and send what it returns. Pushes, and the end,
+   * may be made before earlier ones resolve (pipelining): each plugin receives
+   * a stream's chunks in push order and the results resolve in that order, the
+   * end's last. Chunks pushed
    * while the stream has a call in flight to a plugin wait for its answer and
    * then go to it together (see ChunkBatches).
    *

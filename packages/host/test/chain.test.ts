@@ -110,6 +110,15 @@ describe('response streams', () => {
     await Promise.all(pushes)
     expect(resolved).toEqual(['slow:SLOW', 'hold:', 'after:AFTER'])
   })
+
+  it('ends a stream behind pushes still on their way: each plugin gets the end after them, and it resolves last', async () => {
+    const stream = new HookChain([{ plugin: plugins.a! }, { plugin: plugins.b! }]).chunkStream({ ...requestContext(), requestId: 's-end', streaming: true })
+    const resolved: string[] = []
+    const pushes = ['x', 'y', 'z'].map((data) => stream.push(Buffer.from(data)).then((out) => void resolved.push(`${data}:${out}`)))
+    const ended = stream.end().then((out) => void resolved.push(`end:${out}`))
+    await Promise.all([...pushes, ended])
+    expect(resolved).toEqual(['x:', 'y:', 'z:', 'end:XYZ'])
+  })
 })
 
 describe('CircuitBreaker', () => {
