@@ -169,9 +169,8 @@ export class HookChain {
    * data back), then `end` once and send what it returns. Pushes, and the end,
    * may be made before earlier ones resolve (pipelining): each plugin receives
    * a stream's chunks in push order and the results resolve in that order, the
-   * end's last. Chunks pushed
-   * while the stream has a call in flight to a plugin wait for its answer and
-   * then go to it together (see ChunkBatches).
+   * end's last. Chunks pushed while the stream has a call in flight to a
+   * plugin wait for its answer and then go to it together (see ChunkBatches).
    *
    * When the stream breaks off instead (`signal` aborts, or the caller calls
    * `abort` after an upstream or hook failure), each plugin that saw a chunk
@@ -316,9 +315,9 @@ interface QueuedChunk {
  * event-loop turn, faster than the plugin answers, travel together instead of
  * one frame each; a chunk that finds nothing in flight goes at once. Measured
  * with a real plugin and chunks arriving one per turn: 6.2 -> 2.1 ms of host
- * CPU for a 51-chunk stream; two batches in flight gave back some of that, four all of it.
- * Results are delivered in submission order, so the next plugin sees the
- * chunks in order too.
+ * CPU for a 51-chunk stream; two batches in flight gave back some of that,
+ * four all of it. Results are delivered in submission order, so the next
+ * plugin sees the chunks in order too.
  */
 class ChunkBatches {
   #queued: QueuedChunk[] = []
