@@ -128,7 +128,7 @@ export class Gateway {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     const log = this.options.logger.child({ requestId })
     const controller = new AbortController()
-    // Every in-flight hook call of the request listens to it (up to a stream's whole chunk window).
+    // The upstream call and each plugin's hook channel listen to it: more than Node's default of 10 with many plugins bound.
     setMaxListeners(0, controller.signal)
     res.once('close', () => {
       if (!res.writableFinished) controller.abort()
