@@ -113,7 +113,7 @@ describe('the plugin end of the hook channel', () => {
     const { receive, settled } = channel(new Waiter())
     const message = (id: number, streamId: number, deadlineMs: number): pb.HookMessage => ({ ...chunkMessage(id, { streamId, context, index: id === 1 ? 0 : 1 }), deadlineMs })
     receive([message(1, 1, 30), message(2, 2, 150), message(3, 3, 60)])
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await new Promise((resolve) => setTimeout(resolve, 500))
     await settled()
     expect(aborted.map(({ index, code }) => ({ index, code }))).toEqual([
       { index: 1, code: 'HOOK_DEADLINE_EXCEEDED' },
