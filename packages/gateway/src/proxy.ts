@@ -182,10 +182,22 @@ export class LlmProxy {
     const usage = promptTokens && new StreamUsage(promptTokens)
     const keep = chains.streamComplete.length > 0 || chains.dataCollection.length > 0
     const sent: Buffer[] = []
+    // Events that come together (one upstream read, one frame of hook results) leave in one write:
+    // the socket is corked until the microtasks that deliver them have run.
+    let corked = false
+    const uncork = () => {
+      corked = false
+      call.res.uncork()
+    }
     const send = (data: Buffer) => {
       if (data.length === 0) return
       if (keep) sent.push(data)
       usage?.push(data)
+      if (!corked) {
+        corked = true
+        call.res.cork()
+        process.nextTick(uncork)
+      }
       call.res.write(data)
     }
     try {
