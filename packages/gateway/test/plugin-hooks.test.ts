@@ -80,6 +80,30 @@ describe('every hook runs on a request', () => {
     expect(mine).toContainEqual(expect.objectContaining({ type: 'stream_complete' }))
   })
 
+  it('tells the chunk hook, once, that a stream broke off when its client left mid-way', async () => {
+    const requestId = `left-${Date.now()}`
+    const controller = new AbortController()
+    const response = await fetch(`${gateways['fail-open'].url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': requestId },
+      body: JSON.stringify({ model: 'mock-slow', messages: [{ role: 'user', content: 'long story' }], stream: true }),
+      signal: controller.signal,
+    })
+    await response.body!.getReader().read()
+    controller.abort()
+    for (let i = 0; i < 100 && !events().some((e) => e.requestId === requestId && e.type === 'chunk_end'); i++) await sleep(20)
+    await sleep(100)
+    expect(events().filter((e) => e.requestId === requestId && e.type === 'chunk_end')).toEqual([{ type: 'chunk_end', requestId, aborted: true }])
+  })
+
+  it('tells the chunk hook a completed stream ended normally', async () => {
+    const requestId = `complete-${Date.now()}`
+    const response = await post(`${gateways['fail-open'].url}/v1/chat/completions`, chat(true), { 'x-request-id': requestId })
+    expect(response.text).toContain('[DONE]')
+    for (let i = 0; i < 50 && !events().some((e) => e.requestId === requestId && e.type === 'chunk_end'); i++) await sleep(20)
+    expect(events().filter((e) => e.requestId === requestId && e.type === 'chunk_end')).toEqual([{ type: 'chunk_end', requestId, aborted: false }])
+  })
+
   it('survives a client that disconnects while chunk hooks are in flight', async () => {
     for (const gateway of Object.values(gateways)) {
       const controller = new AbortController()
