@@ -25,13 +25,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   })
 }
 
-/** The request as hooks see it: lower-case header names, repeated values joined. */
-export function hookRequest(req: IncomingMessage, url: URL, body: Buffer): pb.HttpRequest {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+/** Parsed HTTP headers as hooks see them: lower-case names, repeated values joined with ", "; the names in `drop` left out. */
+export function flatHeaders(headers: Record<string, string | string[] | undefined>, drop?: ReadonlySet<string>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !drop?.has(name)) flat[name] = Array.isArray(value) ? value.join(', ') : value
   }
-  return { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers, body, clientIp: req.socket.remoteAddress ?? '' }
+  return flat
+}
+
+/** The request as hooks see it. */
+export function hookRequest(req: IncomingMessage, url: URL, body: Buffer): pb.HttpRequest {
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: flatHeaders(req.headers), body, clientIp: req.socket.remoteAddress ?? '' }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

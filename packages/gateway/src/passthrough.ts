@@ -4,7 +4,7 @@ import { requireLlmAllowed } from './api-keys.js'
 import { authenticate } from './authenticate.js'
 import { llmBySlug } from './config.js'
 import { GatewayError } from './errors.js'
-import { hookRequest, readBody, sendBytes } from './http-io.js'
+import { flatHeaders, hookRequest, readBody, sendBytes } from './http-io.js'
 import type { ProxyState } from './proxy.js'
 import { sendUpstream } from './vendors/upstream.js'
 
@@ -32,7 +32,7 @@ export async function passThrough(
   request = pre.request
   const { app } = await authenticate(state, call.requestId, request, call.signal)
   requireLlmAllowed(app, llm.slug)
-  const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !DROPPED_REQUEST_HEADERS.has(name)))
+  const headers = flatHeaders(request.headers, DROPPED_REQUEST_HEADERS)
   if (llm.vendor === 'anthropic') Object.assign(headers, { 'x-api-key': llm.apiKey, 'anthropic-version': headers['anthropic-version'] ?? '2023-06-01' })
   else headers.authorization = `Bearer ${llm.apiKey}`
   // Configured base URLs of OpenAI-style vendors end in /v1; the path below the slug repeats it.
@@ -45,10 +45,7 @@ export async function passThrough(
     signal: call.signal,
     timeoutMs: state.config.server.upstreamTimeoutMs,
   })
-  const upstreamHeaders: Record<string, string> = {}
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) upstreamHeaders[name] = Array.isArray(value) ? value.join(', ') : value
-  }
+  const upstreamHeaders = flatHeaders(response.headers, DROPPED_RESPONSE_HEADERS)
   const context = { requestId: call.requestId, app, llm: llm.slug, model: '', streaming: false, metadata: pre.metadata }
   const head = await state.chains.responseHeaders.runResponseHeaders({ context, status: response.statusCode, headers: upstreamHeaders }, call.signal)
   call.res.writeHead(head.status, { ...head.headers, 'x-request-id': call.requestId })

@@ -9,7 +9,11 @@ export interface TokenUsage {
 
 /** Rough token count (4 characters a token) for when the upstream reports none. */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4)
+  return tokensOfChars(text.length)
+}
+
+function tokensOfChars(chars: number): number {
+  return Math.ceil(chars / 4)
 }
 
 function fromOpenAi(usage: unknown): TokenUsage | undefined {
@@ -56,7 +60,7 @@ export class StreamUsage {
 
   get usage(): TokenUsage {
     if (this.#reported) return this.#reported
-    const completionTokens = Math.ceil(this.#contentChars / 4)
+    const completionTokens = tokensOfChars(this.#contentChars)
     const promptTokens = this.promptTokens()
     return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }
   }
