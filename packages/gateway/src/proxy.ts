@@ -11,7 +11,7 @@ import type { GatewayChains } from './gateway-plugins.js'
 import { hookRequest, parseJsonObject, readBody, requireJsonContentType, sendBytes, sendError, startStream } from './http-io.js'
 import type { GatewayMetrics } from './metrics.js'
 import { sseData } from './sse.js'
-import { StreamUsage, costOf, estimateTokens, usageOfBody, type TokenUsage } from './usage.js'
+import { StreamUsage, costOf, estimatePromptTokens, usageOfBody, type TokenUsage } from './usage.js'
 import type { Vendor, VendorResponse } from './vendors/vendor.js'
 
 export type ProxyKind = 'chat' | 'embeddings'
@@ -148,7 +148,7 @@ export class LlmProxy {
     }
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
     const accounting = state.config.pricing[context.model] !== undefined || chains.dataCollection.length > 0
-    const promptTokens = () => estimateTokens(JSON.stringify(parsed.messages ?? parsed.input ?? ''))
+    const promptTokens = () => estimatePromptTokens(parsed)
     await this.#respond(call, chains, context, response, outcome, accounting ? promptTokens : undefined)
   }
 

@@ -12,6 +12,11 @@ export function estimateTokens(text: string): number {
   return tokensOfChars(text.length)
 }
 
+/** Rough prompt tokens of an OpenAI-format request body: its messages (chat) or input (embeddings). */
+export function estimatePromptTokens(body: Record<string, unknown>): number {
+  return estimateTokens(JSON.stringify(body.messages ?? body.input ?? ''))
+}
+
 function tokensOfChars(chars: number): number {
   return Math.ceil(chars / 4)
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sseData } from '../sse.js'
-import { estimateTokens } from '../usage.js'
+import { estimatePromptTokens, estimateTokens } from '../usage.js'
 import type { Vendor, VendorCall, VendorResponse } from './vendor.js'
 
 const WORDS = ['plugboard', 'routes', 'every', 'request', 'through', 'its', 'plugins', 'before', 'the', 'model', 'answers']
@@ -29,7 +29,7 @@ export const mockVendor: Vendor = {
   async chat(call: VendorCall): Promise<VendorResponse> {
     const { mock } = call.llm
     const words = replyWords(call.body, mock.completionTokens)
-    const promptTokens = estimateTokens(JSON.stringify(call.body.messages ?? ''))
+    const promptTokens = estimatePromptTokens(call.body)
     const usage = { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length }
     const id = `chatcmpl-mock-${call.requestId}`
     const created = Math.floor(Date.now() / 1000)
