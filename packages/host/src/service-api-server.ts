@@ -26,7 +26,7 @@ import type { HostLogger } from './logger.js'
 export interface ServiceApiServerOptions {
   /** When set, every call must carry this token (see `ServiceApiAccess`); others fail with SERVICE_UNAUTHENTICATED. */
   token?: string
-  /** Unary calls the plugin may have in flight at once; more fail with SERVICE_TOO_MANY_CALLS. Default 64. */
+  /** Unary calls the plugin may have in flight at once; more fail with SERVICE_TOO_MANY_CALLS. Default 128. */
   maxInFlightCalls?: number
   /** Event subscriptions the plugin may hold open at once; more fail with SERVICE_TOO_MANY_CALLS. Default 16. */
   maxSubscriptions?: number
@@ -74,7 +74,7 @@ export function serviceApiImplementation(
   options: ServiceApiServerOptions = {},
 ): UntypedServiceImplementation {
   const audit = logger.child({ audit: true, plugin: caller.plugin })
-  const maxInFlight = { unary: options.maxInFlightCalls ?? 64, subscribe: options.maxSubscriptions ?? 16 }
+  const maxInFlight = { unary: options.maxInFlightCalls ?? 128, subscribe: options.maxSubscriptions ?? 16 }
   const inFlight = { unary: 0, subscribe: 0 }
 
   /** Checks a call and counts it in flight; the returned function releases it. */

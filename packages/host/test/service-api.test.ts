@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MemoryEventBus, MemoryKvStore, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
-import { PluginHost, type ManagedPlugin, type PluginHostOptions } from '@plugboard/host'
+import { Metadata, Server, ServerCredentials, credentials, type ClientReadableStream } from '@grpc/grpc-js'
+import { MemoryEventBus, MemoryKvStore, PLUGIN_CHANNEL_OPTIONS, fromGrpcError, servicev1, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
+import { PluginHost, serviceApiImplementation, type ManagedPlugin, type PluginHostOptions } from '@plugboard/host'
 import { capturingLogger, fixture, httpRequest, waitFor } from './helpers.js'
 
 let host: PluginHost | undefined
@@ -118,13 +122,46 @@ describe('Service API calls in flight', () => {
     }
     startHost({ services: { getPluginInfo } })
     const plugin = await host!.load({ name: 'bursty', source: fixture('service-client.mjs'), scopes: ['plugins.read'] })
-    const answer = ask(plugin, { 'x-action': 'info-burst', 'x-calls': '100' }, 20_000)
-    await waitFor(() => running === 64, 10_000, '64 calls in flight')
+    const answer = ask(plugin, { 'x-action': 'info-burst', 'x-calls': '200' }, 20_000)
+    await waitFor(() => running === 128, 10_000, '128 calls in flight')
     await new Promise((resolve) => setTimeout(resolve, 300))
     open()
     const counts = JSON.parse((await answer).counts!) as Record<string, number>
-    expect(mostRunning).toBe(64)
+    expect(mostRunning).toBe(128)
     expect(counts.SERVICE_TOO_MANY_CALLS).toBeGreaterThan(0)
-    expect((counts.ok ?? 0) + counts.SERVICE_TOO_MANY_CALLS!).toBe(100)
+    expect((counts.ok ?? 0) + counts.SERVICE_TOO_MANY_CALLS!).toBe(200)
+  })
+})
+
+describe('Service API subscriptions per connection', () => {
+  it('are capped: the subscription over the cap fails with SERVICE_TOO_MANY_CALLS, and a cancelled one frees its slot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-svc-'))
+    const bus = new MemoryEventBus()
+    startHost({ events: bus })
+    const server = new Server(PLUGIN_CHANNEL_OPTIONS)
+    const implementation = serviceApiImplementation(host!.serviceApi, caller('watcher', ['events.subscribe']), capturingLogger().logger, { maxSubscriptions: 3 })
+    server.addService(servicev1.ServiceApiService, implementation)
+    const target = `unix:${join(dir, 'service.sock')}`
+    await new Promise<number>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))))
+    const client = new servicev1.ServiceApiClient(target, credentials.createInsecure(), PLUGIN_CHANNEL_OPTIONS)
+    const subscribe = () => client.subscribe({ topic: 't' }, new Metadata())
+    const failure = (stream: ClientReadableStream<servicev1.Event>) =>
+      new Promise((resolve) => stream.on('error', (error) => resolve(fromGrpcError(error, 'SUBSCRIBE_FAILED').code)).on('data', () => undefined))
+    try {
+      const open = [subscribe(), subscribe(), subscribe()]
+      for (const stream of open) stream.on('error', () => undefined).on('data', () => undefined)
+      await waitFor(() => bus.subscriberCount === 3, 10_000, 'three subscriptions')
+      await expect(failure(subscribe())).resolves.toBe('SERVICE_TOO_MANY_CALLS')
+      open[0]!.cancel()
+      await waitFor(() => bus.subscriberCount === 2, 10_000, 'the cancelled subscription to end')
+      const again = subscribe()
+      again.on('error', () => undefined).on('data', () => undefined)
+      await waitFor(() => bus.subscriberCount === 3, 10_000, 'a subscription in the freed slot')
+      for (const stream of [...open, again]) stream.cancel()
+    } finally {
+      client.close()
+      server.forceShutdown()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
