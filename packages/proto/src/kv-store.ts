@@ -52,8 +52,8 @@ const kvError = (code: ServiceApiErrorCode, message: string) => new PlugboardErr
 /**
  * A process-local KvStore: the default for one node and for tests. Memory is
  * bounded by the caps in {@link MemoryKvStoreOptions}; expired entries are
- * dropped on access, by a periodic sweep (its timer never keeps the process
- * alive) and before a write is refused for lack of room.
+ * dropped on access, by a periodic sweep (its timer keeps neither the process
+ * nor the store alive) and before a write is refused for lack of room.
  */
 export class MemoryKvStore implements KvStore {
   readonly #namespaces = new Map<string, Namespace>()
@@ -67,7 +67,14 @@ export class MemoryKvStore implements KvStore {
     this.#maxTotalBytes = options.maxTotalBytes ?? 64 * MiB
     this.#maxNamespaceBytes = Math.min(options.maxNamespaceBytes ?? 16 * MiB, this.#maxTotalBytes)
     this.#maxValueBytes = options.maxValueBytes ?? MiB
-    this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000).unref()
+    // The timer holds the store weakly: a store nobody uses any more is collected, and its timer stopped, without close().
+    const store = new WeakRef(this)
+    const sweeper = setInterval(() => {
+      const live = store.deref()
+      if (live) live.#sweep()
+      else clearInterval(sweeper)
+    }, options.sweepIntervalMs ?? 30_000).unref()
+    this.#sweeper = sweeper
   }
 
   async get(namespace: string, key: string): Promise<Buffer | undefined> {
