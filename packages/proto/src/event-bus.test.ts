@@ -46,6 +46,20 @@ describe('MemoryEventBus bounds', () => {
     await expect(iterator.next()).rejects.toMatchObject({ code: 'EVENT_SUBSCRIPTION_OVERFLOW' })
   })
 
+  it('takes one event larger than the byte cap into an empty buffer', async () => {
+    const bus = new MemoryEventBus({ maxBufferedBytes: 100 })
+    const controller = new AbortController()
+    const iterator = bus.subscribe('t', controller.signal)[Symbol.asyncIterator]()
+    const first = iterator.next()
+    await new Promise((resolve) => setImmediate(resolve))
+    await bus.publish(event(1000))
+    await expect(first).resolves.toMatchObject({ done: false, value: { payload: expect.any(Buffer) } })
+    await bus.publish(event(1000))
+    expect(bus.subscriberCount).toBe(1)
+    await expect(iterator.next()).resolves.toMatchObject({ done: false })
+    controller.abort()
+  })
+
   it('keeps a subscriber that reads in time, however many events pass', async () => {
     const bus = new MemoryEventBus({ maxBufferedEvents: 2 })
     const controller = new AbortController()

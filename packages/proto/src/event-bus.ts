@@ -28,7 +28,7 @@ interface Subscription {
 export interface MemoryEventBusOptions {
   /** Events a subscriber may fall behind by. Default 10 000. */
   maxBufferedEvents?: number
-  /** Topic and payload bytes a subscriber may fall behind by. Default 16 MiB. */
+  /** Topic and payload bytes a subscriber may fall behind by (or one event, however large). Default 16 MiB. */
   maxBufferedBytes?: number
 }
 
@@ -69,7 +69,8 @@ export class MemoryEventBus implements EventBus {
       pattern: topic,
       push: (event) => {
         const size = sizeOf(event)
-        if (buffered.length < this.#maxEvents && bytes + size <= this.#maxBytes) {
+        // One event larger than the byte cap still fits an empty buffer, so it cannot end every subscription it matches.
+        if (buffered.length === 0 || (buffered.length < this.#maxEvents && bytes + size <= this.#maxBytes)) {
           buffered.push(event)
           bytes += size
         } else {
