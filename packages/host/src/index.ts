@@ -20,6 +20,6 @@ export { PluginConnection, SERVICE_API_BROKER_ID, type PluginDescription, type C
 export { launchPlugin, type LaunchOptions, type LaunchedPlugin, type ExitStatus } from './plugin-process.js'
 export { parsePluginSource, type PluginSource } from './source.js'
 export { forwardLines, type LogForwarderOptions } from './log-forwarder.js'
-export { serviceApiImplementation } from './service-api-server.js'
+export { serviceApiImplementation, type ServiceApiServerOptions } from './service-api-server.js'
 export { HOST_ERRORS, httpStatusOf, type HostErrorCode } from './errors.js'
 export type { HostLogger, HostLogLevel } from './logger.js'

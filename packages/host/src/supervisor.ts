@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
-import { credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js'
-import { mtlsChannelCredentials, mtlsServerCredentials, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
+import { credentials as grpcCredentials } from '@grpc/grpc-js'
+import { createServiceApiAccess, mtlsChannelCredentials, mtlsServerCredentials, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
 import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
@@ -216,11 +216,15 @@ export class ManagedPlugin extends EventEmitter {
     if (!source.loopback) {
       throw hostError('PLUGIN_SOURCE_INVALID', `plugin "${this.name}": grpc:// off loopback (${source.host}) requires TLS, which this host does not configure yet`)
     }
+    // No launch handshake swapped certificates, so the Service API is served on loopback TLS with a fresh
+    // certificate and token per connection, both handed over in Initialize on the connection dialed here.
+    const { access, serverCredentials } = await createServiceApiAccess()
     const connection = await PluginConnection.open({
       ...this.#connectionOptions(),
       target: source.target,
       credentials: grpcCredentials.createInsecure(),
-      brokerCredentials: ServerCredentials.createInsecure(),
+      brokerCredentials: serverCredentials,
+      serviceApiAccess: access,
     })
     return { connection }
   }
