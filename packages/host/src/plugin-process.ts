@@ -117,9 +117,12 @@ function shebangRunsNode(path: string): boolean {
 }
 
 /** A spawn failure as the error a user can act on. */
-function spawnError(error: NodeJS.ErrnoException, options: LaunchOptions): PlugboardError {
+function spawnError(error: NodeJS.ErrnoException, options: LaunchOptions, isolation: ResolvedIsolation): PlugboardError {
   const what = `could not start plugin "${options.name}" (${options.path})`
-  if (error.code === 'EACCES') return hostError('PLUGIN_NOT_EXECUTABLE', `${what}: permission denied; its uid must be able to execute it`, error)
+  if (error.code === 'EACCES') {
+    const who = isolation.user ? `uid ${isolation.user.uid}, which it runs under,` : 'the host user'
+    return hostError('PLUGIN_NOT_EXECUTABLE', `${what}: permission denied; ${who} must be able to reach and execute it`, error)
+  }
   if (error.code === 'ENOENT') return hostError('PLUGIN_NOT_FOUND', `${what}: not found (for a script, check its #! interpreter)`, error)
   return hostError('PLUGIN_LAUNCH_FAILED', `${what}: ${error.message}`, error)
 }
@@ -173,7 +176,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
     })
   } catch (error) {
     await cleanup()
-    throw isPlugboardError(error) ? error : spawnError(error as NodeJS.ErrnoException, options)
+    throw isPlugboardError(error) ? error : spawnError(error as NodeJS.ErrnoException, options, isolation)
   }
   // A process that could not be spawned emits `error` and never `exit`.
   const exited = new Promise<ExitStatus>((resolve) => {
@@ -188,7 +191,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
   forwardLines(child.stderr!, options.logger, 'stderr', options.logForwarding)
 
   try {
-    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 60_000, () => stderrTail.join('').slice(-500), options)
+    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 60_000, () => stderrTail.join('').slice(-500), options, isolation)
     if (identity && !handshake.serverCertDer) {
       throw hostError('PLUGIN_HANDSHAKE_INVALID', `plugin "${options.name}" ignored the AutoMTLS offer (no certificate in its handshake); disable autoMtls for it or update its SDK`)
     }
@@ -217,6 +220,7 @@ function readHandshake(
   timeoutMs: number,
   stderrTail: () => string,
   options: LaunchOptions,
+  isolation: ResolvedIsolation,
 ): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     let buffered = ''
@@ -258,7 +262,7 @@ function readHandshake(
       timeoutMs,
     )
     stdout.on('data', onData)
-    child.once('error', (error) => finish(spawnError(error, options)))
+    child.once('error', (error) => finish(spawnError(error, options, isolation)))
     void exited.then(({ code, signal }) =>
       finish(
         hostError(
