@@ -87,6 +87,10 @@ describe('plugin isolation', () => {
     expect(await probe(allowed, 'read', configFile)).toEqual({ outcome: root ? 'EACCES' : 'ok' })
   })
 
+  it.skipIf(root)('keeps AutoMTLS on for every plugin of a host not running as root', async () => {
+    expect(await probe(await load('non-root'), 'whoami')).toMatchObject({ uid: String(process.getuid?.()), clientCert: 'true' })
+  })
+
   it('offers AutoMTLS whenever the plugin shares the host uid', async () => {
     const plugin = await load('shared-uid', { isolation: false })
     expect(await probe(plugin, 'whoami')).toMatchObject({ uid: String(process.getuid?.()), clientCert: 'true' })
