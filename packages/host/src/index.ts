@@ -18,7 +18,7 @@ export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from '.
 export { HookChannel, type HookCase, type HookRequest, type HookResult, type HookCallOptions } from './hook-channel.js'
 export { PluginConnection, SERVICE_API_BROKER_ID, type PluginDescription, type ConnectOptions } from './plugin-connection.js'
 export { launchPlugin, type LaunchOptions, type LaunchedPlugin, type ExitStatus } from './plugin-process.js'
-export { usesAutoMtls, type PluginIsolation, type ResolvedIsolation } from './isolation.js'
+export type { PluginIsolation, ResolvedIsolation } from './isolation.js'
 export { parsePluginSource, type PluginSource } from './source.js'
 export { forwardLines, type LogForwarderOptions } from './log-forwarder.js'
 export { serviceApiImplementation } from './service-api-server.js'

@@ -87,7 +87,12 @@ function resolveEntry(path: string, name: string): PluginEntry {
   if (stats.isDirectory()) {
     const manifestPath = join(path, 'package.json')
     if (!existsSync(manifestPath)) throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": directory ${path} has no package.json naming a bin or main`)
-    const pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin?: string | Record<string, string>; main?: string }
+    let pkg: { bin?: string | Record<string, string>; main?: string }
+    try {
+      pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof pkg
+    } catch (cause) {
+      throw hostError('PLUGIN_LAUNCH_FAILED', `plugin "${name}": ${manifestPath} is not valid JSON`, cause)
+    }
     const entry = typeof pkg.bin === 'string' ? pkg.bin : (Object.values(pkg.bin ?? {})[0] ?? pkg.main)
     if (!entry) throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": package.json in ${path} names neither a bin nor a main to run`)
     const file = resolve(path, entry)
@@ -106,9 +111,14 @@ function resolveEntry(path: string, name: string): PluginEntry {
 
 /** `#!/usr/bin/env node`, `#!/usr/local/bin/node --flag`: run with this host's Node so its flags (permissions, heap) apply. */
 function shebangRunsNode(path: string): boolean {
-  const head = Buffer.alloc(256)
-  const fd = openSync(path, 'r')
+  let fd: number
   try {
+    fd = openSync(path, 'r')
+  } catch {
+    return false // unreadable: the executable check and spawn say what is wrong
+  }
+  try {
+    const head = Buffer.alloc(256)
     const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').split('\n')[0]!
     return line.startsWith('#!') && line.slice(2).trim().split(/\s+/).some((word) => basename(word) === 'node')
   } finally {
@@ -141,7 +151,9 @@ function spawnError(error: NodeJS.ErrnoException, options: LaunchOptions, isolat
 export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlugin> {
   const entry = resolveEntry(options.path, options.name)
   const isolation = resolveIsolation(options.name, options.isolation)
-  const dir = await createPluginDir(isolation.user)
+  const dir = await createPluginDir(isolation.user).catch((error: Error) => {
+    throw hostError('PLUGIN_LAUNCH_FAILED', `could not create the socket directory of plugin "${options.name}": ${error.message}`, error)
+  })
   const cleanup = () => rm(dir, { recursive: true, force: true })
   let child: ChildProcess
   let identity: TlsIdentity | undefined

@@ -21,21 +21,33 @@ export interface DirOwner {
  * SIGKILL, so they could not clean up), then creates this host's.
  */
 export async function createPluginDir(owner?: DirOwner): Promise<string> {
-  hostDir ??= sweepStaleHostDirs().then(() => mkdtemp(join(tmpdir(), `plugboard-${process.pid}-`)))
-  let parent: string
-  try {
-    parent = await hostDir
-  } catch (error) {
-    hostDir = undefined
-    throw error
+  for (let attempt = 1; ; attempt++) {
+    hostDir ??= sweepStaleHostDirs().then(() => mkdtemp(join(tmpdir(), `plugboard-${process.pid}-`)))
+    const parent = await hostDir.catch((error: unknown) => {
+      hostDir = undefined
+      throw error
+    })
+    let dir: string
+    try {
+      dir = await mkdtemp(join(parent, 'p-'))
+    } catch (error) {
+      // Removed under us (a temp-dir cleaner): make a new one.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 1) throw error
+      hostDir = undefined
+      continue
+    }
+    if (owner) {
+      try {
+        // Other uids may pass through the host's directory (not list it) to reach their own 0700 one.
+        await chmod(parent, 0o711)
+        await chown(dir, owner.uid, owner.gid)
+      } catch (error) {
+        await rm(dir, { recursive: true, force: true })
+        throw error
+      }
+    }
+    return dir
   }
-  const dir = await mkdtemp(join(parent, 'p-'))
-  if (owner) {
-    // Other uids may pass through the host's directory (not list it) to reach their own 0700 one.
-    await chmod(parent, 0o711)
-    await chown(dir, owner.uid, owner.gid)
-  }
-  return dir
 }
 
 /**
