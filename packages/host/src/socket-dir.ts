@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { chmod, chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +23,7 @@ export interface DirOwner {
  */
 export async function createPluginDir(owner?: DirOwner): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    hostDir ??= sweepStaleHostDirs().then(() => mkdtemp(join(tmpdir(), `plugboard-${process.pid}-`)))
+    hostDir ??= sweepStaleHostDirs().then(createHostDir)
     const parent = await hostDir.catch((error: unknown) => {
       hostDir = undefined
       throw error
@@ -48,6 +49,13 @@ export async function createPluginDir(owner?: DirOwner): Promise<string> {
     }
     return dir
   }
+}
+
+/** This process's directory, removed when it exits normally (the next host's sweep covers the rest). */
+async function createHostDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `plugboard-${process.pid}-`))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return dir
 }
 
 /**
