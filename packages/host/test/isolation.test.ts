@@ -87,6 +87,13 @@ describe('plugin isolation', () => {
     expect(await probe(allowed, 'read', configFile)).toEqual({ outcome: root ? 'EACCES' : 'ok' })
   })
 
+  it.runIf(root)('refuses an isolated plugin that answers on TCP without TLS', async () => {
+    await expect(host.load({ name: 'tcp-plaintext', source: fixture('tcp-plaintext.mjs') })).rejects.toMatchObject({
+      code: 'PLUGIN_HANDSHAKE_INVALID',
+      message: expect.stringContaining('without TLS'),
+    })
+  })
+
   it.skipIf(root)('keeps AutoMTLS on for every plugin of a host not running as root', async () => {
     expect(await probe(await load('non-root'), 'whoami')).toMatchObject({ uid: String(process.getuid?.()), clientCert: 'true' })
   })
