@@ -34,8 +34,8 @@ export function nodePermissionArgs(options: NodePermissionOptions): string[] {
 
 /**
  * The directories module resolution reads for the plugin's dependencies: for
- * each package in the closure of `dependencies` (and, of the plugin's own
- * package, `devDependencies`: a workspace checkout runs with them) both the
+ * each package in the closure of `dependencies` (and, of the package.json
+ * nearest the plugin, `devDependencies`: a checkout runs with them) both the
  * `node_modules/<name>` path where Node finds it and, when that is a symlink
  * (npm workspaces link `@plugboard/sdk` to `packages/sdk`), its real path —
  * Node's ESM loader checks each. Nothing else of `node_modules`, so a plugin
