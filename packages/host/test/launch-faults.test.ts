@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -67,8 +67,21 @@ async function startHostProcess(): Promise<{ child: ChildProcess; pid: number; p
 const hostDirs = (pid: number) => readdirSync(tmpdir()).filter((name) => name.startsWith(`plugboard-${pid}-`))
 
 describe('socket directories', () => {
+  const started: Array<{ child: ChildProcess; pid: number; pluginPid: number }> = []
+  afterAll(async () => {
+    for (const { child, pid, pluginPid } of started) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+      }
+      await waitFor(() => !processAlive(pluginPid), 10_000, 'an orphaned plugin to exit')
+      for (const name of hostDirs(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true })
+    }
+  })
+
   it('of a host killed with SIGKILL are gone after the next host starts', async () => {
     const first = await startHostProcess()
+    started.push(first)
     expect(hostDirs(first.pid)).toHaveLength(1)
     first.child.kill('SIGKILL')
     await once(first.child, 'exit')
@@ -77,15 +90,8 @@ describe('socket directories', () => {
     expect(hostDirs(first.pid)).toHaveLength(1)
 
     const second = await startHostProcess()
-    try {
-      expect(hostDirs(first.pid)).toEqual([])
-      expect(hostDirs(second.pid)).toHaveLength(1)
-    } finally {
-      second.child.kill('SIGKILL')
-      await once(second.child, 'exit')
-      await waitFor(() => !processAlive(second.pluginPid), 10_000, 'the second orphaned plugin to exit')
-      for (const name of hostDirs(second.pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true })
-    }
-    expect(existsSync(join(tmpdir(), `plugboard-${first.pid}`))).toBe(false)
+    started.push(second)
+    expect(hostDirs(first.pid)).toEqual([])
+    expect(hostDirs(second.pid)).toHaveLength(1)
   })
 })
