@@ -59,6 +59,9 @@ export interface PluginConfig {
   config: unknown
   scopes: Scope[]
   env?: Record<string, string>
+  /** Paths the plugin may read / write beyond its own directory / its socket directory (the host's isolation). */
+  allowRead?: string[]
+  allowWrite?: string[]
   restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
   breaker?: { failureThreshold?: number; cooldownMs?: number }
 }
@@ -160,6 +163,8 @@ const schema = {
           config: {},
           scopes: { type: 'array', items: { type: 'string' } },
           env: { type: 'object', additionalProperties: { type: 'string' } },
+          allowRead: { type: 'array', items: { type: 'string' } },
+          allowWrite: { type: 'array', items: { type: 'string' } },
           restart: {
             type: 'object',
             additionalProperties: false,

@@ -4,6 +4,7 @@ import { createServiceApiAccess, mtlsChannelCredentials, mtlsServerCredentials, 
 import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
+import type { PluginIsolation } from './isolation.js'
 import type { HostLogger } from './logger.js'
 import {
   PluginConnection,
@@ -37,6 +38,11 @@ export interface PluginSpec {
   /** Service API scopes an admin granted. */
   scopes?: Scope[]
   autoMtls?: boolean
+  /** Own uid/gid when the host is root, Node's permission model for Node plugins; `false` turns both off. */
+  isolation?: PluginIsolation | false
+  /** Paths a Node plugin may read / write beyond its own directory / its socket directory. */
+  allowRead?: string[]
+  allowWrite?: string[]
   memoryLimitMb?: number
   handshakeTimeoutMs?: number
   initializeTimeoutMs?: number
@@ -191,6 +197,9 @@ export class ManagedPlugin extends EventEmitter {
       logger: this.#logger,
       handshakeTimeoutMs: spec.handshakeTimeoutMs,
       autoMtls: spec.autoMtls,
+      isolation: spec.isolation,
+      allowRead: spec.allowRead,
+      allowWrite: spec.allowWrite,
       memoryLimitMb: spec.memoryLimitMb,
       logForwarding: spec.logForwarding,
     })
