@@ -76,6 +76,16 @@ describe('UpstreamBody', () => {
     expect(state.aborted).toBe(true)
   })
 
+  it('stops reading past a size limit and aborts the request', async () => {
+    const body = new UpstreamBody()
+    const { control, state } = controller()
+    body.attach(control)
+    body.push(Buffer.alloc(600))
+    body.push(Buffer.alloc(600))
+    await expect(body.bytes(1000)).rejects.toMatchObject({ code: 'UPSTREAM_RESPONSE_TOO_LARGE' })
+    expect(state.aborted).toBe(true)
+  })
+
   it('can be read only once', async () => {
     const body = new UpstreamBody()
     body.attach(controller().control)
