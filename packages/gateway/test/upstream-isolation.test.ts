@@ -52,15 +52,19 @@ const chat = (model: string) => ({ model, messages: [{ role: 'user', content: 'h
 describe('one hung upstream LLM', () => {
   it('does not starve another LLM on the same host, and requests queued for it time out within upstreamTimeoutMs', async () => {
     const hung = Array.from({ length: HUNG_REQUESTS }, () => post(`${url}/v1/chat/completions`, chat('hung')))
-    // Wait until the hung LLM's connections are all taken and the rest queue behind them.
-    for (let i = 0; i < 200 && upstream.requests.length < 16; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(upstream.requests.length).toBe(16)
+    // Wait until the hung LLM's connections are all taken (no more requests reach it) and the rest queue behind them.
+    for (let seen = -1; seen !== upstream.requests.length; ) {
+      seen = upstream.requests.length
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
 
     const started = performance.now()
     const healthy = await post(`${url}/v1/chat/completions`, chat('healthy'))
     expect(healthy.status).toBe(200)
     // Well under the timeout the hung requests wait for (generous for a loaded machine).
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2)
+    // The hung LLM holds no more connections than its own pool's.
+    expect(upstream.requests.filter((request) => JSON.parse(request.body).model === 'hung')).toHaveLength(16)
 
     for (const answer of await Promise.all(hung)) expect(answer).toMatchObject({ status: 504, json: { error: { code: 'UPSTREAM_TIMEOUT' } } })
     // Queued ones too, as the gateway timed them: waiting for a connection counts against the timeout
