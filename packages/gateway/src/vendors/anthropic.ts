@@ -70,7 +70,7 @@ export const anthropicVendor: Vendor = {
       throw await upstreamError(response, (status, body) => `upstream answered ${status}: ${fromAnthropicError(status, body).message}`)
     }
     if (request.stream !== true) {
-      const { json } = await readUpstreamJson(response, url, call.limits.upstreamMaxResponseBytes)
+      const { json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
       const completion = translateAnswer(url, () => fromAnthropicResponse(json as AnthropicMessagesResponse, call.model))
       return { kind: 'json', status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
     }
@@ -79,7 +79,7 @@ export const anthropicVendor: Vendor = {
       includeUsage: (request as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true,
     })
     async function* events(): AsyncIterable<Buffer> {
-      for await (const { event } of sseEvents(response, url, call.limits.upstreamMaxEventBytes, (e) => e.event === 'message_stop')) {
+      for await (const { event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.event === 'message_stop' })) {
         for (const chunk of translateAnswer(url, () => translator.translate(event))) yield Buffer.from(sseData(JSON.stringify(chunk)))
         if (translator.done) yield DONE
       }

@@ -20,7 +20,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
   if (response.statusCode >= 400) throw await upstreamError(response, openAiErrorMessage)
   if (call.body.stream === true && path === '/chat/completions') {
     async function* events(): AsyncIterable<Buffer> {
-      for await (const { raw, event } of sseEvents(response, url, call.limits.upstreamMaxEventBytes, (e) => e.data === '[DONE]')) {
+      for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.data === '[DONE]' })) {
         // Every event but the end must be JSON: anything else would reach the app as a chunk it cannot parse.
         if (event.data !== '[DONE]') parseUpstreamJson(event.data, url, 'a stream event')
         yield raw
@@ -28,7 +28,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
     }
     return { kind: 'stream', status: response.statusCode, headers: { 'content-type': 'text/event-stream' }, events: events() }
   }
-  const { bytes } = await readUpstreamJson(response, url, call.limits.upstreamMaxResponseBytes)
+  const { bytes } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
   return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: bytes }
 }
 

@@ -1,7 +1,7 @@
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import type { LlmConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import { SseSplitter, type SplitEvent } from '../sse.js'
+import { SseSplitter, type SplitEvent, type SseEvent } from '../sse.js'
 import { UpstreamBody } from './upstream-body.js'
 import type { UpstreamLimits } from './vendor.js'
 
@@ -170,7 +170,8 @@ export function parseUpstreamJson(text: string, url: string, what: string): unkn
  * checked on Content-Length first); UPSTREAM_INVALID_RESPONSE when it is not JSON.
  * Returns the bytes (to forward unchanged) and the parsed value.
  */
-export async function readUpstreamJson(response: UpstreamResponse, url: string, maxBytes: number): Promise<{ bytes: Buffer; json: unknown }> {
+export async function readUpstreamJson(response: UpstreamResponse, options: { url: string; maxBytes: number }): Promise<{ bytes: Buffer; json: unknown }> {
+  const { url, maxBytes } = options
   const declared = Number(response.headers['content-length'])
   if (declared > maxBytes) {
     response.body.cancel()
@@ -188,10 +189,9 @@ export async function readUpstreamJson(response: UpstreamResponse, url: string, 
  */
 export async function* sseEvents(
   response: UpstreamResponse,
-  url: string,
-  maxEventBytes: number,
-  isComplete: (event: { event: string; data: string }) => boolean,
+  options: { url: string; maxEventBytes: number; isComplete: (event: SseEvent) => boolean },
 ): AsyncIterable<SplitEvent> {
+  const { url, maxEventBytes, isComplete } = options
   const splitter = new SseSplitter(maxEventBytes)
   let complete = false
   try {
