@@ -155,6 +155,7 @@ function embeddingOf(text: string, dimensions: number): Float32Array {
   // FNV-1a of the text seeds a xorshift sequence.
   let seed = 0x811c9dc5
   for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 0x01000193)
+  seed ||= 1 // xorshift stays at 0 forever
   const vector = new Float32Array(dimensions)
   let norm = 0
   for (let d = 0; d < dimensions; d++) {
