@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
-import { fakeUpstream, post, startGateway } from './helpers.js'
+import { DEMO_KEY, fakeUpstream, post, startGateway } from './helpers.js'
 
 type Upstream = Awaited<ReturnType<typeof fakeUpstream>>
 
-const TIMEOUT_MS = 2000
+const TIMEOUT_MS = 3000
 /** More than the 256 connections one shared pool had for every LLM on a host. */
 const HUNG_REQUESTS = 300
 
@@ -66,11 +66,27 @@ describe('one hung upstream LLM', () => {
     // The hung LLM holds no more connections than its own pool's.
     expect(upstream.requests.filter((request) => JSON.parse(request.body).model === 'hung')).toHaveLength(16)
 
+    // A client that leaves while its request waits for a connection is let go at once, not when one frees up.
+    const leaving = new AbortController()
+    const left = fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': 'leaves-early' },
+      body: JSON.stringify(chat('hung')),
+      signal: leaving.signal,
+    }).catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    leaving.abort()
+    await left
+    const leftLine = () => logs.find((line) => line.msg === 'request completed' && line.requestId === 'leaves-early')
+    for (let i = 0; i < 100 && !leftLine(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(leftLine()).toMatchObject({ aborted: true, status: 499 })
+    expect(leftLine()!.ms).toBeLessThan(TIMEOUT_MS / 2)
+
     for (const answer of await Promise.all(hung)) expect(answer).toMatchObject({ status: 504, json: { error: { code: 'UPSTREAM_TIMEOUT' } } })
     // Queued ones too, as the gateway timed them: waiting for a connection counts against the timeout
     // (before, a queued request waited for a connection, then a whole timeout more).
     const times = logs.filter((line) => line.msg === 'request completed' && line.llm === 'hung').map((line) => line.ms as number)
-    expect(times).toHaveLength(HUNG_REQUESTS)
+    expect(times).toHaveLength(HUNG_REQUESTS + 1)
     expect(Math.max(...times)).toBeLessThan(TIMEOUT_MS * 1.5)
   })
 })
