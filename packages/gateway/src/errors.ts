@@ -20,9 +20,9 @@ export const GATEWAY_ERRORS = {
   BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent." },
   UPSTREAM_ERROR: {
     status: 502,
-    statusDoc: "the LLM's",
+    statusDoc: "the LLM's 4xx, 503 or 529; else 502",
     type: 'upstream_error',
-    doc: 'The LLM answered with an error status, which is passed on, or ended its stream with an error event.',
+    doc: "The LLM answered with an error status, or ended its stream with an error event. The app's own errors (400, 404, 422, …), 429, 503 and 529 are passed on; a refused vendor key (401, 403) and other 5xx become 502.",
   },
   UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', doc: 'The LLM did not answer before the upstream timeout.' },
   UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', doc: 'The LLM could not be reached (connection refused, DNS, TLS).' },

@@ -70,6 +70,8 @@ beforeAll(async () => {
       })
       return
     }
+    const status = /^status-(\d{3})$/.exec(model)?.[1]
+    if (status) return res.writeHead(Number(status), { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `upstream ${status}` } }))
     if (req.url === '/v1/messages') {
       if (model === 'claude-not-json') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "msg_1", "content": [')
       if (model === 'claude-wrong-shape') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "msg_1", "content": [null]}')
@@ -86,7 +88,7 @@ beforeAll(async () => {
     vendor: openai
     baseUrl: ${upstream.url}
     apiKey: sk-upstream
-    models: [unicode, not-json, event-not-json, too-large, too-large-chunked, endless-event]
+    models: [unicode, not-json, event-not-json, too-large, too-large-chunked, endless-event, status-400, status-401, status-403, status-404, status-429, status-500, status-503, status-529]
   - slug: claude
     vendor: anthropic
     baseUrl: ${upstream.url}
@@ -114,6 +116,15 @@ describe('what an upstream answers, as the app gets it', () => {
     const text = Buffer.from(await response.arrayBuffer()).toString('utf8')
     expect(text).not.toContain('\uFFFD')
     expect(text).toBe(`data: ${chunkJson(UNICODE)}\r\n\r\ndata: ${chunkJson('✓')}\n\ndata: [DONE]\n\n`)
+  })
+
+  it("passes the LLM's 4xx, 429, 503 and 529 on, and turns a refused vendor key or any other 5xx into 502", async () => {
+    const expected = { 400: 400, 401: 502, 403: 502, 404: 404, 429: 429, 500: 502, 503: 503, 529: 529 }
+    for (const [upstreamStatus, appStatus] of Object.entries(expected)) {
+      const response = await post(`${url}/v1/chat/completions`, chat(`status-${upstreamStatus}`))
+      expect({ upstreamStatus, status: response.status }).toEqual({ upstreamStatus, status: appStatus })
+      expect(response.json).toMatchObject({ error: { code: 'UPSTREAM_ERROR', message: expect.stringContaining(`upstream ${upstreamStatus}`) } })
+    }
   })
 
   it('answers 502 UPSTREAM_INVALID_RESPONSE for a body that is not JSON', async () => {

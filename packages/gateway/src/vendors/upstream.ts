@@ -133,7 +133,20 @@ export function upstreamFailure(error: unknown, url: string): unknown {
 /** An error body is read for its message only: past this it is dropped. */
 const ERROR_BODY_LIMIT = 64 * 1024
 
-/** Reads an upstream error body and turns it into an UPSTREAM_ERROR carrying the upstream status. */
+/**
+ * The status the app gets for an LLM's error status. The app's own mistakes
+ * (400, 404, 413, 422, …) and "slow down" (429, 503, Anthropic's 529) are passed
+ * on, so clients see and retry them as they would against the vendor. A
+ * refused vendor credential (401, 403, 407) is the gateway's problem, not the
+ * app's, and any other 5xx is a bad gateway answer: both become 502.
+ */
+export function appStatusOfUpstream(status: number): number {
+  if (status === 401 || status === 403 || status === 407) return 502
+  if (status >= 500 && status !== 503 && status !== 529) return 502
+  return status >= 400 && status < 600 ? status : 502
+}
+
+/** Reads an upstream error body and turns it into an UPSTREAM_ERROR with the status the app gets (`appStatusOfUpstream`). */
 export async function upstreamError(response: UpstreamResponse, describe: (status: number, body: unknown) => string): Promise<GatewayError> {
   const text = await response.body.text(ERROR_BODY_LIMIT).catch(() => '')
   let body: unknown = text
@@ -142,7 +155,7 @@ export async function upstreamError(response: UpstreamResponse, describe: (statu
   } catch {
     // not JSON: the text itself is the detail
   }
-  return new GatewayError('UPSTREAM_ERROR', describe(response.statusCode, body), response.statusCode)
+  return new GatewayError('UPSTREAM_ERROR', describe(response.statusCode, body), appStatusOfUpstream(response.statusCode))
 }
 
 /** The message of an OpenAI-style error body, or a short excerpt of whatever came back. */
