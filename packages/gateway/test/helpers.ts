@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { Gateway, parseConfig } from '@plugboard/gateway'
+import { Gateway, parseConfig, type BudgetStore } from '@plugboard/gateway'
 
 export const DEMO_KEY = 'pb-test-key-0123456789'
-/** Key of an app allowed only the mock LLM, with a budget one request spends. */
+/**
+ * Key of an app allowed only the mock LLM, with a budget one request spends:
+ * a chat request of one short message reserves $0.00004 (8 prompt tokens, 16
+ * completion tokens by default) and costs $0.000032 (the mock answers 12 tokens).
+ */
 export const LIMITED_KEY = 'pb-limited-key-000000'
 
 /** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there). */
-export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string> } = {}) {
+export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string>; budgets?: BudgetStore } = {}) {
   const yaml = `
 server: { port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000 }
 llms:
@@ -30,13 +34,14 @@ apps:
   - id: limited
     keys: [{ value: ${LIMITED_KEY} }]
     allowedLlms: [mock]
-    monthlyBudget: 0.000001
+    monthlyBudget: 0.00005
 pricing: { mock-gpt: { input: 1, output: 2 } }
+budgets: { defaultCompletionTokens: 16 }
 ${options.yaml ?? ''}`
   const lines: Array<Record<string, unknown>> = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
   const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
-  const gateway = await Gateway.start({ config, logger })
+  const gateway = await Gateway.start({ config, logger, budgets: options.budgets })
   return { gateway, url: gateway.url, logs: lines }
 }
 

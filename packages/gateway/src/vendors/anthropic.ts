@@ -40,7 +40,7 @@ export const anthropicVendor: Vendor = {
     const url = `${call.llm.baseUrl}/v1/messages`
     const response = await sendUpstream({
       url,
-      headers: { 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
+      headers: { ...call.headers, 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
       body: JSON.stringify(anthropicRequest),
       signal: call.signal,
       timeoutMs: call.timeoutMs,
