@@ -79,10 +79,10 @@ describe('bad requests get a JSON error in the OpenAI shape with a stable code',
     ['an invalid key', () => post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: 'Bearer pb-nope-0000000000' }), 401, 'INVALID_API_KEY'],
     ['a revoked key', () => post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: 'Bearer pb-revoked-key-000000' }), 401, 'API_KEY_REVOKED'],
     ['an unknown route', () => post(`${url}/v2/everything`, {}), 404, 'ROUTE_NOT_FOUND'],
-  ])('%s', async (_name, send, status, code, param = null) => {
+  ])('%s', async (_name, send, status, code, param?: string) => {
     const response = await send()
     expect(response.status).toBe(status)
-    expect(response.json).toEqual({ error: { message: expect.any(String), type: expect.any(String), code, param } })
+    expect(response.json).toEqual({ error: { message: expect.any(String), type: expect.any(String), code, param: param ?? null } })
     expect(response.headers.get('x-request-id')).toBeTruthy()
   })
 

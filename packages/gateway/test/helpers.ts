@@ -12,8 +12,14 @@ export const DEMO_KEY = 'pb-test-key-0123456789'
  */
 export const LIMITED_KEY = 'pb-limited-key-000000'
 
-/** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there). */
-export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string>; budgets?: BudgetStore } = {}) {
+/**
+ * A gateway on a random loopback port, configured from YAML (the mock LLM and
+ * a demo app are always there); `llms`, `apps` and `pricing` are list or map
+ * entries appended to those sections, `yaml` more top-level sections.
+ */
+export async function startGateway(
+  options: { llms?: string; apps?: string; pricing?: string; yaml?: string; env?: Record<string, string>; budgets?: BudgetStore } = {},
+) {
   const yaml = `
 server: { port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000 }
 llms:
@@ -35,7 +41,10 @@ apps:
     keys: [{ value: ${LIMITED_KEY} }]
     allowedLlms: [mock]
     monthlyBudget: 0.00005
-pricing: { mock-gpt: { input: 1, output: 2 } }
+${options.apps ?? ''}
+pricing:
+  mock-gpt: { input: 1, output: 2 }
+${options.pricing ?? ''}
 budgets: { defaultCompletionTokens: 16 }
 ${options.yaml ?? ''}`
   const lines: Array<Record<string, unknown>> = []
