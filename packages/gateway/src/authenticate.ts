@@ -1,22 +1,28 @@
 import { credentialOf, toPbApp } from './api-keys.js'
 import { GatewayError } from './errors.js'
-import type { Stage } from './pipeline/exchange.js'
+import type { Exchange, Stage } from './pipeline/exchange.js'
 
 /**
  * Who is calling: auth plugins first (in priority order; the first that
  * authenticates or rejects decides), then the built-in app keys.
  */
-export const authenticate: Stage = async (x, next) => {
-  const { chains, keys } = x.state
+export const authenticate: Stage = (x, next) => {
+  if (x.state.chains.auth.size > 0) return byPlugins(x, next)
+  x.app = toPbApp(x.state.keys.authenticate(credentialOf(x.request.headers)))
+  return next()
+}
+
+async function byPlugins(x: Exchange, next: () => Promise<void>): Promise<void> {
   const credential = credentialOf(x.request.headers)
-  const byPlugin = chains.auth.size > 0 ? await chains.auth.runAuth({ requestId: x.requestId, request: x.request, credential }, x.signal) : undefined
-  if (byPlugin?.kind === 'authenticated' && byPlugin.app) {
-    x.app = byPlugin.app
-    x.user = byPlugin.user
-  } else if (byPlugin?.kind === 'rejected') {
-    throw new GatewayError('INVALID_API_KEY', `${byPlugin.message} (${byPlugin.code}, by plugin "${byPlugin.plugin}")`, byPlugin.status || 401)
+  const outcome = await x.state.chains.auth.runAuth({ requestId: x.requestId, request: x.request, credential }, x.signal)
+  if (outcome.kind === 'rejected') {
+    throw new GatewayError('INVALID_API_KEY', `${outcome.message} (${outcome.code}, by plugin "${outcome.plugin}")`, outcome.status || 401)
+  }
+  if (outcome.kind === 'authenticated' && outcome.app) {
+    x.app = outcome.app
+    x.user = outcome.user
   } else {
-    x.app = toPbApp(keys.authenticate(credential))
+    x.app = toPbApp(x.state.keys.authenticate(credential))
   }
   await next()
 }

@@ -17,7 +17,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
  * the budget and plugins see them; any other body passes with model ''.
  * Runs before post-auth and again after it, when a plugin changed the body.
  */
-export const passThroughRequest: Stage = async (x, next) => {
+export const passThroughRequest: Stage = (x, next) => {
   if (x.parsedFrom !== x.request.body) {
     const llm = llmBySlug(x.state.config, x.pinnedLlm!)
     if (llm.vendor === 'mock') throw new GatewayError('ROUTE_NOT_FOUND', `the mock LLM "${llm.slug}" serves only chat/completions and embeddings`)
@@ -29,7 +29,7 @@ export const passThroughRequest: Stage = async (x, next) => {
     x.routeTo(llm, typeof body?.model === 'string' ? body.model : '', body?.stream === true)
     x.maxCompletionTokens = body ? maxCompletionTokensOf(body, x.state.config.budgets.defaultCompletionTokens) : 0
   }
-  await next()
+  return next()
 }
 
 /**

@@ -9,7 +9,12 @@ const STREAM_COMPLETE_DEADLINE_MS = 10_000
  * with the response that was relayed, and data collection (proxy log,
  * analytics, budget usage) for every request that was authenticated.
  */
-export const collect: Stage = async (x, next) => {
+export const collect: Stage = (x, next) => {
+  const { chains } = x.state
+  return chains.dataCollection.length === 0 && chains.streamComplete.length === 0 ? next() : reportAfter(x, next)
+}
+
+async function reportAfter(x: Exchange, next: () => Promise<void>): Promise<void> {
   try {
     await next()
   } finally {
@@ -19,7 +24,6 @@ export const collect: Stage = async (x, next) => {
 
 function report(x: Exchange): void {
   const { chains } = x.state
-  if (x.cost === 0 && chains.dataCollection.length === 0 && chains.streamComplete.length === 0) return
   const context = x.context!
   const usage = x.usage && { promptTokens: x.usage.promptTokens, completionTokens: x.usage.completionTokens, totalTokens: x.usage.totalTokens }
   if (x.response && x.status > 0 && chains.streamComplete.length > 0) {

@@ -21,7 +21,8 @@ export function routeLlm(config: GatewayConfig, model: string, pinned: string | 
  * changed the body (unchanged bytes are not read twice).
  */
 export function openAiRequest(kind: 'chat' | 'embeddings'): Stage {
-  return async (x, next) => {
+  // Synchronous: nothing here waits, and this runs twice per request.
+  return (x, next) => {
     if (x.parsedFrom !== x.request.body) {
       requireJsonContentType(x.request.headers)
       const body = parseJsonObject(x.request.body)
@@ -34,6 +35,6 @@ export function openAiRequest(kind: 'chat' | 'embeddings'): Stage {
       x.routeTo(llm, model, kind === 'chat' && body.stream === true)
       x.maxCompletionTokens = kind === 'chat' ? maxCompletionTokensOf(body, x.state.config.budgets.defaultCompletionTokens) : 0
     }
-    await next()
+    return next()
   }
 }

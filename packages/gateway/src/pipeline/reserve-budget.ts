@@ -1,6 +1,7 @@
+import type { Pricing } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { costOf } from '../usage.js'
-import type { Stage } from './exchange.js'
+import type { Exchange, Stage } from './exchange.js'
 
 /**
  * The budget: before the upstream is called, reserves the most the request
@@ -11,11 +12,16 @@ import type { Stage } from './exchange.js'
  * charged what was reserved; a request that got no answer costs nothing.
  * An app without a limit reserves nothing and is charged after.
  */
-export const reserveBudget: Stage = async (x, next) => {
+export const reserveBudget: Stage = (x, next) => {
+  const pricing = x.model ? x.state.config.pricing[x.model] : undefined
+  // No limit to check and no price to charge: nothing to do.
+  return x.app!.monthlyBudget <= 0 && !pricing ? next() : reserveAndSettle(x, next, pricing)
+}
+
+async function reserveAndSettle(x: Exchange, next: () => Promise<void>, pricing: Pricing | undefined): Promise<void> {
   const app = x.app!
   const limit = app.monthlyBudget
   const { budgets } = x.services
-  const pricing = x.model ? x.state.config.pricing[x.model] : undefined
   const most = pricing ? (x.promptTokens() * pricing.input + x.maxCompletionTokens * pricing.output) / 1_000_000 : 0
   if (limit > 0) {
     const result = await budgets.reserve({ appId: app.id, period: x.period, amount: most, limit })
