@@ -56,7 +56,7 @@ beforeAll(async () => {
     apiKey: sk-upstream
     models: [up]`,
     yaml: `
-plugins: [{ name: hooks, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [stream_complete], config: { outFile: ${outFile} } }]`,
+plugins: [{ name: hooks, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [stream_complete, post_auth], config: { outFile: ${outFile} } }]`,
   }))
 })
 afterAll(async () => {
@@ -95,5 +95,15 @@ describe('bounded memory', () => {
         .find((e) => e.requestId === requestId && e.type === 'stream_complete')
     for (let i = 0; i < 150 && !find(); i++) await sleep(20)
     expect(find()).toMatchObject({ status: 200, bytes: 1024 * 1024, truncated: true })
+  })
+
+  it('makes at most 256 stream-complete calls at once, skipping and counting the rest', async () => {
+    const hang = { 'x-fault': 'stream_complete:hang' }
+    for (let batch = 0; batch < 270 / 30; batch++) {
+      const responses = await Promise.all(Array.from({ length: 30 }, () => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }, hang)))
+      expect(responses.every((r) => r.status === 200)).toBe(true)
+    }
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+    expect(Number(/plugboard_stream_complete_skipped_total\{plugin="hooks"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(270 - 256)
   })
 })
