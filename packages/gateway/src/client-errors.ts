@@ -19,7 +19,9 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Time
  * broken is just destroyed.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
+  // A response already under way on this connection cannot be followed by another: drop the connection, as Node does.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy()
   const code = PARSER_ERRORS[error.code ?? ''] ?? 'BAD_REQUEST'
   const { status } = GATEWAY_ERRORS[code]
   const { body } = errorResponse(new GatewayError(code, `the request was refused before it was read: ${error.message}`), '')

@@ -44,9 +44,11 @@ const PINNED = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/
 const PASS_THROUGH = /^\/llm\/([a-z0-9-]+)(\/.+)$/
 const PLUGIN_ROUTE = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/
 
-/** METHOD_NOT_ALLOWED unless the request's method is the one the path takes. */
+/** METHOD_NOT_ALLOWED unless the request's method is the one the path takes (a GET path takes HEAD too: Node sends no body). */
 function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
-  if (req.method !== method) throw new GatewayError('METHOD_NOT_ALLOWED', `${req.url} takes ${method}, not ${req.method}`, undefined, { headers: { allow: method } })
+  if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return
+  const allow = method === 'GET' ? 'GET, HEAD' : method
+  throw new GatewayError('METHOD_NOT_ALLOWED', `${req.url} takes ${allow}, not ${req.method}`, undefined, { headers: { allow } })
 }
 
 /**

@@ -6,7 +6,7 @@ import { jsonNestsDeeper } from './json-depth.js'
 import { sseData } from './sse.js'
 
 /** Deeper JSON is refused before it is parsed: no OpenAI request nests near this, and recursive code downstream would overflow. */
-export const MAX_JSON_DEPTH = 64
+const MAX_JSON_DEPTH = 64
 
 /** Reads a request body up to `limit` bytes; BODY_TOO_LARGE past it (checked on Content-Length first). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -59,7 +59,7 @@ export function sendError(res: ServerResponse, error: unknown, requestId: string
   const { status, body } = errorResponse(error, requestId)
   if (status >= 500) log.error({ err: error, code: body.error.code }, 'request failed')
   else log.info({ code: body.error.code, status }, 'request rejected')
-  if (!res.headersSent) sendJson(res, status, body, { ...(error as GatewayError).headers, 'x-request-id': requestId })
+  if (!res.headersSent) sendJson(res, status, body, { ...(error instanceof GatewayError ? error.headers : undefined), 'x-request-id': requestId })
   else if (!res.writableEnded && !res.destroyed) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
   return status
 }

@@ -195,7 +195,7 @@ const chatSchema = {
 
 /** The most vectors one embeddings request may ask for, and the most dimensions each: OpenAI's limits, with room. */
 const MAX_EMBEDDING_INPUTS = 2048
-export const MAX_EMBEDDING_DIMENSIONS = 65_536
+const MAX_EMBEDDING_DIMENSIONS = 65_536
 
 const tokenIds = { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } }
 const embeddingsSchema = {

@@ -56,9 +56,9 @@ describe('errors outside the pipeline have the same JSON body as every other err
   it.each([
     ['GET', '/v1/chat/completions', 'POST'],
     ['PUT', '/v1/embeddings', 'POST'],
-    ['POST', '/v1/models', 'GET'],
-    ['DELETE', '/health', 'GET'],
-    ['POST', '/metrics', 'GET'],
+    ['POST', '/v1/models', 'GET, HEAD'],
+    ['DELETE', '/health', 'GET, HEAD'],
+    ['POST', '/metrics', 'GET, HEAD'],
   ])('answers %s %s with 405 METHOD_NOT_ALLOWED and allow: %s', async (method, path, allow) => {
     const response = await fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${DEMO_KEY}` } })
     expect(response.status).toBe(405)

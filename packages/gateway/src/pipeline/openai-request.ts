@@ -7,7 +7,7 @@ import { validateRequest } from '../validate-request.js'
 import type { Stage } from './exchange.js'
 
 /** The LLM of a request: the one the route is pinned to, else the one that lists the model. */
-export function routeLlm(config: GatewayConfig, model: string, pinned: string | undefined): LlmConfig {
+function routeLlm(config: GatewayConfig, model: string, pinned: string | undefined): LlmConfig {
   if (pinned) return llmBySlug(config, pinned)
   const llm = config.llms.find((candidate) => candidate.models.includes(model))
   if (!llm) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not served here; GET /v1/models lists the models you can use`)
