@@ -217,7 +217,8 @@ const embeddingsSchema = {
   },
 }
 
-const ajv = new Ajv({ discriminator: true, allowUnionTypes: true, strictRequired: false })
+// `verbose` puts each failing schema on its error (only when one fails), to name the allowed values.
+const ajv = new Ajv({ discriminator: true, allowUnionTypes: true, strictRequired: false, verbose: true })
 const validators = {
   chat: ajv.compile<ChatCompletionRequest>(chatSchema),
   embeddings: ajv.compile<EmbeddingsRequest>(embeddingsSchema),
@@ -234,6 +235,13 @@ function paramOf(error: ErrorObject): string {
   return child ? (param ? `${param}.${child}` : child) : param
 }
 
+/** The values a discriminator error's tag may take (`role`: system, developer, …). */
+function allowedTags(error: ErrorObject): string[] {
+  const { tag } = error.params as { tag: string }
+  const branches = ((error.parentSchema as { oneOf?: Array<{ properties?: Record<string, { const?: string }> }> }).oneOf ?? [])
+  return branches.map((branch) => branch.properties?.[tag]?.const).filter((value): value is string => value !== undefined)
+}
+
 /**
  * INVALID_REQUEST, with `param` naming the field, unless `body` has the shape
  * of a chat completions or embeddings request. Where a field may take several
@@ -246,7 +254,7 @@ export function validateRequest(kind: keyof typeof validators, body: unknown): v
   const error = errors.find((e) => e.keyword === 'anyOf') ?? errors[0]!
   const param = paramOf(error)
   const problem =
-    error.keyword === 'anyOf' ? 'does not have one of the allowed shapes' : error.keyword === 'discriminator' ? `is missing or not one of the allowed values` : error.message
+    error.keyword === 'anyOf' ? 'does not have one of the allowed shapes' : error.keyword === 'discriminator' ? `must be one of ${allowedTags(error).join(', ')}` : error.message
   const subject = error.keyword === 'required' || error.keyword === 'discriminator' ? param : param || 'the body'
   throw new GatewayError('INVALID_REQUEST', `invalid request: ${subject} ${error.keyword === 'required' ? 'is required' : problem}`, undefined, { param: param || undefined })
 }
