@@ -22,8 +22,11 @@ async function reserveAndSettle(x: Exchange, next: () => Promise<void>, pricing:
   const app = x.app!
   const limit = app.monthlyBudget
   const { budgets } = x.services
-  const most = pricing ? (x.promptTokens() * pricing.input + x.maxCompletionTokens * pricing.output) / 1_000_000 : 0
+  // Priced only when needed: an app with no limit whose usage is known never asks.
+  const mostOf = () => (pricing ? (x.promptTokens() * pricing.input + x.maxCompletionTokens * pricing.output) / 1_000_000 : 0)
+  let most: number | undefined
   if (limit > 0) {
+    most = mostOf()
     const result = await budgets.reserve({ appId: app.id, period: x.period, amount: most, limit })
     if (!result.ok) {
       const left = Math.max(0, limit - result.spent - result.reserved)
@@ -41,7 +44,7 @@ async function reserveAndSettle(x: Exchange, next: () => Promise<void>, pricing:
     await next()
   } finally {
     const answered = x.response !== undefined && x.status >= 200 && x.status < 400
-    x.cost = x.usage ? costOf(x.usage, pricing) : answered ? most : 0
+    x.cost = x.usage ? costOf(x.usage, pricing) : answered ? (most ?? mostOf()) : 0
     try {
       if (x.reservation) x.spent = await budgets.settle(x.reservation, x.cost)
       else if (x.cost > 0) x.spent = await budgets.charge(app.id, x.period, x.cost)
