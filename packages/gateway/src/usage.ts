@@ -27,9 +27,12 @@ function tokensOfChars(chars: number): number {
  * `max_output_tokens`) or else `fallback`, times the `n` choices it asks for.
  */
 export function maxCompletionTokensOf(body: Record<string, unknown>, fallback: number): number {
-  const limit = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find((value) => Number.isInteger(value) && (value as number) > 0) as number | undefined
-  const choices = Number.isInteger(body.n) && (body.n as number) > 0 ? (body.n as number) : 1
-  return (limit ?? fallback) * choices
+  const limit = positiveInteger(body.max_completion_tokens) ?? positiveInteger(body.max_tokens) ?? positiveInteger(body.max_output_tokens) ?? fallback
+  return limit * (positiveInteger(body.n) ?? 1)
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined
 }
 
 /** Usage as OpenAI chat completions report it (`prompt_tokens`…), or as the Responses and Anthropic APIs do (`input_tokens`…). */
