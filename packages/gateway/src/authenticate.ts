@@ -1,23 +1,28 @@
-import type { pluginv1 as pb } from '@plugboard/proto'
-import { credentialOf, toPbApp, type ApiKeyAuthenticator } from './api-keys.js'
+import { credentialOf, toPbApp } from './api-keys.js'
 import { GatewayError } from './errors.js'
-import type { GatewayChains } from './gateway-plugins.js'
+import type { Exchange, Stage } from './pipeline/exchange.js'
 
 /**
  * Who is calling: auth plugins first (in priority order; the first that
  * authenticates or rejects decides), then the built-in app keys.
  */
-export async function authenticate(
-  state: { chains: GatewayChains; keys: ApiKeyAuthenticator },
-  requestId: string,
-  request: pb.HttpRequest,
-  signal: AbortSignal,
-): Promise<{ app: pb.App; user?: pb.User }> {
-  const credential = credentialOf(request.headers)
-  const byPlugin = await state.chains.auth.runAuth({ requestId, request, credential }, signal)
-  if (byPlugin.kind === 'authenticated' && byPlugin.app) return { app: byPlugin.app, user: byPlugin.user }
-  if (byPlugin.kind === 'rejected') {
-    throw new GatewayError('INVALID_API_KEY', `${byPlugin.message} (${byPlugin.code}, by plugin "${byPlugin.plugin}")`, byPlugin.status || 401)
+export const authenticate: Stage = (x, next) => {
+  if (x.state.chains.auth.size > 0) return byPlugins(x, next)
+  x.app = toPbApp(x.state.keys.authenticate(credentialOf(x.request.headers)))
+  return next()
+}
+
+async function byPlugins(x: Exchange, next: () => Promise<void>): Promise<void> {
+  const credential = credentialOf(x.request.headers)
+  const outcome = await x.state.chains.auth.runAuth({ requestId: x.requestId, request: x.request, credential }, x.signal)
+  if (outcome.kind === 'rejected') {
+    throw new GatewayError('INVALID_API_KEY', `${outcome.message} (${outcome.code}, by plugin "${outcome.plugin}")`, outcome.status || 401)
   }
-  return { app: toPbApp(state.keys.authenticate(credential)) }
+  if (outcome.kind === 'authenticated' && outcome.app) {
+    x.app = outcome.app
+    x.user = outcome.user
+  } else {
+    x.app = toPbApp(x.state.keys.authenticate(credential))
+  }
+  await next()
 }

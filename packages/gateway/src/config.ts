@@ -103,6 +103,8 @@ export interface GatewayConfig {
   plugins: PluginConfig[]
   pricing: Record<string, Pricing>
   collector: { maxQueue: number; batchSize: number; flushIntervalMs: number }
+  /** `defaultCompletionTokens`: what a request that sets no token limit reserves of its app's budget for the completion. */
+  budgets: { defaultCompletionTokens: number }
 }
 
 const schema = {
@@ -231,6 +233,7 @@ const schema = {
         flushIntervalMs: { type: 'integer', minimum: 1 },
       },
     },
+    budgets: { type: 'object', additionalProperties: false, properties: { defaultCompletionTokens: { type: 'integer', minimum: 1 } } },
   },
 } as const
 
@@ -277,6 +280,7 @@ type RawConfig = {
   plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig>>
   pricing?: Record<string, Pricing>
   collector?: Partial<GatewayConfig['collector']>
+  budgets?: Partial<GatewayConfig['budgets']>
 }
 
 /**
@@ -373,6 +377,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     plugins,
     pricing: raw.pricing ?? {},
     collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, ...raw.collector },
+    budgets: { defaultCompletionTokens: 4096, ...raw.budgets },
   }
 }
 

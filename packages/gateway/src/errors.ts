@@ -9,7 +9,12 @@ export const GATEWAY_ERRORS = {
   INVALID_JSON: { status: 400, type: 'invalid_request_error', doc: 'The request body is not valid JSON.' },
   UNSUPPORTED_CONTENT_TYPE: { status: 415, type: 'invalid_request_error', doc: 'The request body is not application/json.' },
   BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', doc: 'The request body exceeds the configured limit.' },
-  INVALID_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'A required field is missing or has the wrong type.' },
+  INVALID_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'The body does not fit the API: `param` names the first field that is missing, has the wrong type or is out of range.' },
+  BAD_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'The request is not valid HTTP, or its URL is malformed (such as a broken %-escape).' },
+  METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', doc: 'The path exists but not for this method; the `allow` header lists the methods it takes.' },
+  REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error', doc: 'The client did not send the whole request in time.' },
+  EXPECTATION_FAILED: { status: 417, type: 'invalid_request_error', doc: 'The request has an `Expect` header other than `100-continue`.' },
+  HEADERS_TOO_LARGE: { status: 431, type: 'invalid_request_error', doc: "The request's headers exceed the server's limit." },
   MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No configured LLM serves the requested model.' },
   LLM_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No LLM is configured under that slug.' },
   ROUTE_NOT_FOUND: { status: 404, type: 'invalid_request_error', doc: 'No route matches the method and path.' },
@@ -17,7 +22,7 @@ export const GATEWAY_ERRORS = {
   INVALID_API_KEY: { status: 401, type: 'authentication_error', doc: 'The API key is not known.' },
   API_KEY_REVOKED: { status: 401, type: 'authentication_error', doc: 'The API key was revoked.' },
   LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM serving this model.' },
-  BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent." },
+  BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent, or the most this request may cost would pass it." },
   UPSTREAM_ERROR: {
     status: 502,
     statusDoc: "the LLM's 4xx, 503 or 529; else 502",
@@ -40,27 +45,41 @@ export const GATEWAY_ERRORS = {
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS
 
+/** What a GatewayError may carry besides its code and message. */
+export interface GatewayErrorOptions {
+  cause?: unknown
+  /** The request field at fault, as a path like `messages[0].content[1].type` (OpenAI's `param`). */
+  param?: string
+  /** Headers the error response must carry, such as `allow` on METHOD_NOT_ALLOWED. */
+  headers?: Record<string, string>
+}
+
 /** A gateway error, optionally with an HTTP status other than its code's default (upstream errors pass theirs on). */
 export class GatewayError extends PlugboardError<GatewayErrorCode> {
+  readonly param: string | null
+  readonly headers: Record<string, string> | undefined
+
   constructor(
     code: GatewayErrorCode,
     message: string,
     readonly status: number = GATEWAY_ERRORS[code].status,
-    options?: { cause?: unknown },
+    options?: GatewayErrorOptions,
   ) {
     super(code, message, options)
+    this.param = options?.param ?? null
+    this.headers = options?.headers
   }
 }
 
 /** The OpenAI error shape every error response has. */
 export interface ErrorBody {
-  error: { message: string; type: string; code: string; param: null }
+  error: { message: string; type: string; code: string; param: string | null }
 }
 
 /** Status and OpenAI-shaped body for any error; unknown errors become INTERNAL_ERROR without leaking details. */
 export function errorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody } {
   if (error instanceof GatewayError) {
-    return { status: error.status, body: { error: { message: error.message, type: GATEWAY_ERRORS[error.code].type, code: error.code, param: null } } }
+    return { status: error.status, body: { error: { message: error.message, type: GATEWAY_ERRORS[error.code].type, code: error.code, param: error.param } } }
   }
   if (isPlugboardError(error) && (error as { plugin?: string }).plugin) {
     return {

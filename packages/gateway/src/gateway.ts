@@ -5,18 +5,18 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import type { AddressInfo } from 'node:net'
 import type { PluginHost } from '@plugboard/host'
 import type { Logger } from 'pino'
-import { ApiKeyAuthenticator, mayUseLlm } from './api-keys.js'
-import { authenticate } from './authenticate.js'
+import { ApiKeyAuthenticator } from './api-keys.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
+import { answerClientError, answerExpectationFailed } from './client-errors.js'
 import { DataCollectorQueue } from './collector.js'
 import { loadConfig, type GatewayConfig, type ServerConfig } from './config.js'
 import { GatewayError } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
-import { hookRequest, sendError, sendJson } from './http-io.js'
+import { sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
-import { passThrough } from './passthrough.js'
-import { servePluginEndpoint } from './plugin-endpoints.js'
-import { LlmProxy, type ProxyKind, type ProxyState } from './proxy.js'
+import { Exchange, type PipelineServices } from './pipeline/exchange.js'
+import { findEndpoint } from './plugin-endpoints.js'
+import { pipelines, type ProxyState } from './proxy.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
 import { openAiVendor } from './vendors/openai.js'
@@ -52,6 +52,20 @@ function serverOptions(server: ServerConfig): ServerOptions {
 
 const VENDORS = { mock: mockVendor, openai: openAiVendor, anthropic: anthropicVendor }
 const REQUEST_ID = /^[\w.-]{1,128}$/
+/** Stream-complete calls in flight at most; more are skipped and counted. */
+const MAX_STREAM_COMPLETE_IN_FLIGHT = 256
+/** The most of a response kept for stream-complete and data collection. */
+const MAX_KEPT_RESPONSE_BYTES = 1024 * 1024
+const PINNED = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/
+const PASS_THROUGH = /^\/llm\/([a-z0-9-]+)(\/.+)$/
+const PLUGIN_ROUTE = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/
+
+/** METHOD_NOT_ALLOWED unless the request's method is the one the path takes (a GET path takes HEAD too: Node sends no body). */
+function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
+  if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return
+  const allow = method === 'GET' ? 'GET, HEAD' : method
+  throw new GatewayError('METHOD_NOT_ALLOWED', `${req.url} takes ${allow}, not ${req.method}`, undefined, { headers: { allow } })
+}
 
 /**
  * The gateway: an OpenAI-compatible HTTP server whose requests flow through
@@ -65,7 +79,7 @@ const REQUEST_ID = /^[\w.-]{1,128}$/
 export class Gateway {
   readonly metrics = new GatewayMetrics()
   readonly #server: Server
-  readonly #proxy: LlmProxy
+  readonly #services: PipelineServices
   readonly #collector: DataCollectorQueue
   #state!: LiveState
   #watcher: FSWatcher | undefined
@@ -73,9 +87,18 @@ export class Gateway {
 
   private constructor(private readonly options: GatewayOptions) {
     this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, options.config.collector, this.metrics, options.logger)
-    this.#proxy = new LlmProxy(() => this.#state, options.budgets ?? new MemoryBudgetStore(), this.#collector, this.metrics)
+    this.#services = {
+      budgets: options.budgets ?? new MemoryBudgetStore(),
+      collector: this.#collector,
+      metrics: this.metrics,
+      streamComplete: { inFlight: 0, max: MAX_STREAM_COMPLETE_IN_FLIGHT },
+      maxKeptResponseBytes: MAX_KEPT_RESPONSE_BYTES,
+    }
     this.#server = createServer(serverOptions(options.config.server), (req, res) => void this.#handle(req, res))
     this.#server.maxConnections = options.config.server.maxConnections
+    // Errors of Node's HTTP parser and unmet expectations get the same JSON error body as every other error.
+    this.#server.on('clientError', answerClientError)
+    this.#server.on('checkExpectation', answerExpectationFailed)
   }
 
   static async start(options: GatewayOptions): Promise<Gateway> {
@@ -153,8 +176,7 @@ export class Gateway {
     const state = this.#state
     state.inFlight++
     try {
-      const url = new URL(req.url ?? '/', 'http://gateway')
-      await this.#route(req, res, url, requestId, log, controller.signal)
+      await this.#route(req, res, requestId, log, controller.signal, state)
     } catch (error) {
       sendError(res, error, requestId, log)
     } finally {
@@ -162,39 +184,61 @@ export class Gateway {
     }
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, log: Logger, signal: AbortSignal): Promise<void> {
+  /** Picks the route; every client route runs its pipeline (proxy.ts), which answers its own errors. */
+  async #route(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger, signal: AbortSignal, state: LiveState): Promise<void> {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway')
+    } catch (cause) {
+      throw new GatewayError('BAD_REQUEST', 'the request URL is malformed', undefined, { cause })
+    }
     const path = url.pathname
-    const proxy = (route: string, kind: ProxyKind, llm?: string) => this.#proxy.handle({ req, res, url, requestId, log, signal, route }, kind, llm)
-    if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' })
-    if (req.method === 'GET' && path === '/ready') {
-      const failed = this.#state.host.list().filter((plugin) => plugin.state === 'failed').map((plugin) => plugin.name)
-      return sendJson(res, this.#closing ? 503 : 200, { status: this.#closing ? 'closing' : 'ready', failedPlugins: failed })
+    const exchange = (route: string) => new Exchange(req, res, url, requestId, log, signal, route, state, this.#services)
+    switch (path) {
+      case '/health':
+        requireMethod(req, 'GET')
+        return sendJson(res, 200, { status: 'ok' })
+      case '/ready': {
+        requireMethod(req, 'GET')
+        const failed = state.host.list().filter((plugin) => plugin.state === 'failed').map((plugin) => plugin.name)
+        return sendJson(res, this.#closing ? 503 : 200, { status: this.#closing ? 'closing' : 'ready', failedPlugins: failed })
+      }
+      case '/metrics':
+        requireMethod(req, 'GET')
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
+        return void res.end(await this.metrics.registry.metrics())
+      case '/v1/models':
+        requireMethod(req, 'GET')
+        return pipelines.models(exchange(path))
+      case '/v1/chat/completions':
+        requireMethod(req, 'POST')
+        return pipelines.chat(exchange(path))
+      case '/v1/embeddings':
+        requireMethod(req, 'POST')
+        return pipelines.embeddings(exchange(path))
     }
-    if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
-      return void res.end(await this.metrics.registry.metrics())
+    // Other methods on a pinned path pass through (OpenAI lists stored completions with GET /v1/chat/completions).
+    const pinned = req.method === 'POST' ? PINNED.exec(path) : null
+    if (pinned) {
+      const x = exchange('/llm/{llm}')
+      x.pinnedLlm = pinned[1]
+      return (pinned[2] === 'embeddings' ? pipelines.embeddings : pipelines.chat)(x)
     }
-    if (req.method === 'GET' && path === '/v1/models') return this.#models(req, res, url, requestId, signal)
-    if (req.method === 'POST' && path === '/v1/chat/completions') return proxy('/v1/chat/completions', 'chat')
-    if (req.method === 'POST' && path === '/v1/embeddings') return proxy('/v1/embeddings', 'embeddings')
-    const pinned = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/.exec(path)
-    if (req.method === 'POST' && pinned) return proxy('/llm/{llm}', pinned[2] === 'embeddings' ? 'embeddings' : 'chat', pinned[1])
-    const rawPassThrough = /^\/llm\/([a-z0-9-]+)(\/.+)$/.exec(path)
-    if (rawPassThrough) return passThrough({ req, res, url, requestId, signal }, this.#state, rawPassThrough[1]!, rawPassThrough[2]!)
-    const pluginRoute = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/.exec(path)
+    const passThrough = PASS_THROUGH.exec(path)
+    if (passThrough) {
+      const x = exchange('/llm/{llm}/*')
+      x.pinnedLlm = passThrough[1]
+      x.upstreamPath = passThrough[2]!
+      return pipelines.passThrough(x)
+    }
+    const pluginRoute = PLUGIN_ROUTE.exec(path)
     if (pluginRoute) {
-      await servePluginEndpoint({ req, res, url, requestId, signal }, this.#state, pluginRoute[1]!, pluginRoute[2] ?? '/')
-      return
+      const slug = pluginRoute[1]!
+      const endpoint = findEndpoint(state.chains.endpoints.get(slug), slug, req.method ?? 'GET', pluginRoute[2] ?? '/')
+      const x = exchange('/plugins/{plugin}')
+      x.endpoint = endpoint
+      return (endpoint.spec.authRequired ? pipelines.pluginEndpoint : pipelines.publicPluginEndpoint)(x)
     }
     throw new GatewayError('ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`)
-  }
-
-  async #models(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, signal: AbortSignal): Promise<void> {
-    const state = this.#state
-    const { app } = await authenticate(state, requestId, hookRequest(req, url, Buffer.alloc(0)), signal)
-    const data = state.config.llms
-      .filter((llm) => mayUseLlm(app, llm.slug))
-      .flatMap((llm) => llm.models.map((id) => ({ id, object: 'model', created: 0, owned_by: llm.slug })))
-    sendJson(res, 200, { object: 'list', data }, { 'x-request-id': requestId })
   }
 }

@@ -2,7 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { pluginv1 as pb } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import { GatewayError, errorResponse } from './errors.js'
+import { jsonNestsDeeper } from './json-depth.js'
 import { sseData } from './sse.js'
+
+/** Deeper JSON is refused before it is parsed: no OpenAI request nests near this, and recursive code downstream would overflow. */
+const MAX_JSON_DEPTH = 64
 
 /** Reads a request body up to `limit` bytes; BODY_TOO_LARGE past it (checked on Content-Length first). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -55,8 +59,8 @@ export function sendError(res: ServerResponse, error: unknown, requestId: string
   const { status, body } = errorResponse(error, requestId)
   if (status >= 500) log.error({ err: error, code: body.error.code }, 'request failed')
   else log.info({ code: body.error.code, status }, 'request rejected')
-  if (!res.headersSent) sendJson(res, status, body, { 'x-request-id': requestId })
-  else if (!res.writableEnded) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
+  if (!res.headersSent) sendJson(res, status, body, { ...(error instanceof GatewayError ? error.headers : undefined), 'x-request-id': requestId })
+  else if (!res.writableEnded && !res.destroyed) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
   return status
 }
 
@@ -76,8 +80,32 @@ export function sendBytes(res: ServerResponse, status: number, headers: Record<s
   res.end(body)
 }
 
-/** Parses a JSON object body; INVALID_JSON or INVALID_REQUEST otherwise. */
+/**
+ * Writes one chunk of a streamed response, respecting backpressure: when the
+ * socket's buffer is full, resolves once it drained, or the client left
+ * (then `signal` has aborted and the caller stops).
+ */
+export function writeChunk(res: ServerResponse, chunk: Uint8Array | string, signal: AbortSignal): Promise<void> | undefined {
+  return res.write(chunk) ? undefined : drained(res, signal)
+}
+
+/** Resolves when the response's socket buffer has drained, or the client left (`signal` aborted). */
+export function drained(res: ServerResponse, signal: AbortSignal): Promise<void> | undefined {
+  if (signal.aborted || !res.writableNeedDrain) return undefined
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    res.on('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Parses a JSON object body; INVALID_JSON, or INVALID_REQUEST when it is not an object or nests deeper than MAX_JSON_DEPTH. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (jsonNestsDeeper(body, MAX_JSON_DEPTH)) throw new GatewayError('INVALID_REQUEST', `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`)
   let parsed: unknown
   try {
     parsed = JSON.parse(body.toString('utf8'))

@@ -42,6 +42,12 @@ export class GatewayMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   })
+  readonly streamCompleteSkipped = new Counter({
+    name: 'plugboard_stream_complete_skipped_total',
+    help: 'Stream-complete calls not made because too many were in flight, by plugin',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  })
   readonly queueDepth = new Gauge({
     name: 'plugboard_collector_queue_depth',
     help: 'Data-collection records waiting to be sent to plugins',

@@ -1,56 +1,59 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { requireLlmAllowed } from './api-keys.js'
-import { authenticate } from './authenticate.js'
 import { llmBySlug } from './config.js'
 import { GatewayError } from './errors.js'
-import { flatHeaders, hookRequest, readBody, sendBytes } from './http-io.js'
-import type { ProxyState } from './proxy.js'
+import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-headers.js'
+import { parseJsonObject } from './http-io.js'
+import type { Stage } from './pipeline/exchange.js'
+import { maxCompletionTokensOf } from './usage.js'
 import { sendUpstream } from './vendors/upstream.js'
 
-/** Request headers never forwarded upstream: the app's credential and hop-by-hop headers. */
-const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'])
-const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length'])
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
 /**
- * Raw pass-through to an OpenAI-compatible or Anthropic LLM for the paths the
- * gateway does not model (`/llm/{slug}/v1/…`): the app authenticates with its
- * own key, pre-auth hooks and the response-headers hooks run, and the vendor's
- * key replaces the app's. The body is relayed as it streams.
+ * The request stage of the raw pass-through (`/llm/{slug}/…`, paths the
+ * gateway does not model): the route names the LLM, which the app must be
+ * allowed to use. A JSON body is read for its model and token limit, so that
+ * the budget and plugins see them; any other body passes with model ''.
+ * Runs before post-auth and again after it, when a plugin changed the body.
  */
-export async function passThrough(
-  call: { req: IncomingMessage; res: ServerResponse; url: URL; requestId: string; signal: AbortSignal },
-  state: ProxyState,
-  slug: string,
-  rest: string,
-): Promise<void> {
-  const llm = llmBySlug(state.config, slug)
-  if (llm.vendor === 'mock') throw new GatewayError('ROUTE_NOT_FOUND', `the mock LLM "${slug}" serves only chat/completions and embeddings`)
-  let request = hookRequest(call.req, call.url, await readBody(call.req, state.config.server.maxBodyBytes))
-  const pre = await state.chains.preAuth.runPreAuth(call.requestId, request, call.signal)
-  if (pre.kind === 'block') return sendBytes(call.res, pre.status, { ...pre.headers, 'x-request-id': call.requestId }, pre.body)
-  request = pre.request
-  const { app } = await authenticate(state, call.requestId, request, call.signal)
-  requireLlmAllowed(app, llm.slug)
-  const headers = flatHeaders(request.headers, DROPPED_REQUEST_HEADERS)
+export const passThroughRequest: Stage = (x, next) => {
+  if (x.parsedFrom !== x.request.body) {
+    const llm = llmBySlug(x.state.config, x.pinnedLlm!)
+    if (llm.vendor === 'mock') throw new GatewayError('ROUTE_NOT_FOUND', `the mock LLM "${llm.slug}" serves only chat/completions and embeddings`)
+    requireLlmAllowed(x.app!, llm.slug)
+    const json = x.request.body.length > 0 && JSON_TYPE.test(x.request.headers['content-type'] ?? '')
+    const body = json ? parseJsonObject(x.request.body) : undefined
+    x.body = body
+    x.parsedFrom = x.request.body
+    x.routeTo(llm, typeof body?.model === 'string' ? body.model : '', body?.stream === true)
+    x.maxCompletionTokens = body ? maxCompletionTokensOf(body, x.state.config.budgets.defaultCompletionTokens) : 0
+  }
+  return next()
+}
+
+/**
+ * Sends the request upstream as the plugins left it, with the vendor's key
+ * instead of the app's; the answer is relayed raw by the respond stage.
+ */
+export const relayUpstream: Stage = async (x, next) => {
+  const llm = x.llm!
+  const { request } = x
+  const headers = forwardedRequestHeaders(request.headers)
   if (llm.vendor === 'anthropic') Object.assign(headers, { 'x-api-key': llm.apiKey, 'anthropic-version': headers['anthropic-version'] ?? '2023-06-01' })
   else headers.authorization = `Bearer ${llm.apiKey}`
   // Configured base URLs of OpenAI-style vendors end in /v1; the path below the slug repeats it.
   const base = llm.vendor === 'openai' ? llm.baseUrl.replace(/\/v1$/, '') : llm.baseUrl
   const response = await sendUpstream({
     llm,
-    url: `${base}${rest}${call.url.search}`,
+    url: `${base}${x.upstreamPath}${request.query ? `?${request.query}` : ''}`,
     method: request.method as Dispatcher.HttpMethod,
     headers,
-    body: ['GET', 'HEAD'].includes(request.method) ? undefined : request.body,
-    signal: call.signal,
-    timeoutMs: state.config.server.upstreamTimeoutMs,
-    limits: state.config.server,
+    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body,
+    signal: x.signal,
+    timeoutMs: x.state.config.server.upstreamTimeoutMs,
+    limits: x.state.config.server,
   })
-  const upstreamHeaders = flatHeaders(response.headers, DROPPED_RESPONSE_HEADERS)
-  const context = { requestId: call.requestId, app, llm: llm.slug, model: '', streaming: false, metadata: pre.metadata }
-  const head = await state.chains.responseHeaders.runResponseHeaders({ context, status: response.statusCode, headers: upstreamHeaders }, call.signal)
-  call.res.writeHead(head.status, { ...head.headers, 'x-request-id': call.requestId })
-  for await (const chunk of response.body) call.res.write(chunk)
-  call.res.end()
+  x.response = { kind: 'raw', status: response.statusCode, headers: relayedResponseHeaders(response.headers), body: response.body }
+  await next()
 }

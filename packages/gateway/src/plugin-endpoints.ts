@@ -1,12 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ManagedPlugin } from '@plugboard/host'
-import type { pluginv1 as pb } from '@plugboard/proto'
-import { authenticate } from './authenticate.js'
 import { GatewayError } from './errors.js'
-import { hookRequest, readBody, startStream } from './http-io.js'
-import type { ProxyState } from './proxy.js'
+import { startStream, writeChunk } from './http-io.js'
+import type { EndpointTarget, Stage } from './pipeline/exchange.js'
 
-/** Matches a request path against an endpoint path with ":param" segments and an optional trailing "*". */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch (cause) {
+    throw new GatewayError('BAD_REQUEST', `the path segment "${segment.slice(0, 100)}" has a malformed %-escape`, undefined, { cause })
+  }
+}
+
+/**
+ * Matches a request path against an endpoint path with ":param" segments and
+ * an optional trailing "*"; parameters are URL-decoded (BAD_REQUEST when one
+ * has a malformed %-escape).
+ */
 export function matchEndpointPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/').filter(Boolean)
   const got = path.split('/').filter(Boolean)
@@ -14,58 +23,59 @@ export function matchEndpointPath(pattern: string, path: string): Record<string,
   for (let i = 0; i < want.length; i++) {
     const segment = want[i]!
     if (segment === '*' && i === want.length - 1) {
-      params['*'] = got.slice(i).map(decodeURIComponent).join('/')
+      params['*'] = got.slice(i).map(decodeSegment).join('/')
       return params
     }
     if (i >= got.length) return undefined
-    if (segment.startsWith(':')) params[segment.slice(1)] = decodeURIComponent(got[i]!)
+    if (segment.startsWith(':')) params[segment.slice(1)] = decodeSegment(got[i]!)
     else if (segment !== got[i]) return undefined
   }
   return want.length === got.length ? params : undefined
 }
 
-function findEndpoint(plugin: ManagedPlugin, method: string, path: string): { spec: pb.EndpointSpec; params: Record<string, string> } | undefined {
-  for (const spec of plugin.description?.endpoints ?? []) {
-    if (spec.method.toUpperCase() !== method && spec.method !== '*') continue
+/**
+ * The custom endpoint of `plugin` that serves `method path`: ROUTE_NOT_FOUND
+ * when none has the path, METHOD_NOT_ALLOWED (with `allow`) when some have it
+ * for other methods only.
+ */
+export function findEndpoint(plugin: ManagedPlugin | undefined, slug: string, method: string, path: string): EndpointTarget {
+  const allowed = new Set<string>()
+  for (const spec of plugin?.description?.endpoints ?? []) {
     const params = matchEndpointPath(spec.path, path)
-    if (params) return { spec, params }
+    if (!params) continue
+    if (spec.method === '*' || spec.method.toUpperCase() === method) return { plugin: plugin!, spec, params }
+    allowed.add(spec.method.toUpperCase())
   }
-  return undefined
+  if (allowed.size === 0) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
+  const allow = [...allowed].join(', ')
+  throw new GatewayError('METHOD_NOT_ALLOWED', `plugin "${slug}" serves ${path} only for ${allow}`, undefined, { headers: { allow } })
 }
 
 /**
- * Serves `/plugins/{slug}/…` from the plugin's custom endpoints: checks the
- * app key when the endpoint requires it, then relays the plugin's answer,
- * flushing each streamed chunk as it comes (SSE, MCP streamable HTTP).
+ * The terminal stage of `/plugins/{slug}/…`: hands the request (as the hooks
+ * left it, with the caller when the endpoint requires auth) to the plugin and
+ * relays its answer, each streamed chunk as it comes (SSE, MCP streamable
+ * HTTP), at the pace the client reads.
  */
-export async function servePluginEndpoint(
-  call: { req: IncomingMessage; res: ServerResponse; url: URL; requestId: string; signal: AbortSignal },
-  state: ProxyState,
-  slug: string,
-  path: string,
-): Promise<number> {
-  const plugin = state.chains.endpoints.get(slug)
-  const method = call.req.method ?? 'GET'
-  const found = plugin && findEndpoint(plugin, method, path)
-  if (!plugin || !found) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
-  const request = hookRequest(call.req, call.url, await readBody(call.req, state.config.server.maxBodyBytes))
-  const auth = found.spec.authRequired ? await authenticate(state, call.requestId, request, call.signal) : undefined
-  const frames = plugin.stream('handleEndpoint', { requestId: call.requestId, endpoint: found.spec, request, params: found.params, auth }, { signal: call.signal })
-  let status = 0
+export const serveEndpoint: Stage = async (x) => {
+  const { plugin, spec, params } = x.endpoint!
+  const auth = x.app ? { app: x.app, user: x.user } : undefined
+  const frames = plugin.stream('handleEndpoint', { requestId: x.requestId, endpoint: spec, request: x.request, params, auth }, { signal: x.signal })
+  const describe = `${x.request.method} ${x.url.pathname}`
   try {
     for await (const { frame } of frames) {
-      if (frame?.$case === 'start' && status === 0) {
-        status = frame.value.status || 200
-        startStream(call.res, status, { ...frame.value.headers, 'x-request-id': call.requestId })
-      } else if (frame?.$case === 'chunk' && status !== 0) {
-        call.res.write(frame.value)
+      if (frame?.$case === 'start' && x.status === 0) {
+        x.status = frame.value.status || 200
+        startStream(x.res, x.status, { ...frame.value.headers, 'x-request-id': x.requestId })
+      } else if (frame?.$case === 'chunk' && x.status !== 0) {
+        await writeChunk(x.res, frame.value, x.signal)
+        if (x.signal.aborted) throw x.signal.reason
       }
     }
   } catch (error) {
-    if (call.signal.aborted || error instanceof GatewayError) throw error
-    throw new GatewayError('PLUGIN_FAILED', `plugin "${slug}" failed serving ${method} ${path}: ${(error as Error).message}`, undefined, { cause: error })
+    if (x.signal.aborted || error instanceof GatewayError) throw error
+    throw new GatewayError('PLUGIN_FAILED', `plugin "${plugin.name}" failed serving ${describe}: ${(error as Error).message}`, undefined, { cause: error })
   }
-  if (status === 0) throw new GatewayError('PLUGIN_FAILED', `plugin "${slug}" answered ${method} ${path} without a response`)
-  call.res.end()
-  return status
+  if (x.status === 0) throw new GatewayError('PLUGIN_FAILED', `plugin "${plugin.name}" answered ${describe} without a response`)
+  x.res.end()
 }

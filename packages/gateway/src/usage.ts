@@ -21,11 +21,27 @@ function tokensOfChars(chars: number): number {
   return Math.ceil(chars / 4)
 }
 
+/**
+ * The most completion tokens a request may produce: its own limit
+ * (`max_completion_tokens`, `max_tokens`, or the Responses API's
+ * `max_output_tokens`) or else `fallback`, times the `n` choices it asks for.
+ */
+export function maxCompletionTokensOf(body: Record<string, unknown>, fallback: number): number {
+  const limit = positiveInteger(body.max_completion_tokens) ?? positiveInteger(body.max_tokens) ?? positiveInteger(body.max_output_tokens) ?? fallback
+  return limit * (positiveInteger(body.n) ?? 1)
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined
+}
+
+/** Usage as OpenAI chat completions report it (`prompt_tokens`…), or as the Responses and Anthropic APIs do (`input_tokens`…). */
 function fromOpenAi(usage: unknown): TokenUsage | undefined {
-  const u = usage as { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | undefined
-  if (!u || typeof u.prompt_tokens !== 'number') return undefined
-  const completionTokens = u.completion_tokens ?? 0
-  return { promptTokens: u.prompt_tokens, completionTokens, totalTokens: u.total_tokens ?? u.prompt_tokens + completionTokens }
+  const u = usage as { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; input_tokens?: number; output_tokens?: number } | undefined
+  const promptTokens = u?.prompt_tokens ?? u?.input_tokens
+  if (typeof promptTokens !== 'number') return undefined
+  const completionTokens = u!.completion_tokens ?? u!.output_tokens ?? 0
+  return { promptTokens, completionTokens, totalTokens: u!.total_tokens ?? promptTokens + completionTokens }
 }
 
 type Delta = { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } } | null> }

@@ -72,17 +72,17 @@ describe('bad requests get a JSON error in the OpenAI shape with a stable code',
     ['malformed JSON', () => post(`${url}/v1/chat/completions`, '{"model": '), 400, 'INVALID_JSON'],
     ['wrong content type', () => post(`${url}/v1/chat/completions`, 'model=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_CONTENT_TYPE'],
     ['a body over the limit', () => post(`${url}/v1/chat/completions`, chat('mock-gpt', { pad: 'x'.repeat(70_000) })), 413, 'BODY_TOO_LARGE'],
-    ['no model', () => post(`${url}/v1/chat/completions`, { messages: [] }), 400, 'INVALID_REQUEST'],
+    ['no model', () => post(`${url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] }), 400, 'INVALID_REQUEST', 'model'],
     ['an unknown model', () => post(`${url}/v1/chat/completions`, chat('gpt-9')), 404, 'MODEL_NOT_FOUND'],
     ['an unknown LLM', () => post(`${url}/llm/nope/v1/chat/completions`, chat('mock-gpt')), 404, 'LLM_NOT_FOUND'],
     ['a missing key', () => post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: '' }), 401, 'MISSING_API_KEY'],
     ['an invalid key', () => post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: 'Bearer pb-nope-0000000000' }), 401, 'INVALID_API_KEY'],
     ['a revoked key', () => post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: 'Bearer pb-revoked-key-000000' }), 401, 'API_KEY_REVOKED'],
     ['an unknown route', () => post(`${url}/v2/everything`, {}), 404, 'ROUTE_NOT_FOUND'],
-  ])('%s', async (_name, send, status, code) => {
+  ])('%s', async (_name, send, status, code, param?: string) => {
     const response = await send()
     expect(response.status).toBe(status)
-    expect(response.json).toEqual({ error: { message: expect.any(String), type: expect.any(String), code, param: null } })
+    expect(response.json).toEqual({ error: { message: expect.any(String), type: expect.any(String), code, param: param ?? null } })
     expect(response.headers.get('x-request-id')).toBeTruthy()
   })
 

@@ -45,7 +45,7 @@ describe('gateway config', () => {
     writeFileSync(path, base('pb-first-key-0000000'))
     const gateway = await Gateway.start({ config: await loadConfig(path), logger: pino({ level: 'silent' }), configPath: path })
     try {
-      const request = (key: string) => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [] }, { authorization: `Bearer ${key}` })
+      const request = (key: string) => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` })
       expect((await request('pb-first-key-0000000')).status).toBe(200)
       writeFileSync(path, base('pb-second-key-000000'))
       let status = 0

@@ -1,15 +1,29 @@
+import { chmodSync, mkdtempSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { Gateway, parseConfig } from '@plugboard/gateway'
+import { Gateway, parseConfig, type BudgetStore } from '@plugboard/gateway'
 
 export const DEMO_KEY = 'pb-test-key-0123456789'
-/** Key of an app allowed only the mock LLM, with a budget one request spends. */
+/**
+ * Key of an app allowed only the mock LLM, with a budget one request spends:
+ * a chat request of one short message reserves $0.00004 (8 prompt tokens, 16
+ * completion tokens by default) and costs $0.000032 (the mock answers 12 tokens).
+ */
 export const LIMITED_KEY = 'pb-limited-key-000000'
 
-/** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there); `server` sets keys of `server:`. */
-export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string>; server?: Record<string, number> } = {}) {
+/**
+ * A gateway on a random loopback port, configured from YAML (the mock LLM and
+ * a demo app are always there); `llms`, `apps` and `pricing` are list or map
+ * entries appended to those sections, `yaml` more top-level sections, `server`
+ * sets keys of `server:`.
+ */
+export async function startGateway(
+  options: { llms?: string; apps?: string; pricing?: string; yaml?: string; env?: Record<string, string>; budgets?: BudgetStore; server?: Record<string, number> } = {},
+) {
   const yaml = `
 server: ${JSON.stringify({ port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000, ...options.server })}
 llms:
@@ -30,14 +44,29 @@ apps:
   - id: limited
     keys: [{ value: ${LIMITED_KEY} }]
     allowedLlms: [mock]
-    monthlyBudget: 0.000001
-pricing: { mock-gpt: { input: 1, output: 2 } }
+    monthlyBudget: 0.00005
+${options.apps ?? ''}
+pricing:
+  mock-gpt: { input: 1, output: 2 }
+${options.pricing ?? ''}
+budgets: { defaultCompletionTokens: 16 }
 ${options.yaml ?? ''}`
   const lines: Array<Record<string, unknown>> = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
   const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
-  const gateway = await Gateway.start({ config, logger })
+  const gateway = await Gateway.start({ config, logger, budgets: options.budgets })
   return { gateway, url: gateway.url, logs: lines }
+}
+
+/**
+ * A temp directory a plugin may write `file` into: writable by the plugin's
+ * own uid when the host runs as root, and `allowWrite` (YAML, for the plugin's
+ * entry) lets Node's permission model agree.
+ */
+export function pluginOutput(prefix: string, name = 'events.jsonl'): { dir: string; file: string; allowWrite: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  chmodSync(dir, 0o777)
+  return { dir, file: join(dir, name), allowWrite: `[${dir}]` }
 }
 
 export function fixtureSource(name: string): string {

@@ -30,9 +30,12 @@ describe('plugin custom endpoints under /plugins/{slug}/', () => {
     expect(rest).toContain('"i":2')
   })
 
-  it('answers unknown plugins and paths with ROUTE_NOT_FOUND, and a failing handler with PLUGIN_FAILED', async () => {
+  it('answers unknown plugins and paths with ROUTE_NOT_FOUND, another method with METHOD_NOT_ALLOWED, and a failing handler with PLUGIN_FAILED', async () => {
     expect((await post(`${gateway.url}/plugins/nobody/x`, {})).json.error.code).toBe('ROUTE_NOT_FOUND')
-    expect((await post(`${gateway.url}/plugins/hooks/hello/ada`, {})).json.error.code).toBe('ROUTE_NOT_FOUND')
+    expect((await post(`${gateway.url}/plugins/hooks/nothing-here`, {})).json.error.code).toBe('ROUTE_NOT_FOUND')
+    const wrongMethod = await post(`${gateway.url}/plugins/hooks/hello/ada`, {})
+    expect(wrongMethod).toMatchObject({ status: 405, json: { error: { code: 'METHOD_NOT_ALLOWED' } } })
+    expect(wrongMethod.headers.get('allow')).toBe('GET')
     const failed = await post(`${gateway.url}/plugins/hooks/fail`, {})
     expect(failed.status).toBe(502)
     expect(failed.json.error).toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringContaining('endpoint handler broke') })

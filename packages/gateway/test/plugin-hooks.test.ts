@@ -1,15 +1,11 @@
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
-import { DEMO_KEY, fixtureSource, post, startGateway } from './helpers.js'
+import { DEMO_KEY, fixtureSource, pluginOutput, post, startGateway } from './helpers.js'
 
-const outDir = mkdtempSync(join(tmpdir(), 'pb-gw-'))
-// Writable by the plugin's own uid when the host runs as root; allowWrite lets Node's permission model agree.
-chmodSync(outDir, 0o777)
-const outFile = join(outDir, 'events.jsonl')
+const output = pluginOutput('pb-gw-')
+const outFile = output.file
 const gateways: Record<'fail-open' | 'fail-closed', Gateway> = {} as never
 
 function pluginYaml(policy: string) {
@@ -21,7 +17,7 @@ plugins:
     deadlineMs: 300
     restart: { maxCrashes: 100, initialDelayMs: 20 }
     breaker: { failureThreshold: 1000 }
-    allowWrite: [${outDir}]
+    allowWrite: ${output.allowWrite}
     config: { outFile: ${outFile} }
 collector: { batchSize: 1, flushIntervalMs: 10 }
 `

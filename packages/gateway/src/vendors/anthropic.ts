@@ -60,7 +60,7 @@ export const anthropicVendor: Vendor = {
     const response = await sendUpstream({
       llm: call.llm,
       url,
-      headers: { 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
+      headers: { ...call.headers, 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
       body: JSON.stringify(anthropicRequest),
       signal: call.signal,
       timeoutMs: call.timeoutMs,

@@ -11,7 +11,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
   const response = await sendUpstream({
     llm: call.llm,
     url,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${call.llm.apiKey}`, 'x-request-id': call.requestId },
+    headers: { ...call.headers, 'content-type': 'application/json', authorization: `Bearer ${call.llm.apiKey}`, 'x-request-id': call.requestId },
     body: call.rawBody,
     signal: call.signal,
     timeoutMs: call.timeoutMs,

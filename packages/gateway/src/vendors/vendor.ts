@@ -11,6 +11,12 @@ export interface VendorCall {
   body: Record<string, unknown>
   /** The same body as bytes, for vendors that forward it unchanged. */
   rawBody: Buffer
+  /**
+   * The request headers as the hooks left them, to send upstream: credentials
+   * and hop-by-hop headers are already taken out. The vendor sets its own
+   * content type and key over them.
+   */
+  headers: Record<string, string>
   /** Aborts when the client goes away or the gateway gives up: the upstream request is cancelled. */
   signal: AbortSignal
   requestId: string

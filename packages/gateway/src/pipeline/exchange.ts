@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ManagedPlugin } from '@plugboard/host'
+import type { pluginv1 as pb } from '@plugboard/proto'
+import type { Logger } from 'pino'
+import type { BudgetReservation, BudgetStore } from '../budget.js'
+import type { DataCollectorQueue } from '../collector.js'
+import type { LlmConfig } from '../config.js'
+import type { GatewayMetrics } from '../metrics.js'
+import type { ProxyState } from '../proxy.js'
+import { estimatePromptTokens, type TokenUsage } from '../usage.js'
+import type { VendorResponse } from '../vendors/vendor.js'
+
+/** What the stages share across requests: made once per gateway. */
+export interface PipelineServices {
+  budgets: BudgetStore
+  collector: DataCollectorQueue
+  metrics: GatewayMetrics
+  /** Stream-complete calls in flight now, and the most allowed (more are skipped and counted). */
+  streamComplete: { inFlight: number; max: number }
+  /** The most bytes of a response kept for stream-complete and data collection; the rest is cut and marked. */
+  maxKeptResponseBytes: number
+}
+
+/** A raw upstream answer relayed as it streams (the pass-through). */
+export interface RawResponse {
+  kind: 'raw'
+  status: number
+  headers: Record<string, string>
+  body: AsyncIterable<Uint8Array>
+}
+
+/** A plugin's custom endpoint a request was routed to. */
+export interface EndpointTarget {
+  plugin: ManagedPlugin
+  spec: pb.EndpointSpec
+  params: Record<string, string>
+}
+
+/**
+ * One request on its way through the pipeline: what it was given and what
+ * each stage found out. Stages communicate only through it; a field a stage
+ * fills is documented with the stage that fills it.
+ */
+export class Exchange {
+  readonly started = performance.now()
+  /** The request as hooks see it (receive; pre-auth and post-auth may change it). */
+  request!: pb.HttpRequest
+  /** Metadata added by pre-auth plugins, then post-auth plugins. */
+  metadata: Record<string, string> = {}
+  /** The caller (authenticate). */
+  app?: pb.App
+  user?: pb.User
+  /** The LLM and model the request goes to (the route's request stage); '' when none. */
+  llm?: LlmConfig
+  model = ''
+  /** The OpenAI-format JSON body, when the route reads one, and the bytes it was parsed from. */
+  body?: Record<string, unknown>
+  parsedFrom?: Buffer
+  streaming = false
+  /** Completion tokens the request may use at most (the route's request stage): what the budget reserves for. */
+  maxCompletionTokens = 0
+  /** What plugins after auth see (request context stage). */
+  context?: pb.RequestContext
+  /** Budget (reserve): the period and reservation; settled with `cost`, the new spending in `spent`. */
+  period = ''
+  reservation?: BudgetReservation
+  cost = 0
+  spent = 0
+  /** The upstream's answer (vendor or pass-through stage), relayed by the respond stage. */
+  response?: VendorResponse | RawResponse
+  /** The status sent to the client; 0 until one is. */
+  status = 0
+  usage?: TokenUsage
+  /** The client went away before the response ended. */
+  aborted = false
+  /** What was relayed, for stream-complete and data collection: at most maxKeptResponseBytes, `truncated` past it. */
+  responseBody: Buffer = EMPTY
+  truncated = false
+  /** The custom endpoint a plugin route serves (set by the router). */
+  endpoint?: EndpointTarget
+  /** The LLM a `/llm/{slug}/…` route is pinned to, and a pass-through's path below the slug (set by the router). */
+  pinnedLlm?: string
+  upstreamPath = ''
+  #promptTokens = 0
+  #promptTokensOf?: Record<string, unknown>
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly url: URL,
+    readonly requestId: string,
+    readonly log: Logger,
+    /** Aborts when the client disconnects. */
+    readonly signal: AbortSignal,
+    /** The route's label in metrics. */
+    readonly route: string,
+    /** The configuration this request runs under, from start to end (reloads apply to later requests). */
+    readonly state: ProxyState,
+    readonly services: PipelineServices,
+  ) {}
+
+  /** Sets where the request goes; the request context, once built, follows (a post-auth plugin may have changed the model). */
+  routeTo(llm: LlmConfig | undefined, model: string, streaming: boolean): void {
+    this.llm = llm
+    this.model = model
+    this.streaming = streaming
+    if (this.context) Object.assign(this.context, { llm: llm?.slug ?? '', model, streaming })
+  }
+
+  /** Estimated prompt tokens of the body, counted once per body (the budget and usage both ask). */
+  promptTokens(): number {
+    if (!this.body) return 0
+    if (this.#promptTokensOf !== this.body) {
+      this.#promptTokensOf = this.body
+      this.#promptTokens = estimatePromptTokens(this.body)
+    }
+    return this.#promptTokens
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * One step of the pipeline: does its part, then calls `next` to run the rest
+ * (or answers and returns without it). Code after `await next()` runs once
+ * the rest is done, even when it failed — where a stage settles what it began.
+ */
+export type Stage = (x: Exchange, next: () => Promise<void>) => Promise<void>

@@ -1,0 +1,196 @@
+import type { pluginv1 as pb } from '@plugboard/proto'
+import { errorResponse } from '../errors.js'
+import type { GatewayChains } from '../gateway-plugins.js'
+import { drained, sendBytes, startStream, writeChunk } from '../http-io.js'
+import { sseData } from '../sse.js'
+import { StreamUsage, usageOfBody } from '../usage.js'
+import type { Exchange, Stage } from './exchange.js'
+
+/** Chunks of one stream in flight through the response-chunk hooks at most. */
+const CHUNK_WINDOW = 64
+
+/**
+ * Keeps what a response sent for stream-complete and data collection, up to
+ * a cap: a huge or endless stream cannot grow memory without bound. Past the
+ * cap the rest is dropped and the body marked truncated.
+ */
+class KeptBody {
+  readonly #chunks: Buffer[] = []
+  #size = 0
+  truncated = false
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    if (this.truncated) return
+    const room = this.max - this.#size
+    if (chunk.length > room) {
+      this.truncated = true
+      if (room > 0) this.#chunks.push(chunk.subarray(0, room))
+      this.#size = this.max
+      return
+    }
+    this.#chunks.push(chunk)
+    this.#size += chunk.length
+  }
+
+  bytes(): Buffer {
+    return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
+  }
+}
+
+/**
+ * Relays the upstream's answer: response-headers hooks, then the body through
+ * the response-body hooks, or each SSE event through the response-chunk hooks
+ * as it arrives, or (pass-through) the raw bytes as they stream. Counts usage
+ * when it is needed (a priced model, or data collection) and keeps a bounded
+ * copy of what was sent for the plugins that run after.
+ */
+export const respond: Stage = async (x) => {
+  const response = x.response!
+  const { chains, config } = x.state
+  const context = x.context!
+  const head = await chains.responseHeaders.runResponseHeaders({ context, status: response.status, headers: response.headers }, x.signal)
+  x.status = head.status
+  const headers: Record<string, string> = { ...head.headers, 'x-request-id': x.requestId }
+  const accounting = config.pricing[x.model] !== undefined || chains.dataCollection.length > 0
+  const keep = chains.streamComplete.length > 0 || chains.dataCollection.length > 0
+  const max = x.services.maxKeptResponseBytes
+  if (response.kind === 'json') {
+    const body = await chains.responseBody.runResponseBody({ context, status: head.status, headers, body: response.body }, x.signal)
+    sendBytes(x.res, head.status, headers, body)
+    x.truncated = body.length > max
+    x.responseBody = x.truncated ? body.subarray(0, max) : body
+    if (accounting) x.usage = usageOfBody(response.body)
+    return
+  }
+  const kept = keep || (accounting && response.kind === 'raw') ? new KeptBody(max) : undefined
+  try {
+    if (response.kind === 'raw') {
+      await relayRaw(x, head.status, headers, response.body, kept)
+      // Usage of a raw answer is read from its JSON body, when all of it was kept.
+      if (accounting && kept && !kept.truncated && /json/.test(headers['content-type'] ?? '')) x.usage = usageOfBody(kept.bytes())
+    } else {
+      await relayEvents(x, chains, context, head.status, headers, response.events, kept, accounting)
+    }
+  } finally {
+    if (kept) {
+      x.responseBody = kept.bytes()
+      x.truncated = kept.truncated
+    }
+  }
+}
+
+/** Relays a pass-through body as it streams, waiting for the client when its socket is full. */
+async function relayRaw(x: Exchange, status: number, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, kept: KeptBody | undefined) {
+  x.res.writeHead(status, headers)
+  try {
+    for await (const chunk of body) {
+      kept?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+      await writeChunk(x.res, chunk, x.signal)
+      if (x.signal.aborted) throw x.signal.reason
+    }
+  } catch (error) {
+    // A body cut short must not look complete to the client: the connection is dropped, not ended.
+    x.res.destroy()
+    throw error
+  }
+  x.res.end()
+}
+
+/** Relays an SSE stream, each event through the chunk hooks when there are any; an error after the start ends it with an error event. */
+async function relayEvents(
+  x: Exchange,
+  chains: GatewayChains,
+  context: pb.RequestContext,
+  status: number,
+  headers: Record<string, string>,
+  events: AsyncIterable<Buffer>,
+  kept: KeptBody | undefined,
+  accounting: boolean,
+) {
+  const { res } = x
+  startStream(res, status, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+  const usage = accounting ? new StreamUsage(() => x.promptTokens()) : undefined
+  // Events that come together (one upstream read, one frame of hook results) leave in one write:
+  // the socket is corked until the microtasks that deliver them have run.
+  let corked = false
+  const uncork = () => {
+    corked = false
+    res.uncork()
+  }
+  const send = (data: Buffer) => {
+    if (data.length === 0) return
+    kept?.push(data)
+    usage?.push(data)
+    if (!corked) {
+      corked = true
+      res.cork()
+      process.nextTick(uncork)
+    }
+    res.write(data)
+  }
+  try {
+    if (chains.responseChunks.size === 0) {
+      for await (const event of events) {
+        send(event)
+        // A slow client holds the upstream back instead of filling the gateway's memory.
+        await drained(res, x.signal)
+      }
+    } else {
+      await pipeChunks(chains, context, events, send, x.signal)
+    }
+  } catch (error) {
+    if (x.signal.aborted) throw error
+    const { body } = errorResponse(error, x.requestId)
+    x.log.warn({ err: String(error) }, 'stream failed after the response started')
+    send(Buffer.from(sseData(JSON.stringify(body))))
+  } finally {
+    x.usage = usage?.usage
+    if (!res.writableEnded) res.end()
+  }
+}
+
+/**
+ * Sends each upstream event through the response-chunk hooks without
+ * waiting for the previous event's answer (at most CHUNK_WINDOW in flight),
+ * and writes each answer as it comes: they resolve in push order.
+ */
+async function pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<Buffer>, send: (data: Buffer) => void, signal: AbortSignal) {
+  const chunks = chains.responseChunks.chunkStream(context, signal)
+  // The first failure stops the writing and the reading upstream; it is rethrown below.
+  let failure: { error: unknown } | undefined
+  let inFlight = 0
+  const write = (data: Buffer) => {
+    inFlight--
+    if (!failure) send(data)
+  }
+  const fail = (error: unknown) => {
+    inFlight--
+    failure ??= { error }
+  }
+  const rethrow = () => {
+    if (failure) throw failure.error
+  }
+  let last: Promise<void> = Promise.resolve()
+  try {
+    for await (const event of events) {
+      if (failure) break
+      last = chunks.push(event).then(write, fail)
+      if (++inFlight >= CHUNK_WINDOW) await last
+    }
+    rethrow()
+    // The end goes right behind the last chunks (often in their frame), not a round trip after their answers.
+    const ending = chunks.end()
+    // When a chunk before it fails, that failure is the one reported.
+    ending.catch(() => undefined)
+    await last
+    rethrow()
+    send(await ending)
+  } catch (error) {
+    // The stream broke off (client gone, upstream or a fail-closed hook failed): the answers still
+    // pending are moot, and the plugins are told so they can drop what they keep for the stream.
+    chunks.abort()
+    throw error
+  }
+}
