@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { PluginHost, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
-import { capturingLogger, fixture, httpRequest, processAlive, waitFor } from './helpers.js'
+import { HookChain, PluginHost, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
+import { capturingLogger, fixture, httpRequest, processAlive, requestContext, waitFor } from './helpers.js'
 
 let host: PluginHost | undefined
 afterEach(async () => {
@@ -61,6 +61,27 @@ describe('reloading one plugin', () => {
     expect(new Set(pids).size).toBe(4)
     // Each old process finished its calls and was stopped before its reload resolved.
     for (const pid of pids.slice(0, -1)) expect(processAlive(pid)).toBe(false)
+  })
+
+  it('keeps a response stream that began before the switch on the old process until its end', async () => {
+    // "hold" keeps every chunk of a stream and releases them at its end: only a process that saw the whole stream answers "abc".
+    const plugin = await load(faulty('old', { config: { name: 'old', chunkMode: 'hold' } }))
+    const chain = new HookChain([{ plugin, failurePolicy: 'fail-closed' }])
+    const stream = chain.chunkStream({ ...requestContext(), requestId: 'across-reload', streaming: true })
+    expect((await stream.push(Buffer.from('a'))).toString()).toBe('')
+    expect((await stream.push(Buffer.from('b'))).toString()).toBe('')
+    const events: string[] = []
+    const reloaded = plugin.reload(faulty('new', { config: { name: 'new', chunkMode: 'upper' } })).then(() => void events.push('reloaded'))
+    await waitFor(() => (plugin.spec.config as { name: string }).name === 'new', 20_000, 'the switch to the new process')
+    // A new stream goes to the new process, while the old one still holds the first.
+    const fresh = chain.chunkStream({ ...requestContext(), requestId: 'after-reload', streaming: true })
+    expect((await fresh.push(Buffer.from('x'))).toString()).toBe('X')
+    await fresh.end()
+    expect((await stream.push(Buffer.from('c'))).toString()).toBe('')
+    events.push('stream ended')
+    expect((await stream.end()).toString()).toBe('abc')
+    await reloaded
+    expect(events).toEqual(['stream ended', 'reloaded'])
   })
 
   it('stops the old process after drainTimeoutMs even if a call on it never ends', async () => {
