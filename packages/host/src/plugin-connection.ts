@@ -119,7 +119,7 @@ export class PluginConnection {
   #inFlight = 0
   /** Response streams whose first chunk came here and whose end has not (see `holdsStream`). */
   readonly #streams = new Set<number>()
-  #idle: Array<() => void> = []
+  readonly #idle: Array<() => void> = []
 
   private constructor(private readonly options: ConnectOptions) {
     const { target, credentials } = options

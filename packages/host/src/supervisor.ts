@@ -187,9 +187,9 @@ export class ManagedPlugin extends EventEmitter {
    * checked, it is initialized and health-checked while the old one keeps
    * serving; then new calls go to it, the old one finishes its in-flight calls
    * and the response streams it began (at most `drainTimeoutMs`, default 30 s)
-   * and is stopped. Resolves once the
-   * old one is stopped. Works from any state but stopped, `failed` included,
-   * and resets the crash window. An upgrade is a reload with another source.
+   * and is stopped. Resolves once the old one is stopped. Works from any state
+   * but stopped, `failed` included, and resets the crash window. An upgrade is
+   * a reload with another source or version.
    *
    * When the new one fails to start, the old one keeps serving and this
    * rejects with the reason's code (PLUGIN_CONFIG_INVALID,
@@ -329,7 +329,6 @@ export class ManagedPlugin extends EventEmitter {
       if (!(await running.connection.healthy(Math.min(spec.initializeTimeoutMs ?? 30_000, 5000)))) {
         throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" started but did not pass its first health check`)
       }
-      if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" was stopped while it started`)
     } catch (error) {
       await this.#dispose(running)
       throw error
