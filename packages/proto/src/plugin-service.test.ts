@@ -66,4 +66,9 @@ describe('encodeHookFrames', () => {
     expect(frames.flatMap((frame) => HookFrame.decode(frame).messages.map((m) => m.id))).toEqual([1, 2, 4])
     expect(frames.length).toBeGreaterThan(1)
   })
+
+  it('sets aside a lone message too large for a frame', () => {
+    const lone = message(1, 5000)
+    expect(encodeHookFrames([lone], 1000)).toEqual({ frames: [], tooLarge: [lone] })
+  })
 })

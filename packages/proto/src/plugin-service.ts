@@ -40,6 +40,8 @@ export const HOOK_FRAME_LIMIT = Math.min(PLUGIN_CHANNEL_OPTIONS['grpc.max_send_m
 export function encodeHookFrames(messages: HookMessage[], limit: number = HOOK_FRAME_LIMIT): { frames: Buffer[]; tooLarge: HookMessage[] } {
   const whole = serializeHookFrame({ messages })
   if (whole.length <= limit) return { frames: [whole], tooLarge: [] }
+  // A frame of one message is that message and a few bytes: no need to encode it again to know.
+  if (messages.length === 1) return { frames: [], tooLarge: messages }
   const frames: Buffer[] = []
   const tooLarge: HookMessage[] = []
   let group: HookMessage[] = []
