@@ -303,7 +303,7 @@ export class ManagedPlugin extends EventEmitter {
       if (!(await previous.connection.drained(options.drainTimeoutMs ?? 30_000))) {
         this.#logger.warn({ inFlight: previous.connection.inFlight }, 'old plugin process did not finish its calls in time; stopping it anyway')
       }
-      await this.#shutdown(previous)
+      await this.#shutdown(previous, { replaced: true })
     } finally {
       this.#draining.delete(previous)
     }
@@ -467,11 +467,14 @@ export class ManagedPlugin extends EventEmitter {
     }
   }
 
-  /** Stops one process gracefully; safe to call more than once. */
-  #shutdown(running: Running): Promise<void> {
+  /**
+   * Stops one process gracefully; safe to call more than once. A remote one that was `replaced` is
+   * only disconnected: the connection that replaced it serves the same process.
+   */
+  #shutdown(running: Running, { replaced }: { replaced: boolean }): Promise<void> {
     running.shutdown ??= (async () => {
       const timeoutMs = this.#spec.shutdownTimeoutMs ?? 2000
-      await running.connection.requestShutdown(timeoutMs)
+      if (running.process || !replaced) await running.connection.requestShutdown(timeoutMs)
       running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}": its process was stopped`))
       if (running.process) await terminate(running.process, timeoutMs)
     })()
@@ -493,7 +496,10 @@ export class ManagedPlugin extends EventEmitter {
     clearTimeout(this.#healthTimer)
     const running = this.#running
     this.#running = undefined
-    await Promise.all([running, ...this.#draining].map((each) => each && this.#shutdown(each)))
+    await Promise.all([
+      running && this.#shutdown(running, { replaced: false }),
+      ...[...this.#draining].map((old) => this.#shutdown(old, { replaced: true })),
+    ])
     this.#setState('stopped')
   }
 }
