@@ -24,8 +24,13 @@ import type { HostLogger } from './logger.js'
 import { readSelfDescription, validateConfig, validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
 import { serviceApiImplementation } from './service-api-server.js'
 
-/** Broker id under which the host offers the Service API. */
+/**
+ * Broker id under which the host offers the Service API on its first connection. Each later
+ * connection uses the next id, so a process that serves two connections at once (a grpc://
+ * plugin during a reload) dials the Service API of the connection whose Initialize it answered.
+ */
 export const SERVICE_API_BROKER_ID = 1
+let nextServiceApiBrokerId = SERVICE_API_BROKER_ID
 
 export interface ConnectOptions {
   name: string
@@ -324,12 +329,12 @@ export class PluginConnection {
     validateScopes(options.name, described.manifest, options.scopes)
     let serviceApiBrokerId = 0
     if (options.serviceApi) {
-      await this.#broker.offer(SERVICE_API_BROKER_ID, {
+      serviceApiBrokerId = nextServiceApiBrokerId++
+      await this.#broker.offer(serviceApiBrokerId, {
         dir: options.dir,
         credentials: options.brokerCredentials,
         register: (server) => server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger)),
       })
-      serviceApiBrokerId = SERVICE_API_BROKER_ID
     }
     let response: pb.InitializeResponse
     try {
