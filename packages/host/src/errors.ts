@@ -17,7 +17,7 @@ export const HOST_ERRORS = {
   PLUGIN_MANIFEST_INVALID: { status: 502, doc: 'The plugin served a manifest or config schema that is not valid JSON or JSON Schema.' },
   PLUGIN_CONFIG_INVALID: { status: 400, doc: 'The config does not match the plugin\'s config schema; `details` lists each problem as "JSON pointer: message".' },
   PLUGIN_SCOPES_INVALID: { status: 400, doc: 'A granted scope is not a Service API scope, or the plugin\'s manifest does not request it.' },
-  PLUGIN_NOT_FOUND: { status: 404, doc: 'No plugin of that name is loaded.' },
+  PLUGIN_NOT_LOADED: { status: 404, doc: 'No plugin of that name is loaded.' },
   PLUGIN_UNAVAILABLE: { status: 503, doc: 'The plugin is restarting, failed or stopped; the call was not made.' },
   PLUGIN_FAILED: { status: 503, doc: 'The plugin crashed too often and the supervisor gave up on it.' },
   HOOK_DEADLINE_EXCEEDED: { status: 504, doc: 'The plugin did not answer a hook call before its deadline.' },

@@ -67,7 +67,7 @@ export class PluginHost {
   /**
    * Replaces one plugin's process with one started from `spec`, side by side,
    * draining the old one (see `ManagedPlugin.reload`). The ManagedPlugin
-   * object stays the same. Rejects with PLUGIN_NOT_FOUND for a name not
+   * object stays the same. Rejects with PLUGIN_NOT_LOADED for a name not
    * loaded, or with the new one's start failure while the old one keeps serving.
    */
   async reload(name: string, spec: PluginSpec, options?: ReloadOptions): Promise<void> {
@@ -82,7 +82,7 @@ export class PluginHost {
   #loaded(name: string): ManagedPlugin {
     if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot change plugin "${name}": the host is shutting down`)
     const plugin = this.#plugins.get(name)
-    if (!plugin) throw hostError('PLUGIN_NOT_FOUND', `no plugin named "${name}" is loaded; load it first`)
+    if (!plugin) throw hostError('PLUGIN_NOT_LOADED', `no plugin named "${name}" is loaded; load it first`)
     return plugin
   }
 

@@ -107,10 +107,10 @@ describe('reloading one plugin', () => {
     await expect(answeredBy(plugin)).resolves.toBe('old')
   })
 
-  it('rejects a reload or restart of a plugin that is not loaded with PLUGIN_NOT_FOUND', async () => {
+  it('rejects a reload or restart of a plugin that is not loaded with PLUGIN_NOT_LOADED', async () => {
     await load(faulty('old'))
-    await expect(host!.reload('nope', faulty('x'))).rejects.toMatchObject({ code: 'PLUGIN_NOT_FOUND' })
-    await expect(host!.restart('nope')).rejects.toMatchObject({ code: 'PLUGIN_NOT_FOUND' })
+    await expect(host!.reload('nope', faulty('x'))).rejects.toMatchObject({ code: 'PLUGIN_NOT_LOADED' })
+    await expect(host!.restart('nope')).rejects.toMatchObject({ code: 'PLUGIN_NOT_LOADED' })
   })
 
   it('upgrades side by side: a reload with another version of the plugin', async () => {
