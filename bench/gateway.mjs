@@ -31,6 +31,11 @@ const PLAN = {
 }
 const STREAM_CHUNKS = 50
 const TARGETS = { overheadNoPluginsMs: 0.25, overheadThreeHooksMs: 0.6, rps16NoPlugins: 8000, rps16ThreeHooks: 4000, streamHooksExtraMs: 3 }
+/**
+ * Issue 8: req/s at 16 connections as a share of the bare Node proxy's, measured side by side.
+ * `keep` is what the gateway measured on 2026-12-01 (must not regress), `aim` what we aim for.
+ */
+const BARE_SHARE = { noPlugins: { keep: 0.5, aim: 0.6 }, threeHooks: { keep: 0.22, aim: 0.3 } }
 
 const API_KEY = 'pb-bench-key-0123456789'
 const HEADERS = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }
@@ -472,7 +477,13 @@ const overheadMs = {
   bareProxy: r3(one.bareProxy.p50Ms - one.direct.p50Ms),
   bareProxyStream: r3(one.bareProxyStream.p50Ms - one.directStream.p50Ms),
 }
+const shareOfBare = {
+  noPlugins: r3(sixteen.gateway.rps / sixteen.bareProxy.rps),
+  threeHooks: r3(sixteen.gatewayPlugins.rps / sixteen.bareProxy.rps),
+}
 const targetsMet = {
+  bareShareNoPlugins: shareOfBare.noPlugins >= BARE_SHARE.noPlugins.keep,
+  bareShareThreeHooks: shareOfBare.threeHooks >= BARE_SHARE.threeHooks.keep,
   overheadNoPlugins: overheadMs.noPlugins <= TARGETS.overheadNoPluginsMs,
   overheadThreeHooks: overheadMs.threeHooks <= TARGETS.overheadThreeHooksMs,
   rps16NoPlugins: sixteen.gateway.rps >= TARGETS.rps16NoPlugins,
@@ -489,6 +500,7 @@ const result = {
   ...runs,
   overheadMs,
   ratiosToDirect,
+  shareOfBare,
   cpu1,
   cpu16,
   hookCalls,
@@ -560,6 +572,14 @@ out.push('')
 out.push(
   table([
     ['target', 'measured', 'result'],
+    ...[
+      ['no plugins', 'noPlugins'],
+      ['3 hooks', 'threeHooks'],
+    ].map(([label, key]) => [
+      `gateway, ${label}: req/s @${PLAN.connections} / bare Node proxy req/s @${PLAN.connections} >= ${BARE_SHARE[key].keep}x (aim ${BARE_SHARE[key].aim}x)`,
+      fmtX(shareOfBare[key]),
+      shareOfBare[key] >= BARE_SHARE[key].aim ? 'PASS (aim met)' : pass(targetsMet[`bareShare${key[0].toUpperCase()}${key.slice(1)}`]),
+    ]),
     [`gateway overhead, no plugins: p50 @1 − direct p50 @1 <= ${TARGETS.overheadNoPluginsMs} ms`, fmtMs(overheadMs.noPlugins), pass(targetsMet.overheadNoPlugins)],
     [`gateway overhead, 3 hooks: p50 @1 − direct p50 @1 <= ${TARGETS.overheadThreeHooksMs} ms`, fmtMs(overheadMs.threeHooks), pass(targetsMet.overheadThreeHooks)],
     [`gateway, no plugins, req/s @${PLAN.connections} >= ${fmtInt(TARGETS.rps16NoPlugins)}`, fmtInt(sixteen.gateway.rps), pass(targetsMet.rps16NoPlugins)],

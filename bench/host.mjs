@@ -1,4 +1,4 @@
-// Host hot-path benchmark: `npm run bench:host` (add `-- --json` for a JSON last line).
+// Host hot-path benchmark: `npm run bench:host` (add `-- --json` for a JSON last line, `-- --no-tls` for a plaintext Unix socket).
 // See bench/README.md for what each figure means and the targets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -17,6 +17,8 @@ import pino from 'pino'
 import { Sequential, percentile } from './sequential.mjs'
 
 const JSON_OUTPUT = process.argv.includes('--json')
+/** mTLS on the plugin's Unix socket, as for a plugin sharing the host's uid; `--no-tls` measures it as for an isolated one. */
+const TLS = !process.argv.includes('--no-tls')
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
 
 /** How much each phase does; the whole run stays well under a minute. */
@@ -189,7 +191,13 @@ async function benchHostAndRaw() {
   cleanups.add(stopHost)
   let raw
   try {
-    const plugin = await host.load({ name: 'bench-echo', source: new URL('./echo-plugin.mjs', import.meta.url).href, config: null, healthIntervalMs: 0 })
+    const plugin = await host.load({
+      name: 'bench-echo',
+      source: new URL('./echo-plugin.mjs', import.meta.url).href,
+      config: null,
+      healthIntervalMs: 0,
+      autoMtls: TLS,
+    })
     if (!plugin.description?.hookChannel) throw new Error('the bench plugin did not open a hook channel')
     const options = { deadlineMs: 1000 }
     const callHook = async () => {
@@ -277,6 +285,7 @@ const memory = await benchMemory()
 
 const ratio = hook.p50Us / raw.p50Us
 const result = {
+  tls: TLS,
   raw: { p50Us: round(raw.p50Us), p99Us: round(raw.p99Us), callsPerSec: Math.round(raw.callsPerSec) },
   hook: { p50Us: round(hook.p50Us), p99Us: round(hook.p99Us), callsPerSec1: Math.round(hook.callsPerSec), callsPerSec16: Math.round(hook16.callsPerSec) },
   unary: { p50Us: round(unary.p50Us), p99Us: round(unary.p99Us), callsPerSec1: Math.round(unary.callsPerSec) },
@@ -288,7 +297,7 @@ const pass = (ok) => (ok ? 'PASS' : 'FAIL')
 
 const out = []
 out.push(
-  `Plugboard host bench: node ${process.version}, ${cpus().length} CPUs, mTLS on, ${hookRequestBytes}-byte hook request; ` +
+  `Plugboard host bench: node ${process.version}, ${cpus().length} CPUs, mTLS ${TLS ? 'on' : 'off'}, ${hookRequestBytes}-byte hook request; ` +
     `took ${((performance.now() - started) / 1000).toFixed(1)} s`,
 )
 out.push(

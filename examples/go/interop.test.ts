@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -85,9 +85,10 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
       await host?.shutdown()
     })
 
-    it('completes the handshake with AutoMTLS, its socket in the private dir (TMPDIR)', async () => {
+    it('completes the handshake with AutoMTLS when not isolated, its socket in the private dir (TMPDIR)', async () => {
       const { logger: launchLogger } = capturingLogger()
-      const launched = await launchPlugin({ path: headerGuardBin, name: 'header-guard-handshake', runtime: 'gateway', logger: launchLogger })
+      // Under its own uid (the default as root) the Unix socket runs without TLS; AutoMTLS is what a shared uid gets.
+      const launched = await launchPlugin({ path: headerGuardBin, name: 'header-guard-handshake', runtime: 'gateway', logger: launchLogger, isolation: false })
       try {
         expect(launched.handshake).toMatchObject({ coreProtocolVersion: 1, appProtocolVersion: 1, network: 'unix', protocol: 'grpc' })
         // go-plugin 1.0.1 ignores PLUGIN_UNIX_SOCKET_DIR; the host's TMPDIR puts the socket in its private dir anyway.
@@ -102,6 +103,11 @@ describe.skipIf(skip)('Go interop (hashicorp/go-plugin 1.0.1)', () => {
         await launched.cleanup()
       }
       expect(existsSync(launched.dir)).toBe(false)
+    })
+
+    it.runIf(process.getuid?.() === 0)('runs under its own unprivileged uid when the host is root, like a Node plugin', () => {
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${plugin.pid}/status`, 'utf8'))?.[1])
+      expect(uid).toBeGreaterThanOrEqual(100_000)
     })
 
     it('is loaded and describes itself from Initialize', () => {

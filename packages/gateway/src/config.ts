@@ -59,6 +59,9 @@ export interface PluginConfig {
   config: unknown
   scopes: Scope[]
   env?: Record<string, string>
+  /** Paths the plugin may read / write beyond its own directory / its socket directory (the host's isolation). */
+  allowRead?: string[]
+  allowWrite?: string[]
   restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
   breaker?: { failureThreshold?: number; cooldownMs?: number }
 }
@@ -70,8 +73,31 @@ export interface Pricing {
   output: number
 }
 
+/** The HTTP server's listening address and its limits, towards clients and towards upstream LLMs. */
+export interface ServerConfig {
+  host: string
+  port: number
+  maxBodyBytes: number
+  /** No response head (or no next chunk) from the LLM within this, waiting for a connection included: 504. */
+  upstreamTimeoutMs: number
+  /** A client must send its request's headers within this (slowloris), else 408 and the connection closes. */
+  headersTimeoutMs: number
+  /** A client must send its whole request (headers and body) within this; the response, a stream included, is not limited by it. */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection closes after this. */
+  keepAliveTimeoutMs: number
+  /** Client connections open at once; connections beyond are closed as they arrive. */
+  maxConnections: number
+  /** Connections to one LLM at once; each LLM has its own pool, so one that hangs cannot starve another. */
+  upstreamMaxConnections: number
+  /** The largest JSON answer read from an LLM: 502 UPSTREAM_RESPONSE_TOO_LARGE past it. */
+  upstreamMaxResponseBytes: number
+  /** The largest single event of an LLM's stream: the stream ends with an UPSTREAM_RESPONSE_TOO_LARGE error event past it. */
+  upstreamMaxEventBytes: number
+}
+
 export interface GatewayConfig {
-  server: { host: string; port: number; maxBodyBytes: number; upstreamTimeoutMs: number }
+  server: ServerConfig
   llms: LlmConfig[]
   apps: AppConfig[]
   plugins: PluginConfig[]
@@ -91,6 +117,13 @@ const schema = {
         port: { type: ['integer', 'string'] },
         maxBodyBytes: { type: 'integer', minimum: 1 },
         upstreamTimeoutMs: { type: 'integer', minimum: 1 },
+        headersTimeoutMs: { type: 'integer', minimum: 1 },
+        requestTimeoutMs: { type: 'integer', minimum: 1 },
+        keepAliveTimeoutMs: { type: 'integer', minimum: 1 },
+        maxConnections: { type: 'integer', minimum: 1 },
+        upstreamMaxConnections: { type: 'integer', minimum: 1 },
+        upstreamMaxResponseBytes: { type: 'integer', minimum: 1 },
+        upstreamMaxEventBytes: { type: 'integer', minimum: 1 },
       },
     },
     llms: {
@@ -160,6 +193,8 @@ const schema = {
           config: {},
           scopes: { type: 'array', items: { type: 'string' } },
           env: { type: 'object', additionalProperties: { type: 'string' } },
+          allowRead: { type: 'array', items: { type: 'string' } },
+          allowWrite: { type: 'array', items: { type: 'string' } },
           restart: {
             type: 'object',
             additionalProperties: false,
@@ -236,12 +271,31 @@ function interpolateValues(value: unknown, env: NodeJS.ProcessEnv): unknown {
 }
 
 type RawConfig = {
-  server?: { host?: string; port?: number | string; maxBodyBytes?: number; upstreamTimeoutMs?: number }
+  server?: Partial<Omit<ServerConfig, 'port'>> & { port?: number | string }
   llms?: Array<{ slug: string; vendor: VendorName; baseUrl?: string; apiKey?: string; apiKeyEncrypted?: string; models: string[]; mock?: Partial<MockOptions> }>
   apps?: Array<{ id: string; name?: string; keys: Array<{ value?: string; hash?: string; revoked?: boolean }>; allowedLlms?: string[]; monthlyBudget?: number }>
   plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig>>
   pricing?: Record<string, Pricing>
   collector?: Partial<GatewayConfig['collector']>
+}
+
+/**
+ * Defaults for a gateway facing the public: a client gets 10 s for its
+ * headers and 60 s for its whole request (a 1 MiB body at 140 kbit/s); idle
+ * keep-alive connections live 65 s, past the 60 s idle timeout of common load
+ * balancers, so the gateway never closes one a balancer is about to reuse.
+ */
+const SERVER_DEFAULTS: Omit<ServerConfig, 'port'> = {
+  host: '127.0.0.1',
+  maxBodyBytes: 1024 * 1024,
+  upstreamTimeoutMs: 120_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 10_000,
+  upstreamMaxConnections: 256,
+  upstreamMaxResponseBytes: 64 * 1024 * 1024,
+  upstreamMaxEventBytes: 1024 * 1024,
 }
 
 const DEFAULT_BASE_URL: Record<VendorName, string> = {
@@ -307,13 +361,13 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     scopes: (plugin.scopes ?? []) as Scope[],
   }))
 
+  const server: ServerConfig = { ...SERVER_DEFAULTS, ...raw.server, port }
+  if (server.headersTimeoutMs > server.requestTimeoutMs) {
+    throw new GatewayError('CONFIG_INVALID', `server.headersTimeoutMs (${server.headersTimeoutMs}) must not exceed server.requestTimeoutMs (${server.requestTimeoutMs})`)
+  }
+
   return {
-    server: {
-      host: raw.server?.host ?? '127.0.0.1',
-      port,
-      maxBodyBytes: raw.server?.maxBodyBytes ?? 1024 * 1024,
-      upstreamTimeoutMs: raw.server?.upstreamTimeoutMs ?? 120_000,
-    },
+    server,
     llms,
     apps,
     plugins,

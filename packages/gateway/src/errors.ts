@@ -2,7 +2,8 @@ import { PlugboardError, isPlugboardError } from '@plugboard/proto'
 
 /**
  * Every code the gateway answers with: HTTP status, OpenAI error `type`, and
- * one line of meaning. A shipped code never changes.
+ * one line of meaning; `statusDoc` is the README's status when it is not
+ * always `status` (the default). A shipped code never changes.
  */
 export const GATEWAY_ERRORS = {
   INVALID_JSON: { status: 400, type: 'invalid_request_error', doc: 'The request body is not valid JSON.' },
@@ -17,14 +18,25 @@ export const GATEWAY_ERRORS = {
   API_KEY_REVOKED: { status: 401, type: 'authentication_error', doc: 'The API key was revoked.' },
   LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM serving this model.' },
   BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent." },
-  UPSTREAM_ERROR: { status: 502, type: 'upstream_error', doc: 'The LLM answered with an error; its status is passed on.' },
+  UPSTREAM_ERROR: {
+    status: 502,
+    statusDoc: "the LLM's 4xx, 503 or 529; else 502",
+    type: 'upstream_error',
+    doc: "The LLM answered with an error status, or ended its stream with an error event. The app's own errors (400, 404, 422, …), 429, 503 and 529 are passed on; a refused vendor key (401, 403) and other 5xx become 502.",
+  },
   UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', doc: 'The LLM did not answer before the upstream timeout.' },
   UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', doc: 'The LLM could not be reached (connection refused, DNS, TLS).' },
   UPSTREAM_STREAM_TRUNCATED: { status: 502, type: 'upstream_error', doc: 'The LLM stream ended before it was complete.' },
+  UPSTREAM_INVALID_RESPONSE: { status: 502, type: 'upstream_error', doc: 'The LLM answered something that is not JSON (a body, or an event of its stream).' },
+  UPSTREAM_RESPONSE_TOO_LARGE: {
+    status: 502,
+    type: 'upstream_error',
+    doc: "The LLM's JSON answer, or one event of its stream, exceeds the configured limit.",
+  },
   PLUGIN_FAILED: { status: 502, type: 'plugin_error', doc: 'A fail-closed plugin failed; the message names it.' },
   INTERNAL_ERROR: { status: 500, type: 'server_error', doc: 'An unexpected gateway error; the request id is in the logs.' },
   CONFIG_INVALID: { status: 500, type: 'server_error', doc: 'The gateway configuration is invalid (at startup or reload).' },
-} as const satisfies Record<string, { status: number; type: string; doc: string }>
+} as const satisfies Record<string, { status: number; statusDoc?: string; type: string; doc: string }>
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS
 

@@ -38,6 +38,8 @@ export async function loadGatewayPlugins(options: {
           config: config.config,
           scopes: config.scopes,
           env: config.env,
+          allowRead: config.allowRead,
+          allowWrite: config.allowWrite,
           restart: config.restart,
         }),
       })),

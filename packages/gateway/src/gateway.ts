@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { watch, type FSWatcher } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { PluginHost } from '@plugboard/host'
 import type { Logger } from 'pino'
@@ -9,7 +9,7 @@ import { ApiKeyAuthenticator, mayUseLlm } from './api-keys.js'
 import { authenticate } from './authenticate.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
 import { DataCollectorQueue } from './collector.js'
-import { loadConfig, type GatewayConfig } from './config.js'
+import { loadConfig, type GatewayConfig, type ServerConfig } from './config.js'
 import { GatewayError } from './errors.js'
 import { loadGatewayPlugins } from './gateway-plugins.js'
 import { hookRequest, sendError, sendJson } from './http-io.js'
@@ -32,6 +32,22 @@ export interface GatewayOptions {
 interface LiveState extends ProxyState {
   host: PluginHost
   inFlight: number
+}
+
+/**
+ * Node's server options from the config (read once, at start). Node checks the
+ * header and request timeouts only every `connectionsCheckingInterval` (30 s by
+ * default), so that is set to a fraction of the shorter one: a slow client is
+ * dropped close to its deadline. `requestTimeout` covers receiving the request
+ * only: streamed responses are not cut by it.
+ */
+function serverOptions(server: ServerConfig): ServerOptions {
+  return {
+    headersTimeout: server.headersTimeoutMs,
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(server.headersTimeoutMs, server.requestTimeoutMs) / 4))),
+  }
 }
 
 const VENDORS = { mock: mockVendor, openai: openAiVendor, anthropic: anthropicVendor }
@@ -58,7 +74,8 @@ export class Gateway {
   private constructor(private readonly options: GatewayOptions) {
     this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, options.config.collector, this.metrics, options.logger)
     this.#proxy = new LlmProxy(() => this.#state, options.budgets ?? new MemoryBudgetStore(), this.#collector, this.metrics)
-    this.#server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.#handle(req, res))
+    this.#server = createServer(serverOptions(options.config.server), (req, res) => void this.#handle(req, res))
+    this.#server.maxConnections = options.config.server.maxConnections
   }
 
   static async start(options: GatewayOptions): Promise<Gateway> {

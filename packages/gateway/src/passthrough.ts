@@ -38,12 +38,14 @@ export async function passThrough(
   // Configured base URLs of OpenAI-style vendors end in /v1; the path below the slug repeats it.
   const base = llm.vendor === 'openai' ? llm.baseUrl.replace(/\/v1$/, '') : llm.baseUrl
   const response = await sendUpstream({
+    llm,
     url: `${base}${rest}${call.url.search}`,
     method: request.method as Dispatcher.HttpMethod,
     headers,
     body: ['GET', 'HEAD'].includes(request.method) ? undefined : request.body,
     signal: call.signal,
     timeoutMs: state.config.server.upstreamTimeoutMs,
+    limits: state.config.server,
   })
   const upstreamHeaders = flatHeaders(response.headers, DROPPED_RESPONSE_HEADERS)
   const context = { requestId: call.requestId, app, llm: llm.slug, model: '', streaming: false, metadata: pre.metadata }

@@ -145,6 +145,7 @@ export class LlmProxy {
       signal: call.signal,
       requestId: call.requestId,
       timeoutMs: config.server.upstreamTimeoutMs,
+      limits: config.server,
     }
     const response = kind === 'chat' ? await vendor.chat(vendorCall) : await vendor.embeddings(vendorCall)
     const accounting = state.config.pricing[context.model] !== undefined || chains.dataCollection.length > 0
@@ -202,7 +203,7 @@ export class LlmProxy {
     }
     try {
       if (chains.responseChunks.size === 0) {
-        for await (const event of response.events) send(Buffer.from(event))
+        for await (const event of response.events) send(event)
       } else {
         await this.#pipeChunks(chains, context, response.events, send, call.signal)
       }
@@ -223,7 +224,7 @@ export class LlmProxy {
    * waiting for the previous event's answer (at most CHUNK_WINDOW in flight),
    * and writes each answer as it comes: they resolve in push order.
    */
-  async #pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<string>, send: (data: Buffer) => void, signal: AbortSignal) {
+  async #pipeChunks(chains: GatewayChains, context: pb.RequestContext, events: AsyncIterable<Buffer>, send: (data: Buffer) => void, signal: AbortSignal) {
     const chunks = chains.responseChunks.chunkStream(context, signal)
     // The first failure stops the writing and the reading upstream; it is rethrown below.
     let failure: { error: unknown } | undefined
@@ -243,7 +244,7 @@ export class LlmProxy {
     try {
       for await (const event of events) {
         if (failure) break
-        last = chunks.push(Buffer.from(event)).then(write, fail)
+        last = chunks.push(event).then(write, fail)
         if (++inFlight >= CHUNK_WINDOW) await last
       }
       rethrow()

@@ -1,5 +1,5 @@
 import type { Pricing } from './config.js'
-import { SseSplitter } from './sse.js'
+import { DEFAULT_MAX_EVENT_BYTES, SseSplitter } from './sse.js'
 
 export interface TokenUsage {
   promptTokens: number
@@ -28,6 +28,18 @@ function fromOpenAi(usage: unknown): TokenUsage | undefined {
   return { promptTokens: u.prompt_tokens, completionTokens, totalTokens: u.total_tokens ?? u.prompt_tokens + completionTokens }
 }
 
+type Delta = { content?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } } | null> }
+
+/** Characters a streamed delta adds: its content and its tool calls' argument text. */
+function charsOf(delta: Delta | undefined): number {
+  let chars = typeof delta?.content === 'string' ? delta.content.length : 0
+  for (const call of delta?.tool_calls ?? []) {
+    const args = call?.function?.arguments
+    if (typeof args === 'string') chars += args.length
+  }
+  return chars
+}
+
 /** Usage of a whole JSON completion or embeddings body. */
 export function usageOfBody(body: Buffer): TokenUsage | undefined {
   try {
@@ -40,23 +52,39 @@ export function usageOfBody(body: Buffer): TokenUsage | undefined {
 /**
  * Follows a stream of SSE chunks as sent to the client: takes the upstream's
  * usage when a chunk carries it, else estimates completion tokens from the
- * streamed content.
+ * streamed content and tool call arguments. Keeps only counts, and at most one
+ * event of `maxEventBytes` while it is split across chunks: past that (a
+ * plugin's chunk no upstream limit bounds) it stops following, with what it
+ * counted so far.
  */
 export class StreamUsage {
-  readonly #splitter = new SseSplitter()
+  #splitter: SseSplitter | undefined
   #reported: TokenUsage | undefined
   #contentChars = 0
 
   /** `promptTokens` is asked for only when the upstream reported no usage. */
-  constructor(private readonly promptTokens: () => number) {}
+  constructor(
+    private readonly promptTokens: () => number,
+    maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+  ) {
+    this.#splitter = new SseSplitter(maxEventBytes)
+  }
 
   push(chunk: Buffer): void {
-    for (const { event } of this.#splitter.push(chunk)) {
+    if (!this.#splitter) return
+    let events
+    try {
+      events = this.#splitter.push(chunk)
+    } catch {
+      this.#splitter = undefined
+      return
+    }
+    for (const { event } of events) {
       if (!event.data.startsWith('{')) continue
       try {
-        const parsed = JSON.parse(event.data) as { usage?: unknown; choices?: Array<{ delta?: { content?: string } }> }
+        const parsed = JSON.parse(event.data) as { usage?: unknown; choices?: Array<{ delta?: Delta }> }
         this.#reported = fromOpenAi(parsed.usage) ?? this.#reported
-        for (const choice of parsed.choices ?? []) this.#contentChars += choice.delta?.content?.length ?? 0
+        for (const choice of parsed.choices ?? []) this.#contentChars += charsOf(choice?.delta)
       } catch {
         // a chunk a plugin rewrote into something else: nothing to count
       }

@@ -8,10 +8,10 @@ export const DEMO_KEY = 'pb-test-key-0123456789'
 /** Key of an app allowed only the mock LLM, with a budget one request spends. */
 export const LIMITED_KEY = 'pb-limited-key-000000'
 
-/** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there). */
-export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string> } = {}) {
+/** A gateway on a random loopback port, configured from YAML (the mock LLM and a demo app are always there); `server` sets keys of `server:`. */
+export async function startGateway(options: { llms?: string; yaml?: string; env?: Record<string, string>; server?: Record<string, number> } = {}) {
   const yaml = `
-server: { port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000 }
+server: ${JSON.stringify({ port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000, ...options.server })}
 llms:
   - slug: mock
     vendor: mock

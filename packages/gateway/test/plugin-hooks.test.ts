@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
 import { DEMO_KEY, fixtureSource, post, startGateway } from './helpers.js'
 
-const outFile = join(mkdtempSync(join(tmpdir(), 'pb-gw-')), 'events.jsonl')
+const outDir = mkdtempSync(join(tmpdir(), 'pb-gw-'))
+// Writable by the plugin's own uid when the host runs as root; allowWrite lets Node's permission model agree.
+chmodSync(outDir, 0o777)
+const outFile = join(outDir, 'events.jsonl')
 const gateways: Record<'fail-open' | 'fail-closed', Gateway> = {} as never
 
 function pluginYaml(policy: string) {
@@ -18,6 +21,7 @@ plugins:
     deadlineMs: 300
     restart: { maxCrashes: 100, initialDelayMs: 20 }
     breaker: { failureThreshold: 1000 }
+    allowWrite: [${outDir}]
     config: { outFile: ${outFile} }
 collector: { batchSize: 1, flushIntervalMs: 10 }
 `

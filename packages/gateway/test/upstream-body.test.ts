@@ -38,7 +38,7 @@ describe('UpstreamBody', () => {
       body.push(Buffer.from('1}'))
       body.end()
     })
-    expect(await body.json()).toEqual({ a: 1 })
+    expect(JSON.parse(await body.text())).toEqual({ a: 1 })
   })
 
   it('pauses the socket while nobody reads and resumes when the reader catches up', async () => {
@@ -73,6 +73,16 @@ describe('UpstreamBody', () => {
       expect(chunk.toString()).toBe('first')
       break
     }
+    expect(state.aborted).toBe(true)
+  })
+
+  it('stops reading past a size limit and aborts the request', async () => {
+    const body = new UpstreamBody()
+    const { control, state } = controller()
+    body.attach(control)
+    body.push(Buffer.alloc(600))
+    body.push(Buffer.alloc(600))
+    await expect(body.bytes(1000)).rejects.toMatchObject({ code: 'UPSTREAM_RESPONSE_TOO_LARGE' })
     expect(state.aborted).toBe(true)
   })
 

@@ -1,6 +1,8 @@
+import { chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Server, type ClientDuplexStream, type ServerCredentials } from '@grpc/grpc-js'
 import { BrokerTable, PLUGIN_CHANNEL_OPTIONS, goplugin } from '@plugboard/proto'
+import { hostError } from './errors.js'
 import type { HostLogger } from './logger.js'
 
 /**
@@ -25,9 +27,13 @@ export class HostBroker {
   /**
    * Serves a gRPC service under `serviceId` and announces its address. The
    * listener is a Unix socket in `dir` (the plugin's private directory), or
-   * loopback TCP when there is none (remote plugins).
+   * loopback TCP when there is none (remote plugins), which must use TLS:
+   * plaintext TCP is refused, since any local process could dial it.
    */
   async offer(serviceId: number, options: { dir?: string; credentials: ServerCredentials; register(server: Server): void }): Promise<void> {
+    if (!options.dir && !options.credentials._isSecure()) {
+      throw hostError('PLUGIN_CONNECT_FAILED', `broker service ${serviceId} would listen on plaintext TCP; offer it with TLS credentials or in a private directory`)
+    }
     const server = new Server(PLUGIN_CHANNEL_OPTIONS)
     options.register(server)
     const address = options.dir ? `unix:${join(options.dir, `broker-${serviceId}.sock`)}` : '127.0.0.1:0'
@@ -35,6 +41,8 @@ export class HostBroker {
       server.bindAsync(address, options.credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
     )
     this.#servers.push(server)
+    // The socket is in the plugin's private 0700 directory; a plugin running under its own uid needs write permission to connect.
+    if (options.dir) await chmod(address.slice('unix:'.length), 0o666)
     const info = options.dir
       ? { serviceId, network: 'unix', address: address.slice('unix:'.length) }
       : { serviceId, network: 'tcp', address: `127.0.0.1:${port}` }

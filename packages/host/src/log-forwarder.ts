@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import type { HostLogger, HostLogLevel } from './logger.js'
+import { pluginLogFields, type HostLogger, type HostLogLevel } from './logger.js'
 
 export interface LogForwarderOptions {
   /** Lines per second re-emitted per stream; the rest are counted and reported. */
@@ -25,7 +25,7 @@ function levelOf(value: unknown, fallback: HostLogLevel): HostLogLevel {
 /**
  * Reads a plugin's stdout or stderr to the end, re-emitting each line under the
  * plugin's logger: JSON lines (pino, hclog) keep their level, message and
- * fields; other lines are logged as text. The stream is always drained, so a
+ * fields (those named like the host's renamed, see {@link pluginLogFields}); other lines are logged as text. The stream is always drained, so a
  * plugin that floods its output never blocks; lines beyond the rate limit are
  * dropped and their count logged once a second.
  */
@@ -64,7 +64,7 @@ export function forwardLines(stream: Readable, logger: HostLogger, streamName: '
     if (text.startsWith('{')) {
       try {
         const { level, msg, message, '@message': hcMessage, '@level': hcLevel, time: _t, '@timestamp': _ts, ...fields } = JSON.parse(text) as Record<string, unknown>
-        logger[levelOf(level ?? hcLevel, fallback)]({ ...fields, stream: streamName }, String(msg ?? message ?? hcMessage ?? ''))
+        logger[levelOf(level ?? hcLevel, fallback)]({ ...pluginLogFields(fields), stream: streamName }, String(msg ?? message ?? hcMessage ?? ''))
         return
       } catch {
         // not JSON after all: logged as text below

@@ -1,4 +1,4 @@
-import type { ChannelCredentials, ClientReadableStream, ServerCredentials } from '@grpc/grpc-js'
+import { Metadata, type ChannelCredentials, type ClientReadableStream, type ServerCredentials } from '@grpc/grpc-js'
 import {
   PLUGIN_CHANNEL_OPTIONS,
   PluginClient,
@@ -12,7 +12,9 @@ import {
   pluginv1 as pb,
   type PlugboardError,
   servicev1,
+  writeServiceApiAccess,
   type CapabilityName,
+  type ServiceApiAccess,
   type Scope,
   type ServiceApiHandlers,
   type ServiceCaller,
@@ -41,6 +43,8 @@ export interface ConnectOptions {
   brokerCredentials: ServerCredentials
   /** Private directory for broker sockets; loopback TCP when absent. */
   dir?: string
+  /** For a Service API on TCP: the token every call must carry, sent to the plugin with Initialize. */
+  serviceApiAccess?: ServiceApiAccess
   runtime: 'gateway' | 'studio'
   config: unknown
   scopes: readonly Scope[]
@@ -333,7 +337,8 @@ export class PluginConnection {
       await this.#broker.offer(serviceApiBrokerId, {
         dir: options.dir,
         credentials: options.brokerCredentials,
-        register: (server) => server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger)),
+        register: (server) =>
+          server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger, { token: options.serviceApiAccess?.token })),
       })
     }
     let response: pb.InitializeResponse
@@ -348,7 +353,11 @@ export class PluginConnection {
           host: options.hostInfo ?? { name: 'plugboard', version: '0.1.0', instanceId: String(process.pid) },
           pluginName: options.name,
         },
-        { deadline, errorCode: 'PLUGIN_INITIALIZE_FAILED' },
+        {
+          deadline,
+          errorCode: 'PLUGIN_INITIALIZE_FAILED',
+          metadata: options.serviceApiAccess ? writeServiceApiAccess(new Metadata(), options.serviceApiAccess) : undefined,
+        },
       )
     } catch (error) {
       const message = isPlugboardError(error) ? error.message : String(error)

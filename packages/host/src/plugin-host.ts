@@ -8,7 +8,7 @@ import {
   type ServiceApiHandlers,
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
-import type { HostLogger } from './logger.js'
+import { pluginLogFields, type HostLogger } from './logger.js'
 import { ManagedPlugin, type PluginSpec, type ReloadOptions } from './supervisor.js'
 
 export interface PluginHostOptions {
@@ -43,7 +43,7 @@ export class PluginHost {
       ...createCoreServiceHandlers({
         kv: options.kv ?? new MemoryKvStore(),
         events: options.events ?? new MemoryEventBus(),
-        log: ({ plugin, level, message, fields }) => pluginLog[level]({ ...fields, plugin }, message),
+        log: ({ plugin, level, message, fields }) => pluginLog[level]({ ...pluginLogFields(fields), plugin }, message),
       }),
       ...options.services,
     }

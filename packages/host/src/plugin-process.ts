@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, extname, join, resolve } from 'node:path'
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
 import {
   HANDSHAKE,
@@ -12,16 +11,20 @@ import {
   isPlugboardError,
   parseHandshakeLine,
   type Handshake,
+  type PlugboardError,
   type TlsIdentity,
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
+import { requireTlsOnTcp, resolveIsolation, usesAutoMtls, type PluginIsolation, type ResolvedIsolation } from './isolation.js'
 import { forwardLines, type LogForwarderOptions } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
+import { nodePermissionArgs } from './node-permissions.js'
+import { createPluginDir } from './socket-dir.js'
 
 export const SUPPORTED_APP_VERSIONS = [HANDSHAKE.appProtocolVersion] as const
 
 export interface LaunchOptions {
-  /** The executable, a .js/.mjs file run with this Node, or a package directory whose `bin` or `main` is run. */
+  /** The executable, a .js/.mjs file or a script whose shebang runs node (run with this Node), or a package directory whose `bin` or `main` is run. */
   path: string
   args?: string[]
   /** Extra environment for the plugin; nothing else of the host's environment is passed on. */
@@ -30,8 +33,14 @@ export interface LaunchOptions {
   runtime: 'gateway' | 'studio'
   logger: HostLogger
   handshakeTimeoutMs?: number
-  /** Per-launch mutual TLS (go-plugin AutoMTLS). On by default. */
+  /** Per-launch mutual TLS (go-plugin AutoMTLS). On unless the plugin runs under its own uid (see {@link usesAutoMtls}). */
   autoMtls?: boolean
+  /** Own uid/gid (root hosts) and Node's permission model (Node plugins); on by default, `false` turns both off. */
+  isolation?: PluginIsolation | false
+  /** Paths a Node plugin may read besides its own directory and its dependencies. */
+  allowRead?: string[]
+  /** Paths a Node plugin may write besides its socket directory. */
+  allowWrite?: string[]
   /** Heap limit for Node plugins (--max-old-space-size). */
   memoryLimitMb?: number
   logForwarding?: LogForwarderOptions
@@ -48,6 +57,8 @@ export interface LaunchedPlugin {
   handshake: Handshake
   /** Private 0700 directory holding the plugin's and the broker's sockets. */
   dir: string
+  /** The uid/gid it runs under and whether Node's permission model confines it. */
+  isolation: ResolvedIsolation
   /** The host's certificate and key for this launch, when mTLS is on. */
   identity?: TlsIdentity
   /** The plugin's certificate (PEM) from the handshake, when mTLS is on. */
@@ -61,51 +72,129 @@ export interface LaunchedPlugin {
 /** Variables a plugin may need to run at all; everything else (secrets included) stays with the host. */
 const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'SYSTEMROOT'] as const
 
-function resolveCommand(path: string, memoryLimitMb: number | undefined): { command: string; args: string[] } {
-  const nodeArgs = memoryLimitMb ? [`--max-old-space-size=${memoryLimitMb}`] : []
-  const node = (script: string) => ({ command: process.execPath, args: [...nodeArgs, script] })
-  if (!existsSync(path)) throw hostError('PLUGIN_LAUNCH_FAILED', `plugin path ${path} does not exist`)
-  if (statSync(path).isDirectory()) {
+/** What runs: a Node script (run with this host's Node, so flags apply) or any other executable. */
+interface PluginEntry {
+  file: string
+  node: boolean
+  /** The directory the plugin may read: its package directory, or its file's directory. */
+  ownDir: string
+}
+
+/** Checks the path up front, so a wrong source fails at once with PLUGIN_NOT_FOUND or PLUGIN_NOT_EXECUTABLE. */
+function resolveEntry(path: string, name: string): PluginEntry {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  if (!stats) throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": ${path} does not exist; check its file:// source`)
+  if (stats.isDirectory()) {
     const manifestPath = join(path, 'package.json')
-    if (!existsSync(manifestPath)) throw hostError('PLUGIN_LAUNCH_FAILED', `plugin directory ${path} has no package.json naming a bin or main`)
-    const pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin?: string | Record<string, string>; main?: string }
+    if (!existsSync(manifestPath)) throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": directory ${path} has no package.json naming a bin or main`)
+    let pkg: { bin?: string | Record<string, string>; main?: string }
+    try {
+      pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof pkg
+    } catch (cause) {
+      throw hostError('PLUGIN_LAUNCH_FAILED', `plugin "${name}": ${manifestPath} is not valid JSON`, cause)
+    }
     const entry = typeof pkg.bin === 'string' ? pkg.bin : (Object.values(pkg.bin ?? {})[0] ?? pkg.main)
-    if (!entry) throw hostError('PLUGIN_LAUNCH_FAILED', `package.json in ${path} names neither a bin nor a main to run`)
-    return node(resolve(path, entry))
+    if (!entry) throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": package.json in ${path} names neither a bin nor a main to run`)
+    const file = resolve(path, entry)
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      throw hostError('PLUGIN_NOT_FOUND', `plugin "${name}": ${file}, named by ${manifestPath}, does not exist; build the plugin first (npm run build)`)
+    }
+    return { file, node: true, ownDir: path }
   }
-  return ['.js', '.mjs', '.cjs'].includes(extname(path)) ? node(path) : { command: path, args: [] }
+  if (!stats.isFile()) throw hostError('PLUGIN_NOT_EXECUTABLE', `plugin "${name}": ${path} is neither a file nor a directory`)
+  const node = ['.js', '.mjs', '.cjs'].includes(extname(path)) || shebangRunsNode(path)
+  if (!node && (stats.mode & 0o111) === 0) {
+    throw hostError('PLUGIN_NOT_EXECUTABLE', `plugin "${name}": ${path} is not executable; make it so (chmod +x) or point the source at a .js/.mjs file`)
+  }
+  return { file: path, node, ownDir: dirname(path) }
+}
+
+/** `#!/usr/bin/env node`, `#!/usr/local/bin/node --flag`: run with this host's Node so its flags (permissions, heap) apply. */
+function shebangRunsNode(path: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return false // unreadable: the executable check and spawn say what is wrong
+  }
+  try {
+    const head = Buffer.alloc(256)
+    const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').split('\n')[0]!
+    return line.startsWith('#!') && line.slice(2).trim().split(/\s+/).some((word) => basename(word) === 'node')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A spawn failure as the error a user can act on. */
+function spawnError(error: NodeJS.ErrnoException, options: LaunchOptions, isolation: ResolvedIsolation): PlugboardError {
+  const what = `could not start plugin "${options.name}" (${options.path})`
+  if (error.code === 'EACCES') {
+    const who = isolation.user ? `uid ${isolation.user.uid}, which it runs under,` : 'the host user'
+    return hostError('PLUGIN_NOT_EXECUTABLE', `${what}: permission denied; ${who} must be able to reach and execute it`, error)
+  }
+  if (error.code === 'ENOENT') return hostError('PLUGIN_NOT_FOUND', `${what}: not found (for a script, check its #! interpreter)`, error)
+  return hostError('PLUGIN_LAUNCH_FAILED', `${what}: ${error.message}`, error)
 }
 
 /**
  * Starts a plugin process and completes the go-plugin handshake: magic cookie,
- * protocol versions, a private socket directory and, by default, AutoMTLS with
- * certificates made for this launch. stdout after the handshake and all of
- * stderr are forwarded to `logger`. Rejects with PLUGIN_LAUNCH_FAILED,
- * PLUGIN_HANDSHAKE_TIMEOUT, PLUGIN_HANDSHAKE_INVALID, PLUGIN_PROTOCOL_UNSUPPORTED
- * or PLUGIN_EXITED, and leaves no process or directory behind when it does.
+ * protocol versions, a private socket directory and AutoMTLS with certificates
+ * made for this launch (unless isolation makes it unneeded). When the host runs
+ * as root the plugin runs under its own uid; a Node plugin also under Node's
+ * permission model. stdout after the handshake and all of stderr are forwarded
+ * to `logger`. Rejects with PLUGIN_NOT_FOUND, PLUGIN_NOT_EXECUTABLE,
+ * PLUGIN_ISOLATION_INVALID, PLUGIN_LAUNCH_FAILED, PLUGIN_HANDSHAKE_TIMEOUT,
+ * PLUGIN_HANDSHAKE_INVALID, PLUGIN_PROTOCOL_UNSUPPORTED or PLUGIN_EXITED, and
+ * leaves no process or directory behind when it does.
  */
 export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlugin> {
-  const { command, args } = resolveCommand(options.path, options.memoryLimitMb)
-  const dir = await mkdtemp(join(tmpdir(), 'pb-'))
-  const cleanup = () => rm(dir, { recursive: true, force: true })
-  const identity = options.autoMtls === false ? undefined : await generateTlsIdentity()
-  const env: Record<string, string> = {}
-  for (const key of INHERITED_ENV) if (process.env[key] !== undefined) env[key] = process.env[key]
-  Object.assign(env, options.env, {
-    [HANDSHAKE.magicCookieKey]: HANDSHAKE.magicCookieValue,
-    [PLUGIN_ENV.protocolVersions]: SUPPORTED_APP_VERSIONS.join(','),
-    [PLUGIN_ENV.unixSocketDir]: dir,
-    [PLUGIN_ENV.runtime]: options.runtime,
-    [PLUGIN_ENV.pluginName]: options.name,
-    [PLUGIN_ENV.minPort]: '10000',
-    [PLUGIN_ENV.maxPort]: '25000',
-    // go-plugin before 1.4 ignores PLUGIN_UNIX_SOCKET_DIR and puts its socket in TMPDIR.
-    TMPDIR: dir,
+  const entry = resolveEntry(options.path, options.name)
+  const isolation = resolveIsolation(options.name, options.isolation)
+  const dir = await createPluginDir(isolation.user).catch((error: Error) => {
+    throw hostError('PLUGIN_LAUNCH_FAILED', `could not create the socket directory of plugin "${options.name}": ${error.message}`, error)
   })
-  if (identity) env[PLUGIN_ENV.clientCert] = identity.certPem
-
-  const child = spawn(command, [...args, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: dirname(options.path) })
-  const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const cleanup = () => rm(dir, { recursive: true, force: true })
+  let child: ChildProcess
+  let identity: TlsIdentity | undefined
+  try {
+    identity = usesAutoMtls(options.autoMtls, isolation) ? await generateTlsIdentity() : undefined
+    const env: Record<string, string> = {}
+    for (const key of INHERITED_ENV) if (process.env[key] !== undefined) env[key] = process.env[key]
+    Object.assign(env, options.env, {
+      [HANDSHAKE.magicCookieKey]: HANDSHAKE.magicCookieValue,
+      [PLUGIN_ENV.protocolVersions]: SUPPORTED_APP_VERSIONS.join(','),
+      [PLUGIN_ENV.unixSocketDir]: dir,
+      [PLUGIN_ENV.runtime]: options.runtime,
+      [PLUGIN_ENV.pluginName]: options.name,
+      [PLUGIN_ENV.minPort]: '10000',
+      [PLUGIN_ENV.maxPort]: '25000',
+      // go-plugin before 1.4 ignores PLUGIN_UNIX_SOCKET_DIR and puts its socket in TMPDIR.
+      TMPDIR: dir,
+    })
+    // The host's HOME is not the plugin's to write (or read) when it runs under its own uid.
+    if (isolation.user) env.HOME = dir
+    if (identity) env[PLUGIN_ENV.clientCert] = identity.certPem
+    const nodeArgs = [
+      ...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []),
+      ...(isolation.nodePermissions ? nodePermissionArgs({ ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite }) : []),
+    ]
+    child = spawn(entry.node ? process.execPath : entry.file, [...(entry.node ? [...nodeArgs, entry.file] : []), ...(options.args ?? [])], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: entry.ownDir,
+      uid: isolation.user?.uid,
+      gid: isolation.user?.gid,
+    })
+  } catch (error) {
+    await cleanup()
+    throw isPlugboardError(error) ? error : spawnError(error as NodeJS.ErrnoException, options, isolation)
+  }
+  // A process that could not be spawned emits `error` and never `exit`.
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+    child.once('error', () => child.pid === undefined && resolve({ code: null, signal: null }))
+  })
   const stderrTail: string[] = []
   child.stderr!.on('data', (chunk: Buffer) => {
     stderrTail.push(chunk.toString('utf8'))
@@ -114,21 +203,23 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
   forwardLines(child.stderr!, options.logger, 'stderr', options.logForwarding)
 
   try {
-    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 60_000, () => stderrTail.join('').slice(-500), options)
+    const handshake = await readHandshake(child, exited, options.handshakeTimeoutMs ?? 60_000, () => stderrTail.join('').slice(-500), options, isolation)
     if (identity && !handshake.serverCertDer) {
       throw hostError('PLUGIN_HANDSHAKE_INVALID', `plugin "${options.name}" ignored the AutoMTLS offer (no certificate in its handshake); disable autoMtls for it or update its SDK`)
     }
+    requireTlsOnTcp(options.name, handshake.network, identity !== undefined, options.autoMtls)
     return {
       child,
       handshake,
       dir,
+      isolation,
       identity,
       pluginCertPem: handshake.serverCertDer ? certDerToPem(handshake.serverCertDer) : undefined,
       exited,
       cleanup,
     }
   } catch (error) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
     await cleanup()
     throw error
@@ -141,6 +232,7 @@ function readHandshake(
   timeoutMs: number,
   stderrTail: () => string,
   options: LaunchOptions,
+  isolation: ResolvedIsolation,
 ): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     let buffered = ''
@@ -182,7 +274,7 @@ function readHandshake(
       timeoutMs,
     )
     stdout.on('data', onData)
-    child.once('error', (error) => finish(hostError('PLUGIN_LAUNCH_FAILED', `could not start plugin "${options.name}" (${options.path}): ${error.message}`, error)))
+    child.once('error', (error) => finish(spawnError(error, options, isolation)))
     void exited.then(({ code, signal }) =>
       finish(
         hostError(

@@ -1,43 +1,101 @@
-import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import {
+  status as GrpcStatus,
+  type Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js'
+import {
+  PlugboardError,
+  SERVICE_API_ERRORS,
   SERVICE_API_METHOD_SCOPES,
   authorizeServiceCall,
+  carriesServiceApiToken,
   isPlugboardError,
   servicev1,
   toGrpcError,
+  type ServiceApiErrorCode,
   type ServiceApiHandlers,
   type ServiceApiMethod,
   type ServiceCaller,
 } from '@plugboard/proto'
 import type { HostLogger } from './logger.js'
 
-const GRPC_STATUS_BY_CODE: Record<string, GrpcStatus> = {
-  SCOPE_DENIED: GrpcStatus.PERMISSION_DENIED,
-  SERVICE_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
-  SERVICE_INVALID_REQUEST: GrpcStatus.INVALID_ARGUMENT,
-  SERVICE_NOT_FOUND: GrpcStatus.NOT_FOUND,
+/** Limits and credentials of one plugin connection's Service API. */
+export interface ServiceApiServerOptions {
+  /** When set, every call must carry this token (see `ServiceApiAccess`); others fail with SERVICE_UNAUTHENTICATED. */
+  token?: string
+  /** Unary calls the plugin may have in flight at once; more fail with SERVICE_TOO_MANY_CALLS. Default 128. */
+  maxInFlightCalls?: number
+  /** Event subscriptions the plugin may hold open at once; more fail with SERVICE_TOO_MANY_CALLS. Default 16. */
+  maxSubscriptions?: number
 }
 
 function grpcStatusOf(error: unknown): GrpcStatus {
-  return (isPlugboardError(error) && GRPC_STATUS_BY_CODE[error.code]) || GrpcStatus.INTERNAL
+  return (isPlugboardError(error) && SERVICE_API_ERRORS[error.code as ServiceApiErrorCode]?.grpc) || GrpcStatus.INTERNAL
+}
+
+const serviceError = (code: ServiceApiErrorCode, message: string) => new PlugboardError<ServiceApiErrorCode>(code, message)
+
+/** Resolves true once `call` can take writes again, false when `signal` aborts first (the client left). */
+function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const settle = (writable: boolean) => {
+      call.off('drain', onDrain)
+      signal.removeEventListener('abort', onAbort)
+      resolve(writable)
+    }
+    const onDrain = () => settle(true)
+    const onAbort = () => settle(false)
+    call.on('drain', onDrain)
+    signal.addEventListener('abort', onAbort)
+  })
 }
 
 /**
  * The Service API as a grpc-js service implementation for one plugin
  * connection. `caller` is fixed when the connection is made, so a plugin's
- * identity and scopes come from the connection, never from a request. Calls
- * outside the granted scopes fail with PERMISSION_DENIED (code SCOPE_DENIED)
- * before any handler runs, and are written to the audit log.
+ * identity and scopes come from the connection, never from a request. Before
+ * any handler runs, a call must carry the connection's token (when it has
+ * one), fit in the connection's in-flight limits, and be inside the granted
+ * scopes; refusals are written to the audit log.
+ *
+ * Subscriptions follow write backpressure: the next event is taken from the
+ * bus only once the client has read the previous ones, so a slow subscriber's
+ * backlog stays in the bus's bounded buffer (see `MemoryEventBus`). A client
+ * that cancels, even while the server waits for it to read, is unsubscribed at once.
  */
-export function serviceApiImplementation(handlers: ServiceApiHandlers, caller: ServiceCaller, logger: HostLogger): UntypedServiceImplementation {
+export function serviceApiImplementation(
+  handlers: ServiceApiHandlers,
+  caller: ServiceCaller,
+  logger: HostLogger,
+  options: ServiceApiServerOptions = {},
+): UntypedServiceImplementation {
   const audit = logger.child({ audit: true, plugin: caller.plugin })
-  const authorize = (method: ServiceApiMethod): void => {
+  const maxInFlight = { unary: options.maxInFlightCalls ?? 128, subscribe: options.maxSubscriptions ?? 16 }
+  const inFlight = { unary: 0, subscribe: 0 }
+
+  /** Checks a call and counts it in flight; the returned function releases it. */
+  const admit = (method: ServiceApiMethod, metadata: Metadata): (() => void) => {
+    if (options.token !== undefined && !carriesServiceApiToken(metadata, options.token)) {
+      audit.warn({ method }, 'service API call without the connection token refused')
+      throw serviceError('SERVICE_UNAUTHENTICATED', `${method} did not carry the Service API token the host gave plugin "${caller.plugin}" in Initialize`)
+    }
     try {
       authorizeServiceCall(method, caller)
     } catch (error) {
       audit.warn({ method, requiredScope: SERVICE_API_METHOD_SCOPES[method], granted: [...caller.scopes] }, 'service API call denied')
       throw error
     }
+    const kind = method === 'subscribe' ? 'subscribe' : 'unary'
+    if (inFlight[kind] >= maxInFlight[kind]) {
+      const what = kind === 'subscribe' ? 'event subscriptions open' : 'Service API calls in flight'
+      throw serviceError('SERVICE_TOO_MANY_CALLS', `plugin "${caller.plugin}" already has ${maxInFlight[kind]} ${what}, its limit; wait for some to finish`)
+    }
+    inFlight[kind]++
+    return () => void inFlight[kind]--
   }
 
   const implementation: UntypedServiceImplementation = {}
@@ -47,28 +105,33 @@ export function serviceApiImplementation(handlers: ServiceApiHandlers, caller: S
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const controller = new AbortController()
       call.on('cancelled', () => controller.abort())
+      let release: (() => void) | undefined
       Promise.resolve()
         .then(() => {
-          authorize(method)
+          release = admit(method, call.metadata)
           return handler(call.request, caller, controller.signal)
         })
         .then(
           (response) => callback(null, response),
           (error: unknown) => callback(toGrpcError(error, grpcStatusOf(error))),
         )
+        .finally(() => release?.())
     }
   }
   const subscribe = async (call: ServerWritableStream<servicev1.SubscribeRequest, servicev1.Event>) => {
     const controller = new AbortController()
     call.on('cancelled', () => controller.abort())
+    let release: (() => void) | undefined
     try {
-      authorize('subscribe')
+      release = admit('subscribe', call.metadata)
       for await (const event of handlers.subscribe(call.request, caller, controller.signal)) {
-        if (!call.write(event)) await new Promise((resolve) => call.once('drain', resolve))
+        if (!call.write(event) && !(await drained(call, controller.signal))) break
       }
-      call.end()
+      if (!controller.signal.aborted) call.end()
     } catch (error) {
       if (!controller.signal.aborted) call.emit('error', toGrpcError(error, grpcStatusOf(error)))
+    } finally {
+      release?.()
     }
   }
   implementation.subscribe = subscribe as UntypedServiceImplementation[string]

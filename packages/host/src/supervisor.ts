@@ -1,9 +1,17 @@
 import { EventEmitter } from 'node:events'
-import { credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js'
-import { mtlsChannelCredentials, mtlsServerCredentials, type PlugboardError, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
+import { credentials as grpcCredentials } from '@grpc/grpc-js'
+import {
+  createServiceApiAccess,
+  mtlsChannelCredentials,
+  mtlsServerCredentials,
+  type PlugboardError,
+  type Scope,
+  type ServiceApiHandlers,
+} from '@plugboard/proto'
 import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
+import type { PluginIsolation } from './isolation.js'
 import type { HostLogger } from './logger.js'
 import { validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
 import {
@@ -39,6 +47,11 @@ export interface PluginSpec {
   /** Service API scopes an admin granted. */
   scopes?: Scope[]
   autoMtls?: boolean
+  /** Own uid/gid when the host is root, Node's permission model for Node plugins; `false` turns both off. */
+  isolation?: PluginIsolation | false
+  /** Paths a Node plugin may read / write beyond its own directory / its socket directory. */
+  allowRead?: string[]
+  allowWrite?: string[]
   memoryLimitMb?: number
   handshakeTimeoutMs?: number
   initializeTimeoutMs?: number
@@ -369,6 +382,9 @@ export class ManagedPlugin extends EventEmitter {
       logger: this.#logger,
       handshakeTimeoutMs: spec.handshakeTimeoutMs,
       autoMtls: spec.autoMtls,
+      isolation: spec.isolation,
+      allowRead: spec.allowRead,
+      allowWrite: spec.allowWrite,
       memoryLimitMb: spec.memoryLimitMb,
       logForwarding: spec.logForwarding,
     })
@@ -394,11 +410,15 @@ export class ManagedPlugin extends EventEmitter {
     if (!source.loopback) {
       throw hostError('PLUGIN_SOURCE_INVALID', `plugin "${this.name}": grpc:// off loopback (${source.host}) requires TLS, which this host does not configure yet`)
     }
+    // No launch handshake swapped certificates, so the Service API is served on loopback TLS with a fresh
+    // certificate and token per connection, both handed over in Initialize on the connection dialed here.
+    const { access, serverCredentials } = await createServiceApiAccess()
     const connection = await PluginConnection.open({
       ...options,
       target: source.target,
       credentials: grpcCredentials.createInsecure(),
-      brokerCredentials: ServerCredentials.createInsecure(),
+      brokerCredentials: serverCredentials,
+      serviceApiAccess: access,
     })
     return { connection }
   }

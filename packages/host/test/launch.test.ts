@@ -11,7 +11,8 @@ function newHost() {
 describe('launching a file:// plugin', () => {
   it('completes the handshake over mTLS in a private 0700 directory and removes it on stop', async () => {
     const { logger } = capturingLogger()
-    const launched = await launchPlugin({ path: fixturePath('faulty-plugin.mjs'), name: 'faulty', runtime: 'gateway', logger })
+    // Without isolation: a plugin running under its own uid needs no TLS (isolation.test.ts).
+    const launched = await launchPlugin({ path: fixturePath('faulty-plugin.mjs'), name: 'faulty', runtime: 'gateway', logger, isolation: false })
     try {
       expect(statSync(launched.dir).mode & 0o777).toBe(0o700)
       expect(launched.handshake).toMatchObject({ coreProtocolVersion: 1, appProtocolVersion: 1, network: 'unix', protocol: 'grpc' })
@@ -76,7 +77,7 @@ describe('launching a file:// plugin', () => {
 
   it('fails clearly for a missing executable and for a plugin that refuses its config', async () => {
     const { host } = newHost()
-    await expect(host.load({ name: 'missing', source: 'file:///nonexistent/plugin' })).rejects.toMatchObject({ code: 'PLUGIN_LAUNCH_FAILED' })
+    await expect(host.load({ name: 'missing', source: 'file:///nonexistent/plugin' })).rejects.toMatchObject({ code: 'PLUGIN_NOT_FOUND' })
     await expect(host.load({ name: 'refuses', source: fixture('faulty-plugin.mjs'), config: { failInitialize: true } })).rejects.toMatchObject({
       code: 'PLUGIN_INITIALIZE_FAILED',
       message: expect.stringContaining('failInitialize'),

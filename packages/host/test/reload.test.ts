@@ -100,7 +100,7 @@ describe('reloading one plugin', () => {
     const plugin = await load(faulty('old'))
     const pid = plugin.pid
     await expect(plugin.reload(faulty('new', { config: { name: 'new', failInitialize: true } }))).rejects.toMatchObject({ code: 'PLUGIN_INITIALIZE_FAILED' })
-    await expect(host!.reload('faulty', faulty('new', { source: 'file:///nonexistent/plugin' }))).rejects.toMatchObject({ code: 'PLUGIN_LAUNCH_FAILED' })
+    await expect(host!.reload('faulty', faulty('new', { source: 'file:///nonexistent/plugin' }))).rejects.toMatchObject({ code: 'PLUGIN_NOT_FOUND' })
     expect(plugin.state).toBe('running')
     expect(plugin.pid).toBe(pid)
     expect(plugin.spec.config).toEqual({ name: 'old' })

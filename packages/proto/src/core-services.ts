@@ -20,12 +20,13 @@ const LOG_LEVELS: Record<LogLevel, PluginLogLevel> = {
   [LogLevel.UNRECOGNIZED]: 'info',
 }
 
-const MAX_KEY_LENGTH = 512
+/** Longest KV key, in UTF-8 bytes (a key of 512 characters may be four times that). */
+const MAX_KEY_BYTES = 512
 const MAX_LIST = 1000
 
 function checkKey(key: string): void {
-  if (!key || key.length > MAX_KEY_LENGTH) {
-    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV key must be 1 to ${MAX_KEY_LENGTH} characters`)
+  if (!key || Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV key must be 1 to ${MAX_KEY_BYTES} bytes of UTF-8`)
   }
 }
 

@@ -25,6 +25,7 @@ export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabil
 export {
   authorizeServiceCall,
   unavailableControlPlane,
+  SERVICE_API_ERRORS,
   type ServiceApiHandlers,
   type ServiceCaller,
   type ServiceRequest,
@@ -34,8 +35,17 @@ export {
   type ControlPlaneMethod,
 } from './service-api.js'
 export { createCoreServiceHandlers, type CoreServiceMethod, type PluginLogSink, type PluginLogLevel } from './core-services.js'
-export { MemoryKvStore, type KvStore } from './kv-store.js'
-export { MemoryEventBus, topicMatches, type EventBus } from './event-bus.js'
+export {
+  createServiceApiAccess,
+  writeServiceApiAccess,
+  readServiceApiAccess,
+  serviceApiAccessCredentials,
+  serviceApiCallMetadata,
+  carriesServiceApiToken,
+  type ServiceApiAccess,
+} from './service-api-access.js'
+export { MemoryKvStore, KV_ENTRY_OVERHEAD_BYTES, type KvStore, type MemoryKvStoreOptions } from './kv-store.js'
+export { MemoryEventBus, topicMatches, type EventBus, type MemoryEventBusOptions } from './event-bus.js'
 export { callUnary, type UnaryCallOptions } from './grpc-call.js'
 export { BrokerTable, brokerTarget } from './broker-table.js'
 export { Deadlines } from './deadlines.js'

@@ -1,3 +1,4 @@
+import { status as GrpcStatus } from '@grpc/grpc-js'
 import { PlugboardError } from './errors.js'
 import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
 import { ServiceApiService, type Event, type SubscribeRequest } from './gen/plugboard/service/v1/service.js'
@@ -29,7 +30,35 @@ export type ServiceApiHandlers = {
 export type ServiceRequest<M extends ServiceApiMethod> = RequestOf<M>
 export type ServiceResponse<M extends ServiceApiMethod> = ResponseOf<M>
 
-export type ServiceApiErrorCode = 'SCOPE_DENIED' | 'SERVICE_UNAVAILABLE' | 'SERVICE_INVALID_REQUEST' | 'SERVICE_NOT_FOUND'
+/**
+ * Every code a Service API call fails with, the gRPC status it travels under
+ * (the SDK rebuilds the code from the trailers) and one line of meaning.
+ */
+export const SERVICE_API_ERRORS = {
+  SCOPE_DENIED: { grpc: GrpcStatus.PERMISSION_DENIED, doc: 'The plugin called a method outside the scopes granted to it.' },
+  SERVICE_UNAUTHENTICATED: {
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    doc: 'The call did not carry the token the host gave this connection (grpc:// plugins).',
+  },
+  SERVICE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, doc: 'The method needs a part of the host that is not there (e.g. Studio).' },
+  SERVICE_INVALID_REQUEST: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'The request is malformed (empty topic, bad key, negative TTL).' },
+  SERVICE_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, doc: 'The object the request names does not exist.' },
+  SERVICE_TOO_MANY_CALLS: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: 'The plugin has as many calls (or subscriptions) in flight as its connection allows; retry when some finished.',
+  },
+  KV_VALUE_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'A KV value is larger than the store allows (1 MiB by default).' },
+  KV_QUOTA_EXCEEDED: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: "The write would take the plugin's KV namespace, or the whole store, over its size cap; delete keys or set TTLs.",
+  },
+  EVENT_SUBSCRIPTION_OVERFLOW: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: 'The subscriber fell so far behind that its buffer filled; the subscription ended and may be opened again.',
+  },
+} as const satisfies Record<string, { grpc: GrpcStatus; doc: string }>
+
+export type ServiceApiErrorCode = keyof typeof SERVICE_API_ERRORS
 
 /**
  * Throws SCOPE_DENIED unless the caller was granted the scope `method` needs.

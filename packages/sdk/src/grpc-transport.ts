@@ -1,16 +1,20 @@
-import { Metadata, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js'
-import { PLUGIN_CHANNEL_OPTIONS, callUnary, fromGrpcError, servicev1 } from '@plugboard/proto'
+import type { ChannelCredentials, ClientReadableStream } from '@grpc/grpc-js'
+import { PLUGIN_CHANNEL_OPTIONS, callUnary, fromGrpcError, serviceApiCallMetadata, servicev1, type ServiceApiAccess } from '@plugboard/proto'
 import type { ServiceApiTransport } from './services.js'
 
-/** Service API calls over gRPC, to the address the host announced through the broker. */
-export function grpcServiceTransport(target: string, credentials: ChannelCredentials): ServiceApiTransport & { close(): void } {
+/**
+ * Service API calls over gRPC, to the address the host announced through the
+ * broker. `access` is what a host that did not launch this plugin sent with
+ * Initialize: every call then carries its token.
+ */
+export function grpcServiceTransport(target: string, credentials: ChannelCredentials, access?: ServiceApiAccess): ServiceApiTransport & { close(): void } {
   const client = new servicev1.ServiceApiClient(target, credentials, PLUGIN_CHANNEL_OPTIONS)
   return {
     call(method, request, signal) {
-      return callUnary(client, method, request as never, { signal, errorCode: 'SERVICE_CALL_FAILED' }) as never
+      return callUnary(client, method, request as never, { signal, errorCode: 'SERVICE_CALL_FAILED', metadata: serviceApiCallMetadata(access) }) as never
     },
     async *subscribe(request, signal) {
-      const stream: ClientReadableStream<servicev1.Event> = client.subscribe(request, new Metadata())
+      const stream: ClientReadableStream<servicev1.Event> = client.subscribe(request, serviceApiCallMetadata(access))
       const onAbort = () => stream.cancel()
       signal.addEventListener('abort', onAbort, { once: true })
       try {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Server, status as GrpcStatus, type ServerDuplexStream, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
+import { Server, status as GrpcStatus, type Metadata, type ServerDuplexStream, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import {
   BrokerTable,
   HANDSHAKE,
@@ -17,6 +17,8 @@ import {
   mtlsServerCredentials,
   negotiateAppVersion,
   pluginv1 as pb,
+  readServiceApiAccess,
+  serviceApiAccessCredentials,
   toGrpcError,
   type TlsIdentity,
 } from '@plugboard/proto'
@@ -132,14 +134,17 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
   })
   // The hook channel writes frames it encoded itself (see serveHookChannel); its serializer passes them through.
   const definition = { ...PluginService, hookChannel: { ...PluginService.hookChannel, responseSerialize: (frame: Buffer) => frame } }
-  server.addService(definition, pluginService(handlers, async (request) => {
+  server.addService(definition, pluginService(handlers, async (request, metadata) => {
     const runtime = request.runtime === pb.Runtime.RUNTIME_STUDIO ? 'studio' : 'gateway'
+    // A host that did not launch this plugin (grpc://) serves the Service API on TLS with a token, both sent here.
+    const access = readServiceApiAccess(metadata)
     const transport =
       request.serviceApiBrokerId === 0
         ? unavailableTransport('the host offered no Service API')
         : grpcServiceTransport(
             brokerTarget(await brokerTable.waitFor(request.serviceApiBrokerId, options.brokerTimeoutMs ?? 10_000)),
-            mtlsChannelCredentials(identity, hostCertPem),
+            access ? serviceApiAccessCredentials(access) : mtlsChannelCredentials(identity, hostCertPem),
+            access,
           )
     context = {
       runtime,
@@ -170,14 +175,14 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void
 
 /** Adapts a handler to a grpc-js unary method: cancellation and deadline become the call's signal, errors keep their code. */
-function unary<Req, Res>(handler: (request: Req, call: CallInfo) => Promise<Res> | Res): Unary<Req, Res> {
+function unary<Req, Res>(handler: (request: Req, call: CallInfo, metadata: Metadata) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
     const deadline = Number(call.getDeadline())
     const control = new CallControl(call.request, Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0)
     const onCancelled = () => control.cancel()
     call.once('cancelled', onCancelled)
     Promise.resolve()
-      .then(() => handler(call.request, control))
+      .then(() => handler(call.request, control, call.metadata))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(toGrpcError(error, GrpcStatus.UNKNOWN)),
@@ -205,10 +210,10 @@ function serverStream<Req, Res>(handler: (request: Req, call: CallInfo) => Async
   }
 }
 
-function pluginService(handlers: PluginHandlers, initialize: (request: pb.InitializeRequest) => Promise<void>) {
+function pluginService(handlers: PluginHandlers, initialize: (request: pb.InitializeRequest, metadata: Metadata) => Promise<void>) {
   return {
-    initialize: unary<pb.InitializeRequest, pb.InitializeResponse>(async (request) => {
-      await initialize(request)
+    initialize: unary<pb.InitializeRequest, pb.InitializeResponse>(async (request, _call, metadata) => {
+      await initialize(request, metadata)
       return { ...handlers.describe(), hookChannel: true }
     }),
     getManifest: unary(() => handlers.manifest()),

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,8 +15,10 @@ describe('file-analytics as a plugin process', () => {
   let dir: string
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'file-analytics-'))
+    // Writable by the plugin's own uid when the host runs as root; allowWrite lets Node's permission model agree.
+    await chmod(dir, 0o777)
     host = new PluginHost({ runtime: 'gateway', logger: pino({ level: 'silent' }) })
-    plugin = await host.load({ name: 'file-analytics', source: `file://${packageDir}`, config: { path: join(dir, 'out', 'analytics.jsonl') } })
+    plugin = await host.load({ name: 'file-analytics', source: `file://${packageDir}`, allowWrite: [dir], config: { path: join(dir, 'out', 'analytics.jsonl') } })
   })
   afterAll(async () => {
     await host.shutdown()

@@ -678,7 +678,7 @@ describe('AnthropicStreamTranslator', () => {
 
   it('streams a tool call whose argument fragments concatenate to valid JSON, indexed among tool calls', () => {
     const translator = new AnthropicStreamTranslator({ model: 'claude-sonnet', includeUsage: false })
-    const chunks = new SseSplitter().push(RAW_TOOL_STREAM).flatMap(({ event }) => translator.translate(event))
+    const chunks = new SseSplitter().push(Buffer.from(RAW_TOOL_STREAM)).flatMap(({ event }) => translator.translate(event))
     expect(translator.done).toBe(true)
     const toolChunks = chunks.filter((chunk) => chunk.choices[0]?.delta.tool_calls)
     expect(toolChunks[0]!.choices[0]!.delta).toEqual({

@@ -7,24 +7,43 @@ import {
   fromAnthropicError,
   fromAnthropicResponse,
   toAnthropicRequest,
+  type AnthropicMessagesResponse,
   type TranslateErrorCode,
 } from './anthropic-translate.js'
 import type { Vendor, VendorCall, VendorResponse } from './vendor.js'
-import { sendUpstream, sseEvents, upstreamError } from './upstream.js'
+import { invalidResponse, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DEFAULT_MAX_TOKENS = 4096
+const DONE = Buffer.from(sseData('[DONE]'))
 
-/** Translation failures become gateway errors: the app's mistakes (400) or a broken upstream stream (502). */
+/** Translation failures become gateway errors: the app's mistakes (400), or an upstream answer that cannot be translated (502). */
 function translate<T>(run: () => T): T {
   try {
     return run()
   } catch (error) {
     const code = (error as { code?: string }).code
     if (code !== undefined && code in TRANSLATE_ERRORS) {
-      const status = TRANSLATE_ERRORS[code as TranslateErrorCode].status
-      throw new GatewayError(status === 400 ? 'INVALID_REQUEST' : 'UPSTREAM_ERROR', (error as Error).message, status, { cause: error })
+      const { message } = error as Error
+      if (TRANSLATE_ERRORS[code as TranslateErrorCode].status === 400) throw new GatewayError('INVALID_REQUEST', message, 400, { cause: error })
+      // The translator gives an error event's body as the cause; any other stream error is a broken format.
+      const errorEvent = (error as { cause?: { type?: unknown } }).cause?.type === 'error'
+      throw new GatewayError(errorEvent ? 'UPSTREAM_ERROR' : 'UPSTREAM_INVALID_RESPONSE', message, 502, { cause: error })
     }
     throw error
+  }
+}
+
+/**
+ * Translates what the LLM at `url` answered. The translators trust the
+ * Messages shape, so an answer of another shape fails in them (a TypeError):
+ * that is the upstream's fault, UPSTREAM_INVALID_RESPONSE, never a 500.
+ */
+function translateAnswer<T>(url: string, run: () => T): T {
+  try {
+    return translate(run)
+  } catch (error) {
+    if (error instanceof GatewayError) throw error
+    throw invalidResponse(url, 'something that is not a Messages response', error)
   }
 }
 
@@ -39,27 +58,30 @@ export const anthropicVendor: Vendor = {
     const anthropicRequest = translate(() => toAnthropicRequest(request, call.model, { defaultMaxTokens: DEFAULT_MAX_TOKENS }))
     const url = `${call.llm.baseUrl}/v1/messages`
     const response = await sendUpstream({
+      llm: call.llm,
       url,
       headers: { 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
       body: JSON.stringify(anthropicRequest),
       signal: call.signal,
       timeoutMs: call.timeoutMs,
+      limits: call.limits,
     })
     if (response.statusCode >= 400) {
       throw await upstreamError(response, (status, body) => `upstream answered ${status}: ${fromAnthropicError(status, body).message}`)
     }
     if (request.stream !== true) {
-      const completion = fromAnthropicResponse((await response.body.json()) as never, call.model)
+      const { json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
+      const completion = translateAnswer(url, () => fromAnthropicResponse(json as AnthropicMessagesResponse, call.model))
       return { kind: 'json', status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
     }
     const translator = new AnthropicStreamTranslator({
       model: call.model,
       includeUsage: (request as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true,
     })
-    async function* events(): AsyncIterable<string> {
-      for await (const { event } of sseEvents(response, url, (e) => e.event === 'message_stop')) {
-        for (const chunk of translate(() => translator.translate(event))) yield sseData(JSON.stringify(chunk))
-        if (translator.done) yield sseData('[DONE]')
+    async function* events(): AsyncIterable<Buffer> {
+      for await (const { event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.event === 'message_stop' })) {
+        for (const chunk of translateAnswer(url, () => translator.translate(event))) yield Buffer.from(sseData(JSON.stringify(chunk)))
+        if (translator.done) yield DONE
       }
     }
     return { kind: 'stream', status: 200, headers: { 'content-type': 'text/event-stream' }, events: events() }

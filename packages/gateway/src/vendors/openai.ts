@@ -1,5 +1,5 @@
 import type { VendorCall, Vendor, VendorResponse } from './vendor.js'
-import { openAiErrorMessage, sendUpstream, sseEvents, upstreamError } from './upstream.js'
+import { openAiErrorMessage, parseUpstreamJson, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 function headersOf(response: { headers: Record<string, string | string[] | undefined> }): Record<string, string> {
   const contentType = response.headers['content-type']
@@ -9,20 +9,27 @@ function headersOf(response: { headers: Record<string, string | string[] | undef
 async function post(call: VendorCall, path: string): Promise<VendorResponse> {
   const url = `${call.llm.baseUrl}${path}`
   const response = await sendUpstream({
+    llm: call.llm,
     url,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${call.llm.apiKey}`, 'x-request-id': call.requestId },
     body: call.rawBody,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
+    limits: call.limits,
   })
   if (response.statusCode >= 400) throw await upstreamError(response, openAiErrorMessage)
   if (call.body.stream === true && path === '/chat/completions') {
-    async function* events(): AsyncIterable<string> {
-      for await (const { raw } of sseEvents(response, url, (event) => event.data === '[DONE]')) yield raw
+    async function* events(): AsyncIterable<Buffer> {
+      for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.data === '[DONE]' })) {
+        // Every event but the end must be JSON: anything else would reach the app as a chunk it cannot parse.
+        if (event.data !== '[DONE]') parseUpstreamJson(event.data, url, 'a stream event')
+        yield raw
+      }
     }
     return { kind: 'stream', status: response.statusCode, headers: { 'content-type': 'text/event-stream' }, events: events() }
   }
-  return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: await response.body.bytes() }
+  const { bytes } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
+  return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: bytes }
 }
 
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, Azure's compatible endpoint, …): requests pass through. */

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import { GatewayError } from '../errors.js'
 
 /** Chunks buffered for a slow reader before the upstream socket is paused. */
 const HIGH_WATER_CHUNKS = 64
@@ -39,18 +40,28 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.#notify()
   }
 
-  async bytes(): Promise<Buffer> {
+  /** Gives the body up unread: the request is aborted, so its connection is not left waiting. */
+  cancel(): void {
+    if (!this.#ended && !this.#error) this.#controller?.abort(new Error('upstream body not wanted'))
+  }
+
+  /**
+   * The whole body. Past `maxBytes` the request is aborted and
+   * UPSTREAM_RESPONSE_TOO_LARGE thrown: an upstream cannot make the gateway buffer without bound.
+   */
+  async bytes(maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
     const parts: Buffer[] = []
-    for await (const chunk of this) parts.push(chunk)
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    let size = 0
+    for await (const chunk of this) {
+      size += chunk.length
+      if (size > maxBytes) throw new GatewayError('UPSTREAM_RESPONSE_TOO_LARGE', `the LLM's response exceeds the limit of ${maxBytes} bytes`)
+      parts.push(chunk)
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)
   }
 
-  async text(): Promise<string> {
-    return (await this.bytes()).toString('utf8')
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text())
+  async text(maxBytes?: number): Promise<string> {
+    return (await this.bytes(maxBytes)).toString('utf8')
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -70,7 +81,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
       }
     } finally {
       // A reader that stops early (break, throw) must not leave the request hanging.
-      if (!this.#ended && !this.#error) this.#controller?.abort(new Error('upstream body reader stopped'))
+      this.cancel()
     }
   }
 

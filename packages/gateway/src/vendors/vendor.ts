@@ -1,4 +1,7 @@
-import type { LlmConfig } from '../config.js'
+import type { LlmConfig, ServerConfig } from '../config.js'
+
+/** What bounds one upstream call, from the `server` config (the whole `server` section fits). */
+export type UpstreamLimits = Pick<ServerConfig, 'upstreamMaxConnections' | 'upstreamMaxResponseBytes' | 'upstreamMaxEventBytes'>
 
 /** One call to an LLM, in OpenAI terms: the vendor translates when it speaks something else. */
 export interface VendorCall {
@@ -12,16 +15,19 @@ export interface VendorCall {
   signal: AbortSignal
   requestId: string
   timeoutMs: number
+  limits: UpstreamLimits
 }
 
 /**
  * What a vendor answers: a whole OpenAI-format JSON body, or a stream of
- * OpenAI-format SSE events (each a complete `data: …\n\n` block, `[DONE]` last).
- * A stream that ends early throws UPSTREAM_STREAM_TRUNCATED from its iterator.
+ * OpenAI-format SSE events, each the bytes of one complete `data: …\n\n`
+ * block (`[DONE]` last), ready to write. A stream that ends early throws
+ * UPSTREAM_STREAM_TRUNCATED from its iterator, one that breaks the format
+ * UPSTREAM_INVALID_RESPONSE or UPSTREAM_RESPONSE_TOO_LARGE.
  */
 export type VendorResponse =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: Buffer }
-  | { kind: 'stream'; status: number; headers: Record<string, string>; events: AsyncIterable<string> }
+  | { kind: 'stream'; status: number; headers: Record<string, string>; events: AsyncIterable<Buffer> }
 
 /** An LLM vendor adapter. Failures are GatewayErrors with UPSTREAM_* codes (the upstream status passed on). */
 export interface Vendor {

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { dirname, join, sep } from 'node:path'
+
+export interface NodePermissionOptions {
+  /** The plugin's own directory: its package directory, or the directory of its script. */
+  ownDir: string
+  /** Its private socket directory, the only place it may write by default. */
+  socketDir: string
+  /** More paths the spec lets it read / write. */
+  allowRead?: string[]
+  allowWrite?: string[]
+}
+
+/** Node 20 calls the permission model experimental; later versions name the flag `--permission`. */
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission'
+
+/**
+ * Node command-line flags that run a plugin under Node's permission model: no
+ * child processes, workers or native addons, reads only from its own
+ * directory and the packages it depends on, writes only to its socket
+ * directory (and what the spec adds). Binding and connecting Unix sockets is
+ * not governed by the model in Node 20, so gRPC needs no grant.
+ */
+export function nodePermissionArgs(options: NodePermissionOptions): string[] {
+  const read = new Set([options.ownDir, ...dependencyDirs(options.ownDir), ...(options.allowRead ?? [])])
+  const write = new Set([options.socketDir, ...(options.allowWrite ?? [])])
+  return [
+    PERMISSION_FLAG,
+    '--disable-warning=ExperimentalWarning',
+    ...[...read].map((path) => `--allow-fs-read=${path}`),
+    ...[...write].map((path) => `--allow-fs-write=${path}`),
+  ]
+}
+
+/**
+ * The directories module resolution reads for the plugin's dependencies: for
+ * each package in the closure of `dependencies` (and, of the package.json
+ * nearest the plugin, `devDependencies`: a checkout runs with them) both the
+ * `node_modules/<name>` path where Node finds it and, when that is a symlink
+ * (npm workspaces link `@plugboard/sdk` to `packages/sdk`), its real path —
+ * Node's ESM loader checks each. Nothing else of `node_modules`, so a plugin
+ * cannot read other plugins linked there.
+ */
+function dependencyDirs(ownDir: string): string[] {
+  const root = nearestPackageDir(ownDir)
+  if (!root) return []
+  const dirs: string[] = []
+  const visited = new Set<string>()
+  const queue: Array<{ dir: string; withDev: boolean }> = [{ dir: root, withDev: true }]
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    for (const name of dependencyNames(next.dir, next.withDev)) {
+      const found = findPackage(next.dir, name)
+      if (!found) continue // an optional or uninstalled dependency: Node will not find it either
+      const real = realpathSync(found)
+      dirs.push(found, real)
+      if (!visited.has(real)) {
+        visited.add(real)
+        queue.push({ dir: real, withDev: false })
+      }
+    }
+  }
+  // Drop what another grant already covers.
+  const unique = [...new Set(dirs)]
+  return unique.filter((dir) => dir !== ownDir && ![ownDir, ...unique].some((other) => dir.startsWith(other + sep)))
+}
+
+function dependencyNames(packageDir: string, withDev: boolean): string[] {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>
+  return Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies, ...(withDev ? pkg.devDependencies : {}) })
+}
+
+/** Where Node's resolution finds package `name` from `fromDir`: the first `node_modules/<name>` up the tree. */
+function findPackage(fromDir: string, name: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function nearestPackageDir(fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) return undefined
+  }
+}
