@@ -55,6 +55,21 @@ describe('grpc:// plugins (already running, not spawned by the host)', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 
+  it('reloads side by side with a new connection to the same process, which the old connection does not shut down', async () => {
+    const source = `grpc://unix:${await startRemotePlugin()}`
+    const child = children.at(-1)!
+    const plugin = await host.load({ name: 'remote-reload', source, scopes: [] })
+    const call = () => plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-fault': 'kv-set', 'x-key': 'k', 'x-value': 'v' }) }, { deadlineMs: 5000 })
+    await expect(call()).resolves.toMatchObject({ result: { $case: 'block' } })
+    await plugin.reload({ name: 'remote-reload', source, scopes: ['kv.readwrite'] })
+    // A Controller.Shutdown from the old connection would have the SDK exit within 2 s (its bound on a graceful stop).
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect(child.exitCode).toBeNull()
+    await expect(call()).resolves.toMatchObject({ result: { $case: 'pass' } })
+    expect(plugin.generation).toBe(2)
+    await plugin.stop()
+  })
+
   it('connects, initializes, serves the Service API through the broker and calls hooks', async () => {
     const plugin = await host.load({ name: 'remote', source: `grpc://unix:${await startRemotePlugin()}`, scopes: ['kv.readwrite'] })
     expect(plugin.pid).toBeUndefined()

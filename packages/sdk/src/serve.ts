@@ -132,7 +132,9 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
     // Output goes to the process pipes, which a local host reads; the stream stays open and quiet.
     streamStdio: (stream: ServerWritableStream<unknown, goplugin.StdioData>) => stream.on('cancelled', () => stream.end()),
   })
-  server.addService(PluginService, pluginService(handlers, async (request, metadata) => {
+  // The hook channel writes frames it encoded itself (see serveHookChannel); its serializer passes them through.
+  const definition = { ...PluginService, hookChannel: { ...PluginService.hookChannel, responseSerialize: (frame: Buffer) => frame } }
+  server.addService(definition, pluginService(handlers, async (request, metadata) => {
     const runtime = request.runtime === pb.Runtime.RUNTIME_STUDIO ? 'studio' : 'gateway'
     // A host that did not launch this plugin (grpc://) serves the Service API on TLS with a token, both sent here.
     const access = readServiceApiAccess(metadata)
@@ -216,7 +218,7 @@ function pluginService(handlers: PluginHandlers, initialize: (request: pb.Initia
     }),
     getManifest: unary(() => handlers.manifest()),
     getConfigSchema: unary(() => handlers.configSchema()),
-    hookChannel: (stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>) => serveHookChannel(stream, handlers),
+    hookChannel: (stream: ServerDuplexStream<pb.HookFrame, Buffer>) => serveHookChannel(stream, handlers),
     preAuth: unary(handlers.preAuth),
     auth: unary(handlers.auth),
     getAppByCredential: unary(handlers.appByCredential),
