@@ -2,7 +2,7 @@ import { hash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Ajv } from 'ajv'
+import { Ajv, type ErrorObject } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import type { Scope } from '@plugboard/proto'
 import { GatewayError } from './errors.js'
@@ -61,6 +61,8 @@ export interface PluginConfig {
   env?: Record<string, string>
   restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
   breaker?: { failureThreshold?: number; cooldownMs?: number }
+  /** Data collection: send this plugin proxy-log request and response bodies; default metadata only. */
+  includeBodies?: boolean
 }
 
 export interface Pricing {
@@ -76,7 +78,18 @@ export interface GatewayConfig {
   apps: AppConfig[]
   plugins: PluginConfig[]
   pricing: Record<string, Pricing>
-  collector: { maxQueue: number; batchSize: number; flushIntervalMs: number }
+  collector: CollectorConfig
+}
+
+export interface CollectorConfig {
+  /** Records waiting to be batched; more are dropped (`queue_full`). */
+  maxQueue: number
+  batchSize: number
+  flushIntervalMs: number
+  /** Records waiting for one plugin (while it restarts, or is slow); more are dropped (`buffer_full`). */
+  maxBuffered: number
+  /** Batches sent to one plugin at a time. */
+  maxInFlight: number
 }
 
 const schema = {
@@ -175,6 +188,7 @@ const schema = {
             additionalProperties: false,
             properties: { failureThreshold: { type: 'integer', minimum: 1 }, cooldownMs: { type: 'integer', minimum: 0 } },
           },
+          includeBodies: { type: 'boolean' },
         },
       },
     },
@@ -194,12 +208,42 @@ const schema = {
         maxQueue: { type: 'integer', minimum: 1 },
         batchSize: { type: 'integer', minimum: 1 },
         flushIntervalMs: { type: 'integer', minimum: 1 },
+        maxBuffered: { type: 'integer', minimum: 1 },
+        maxInFlight: { type: 'integer', minimum: 1 },
       },
     },
   },
 } as const
 
-const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema)
+// verbose: each error carries its schema, which names the keys and values that would have been allowed.
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true }).compile(schema)
+
+/**
+ * One schema error as a YAML user reads it: where (`plugins[2].failurePolicy`)
+ * and what would be allowed there (`must be one of fail-open, fail-closed`).
+ */
+function describeSchemaError(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((at, segment) => (/^\d+$/.test(segment) ? `${at}[${segment}]` : at ? `${at}.${segment}` : segment), '')
+  const at = (key: string) => (path ? `${path}.${key}` : key)
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {})
+      return `${at((error.params as { additionalProperty: string }).additionalProperty)}: unknown key; allowed: ${allowed.join(', ')}`
+    }
+    case 'required':
+      return `${at((error.params as { missingProperty: string }).missingProperty)}: required`
+    case 'enum':
+      return `${path || '(top level)'}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+    case 'type':
+      return `${path || '(top level)'}: must be ${[(error.params as { type: string | string[] }).type].flat().join(' or ')}`
+    default:
+      return `${path || '(top level)'}: ${error.message ?? 'is invalid'}`
+  }
+}
 
 /** The LLM configured under `slug`; LLM_NOT_FOUND otherwise. */
 export function llmBySlug(config: GatewayConfig, slug: string): LlmConfig {
@@ -261,7 +305,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     throw new GatewayError('CONFIG_INVALID', `config is not valid YAML: ${(cause as Error).message}`, undefined, { cause })
   }
   if (!validate(raw)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    const problems = (validate.errors ?? []).map(describeSchemaError).join('; ')
     throw new GatewayError('CONFIG_INVALID', `config is invalid: ${problems}`)
   }
   const port = Number(raw.server?.port ?? 8080)
@@ -318,7 +362,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     apps,
     plugins,
     pricing: raw.pricing ?? {},
-    collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, ...raw.collector },
+    collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, maxBuffered: 10_000, maxInFlight: 4, ...raw.collector },
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import { Gateway, encryptSecret, loadConfig, parseConfig } from '@plugboard/gateway'
+import { Gateway, encryptSecret, parseConfig, yamlFileSource } from '@plugboard/gateway'
 import { post } from './helpers.js'
 
 const base = (key: string) => `
@@ -43,7 +43,7 @@ describe('gateway config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-cfg-'))
     const path = join(dir, 'gateway.yaml')
     writeFileSync(path, base('pb-first-key-0000000'))
-    const gateway = await Gateway.start({ config: await loadConfig(path), logger: pino({ level: 'silent' }), configPath: path })
+    const gateway = await Gateway.start({ source: yamlFileSource(path), logger: pino({ level: "silent" }) })
     try {
       const request = (key: string) => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [] }, { authorization: `Bearer ${key}` })
       expect((await request('pb-first-key-0000000')).status).toBe(200)
