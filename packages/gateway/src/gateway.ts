@@ -137,6 +137,11 @@ export class Gateway {
     return run
   }
 
+  /** The loaded plugins (status pages, tests); a plugin removed by a reload stays listed until it stopped. */
+  plugins(): ManagedPlugin[] {
+    return this.#plugins.host.list()
+  }
+
   /** Why the gateway is not ready, if it is not: a fail-closed plugin down, a data-collection plugin given up, closing. */
   readiness(): Readiness {
     if (this.#closing) return { status: 'closing', reasons: ['the gateway is shutting down'] }
