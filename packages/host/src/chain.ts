@@ -8,6 +8,8 @@ export type FailurePolicy = 'fail-open' | 'fail-closed'
 /** Anything hooks can be called on: a ManagedPlugin, or a test double. */
 export interface HookTarget {
   readonly name: string
+  /** Changes when a new process takes over (see `ManagedPlugin.generation`); an open breaker then tries it at once. */
+  readonly generation?: number
   callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>>
 }
 
@@ -20,7 +22,13 @@ export interface HookBinding {
   failurePolicy?: FailurePolicy
   /** Deadline of each hook call; default 1000 ms (5000 for whole bodies). */
   deadlineMs?: number
-  breaker?: CircuitBreakerOptions
+  /**
+   * Options for a breaker of this chain's own, or a breaker to share: a runtime
+   * that rebuilds its chains (a binding or priority changed) passes the same
+   * instance per plugin and hook point so open breakers stay open, and counts
+   * carry over.
+   */
+  breaker?: CircuitBreakerOptions | CircuitBreaker
 }
 
 export type HookOutcome = 'ok' | 'failed' | 'skipped' | 'circuit_open'
@@ -95,7 +103,8 @@ export class HookChain {
         plugin: binding.plugin,
         policy: binding.failurePolicy ?? 'fail-open',
         deadlineMs: binding.deadlineMs,
-        breaker: new CircuitBreaker(binding.breaker),
+        // Told apart by shape, not instanceof, which fails across two copies of this package.
+        breaker: binding.breaker && 'allow' in binding.breaker ? binding.breaker : new CircuitBreaker(binding.breaker),
       }))
   }
 
@@ -266,7 +275,8 @@ export class HookChain {
 
   async #call<H extends HookCase>(stage: Stage, hook: H, request: HookRequest<H>, signal?: AbortSignal): Promise<CallResult<H>> {
     const plugin = stage.plugin.name
-    if (!stage.breaker.allow()) {
+    const generation = stage.plugin.generation
+    if (!stage.breaker.allow(generation)) {
       this.observer?.hookCalled({ plugin, hook, durationMs: 0, outcome: 'circuit_open', errorCode: 'CIRCUIT_OPEN' })
       return this.#failed(stage, hook, hostError('CIRCUIT_OPEN', `circuit breaker of plugin "${plugin}" is open after repeated failures`))
     }
@@ -279,9 +289,11 @@ export class HookChain {
       return { ok: true, result }
     } catch (error) {
       const failure = isPlugboardError(error) ? error : hostError('HOOK_FAILED', String(error), error)
-      // A caller's cancellation says nothing about the plugin's health.
+      // A caller's cancellation says nothing about the plugin's health, nor does a message too large to
+      // send (else one client's huge body could switch a plugin off for everyone); a trial is released.
+      if (failure.code === 'HOOK_CANCELLED' || failure.code === 'HOOK_MESSAGE_TOO_LARGE') stage.breaker.release()
+      else stage.breaker.failure(generation)
       if (failure.code === 'HOOK_CANCELLED') throw failure
-      stage.breaker.failure()
       this.observer?.hookCalled({
         plugin,
         hook,

@@ -1,5 +1,5 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js'
-import { Deadlines, PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { Deadlines, HOOK_FRAME_LIMIT, PlugboardError, encodeHookFrames, pluginv1 as pb } from '@plugboard/proto'
 import { hostError } from './errors.js'
 
 type Body = NonNullable<pb.HookMessage['body']>
@@ -43,12 +43,17 @@ interface Pending {
  * in one frame: within a microtask round when the channel is idle, within an
  * event-loop turn while other calls are in flight. A call that passes its deadline, or whose signal
  * aborts, fails at once and the plugin is told to cancel it; the channel stays
- * usable for other calls. When the stream ends, every pending call fails fast
- * with PLUGIN_UNAVAILABLE. A response stream's context goes with its first
- * chunk only (see `#chunkOnWire`).
+ * usable for other calls. A request too large for a frame fails alone with
+ * HOOK_MESSAGE_TOO_LARGE and is never sent (see `encodeHookFrames`). When the
+ * stream ends, every pending call fails fast with PLUGIN_UNAVAILABLE and
+ * `onBroken` is told, unless the host closed it. A response stream's context
+ * goes with its first chunk only (see `#chunkOnWire`).
+ *
+ * The stream is written pre-encoded frames: open it with a serializer that
+ * passes Buffers through (see PluginConnection).
  */
 export class HookChannel {
-  readonly #stream: ClientDuplexStream<pb.HookFrame, pb.HookFrame>
+  readonly #stream: ClientDuplexStream<Buffer, pb.HookFrame>
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
   #outgoing: pb.HookMessage[] = []
@@ -67,19 +72,37 @@ export class HookChannel {
     if (pending) this.#abandon(id, hostError('HOOK_DEADLINE_EXCEEDED', `plugin "${this.pluginName}" did not answer ${pending.hook} within ${pending.deadlineMs} ms`))
   })
   #closedError: PlugboardError | undefined
+  readonly #frameLimit: number
 
   constructor(
-    stream: ClientDuplexStream<pb.HookFrame, pb.HookFrame>,
+    stream: ClientDuplexStream<Buffer, pb.HookFrame>,
     private readonly pluginName: string,
+    options: {
+      /** Largest frame the plugin accepts. */
+      frameLimit?: number
+      /** The stream ended or failed without the host closing it. */
+      onBroken?: (error: PlugboardError) => void
+    } = {},
   ) {
     this.#stream = stream
+    this.#frameLimit = options.frameLimit ?? HOOK_FRAME_LIMIT
+    const broken = (error: PlugboardError) => {
+      if (this.#closedError) return
+      this.#close(error)
+      options.onBroken?.(error)
+    }
     stream.on('data', (frame: pb.HookFrame) => this.#receive(frame))
-    stream.on('error', (error: Error) => this.#close(hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${pluginName}" broke: ${error.message}`, error)))
-    stream.on('end', () => this.#close(hostError('PLUGIN_UNAVAILABLE', `plugin "${pluginName}" closed its hook channel`)))
+    stream.on('error', (error: Error) => broken(hostError('PLUGIN_UNAVAILABLE', `hook channel to plugin "${pluginName}" broke: ${error.message}`, error)))
+    stream.on('end', () => broken(hostError('PLUGIN_UNAVAILABLE', `plugin "${pluginName}" closed its hook channel`)))
   }
 
   get inFlight(): number {
     return this.#pending.size
+  }
+
+  /** False once the stream ended, for whatever reason. */
+  get open(): boolean {
+    return this.#closedError === undefined
   }
 
   call<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
@@ -136,8 +159,25 @@ export class HookChannel {
       this.#flushScheduled = false
       const messages = this.#outgoing
       this.#outgoing = []
-      if (!this.#closedError) this.#stream.write({ messages })
+      if (this.#closedError) return
+      const { frames, tooLarge } = encodeHookFrames(messages, this.#frameLimit)
+      for (const frame of frames) this.#stream.write(frame)
+      for (const message of tooLarge) this.#tooLarge(message)
     })
+  }
+
+  /** A request that fits no frame fails alone; the plugin never saw it, so it needs no cancel. */
+  #tooLarge(message: pb.HookMessage): void {
+    const body = message.body!
+    // The plugin did not get this chunk's context: the stream's next chunk must carry it.
+    if (body.$case === 'responseChunk') this.#openStreams.delete(body.value.streamId)
+    const pending = this.#settle(message.id)
+    pending?.reject(
+      hostError(
+        'HOOK_MESSAGE_TOO_LARGE',
+        `${pending.hook} request to plugin "${this.pluginName}" is larger than the hook channel's ${this.#frameLimit}-byte limit; it was not sent`,
+      ),
+    )
   }
 
   #callsOf(signal: AbortSignal): Set<number> {

@@ -2,7 +2,8 @@
  * @plugboard/host: the plugin runtime shared by the gateway and Studio.
  */
 export { PluginHost, type PluginHostOptions } from './plugin-host.js'
-export { ManagedPlugin, type PluginSpec, type PluginState, type RestartPolicy } from './supervisor.js'
+export { ManagedPlugin, type PluginSpec, type PluginState, type ReloadOptions, type RestartPolicy } from './supervisor.js'
+export { validateConfig, validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
 export {
   HookChain,
   HookChainError,

@@ -2,6 +2,7 @@ import type { ChannelCredentials, ClientReadableStream, ServerCredentials } from
 import {
   PLUGIN_CHANNEL_OPTIONS,
   PluginClient,
+  PluginService,
   callUnary,
   capabilityName,
   fromGrpcError,
@@ -14,11 +15,13 @@ import {
   type CapabilityName,
   type Scope,
   type ServiceApiHandlers,
+  type ServiceCaller,
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
 import { HostBroker } from './broker.js'
 import { HookChannel, type HookCallOptions, type HookCase, type HookRequest, type HookResult } from './hook-channel.js'
 import type { HostLogger } from './logger.js'
+import { readSelfDescription, validateConfig, validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
 import { serviceApiImplementation } from './service-api-server.js'
 
 /** Broker id under which the host offers the Service API. */
@@ -42,7 +45,15 @@ export interface ConnectOptions {
   /** Deadline for connecting and Initialize. */
   initializeTimeoutMs?: number
   hostInfo?: pb.HostInfo
+  /**
+   * The hook channel broke too often to be reopened (see {@link PluginConnection}):
+   * the plugin is alive to gRPC but cannot take hook calls, so the owner should restart it.
+   */
+  onBroken?: (error: PlugboardError) => void
 }
+
+/** A hook channel that breaks this often within the window is not reopened again. */
+const CHANNEL_BREAKS = { max: 3, windowMs: 10_000 }
 
 /** What the plugin said about itself in Initialize. */
 export interface PluginDescription {
@@ -80,8 +91,15 @@ export type PluginResponse<M extends PluginUnaryMethod | PluginStreamMethod> = R
 
 /**
  * A live gRPC connection to one plugin (launched or remote): health, broker
- * with the Service API offered through it, Initialize, the hook channel (or
- * unary hooks for plugins without one) and graceful shutdown.
+ * with the Service API offered through it, manifest and config schema,
+ * Initialize, the hook channel (or unary hooks for plugins without one) and
+ * graceful shutdown.
+ *
+ * A hook channel that ends while the connection is open (the plugin's stream
+ * failed, or it ended it) is reopened at once; its in-flight calls fail with
+ * PLUGIN_UNAVAILABLE. After `CHANNEL_BREAKS.max` breaks within its window the
+ * connection stops reopening it, is no longer `available`, and calls
+ * `onBroken`.
  */
 export class PluginConnection {
   readonly client: pb.PluginClient
@@ -90,7 +108,16 @@ export class PluginConnection {
   readonly #broker: HostBroker
   #channel: HookChannel | undefined
   #description!: PluginDescription
+  #manifest: PluginManifest | undefined
+  #configSchema: JsonSchema | undefined
+  /** Bound to the Service API served to this connection; `setScopes` swaps its scopes, read on every call. */
+  readonly #caller: ServiceCaller
   #closed = false
+  #broken = false
+  #channelBreaks: number[] = []
+  /** Calls made and not yet settled, of every kind: a drain waits for them. */
+  #inFlight = 0
+  #idle: Array<() => void> = []
 
   private constructor(private readonly options: ConnectOptions) {
     const { target, credentials } = options
@@ -99,9 +126,16 @@ export class PluginConnection {
     this.#health = new health.HealthClient(target, credentials, channelOverride)
     this.#controller = new goplugin.GRPCControllerClient(target, credentials, channelOverride)
     this.#broker = new HostBroker(new goplugin.GRPCBrokerClient(target, credentials, channelOverride), options.logger)
+    this.#caller = { plugin: options.name, scopes: new Set(options.scopes) }
   }
 
-  /** Connects, offers the Service API, calls Initialize and opens the hook channel when the plugin serves one. */
+  /**
+   * Connects, reads the manifest and config schema, checks the config against
+   * the schema (PLUGIN_CONFIG_INVALID) and the scopes against the manifest
+   * (PLUGIN_SCOPES_INVALID), offers the Service API, calls Initialize and opens
+   * the hook channel when the plugin serves one. The plugin sees no config and
+   * no Service API before both checks pass.
+   */
   static async open(options: ConnectOptions): Promise<PluginConnection> {
     const connection = new PluginConnection(options)
     try {
@@ -117,20 +151,84 @@ export class PluginConnection {
     return this.#description
   }
 
+  /** The manifest the plugin served, if it serves one. */
+  get manifest(): PluginManifest | undefined {
+    return this.#manifest
+  }
+
+  /** The JSON Schema of the plugin's config, if it serves one. */
+  get configSchema(): JsonSchema | undefined {
+    return this.#configSchema
+  }
+
+  /** Open, and its hook channel (if it has one) can take calls. */
+  get available(): boolean {
+    return !this.#closed && !this.#broken && (this.#channel?.open ?? true)
+  }
+
+  /** Calls made on this connection and not yet settled. */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  /**
+   * Changes the Service API scopes of this connection without reconnecting;
+   * every Service API call checks the grant current when it arrives. Throws
+   * PLUGIN_SCOPES_INVALID (and keeps the grant) unless each scope is known and
+   * requested by the manifest.
+   */
+  setScopes(scopes: readonly string[]): void {
+    this.#caller.scopes = new Set(validateScopes(this.options.name, this.#manifest, scopes))
+  }
+
   /** Calls a hot-path hook: over the hook channel when the plugin serves one, else as a unary RPC. */
   async callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
     if (this.#closed) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.options.name}" is not connected`)
-    const result = this.#channel
-      ? await this.#channel.call(hook, request, options)
-      : ((await this.call(UNARY_HOOK[hook], request as never, options)) as HookResult<H>)
-    if ((result as { result?: unknown }).result === undefined) {
-      throw hostError('HOOK_INVALID_RESPONSE', `plugin "${this.options.name}" answered ${hook} without a result`)
+    this.#inFlight++
+    try {
+      const result = this.#channel
+        ? await this.#channel.call(hook, request, options)
+        : ((await this.#unary(UNARY_HOOK[hook], request as never, options)) as HookResult<H>)
+      if ((result as { result?: unknown }).result === undefined) {
+        throw hostError('HOOK_INVALID_RESPONSE', `plugin "${this.options.name}" answered ${hook} without a result`)
+      }
+      return result
+    } finally {
+      this.#settled()
     }
-    return result
   }
 
   /** Calls any unary Plugin RPC (off the hot path) with a deadline. */
-  call<M extends PluginUnaryMethod>(method: M, request: PluginRequest<M>, options: HookCallOptions): Promise<PluginResponse<M>> {
+  async call<M extends PluginUnaryMethod>(method: M, request: PluginRequest<M>, options: HookCallOptions): Promise<PluginResponse<M>> {
+    this.#inFlight++
+    try {
+      return await this.#unary(method, request, options)
+    } finally {
+      this.#settled()
+    }
+  }
+
+  /**
+   * Resolves true once no call is in flight, or false after `timeoutMs` with
+   * calls still running. For a drain: stop routing calls here first.
+   */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs)
+      timer.unref()
+      this.#idle.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+
+  #settled(): void {
+    if (--this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake()
+  }
+
+  #unary<M extends PluginUnaryMethod>(method: M, request: PluginRequest<M>, options: HookCallOptions): Promise<PluginResponse<M>> {
     return callUnary(this.client, method as never, request as never, {
       signal: options.signal,
       deadline: new Date(Date.now() + options.deadlineMs),
@@ -149,6 +247,7 @@ export class PluginConnection {
     const call = (this.client[method] as (request: PluginRequest<M>) => ClientReadableStream<PluginResponse<M>>).call(this.client, request)
     const onAbort = () => call.cancel()
     options.signal?.addEventListener('abort', onAbort, { once: true })
+    this.#inFlight++
     try {
       for await (const message of call) yield message as PluginResponse<M>
     } catch (error) {
@@ -156,6 +255,7 @@ export class PluginConnection {
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
       call.cancel()
+      this.#settled()
     }
   }
 
@@ -196,13 +296,17 @@ export class PluginConnection {
         error ? reject(hostError('PLUGIN_CONNECT_FAILED', `could not connect to plugin "${options.name}" at ${options.target}: ${error.message}`, error)) : resolve(),
       ),
     )
+    const described = await readSelfDescription(this.client, options.name, deadline)
+    this.#manifest = described.manifest
+    this.#configSchema = described.configSchema
+    validateConfig(options.name, described.configSchema, options.config)
+    validateScopes(options.name, described.manifest, options.scopes)
     let serviceApiBrokerId = 0
     if (options.serviceApi) {
-      const caller = { plugin: options.name, scopes: new Set(options.scopes) }
       await this.#broker.offer(SERVICE_API_BROKER_ID, {
         dir: options.dir,
         credentials: options.brokerCredentials,
-        register: (server) => server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, caller, options.logger)),
+        register: (server) => server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger)),
       })
       serviceApiBrokerId = SERVICE_API_BROKER_ID
     }
@@ -233,7 +337,28 @@ export class PluginConnection {
       endpoints: response.endpoints,
       objectHooks: response.objectHooks,
     }
-    if (response.hookChannel) this.#channel = new HookChannel(this.client.hookChannel(), options.name)
+    if (response.hookChannel) this.#channel = this.#openChannel()
+  }
+
+  /** The hook channel's stream carries frames the HookChannel encoded itself, within the frame limit. */
+  #openChannel(): HookChannel {
+    const { path, responseDeserialize } = PluginService.hookChannel
+    const stream = this.client.makeBidiStreamRequest(path, (frame: Buffer) => frame, responseDeserialize)
+    return new HookChannel(stream, this.options.name, { onBroken: (error) => this.#channelBroke(error) })
+  }
+
+  #channelBroke(error: PlugboardError): void {
+    if (this.#closed) return
+    const now = Date.now()
+    this.#channelBreaks = [...this.#channelBreaks.filter((at) => now - at < CHANNEL_BREAKS.windowMs), now]
+    if (this.#channelBreaks.length >= CHANNEL_BREAKS.max) {
+      this.#broken = true
+      this.options.logger.error({ err: error.message, breaks: this.#channelBreaks.length }, 'hook channel keeps breaking; giving up on this connection')
+      this.options.onBroken?.(error)
+      return
+    }
+    this.options.logger.warn({ err: error.message }, 'hook channel broke; reopening it')
+    this.#channel = this.#openChannel()
   }
 
   #callError(method: string, deadlineMs: number, error: unknown): Error {
@@ -242,6 +367,7 @@ export class PluginConnection {
     if (grpcCode === 4) return hostError('HOOK_DEADLINE_EXCEEDED', `plugin "${this.options.name}" did not answer ${method} within ${deadlineMs} ms`, error)
     if (grpcCode === 1) return hostError('HOOK_CANCELLED', `${method} call to plugin "${this.options.name}" was cancelled`, error)
     if (grpcCode === 14) return hostError('PLUGIN_UNAVAILABLE', `plugin "${this.options.name}" is unreachable: ${error.message}`, error)
+    if (grpcCode === 8) return hostError('HOOK_MESSAGE_TOO_LARGE', `${method} call to plugin "${this.options.name}" exceeded the message size limit: ${error.message}`, error)
     if (grpcCode === 13 && /deserializ|parse/i.test(error.message)) {
       return hostError('HOOK_INVALID_RESPONSE', `plugin "${this.options.name}" sent a malformed ${method} response: ${error.message}`, error)
     }

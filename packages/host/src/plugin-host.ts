@@ -9,7 +9,7 @@ import {
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
 import type { HostLogger } from './logger.js'
-import { ManagedPlugin, type PluginSpec } from './supervisor.js'
+import { ManagedPlugin, type PluginSpec, type ReloadOptions } from './supervisor.js'
 
 export interface PluginHostOptions {
   runtime: 'gateway' | 'studio'
@@ -62,6 +62,28 @@ export class PluginHost {
       this.#plugins.delete(spec.name)
       throw error
     }
+  }
+
+  /**
+   * Replaces one plugin's process with one started from `spec`, side by side,
+   * draining the old one (see `ManagedPlugin.reload`). The ManagedPlugin
+   * object stays the same. Rejects with PLUGIN_NOT_FOUND for a name not
+   * loaded, or with the new one's start failure while the old one keeps serving.
+   */
+  async reload(name: string, spec: PluginSpec, options?: ReloadOptions): Promise<void> {
+    await this.#loaded(name).reload(spec, options)
+  }
+
+  /** Restarts one plugin now, also one that was given up (see `ManagedPlugin.restart`). */
+  async restart(name: string): Promise<void> {
+    await this.#loaded(name).restart()
+  }
+
+  #loaded(name: string): ManagedPlugin {
+    if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot change plugin "${name}": the host is shutting down`)
+    const plugin = this.#plugins.get(name)
+    if (!plugin) throw hostError('PLUGIN_NOT_FOUND', `no plugin named "${name}" is loaded; load it first`)
+    return plugin
   }
 
   get(name: string): ManagedPlugin | undefined {

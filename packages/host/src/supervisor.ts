@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events'
 import { credentials as grpcCredentials, ServerCredentials } from '@grpc/grpc-js'
-import { mtlsChannelCredentials, mtlsServerCredentials, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
+import { mtlsChannelCredentials, mtlsServerCredentials, type PlugboardError, type Scope, type ServiceApiHandlers } from '@plugboard/proto'
 import { hostError } from './errors.js'
 import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-channel.js'
 import type { LogForwarderOptions } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
+import { validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
 import {
   PluginConnection,
+  type ConnectOptions,
   type PluginDescription,
   type PluginRequest,
   type PluginResponse,
@@ -56,52 +58,97 @@ export interface SupervisorContext {
   serviceApi?: ServiceApiHandlers
 }
 
+/** How a reload hands over from the old process (or connection) to the new one. */
+export interface ReloadOptions {
+  /** How long the old one may take to finish its in-flight calls before it is stopped anyway; default 30 s. */
+  drainTimeoutMs?: number
+}
+
+/** One process (or remote connection) serving the plugin. */
 interface Running {
   connection: PluginConnection
   process?: LaunchedPlugin
+  /** Set once its shutdown began; shutting down again returns it. */
+  shutdown?: Promise<void>
 }
 
 /**
  * One plugin under supervision: launches (or connects to) it, restarts it with
- * exponential backoff when it crashes or stops answering health checks, and
- * gives up (state `failed`) after too many crashes in a window. Calls made
- * while it is not running fail at once with PLUGIN_UNAVAILABLE (or
- * PLUGIN_FAILED once given up), never queue.
+ * exponential backoff when it crashes, stops answering health checks or its
+ * hook channel keeps breaking, and gives up (state `failed`) after too many
+ * crashes in a window. Calls made while it is not running fail at once with
+ * PLUGIN_UNAVAILABLE (or PLUGIN_FAILED once given up), never queue.
  *
- * Events: `state` (PluginState), `crash` (ExitStatus | Error), `restarted`.
+ * `reload` and `restart` replace the process side by side: the new one starts,
+ * is checked and initialized while the old one serves, then takes every new
+ * call while the old one finishes its in-flight calls. The object stays the
+ * same, so chains holding it keep working. Starts, reloads and restarts run one
+ * at a time, in call order.
+ *
+ * Events: `state` (PluginState), `crash` (ExitStatus | Error), `restarted`
+ * (a new process serves after a crash or `restart()`), `reloaded`.
  */
 export class ManagedPlugin extends EventEmitter {
   readonly name: string
-  readonly source: PluginSource
+  #spec: PluginSpec
+  #source: SupportedSource
   #state: PluginState = 'starting'
   #running: Running | undefined
+  /** Old ones still finishing their calls after a reload. */
+  readonly #draining = new Set<Running>()
+  #manifest: PluginManifest | undefined
+  #configSchema: JsonSchema | undefined
   #crashes: number[] = []
   #restarts = 0
+  #generation = 0
   #retryTimer: NodeJS.Timeout | undefined
   #healthTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
+  /** The last start, reload or restart: the next one waits for it. */
+  #lifecycle: Promise<unknown> = Promise.resolve()
   readonly #logger: HostLogger
 
   constructor(
-    readonly spec: PluginSpec,
+    spec: PluginSpec,
     private readonly context: SupervisorContext,
   ) {
     super()
     this.name = spec.name
-    this.source = parsePluginSource(spec.source)
+    this.#spec = spec
+    this.#source = supportedSource(spec)
     this.#logger = context.logger.child({ plugin: spec.name })
-    if (this.source.kind === 'oci') {
-      throw hostError('PLUGIN_SOURCE_UNSUPPORTED', `plugin "${spec.name}": oci:// sources are not supported by this host yet; use file:// or grpc://`)
-    }
+  }
+
+  /** The spec the plugin runs with now (the last one reloaded, with the current scopes). */
+  get spec(): PluginSpec {
+    return this.#spec
+  }
+
+  get source(): PluginSource {
+    return this.#source
   }
 
   get state(): PluginState {
     return this.#state
   }
 
-  /** Restarts since the first start. */
+  /** Restarts since the first start: after crashes, and by `restart()`. */
   get restarts(): number {
     return this.#restarts
+  }
+
+  /**
+   * Counts the processes (or connections) that have served the plugin: it
+   * changes whenever a new one takes over (restart, reload). A circuit
+   * breaker opened before the change gives the new one a trial at once.
+   */
+  get generation(): number {
+    return this.#generation
+  }
+
+  /** Running with a working connection (and hook channel): cheap enough for every readiness probe. */
+  get available(): boolean {
+    return this.#state === 'running' && this.#running !== undefined && this.#running.connection.available
   }
 
   get pid(): number | undefined {
@@ -112,14 +159,63 @@ export class ManagedPlugin extends EventEmitter {
     return this.#running?.connection.description
   }
 
+  /** The manifest the serving process returned (kept while it restarts); undefined for a plugin that serves none. */
+  get manifest(): PluginManifest | undefined {
+    return this.#manifest
+  }
+
+  /** The JSON Schema its config is validated against; undefined for a plugin that serves none. */
+  get configSchema(): JsonSchema | undefined {
+    return this.#configSchema
+  }
+
   /** First start: resolves when the plugin serves; rejects (state `failed`) when it cannot start. */
-  async start(): Promise<void> {
-    try {
-      await this.#startOnce()
-    } catch (error) {
-      this.#setState('failed')
-      throw error
-    }
+  start(): Promise<void> {
+    return this.#serialized(async () => {
+      try {
+        this.#install(await this.#open(this.#spec, this.#source))
+      } catch (error) {
+        if (!this.#stopping) this.#setState('failed')
+        throw error
+      }
+    })
+  }
+
+  /**
+   * Replaces the running process (or connection) with one started from
+   * `spec`, side by side: the new one is launched, its config and scopes are
+   * checked, it is initialized and health-checked while the old one keeps
+   * serving; then new calls go to it, the old one finishes its in-flight calls
+   * (at most `drainTimeoutMs`, default 30 s) and is stopped. Resolves once the
+   * old one is stopped. Works from any state but stopped, `failed` included,
+   * and resets the crash window. An upgrade is a reload with another source.
+   *
+   * When the new one fails to start, the old one keeps serving and this
+   * rejects with the reason's code (PLUGIN_CONFIG_INVALID,
+   * PLUGIN_SCOPES_INVALID, PLUGIN_LAUNCH_FAILED, PLUGIN_INITIALIZE_FAILED, …).
+   */
+  reload(spec: PluginSpec, options: ReloadOptions = {}): Promise<void> {
+    return this.#replace(spec, options, 'reload')
+  }
+
+  /**
+   * Restarts the plugin now with its current spec, side by side as `reload`
+   * does; also from state `failed`, with a fresh crash window.
+   */
+  restart(): Promise<void> {
+    return this.#replace(this.#spec, {}, 'restart')
+  }
+
+  /**
+   * Changes the Service API scopes granted to the plugin without reconnecting:
+   * the next Service API call is checked against them. Throws
+   * PLUGIN_SCOPES_INVALID (and keeps the old grant) unless each is a known
+   * scope the manifest requests.
+   */
+  setScopes(scopes: readonly Scope[]): void {
+    validateScopes(this.name, this.#manifest, scopes)
+    this.#running?.connection.setScopes(scopes)
+    this.#spec = { ...this.#spec, scopes: [...scopes] }
   }
 
   callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
@@ -143,7 +239,8 @@ export class ManagedPlugin extends EventEmitter {
 
   /**
    * Graceful shutdown: Controller.Shutdown, then SIGTERM, then SIGKILL, each
-   * after `shutdownTimeoutMs`. Idempotent; resolves when the process is gone.
+   * after `shutdownTimeoutMs`. Idempotent; resolves when the process is gone
+   * (and any old one still draining after a reload).
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop()
@@ -162,32 +259,101 @@ export class ManagedPlugin extends EventEmitter {
     this.emit('state', state)
   }
 
-  async #startOnce(): Promise<void> {
-    this.#setState(this.#restarts === 0 && !this.#running ? 'starting' : 'restarting')
-    const source = this.source
-    if (source.kind === 'oci') throw hostError('PLUGIN_SOURCE_UNSUPPORTED', `plugin "${this.name}": oci:// sources are not supported yet`)
-    const running = source.kind === 'file' ? await this.#launch(source.path) : await this.#connectRemote(source)
-    if (this.#stopping) {
-      running.connection.close()
-      running.process?.child.kill('SIGKILL')
-      await running.process?.cleanup()
-      return
-    }
-    this.#running = running
-    this.#setState('running')
-    this.#logger.info({ pluginPid: running.process?.child.pid, capabilities: running.connection.description.capabilities }, 'plugin started')
-    running.process?.exited.then((status) => this.#onCrash(running, status))
-    this.#scheduleHealthCheck(running)
+  #serialized<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#lifecycle.then(task)
+    this.#lifecycle = result.catch(() => undefined)
+    return result
   }
 
-  async #launch(path: string): Promise<Running> {
-    const { spec, context } = this
+  async #replace(spec: PluginSpec, options: ReloadOptions, reason: 'reload' | 'restart'): Promise<void> {
+    const previous = await this.#serialized(async () => {
+      if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" was stopped; load it again instead`)
+      if (spec.name !== this.name) throw hostError('PLUGIN_SOURCE_INVALID', `cannot reload plugin "${this.name}" as "${spec.name}": the name is its identity`)
+      const source = supportedSource(spec)
+      let next: Running
+      try {
+        next = await this.#open(spec, source)
+      } catch (error) {
+        this.#logger.warn({ err: String(error), reason }, 'plugin replacement failed to start; the current one keeps serving')
+        throw error
+      }
+      this.#spec = spec
+      this.#source = source
+      this.#crashes = []
+      if (reason === 'restart') this.#restarts++
+      return this.#install(next)
+    })
+    this.emit(reason === 'restart' ? 'restarted' : 'reloaded')
+    if (!previous) return
+    this.#draining.add(previous)
+    try {
+      if (!(await previous.connection.drained(options.drainTimeoutMs ?? 30_000))) {
+        this.#logger.warn({ inFlight: previous.connection.inFlight }, 'old plugin process did not finish its calls in time; stopping it anyway')
+      }
+      await this.#shutdown(previous)
+    } finally {
+      this.#draining.delete(previous)
+    }
+  }
+
+  /** Launches (or connects), checks and initializes one process, and health-checks it; leaves nothing behind when it fails. */
+  async #open(spec: PluginSpec, source: SupportedSource): Promise<Running> {
+    let running: Running | undefined
+    const options: ConnectionOptions = {
+      name: spec.name,
+      runtime: this.context.runtime,
+      config: spec.config,
+      scopes: spec.scopes ?? [],
+      serviceApi: this.context.serviceApi,
+      logger: this.#logger,
+      initializeTimeoutMs: spec.initializeTimeoutMs,
+      onBroken: (error) => {
+        if (running) this.#replaceBroken(running, error)
+      },
+    }
+    running = source.kind === 'file' ? await this.#launch(spec, source.path, options) : await this.#connectRemote(source, options)
+    try {
+      if (!(await running.connection.healthy(Math.min(spec.initializeTimeoutMs ?? 30_000, 5000)))) {
+        throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" started but did not pass its first health check`)
+      }
+      if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" was stopped while it started`)
+    } catch (error) {
+      await this.#dispose(running)
+      throw error
+    }
+    return running
+  }
+
+  /** Makes `running` the one that serves; returns the one it replaced. */
+  #install(running: Running): Running | undefined {
+    if (this.#stopping) {
+      void this.#dispose(running)
+      throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" was stopped while it started`)
+    }
+    const previous = this.#running
+    clearTimeout(this.#retryTimer)
+    clearTimeout(this.#healthTimer)
+    this.#running = running
+    this.#manifest = running.connection.manifest
+    this.#configSchema = running.connection.configSchema
+    this.#generation++
+    this.#setState('running')
+    this.#logger.info(
+      { pluginPid: running.process?.child.pid, capabilities: running.connection.description.capabilities, generation: this.#generation },
+      'plugin started',
+    )
+    void running.process?.exited.then((status) => this.#onCrash(running, status))
+    this.#scheduleHealthCheck(running)
+    return previous
+  }
+
+  async #launch(spec: PluginSpec, path: string, options: ConnectionOptions): Promise<Running> {
     const process = await launchPlugin({
       path,
       args: spec.args,
       env: spec.env,
       name: spec.name,
-      runtime: context.runtime,
+      runtime: this.context.runtime,
       logger: this.#logger,
       handshakeTimeoutMs: spec.handshakeTimeoutMs,
       autoMtls: spec.autoMtls,
@@ -197,7 +363,7 @@ export class ManagedPlugin extends EventEmitter {
     try {
       const { handshake } = process
       const connection = await PluginConnection.open({
-        ...this.#connectionOptions(),
+        ...options,
         target: handshake.network === 'unix' ? `unix:${handshake.address}` : handshake.address,
         credentials: mtlsChannelCredentials(process.identity, process.pluginCertPem),
         brokerCredentials: mtlsServerCredentials(process.identity, process.pluginCertPem),
@@ -212,12 +378,12 @@ export class ManagedPlugin extends EventEmitter {
     }
   }
 
-  async #connectRemote(source: Extract<PluginSource, { kind: 'grpc' }>): Promise<Running> {
+  async #connectRemote(source: Extract<PluginSource, { kind: 'grpc' }>, options: ConnectionOptions): Promise<Running> {
     if (!source.loopback) {
       throw hostError('PLUGIN_SOURCE_INVALID', `plugin "${this.name}": grpc:// off loopback (${source.host}) requires TLS, which this host does not configure yet`)
     }
     const connection = await PluginConnection.open({
-      ...this.#connectionOptions(),
+      ...options,
       target: source.target,
       credentials: grpcCredentials.createInsecure(),
       brokerCredentials: ServerCredentials.createInsecure(),
@@ -225,21 +391,8 @@ export class ManagedPlugin extends EventEmitter {
     return { connection }
   }
 
-  #connectionOptions() {
-    const { spec, context } = this
-    return {
-      name: spec.name,
-      runtime: context.runtime,
-      config: spec.config,
-      scopes: spec.scopes ?? [],
-      serviceApi: context.serviceApi,
-      logger: this.#logger,
-      initializeTimeoutMs: spec.initializeTimeoutMs,
-    }
-  }
-
   #scheduleHealthCheck(running: Running): void {
-    const interval = this.spec.healthIntervalMs ?? 10_000
+    const interval = this.#spec.healthIntervalMs ?? 10_000
     if (interval <= 0) return
     this.#healthTimer = setTimeout(async () => {
       if (this.#running !== running || this.#state !== 'running') return
@@ -247,11 +400,17 @@ export class ManagedPlugin extends EventEmitter {
         this.#scheduleHealthCheck(running)
         return
       }
-      this.#logger.warn({}, 'plugin failed its health check; restarting it')
-      if (running.process) running.process.child.kill('SIGKILL')
-      else this.#onCrash(running, hostError('PLUGIN_UNAVAILABLE', 'failed its health check'))
+      this.#replaceBroken(running, hostError('PLUGIN_UNAVAILABLE', 'failed its health check'))
     }, interval)
     this.#healthTimer.unref()
+  }
+
+  /** The serving process is alive but unusable (health check, hook channel): kill it, and the crash handling restarts it. */
+  #replaceBroken(running: Running, reason: PlugboardError): void {
+    if (this.#running !== running) return
+    this.#logger.warn({ reason: reason.message }, 'plugin is unusable; restarting it')
+    if (running.process) running.process.child.kill('SIGKILL')
+    else this.#onCrash(running, reason)
   }
 
   #onCrash(running: Running, reason: ExitStatus | Error): void {
@@ -267,7 +426,7 @@ export class ManagedPlugin extends EventEmitter {
   }
 
   #scheduleRestart(): void {
-    const policy = this.spec.restart ?? {}
+    const policy = this.#spec.restart ?? {}
     const now = Date.now()
     const windowMs = policy.windowMs ?? 60_000
     this.#crashes = [...this.#crashes.filter((at) => now - at < windowMs), now]
@@ -278,16 +437,40 @@ export class ManagedPlugin extends EventEmitter {
     }
     const delay = Math.min((policy.initialDelayMs ?? 100) * 2 ** (this.#crashes.length - 1), policy.maxDelayMs ?? 10_000)
     this.#setState('restarting')
-    this.#retryTimer = setTimeout(() => {
-      this.#restarts++
-      this.#startOnce().then(
-        () => this.emit('restarted'),
-        (error: unknown) => {
-          this.#logger.error({ err: String(error) }, 'plugin restart failed')
-          if (!this.#stopping) this.#scheduleRestart()
-        },
-      )
-    }, delay)
+    this.#retryTimer = setTimeout(() => void this.#serialized(() => this.#restartAfterCrash()), delay)
+  }
+
+  async #restartAfterCrash(): Promise<void> {
+    // A reload or restart() that ran meanwhile already put a process in place.
+    if (this.#running || this.#stopping) return
+    this.#restarts++
+    try {
+      this.#install(await this.#open(this.#spec, this.#source))
+      this.emit('restarted')
+    } catch (error) {
+      this.#logger.error({ err: String(error) }, 'plugin restart failed')
+      if (!this.#stopping) this.#scheduleRestart()
+    }
+  }
+
+  /** Stops one process gracefully; safe to call more than once. */
+  #shutdown(running: Running): Promise<void> {
+    running.shutdown ??= (async () => {
+      const timeoutMs = this.#spec.shutdownTimeoutMs ?? 2000
+      await running.connection.requestShutdown(timeoutMs)
+      running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}": its process was stopped`))
+      if (running.process) await terminate(running.process, timeoutMs)
+    })()
+    return running.shutdown
+  }
+
+  /** Discards a process that never served. */
+  async #dispose(running: Running): Promise<void> {
+    running.connection.close()
+    if (!running.process) return
+    running.process.child.kill('SIGKILL')
+    await running.process.exited
+    await running.process.cleanup()
   }
 
   async #stop(): Promise<void> {
@@ -296,14 +479,20 @@ export class ManagedPlugin extends EventEmitter {
     clearTimeout(this.#healthTimer)
     const running = this.#running
     this.#running = undefined
-    if (running) {
-      const timeoutMs = this.spec.shutdownTimeoutMs ?? 2000
-      await running.connection.requestShutdown(timeoutMs)
-      running.connection.close()
-      if (running.process) await terminate(running.process, timeoutMs)
-    }
+    await Promise.all([running, ...this.#draining].map((each) => each && this.#shutdown(each)))
     this.#setState('stopped')
   }
+}
+
+type SupportedSource = Exclude<PluginSource, { kind: 'oci' }>
+type ConnectionOptions = Omit<ConnectOptions, 'target' | 'credentials' | 'brokerCredentials' | 'dir'>
+
+function supportedSource(spec: PluginSpec): SupportedSource {
+  const source = parsePluginSource(spec.source)
+  if (source.kind === 'oci') {
+    throw hostError('PLUGIN_SOURCE_UNSUPPORTED', `plugin "${spec.name}": oci:// sources are not supported by this host yet; use file:// or grpc://`)
+  }
+  return source
 }
 
 /** Waits for a process to exit after Shutdown; sends SIGTERM, then SIGKILL, after `timeoutMs` each. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { HookFrame, PluginService as GeneratedPluginService } from './gen/plugboard/plugin/v1/plugin.js'
-import { PluginService, serializeHookFrame } from './plugin-service.js'
+import { PluginService, encodeHookFrames, serializeHookFrame } from './plugin-service.js'
 
 const request = (body: string): HookFrame => ({
   messages: [
@@ -44,5 +44,26 @@ describe('serializeHookFrame', () => {
   it('is what the service definition uses on both ends', () => {
     expect(PluginService.hookChannel.requestSerialize).toBe(serializeHookFrame)
     expect(PluginService.hookChannel.responseSerialize).toBe(serializeHookFrame)
+  })
+})
+
+describe('encodeHookFrames', () => {
+  const message = (id: number, size: number) => request('x'.repeat(size)).messages.map((m) => ({ ...m, id }))[0]!
+
+  it('encodes messages that fit in one frame, as serializeHookFrame does', () => {
+    const messages = [message(1, 10), message(2, 20)]
+    const { frames, tooLarge } = encodeHookFrames(messages, 1000)
+    expect(tooLarge).toEqual([])
+    expect(frames).toHaveLength(1)
+    expect(frames[0]!.equals(serializeHookFrame({ messages }))).toBe(true)
+  })
+
+  it('splits messages over the limit into frames within it, in order, and sets aside one that fits no frame', () => {
+    const messages = [message(1, 400), message(2, 400), message(3, 5000), message(4, 400)]
+    const { frames, tooLarge } = encodeHookFrames(messages, 1000)
+    expect(tooLarge.map((m) => m.id)).toEqual([3])
+    expect(frames.every((frame) => frame.length <= 1000)).toBe(true)
+    expect(frames.flatMap((frame) => HookFrame.decode(frame).messages.map((m) => m.id))).toEqual([1, 2, 4])
+    expect(frames.length).toBeGreaterThan(1)
   })
 })

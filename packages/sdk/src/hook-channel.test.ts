@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { ServerDuplexStream } from '@grpc/grpc-js'
-import type { pluginv1 as pb } from '@plugboard/proto'
+import { pluginv1 as pb } from '@plugboard/proto'
 import { describe, expect, it } from 'vitest'
 import type { PluginContext } from './context.js'
 import { createPluginHandlers } from './handlers.js'
@@ -25,8 +25,8 @@ function channel(plugin: BasePlugin) {
     destroyed: false,
     writableEnded: false,
     written: [] as pb.HookFrame[],
-    write(frame: pb.HookFrame) {
-      stream.written.push(frame)
+    write(frame: Buffer) {
+      stream.written.push(pb.HookFrame.decode(frame))
       return true
     },
     end() {
@@ -34,7 +34,7 @@ function channel(plugin: BasePlugin) {
     },
   })
   const context = { runtime: 'gateway', config: null, pluginName: 'test', services: {}, log: {} } as unknown as PluginContext
-  serveHookChannel(stream as unknown as ServerDuplexStream<pb.HookFrame, pb.HookFrame>, createPluginHandlers(plugin, () => context))
+  serveHookChannel(stream as unknown as ServerDuplexStream<pb.HookFrame, Buffer>, createPluginHandlers(plugin, () => context))
   return {
     written: stream.written,
     receive: (messages: pb.HookMessage[]) => void stream.emit('data', { messages }),

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
-import { PlugboardError, pluginv1 as pb } from '@plugboard/proto'
+import { HOOK_FRAME_LIMIT, PlugboardError, encodeHookFrames, pluginv1 as pb } from '@plugboard/proto'
 import { CallControl } from './call-control.js'
 import { CHANNEL_HOOKS, requestIdOf, toHookError, type CallInfo, type PluginHandlers } from './handlers.js'
 
@@ -12,8 +12,12 @@ type Incoming = { message: pb.HookMessage; body: ResultBody }
  * concurrently (a stream's chunks one after another), aborts it on cancel or
  * deadline, and sends results back in batches: while other calls are still to
  * be answered, results wait for the end of the event-loop turn and share a frame.
+ * Frames are written encoded (the stream's serializer passes them through) and
+ * within the host's message limit; a result too large for any frame is not
+ * sent, and its call gets a HOOK_MESSAGE_TOO_LARGE error instead, so that one
+ * call fails and the channel keeps working.
  */
-export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>, handlers: PluginHandlers): void {
+export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, Buffer>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
   // Chunks of one stream run one after another, in arrival order, so a stateful chunk hook sees them in
   // sequence: per stream with a chunk running, the chunks waiting behind it.
@@ -29,7 +33,13 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, pb.Hoo
     flushScheduled = false
     const messages = outgoing
     outgoing = []
-    if (!stream.destroyed && !stream.writableEnded) stream.write({ messages })
+    if (stream.destroyed || stream.writableEnded) return
+    const { frames, tooLarge } = encodeHookFrames(messages)
+    for (const frame of frames) stream.write(frame)
+    for (const { id, body } of tooLarge) {
+      const message = `the plugin's ${body?.$case ?? 'result'} is larger than the hook channel's ${HOOK_FRAME_LIMIT}-byte limit; it was not sent`
+      send({ id, deadlineMs: 0, body: { $case: 'error', value: { code: 'HOOK_MESSAGE_TOO_LARGE', message } } })
+    }
   }
   const send = (message: pb.HookMessage) => {
     outgoing.push(message)

@@ -130,7 +130,9 @@ export async function serve(plugin: BasePlugin, options: ServeOptions = {}): Pro
     // Output goes to the process pipes, which a local host reads; the stream stays open and quiet.
     streamStdio: (stream: ServerWritableStream<unknown, goplugin.StdioData>) => stream.on('cancelled', () => stream.end()),
   })
-  server.addService(PluginService, pluginService(handlers, async (request) => {
+  // The hook channel writes frames it encoded itself (see serveHookChannel); its serializer passes them through.
+  const definition = { ...PluginService, hookChannel: { ...PluginService.hookChannel, responseSerialize: (frame: Buffer) => frame } }
+  server.addService(definition, pluginService(handlers, async (request) => {
     const runtime = request.runtime === pb.Runtime.RUNTIME_STUDIO ? 'studio' : 'gateway'
     const transport =
       request.serviceApiBrokerId === 0
@@ -211,7 +213,7 @@ function pluginService(handlers: PluginHandlers, initialize: (request: pb.Initia
     }),
     getManifest: unary(() => handlers.manifest()),
     getConfigSchema: unary(() => handlers.configSchema()),
-    hookChannel: (stream: ServerDuplexStream<pb.HookFrame, pb.HookFrame>) => serveHookChannel(stream, handlers),
+    hookChannel: (stream: ServerDuplexStream<pb.HookFrame, Buffer>) => serveHookChannel(stream, handlers),
     preAuth: unary(handlers.preAuth),
     auth: unary(handlers.auth),
     getAppByCredential: unary(handlers.appByCredential),
