@@ -56,6 +56,8 @@ interface Entry {
   breakers: Map<ChainName, CircuitBreaker>
 }
 
+/** How long the old process of a reloaded plugin may take to finish its in-flight calls. */
+const DRAIN_TIMEOUT_MS = 30_000
 const RESPONSE_PARTS = ['response_headers', 'response_body', 'response_chunks'] as const
 
 /** The fields of a plugin entry its process was started with; any change needs a new process. */
@@ -124,11 +126,11 @@ export class GatewayPlugins {
         undo.push(() => this.#relaunch(entry, specOf(previous)))
         changes.reloaded.push(config.name)
       } else if (entry.plugin.state === 'failed') {
-        await this.#relaunch(entry, specOf(config))
+        await entry.plugin.restart()
         changes.restarted.push(config.name)
       } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
-        await this.#setScopes(entry, specOf(config))
-        undo.push(() => this.#setScopes(entry, specOf(previous)))
+        entry.plugin.setScopes(config.scopes)
+        undo.push(async () => entry.plugin.setScopes(previous.scopes))
         changes.rescoped.push(config.name)
       } else if (!sameBinding(previous, config)) {
         changes.rebound.push(config.name)
@@ -178,15 +180,22 @@ export class GatewayPlugins {
     await this.host.unload(name)
   }
 
-  /** A new process for a plugin with `spec`; the same ManagedPlugin keeps serving the chains that hold it. */
+  /**
+   * A new process for a plugin with `spec`, side by side: resolves once the
+   * new one serves (the same ManagedPlugin, so chains holding it switch
+   * too); the old one finishes its in-flight calls in the background.
+   */
   async #relaunch(entry: Entry, spec: PluginSpec): Promise<void> {
-    // FALLBACK until host-lifecycle lands: stop, then start (the plugin is down in between).
-    await this.host.unload(spec.name)
-    entry.plugin = await this.host.load(spec)
-  }
-
-  async #setScopes(entry: Entry, spec: PluginSpec): Promise<void> {
-    await this.#relaunch(entry, spec)
+    const plugin = entry.plugin
+    let switched!: () => void
+    const serving = new Promise<void>((resolve) => plugin.once('reloaded', (switched = resolve)))
+    const reload = plugin.reload(spec, { drainTimeoutMs: DRAIN_TIMEOUT_MS })
+    try {
+      await Promise.race([serving, reload])
+    } finally {
+      plugin.off('reloaded', switched)
+    }
+    reload.catch((error: unknown) => this.options.logger.warn({ plugin: plugin.name, err: String(error) }, 'old plugin process did not stop cleanly'))
   }
 
   #chains(entries: Entry[]): GatewayChains {
@@ -201,7 +210,7 @@ export class GatewayPlugins {
         bound.map(({ config, plugin, breakers }): HookBinding => {
           let breaker = breakers.get(name)
           if (!breaker) breakers.set(name, (breaker = new CircuitBreaker(config.breaker)))
-          return { plugin, priority: config.priority, failurePolicy: config.failurePolicy, deadlineMs: config.deadlineMs, breaker: config.breaker }
+          return { plugin, priority: config.priority, failurePolicy: config.failurePolicy, deadlineMs: config.deadlineMs, breaker }
         }),
         this.options.metrics.hookObserver,
       )

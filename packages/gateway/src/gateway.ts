@@ -147,7 +147,9 @@ export class Gateway {
     if (this.#closing) return { status: 'closing', reasons: ['the gateway is shutting down'] }
     const state = this.#state
     const reasons = [
-      ...state.failClosed.filter((plugin) => plugin.state !== 'running').map((plugin) => `fail-closed plugin "${plugin.name}" is ${plugin.state}`),
+      ...state.failClosed
+        .filter((plugin) => !plugin.available)
+        .map((plugin) => `fail-closed plugin "${plugin.name}" is ${plugin.state === 'running' ? 'running but its channel is unavailable' : plugin.state}`),
       ...state.chains.dataCollection
         .filter(({ plugin }) => plugin.state === 'failed')
         .map(({ plugin }) => `data-collection plugin "${plugin.name}" crashed too often and was given up; its records are dropped`),

@@ -16,6 +16,8 @@ interface Plugins {
   headersPriority?: number
   /** Load the hooks fixture (its chunk hook upper-cases "Mock reply"). */
   hooks?: boolean
+  /** Load the hooks fixture in pre-auth only, fail-open, with a breaker that opens at the first failure. */
+  breakerHooks?: boolean
   key?: string
   price?: number
 }
@@ -27,6 +29,8 @@ function yaml(p: Plugins): string {
     p.servedBy !== undefined &&
       `  - { name: response-headers, source: ${examplePlugin('response-headers')}, priority: ${p.headersPriority ?? 50}, config: { headers: { x-served-by: ${p.servedBy} } }${p.headersBinding ?? ''} }`,
     p.hooks && `  - { name: hooks, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [response] }`,
+    p.breakerHooks &&
+      `  - { name: hooks, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [pre_auth], deadlineMs: 300, breaker: { failureThreshold: 1, cooldownMs: 600000 } }`,
   ].filter(Boolean)
   return `
 server: { port: 0 }
@@ -151,6 +155,18 @@ describe('live config: changes apply incrementally', () => {
     ).toEqual(['rate-limiter', 'response-headers'])
     await gateway!.close()
     expect(await eventually(() => childProcesses().length === baseline)).toBe(true)
+  })
+
+  it("keeps a binding's circuit breaker across a reload that rebuilt the chains", async () => {
+    await start({ servedBy: 'one', breakerHooks: true })
+    const circuitOpen = async () => Number(/plugin="hooks",hook="preAuth",outcome="circuit_open"[^}]*\} (\d+)/.exec(await (await fetch(`${gateway!.url}/metrics`)).text())?.[1] ?? 0)
+    // A hung pre-auth call fails by its deadline: fail-open, so the request passes, and the breaker opens.
+    expect((await post(`${gateway!.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [] }, { 'x-fault': 'pre_auth:hang' })).status).toBe(200)
+    expect((await chat()).status).toBe(200)
+    expect(await circuitOpen()).toBe(1)
+    await gateway!.reload(config({ servedBy: 'two', breakerHooks: true }))
+    expect((await chat()).headers.get('x-served-by')).toBe('two')
+    expect(await circuitOpen()).toBe(2)
   })
 
   it('rejects a config whose plugin cannot start, logs why, and keeps the running plugins as they were', async () => {
