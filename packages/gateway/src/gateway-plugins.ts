@@ -103,14 +103,19 @@ export class GatewayPlugins {
   async apply(configs: PluginConfig[]): Promise<AppliedPlugins> {
     const changes: PluginChanges = { added: [], removed: [], reloaded: [], rescoped: [], rebound: [], restarted: [] }
     const wanted = new Set(configs.map((config) => config.name))
+    const undo: Array<() => Promise<void>> = []
     for (const config of configs) {
       const retired = this.#retiring.get(config.name)
       if (retired && !this.#entries.has(config.name)) {
+        // Removed by an earlier apply but still running for its last requests: taken back, not loaded again.
         this.#retiring.delete(config.name)
         this.#entries.set(config.name, retired)
+        undo.push(async () => {
+          this.#entries.delete(config.name)
+          this.#retiring.set(config.name, retired)
+        })
       }
     }
-    const undo: Array<() => Promise<void>> = []
     const steps = configs.map(async (config) => {
       const entry = this.#entries.get(config.name)
       if (!entry) {

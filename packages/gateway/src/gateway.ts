@@ -107,6 +107,7 @@ export class Gateway {
     try {
       await starting
     } catch (error) {
+      gateway.#closing = true
       gateway.#stopWatching()
       await gateway.#plugins.shutdown()
       throw error
@@ -190,7 +191,7 @@ export class Gateway {
   }
 
   #rejected(error: unknown): void {
-    this.options.logger.error({ reason: (error as Error).message, code: (error as { code?: string }).code }, 'config rejected; keeping the running config')
+    this.options.logger.error({ reason: (error as Error).message, code: (error as { code?: string }).code }, 'config rejected')
   }
 
   async #buildState(config: GatewayConfig): Promise<{ state: LiveState; changes: PluginChanges }> {
