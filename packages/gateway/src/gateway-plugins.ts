@@ -110,6 +110,7 @@ export class GatewayPlugins {
         // Removed by an earlier apply but still running for its last requests: taken back, not loaded again.
         this.#retiring.delete(config.name)
         this.#entries.set(config.name, retired)
+        changes.added.push(config.name)
         undo.push(async () => {
           this.#entries.delete(config.name)
           this.#retiring.set(config.name, retired)

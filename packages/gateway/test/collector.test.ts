@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Gateway } from '@plugboard/gateway'
+import type { Gateway, GatewayConfig } from '@plugboard/gateway'
 import { fixtureSource, post, startGateway } from './helpers.js'
 import { eventually, examplePlugin } from './plugin-processes.js'
 
@@ -107,9 +107,10 @@ collector: { batchSize: 10, flushIntervalMs: 50 }`,
     expect(await dropped()).toBe(0)
   })
 
-  it('counts what a plugin that gave up misses (plugin_failed), and /ready says degraded', async () => {
+  it('counts what a plugin that gave up misses (plugin_failed), /ready says degraded, and a config apply restarts it', async () => {
     const file = join(dir, 'gave-up.jsonl')
-    ;({ gateway } = await startGateway({
+    let config: GatewayConfig | undefined
+    ;({ gateway, config } = await startGateway({
       yaml: `
 plugins:
 ${analyticsPlugin('analytics', file, ', restart: { maxCrashes: 1 }')}
@@ -130,6 +131,13 @@ collector: { batchSize: 5, flushIntervalMs: 50 }`,
     const ready = await fetch(`${g.url}/ready`)
     expect(ready.status).toBe(503)
     expect(await ready.json()).toEqual({ status: 'degraded', reasons: [expect.stringContaining('data-collection plugin "analytics"')] })
+
+    // Applying the config again (a touch of the file does it) restarts a plugin that was given up.
+    await g.reload(config!)
+    expect(plugin.state).toBe('running')
+    expect((await fetch(`${g.url}/ready`)).status).toBe(200)
+    await load(g, 5)
+    expect(await eventually(async () => (await counter(g, 'plugboard_collector_delivered_total', { kind: 'analytics' })) === 25)).toBe(true)
   })
 
   it('sends request and response bodies only to a plugin whose binding opts in (includeBodies)', async () => {

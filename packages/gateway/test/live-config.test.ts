@@ -133,6 +133,20 @@ describe('live config: changes apply incrementally', () => {
     expect(await eventually(() => !alive(hooksPid))).toBe(true)
   })
 
+  it('takes back a removed plugin that is re-added while its last requests run, without restarting it', async () => {
+    await start({ limit: 100, hooks: true })
+    const hooksPid = pids().hooks
+    const streaming = post(`${gateway!.url}/v1/chat/completions`, { model: 'mock-slow', stream: true, messages: [] })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await gateway!.reload(config({ limit: 100 }))
+    await gateway!.reload(config({ limit: 100, hooks: true }))
+    expect((await streaming).text).toContain('MOCK REPLY')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(pids().hooks).toBe(hooksPid)
+    expect(alive(hooksPid)).toBe(true)
+    expect((await chat()).json.hooked).toBe('body')
+  })
+
   it('serializes reloads: of quick successive configs the last one is in force, and no plugin process leaks', async () => {
     const baseline = childProcesses().length
     await start({ limit: 100 })
