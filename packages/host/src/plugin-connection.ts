@@ -115,9 +115,11 @@ export class PluginConnection {
   #closed = false
   #broken = false
   #channelBreaks: number[] = []
-  /** Calls made and not yet settled, of every kind: a drain waits for them. */
+  /** Calls made and not yet settled, of every kind, and response streams not yet ended: a drain waits for them. */
   #inFlight = 0
-  #idle: Array<() => void> = []
+  /** Response streams whose first chunk came here and whose end has not (see `holdsStream`). */
+  readonly #streams = new Set<number>()
+  readonly #idle: Array<() => void> = []
 
   private constructor(private readonly options: ConnectOptions) {
     const { target, credentials } = options
@@ -166,9 +168,14 @@ export class PluginConnection {
     return !this.#closed && !this.#broken && (this.#channel?.open ?? true)
   }
 
-  /** Calls made on this connection and not yet settled. */
+  /** Calls made on this connection and not yet settled, and response streams not yet ended. */
   get inFlight(): number {
     return this.#inFlight
+  }
+
+  /** Whether response stream `streamId` began here and has not ended: its chunks belong here. */
+  holdsStream(streamId: number): boolean {
+    return this.#streams.has(streamId)
   }
 
   /**
@@ -184,6 +191,7 @@ export class PluginConnection {
   /** Calls a hot-path hook: over the hook channel when the plugin serves one, else as a unary RPC. */
   async callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
     if (this.#closed) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.options.name}" is not connected`)
+    if (hook === 'responseChunk') this.#trackStream(request as HookRequest<'responseChunk'>)
     this.#inFlight++
     try {
       const result = this.#channel
@@ -222,6 +230,17 @@ export class PluginConnection {
         resolve(true)
       })
     })
+  }
+
+  /** A response stream counts as in flight from its first chunk to its end. */
+  #trackStream({ streamId, endOfStream }: HookRequest<'responseChunk'>): void {
+    if (!streamId) return
+    if (endOfStream) {
+      if (this.#streams.delete(streamId)) this.#settled()
+    } else if (!this.#streams.has(streamId)) {
+      this.#streams.add(streamId)
+      this.#inFlight++
+    }
   }
 
   #settled(): void {
@@ -282,6 +301,8 @@ export class PluginConnection {
   close(reason?: PlugboardError): void {
     if (this.#closed) return
     this.#closed = true
+    // Nothing more can finish here: a drain waiting for it is over.
+    for (const wake of this.#idle.splice(0)) wake()
     this.#channel?.close(reason)
     this.#broker.close()
     this.client.close()

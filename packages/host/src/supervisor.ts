@@ -186,9 +186,10 @@ export class ManagedPlugin extends EventEmitter {
    * `spec`, side by side: the new one is launched, its config and scopes are
    * checked, it is initialized and health-checked while the old one keeps
    * serving; then new calls go to it, the old one finishes its in-flight calls
-   * (at most `drainTimeoutMs`, default 30 s) and is stopped. Resolves once the
-   * old one is stopped. Works from any state but stopped, `failed` included,
-   * and resets the crash window. An upgrade is a reload with another source.
+   * and the response streams it began (at most `drainTimeoutMs`, default 30 s)
+   * and is stopped. Resolves once the old one is stopped. Works from any state
+   * but stopped, `failed` included, and resets the crash window. An upgrade is
+   * a reload with another source or version.
    *
    * When the new one fails to start, the old one keeps serving and this
    * rejects with the reason's code (PLUGIN_CONFIG_INVALID,
@@ -221,7 +222,8 @@ export class ManagedPlugin extends EventEmitter {
   callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
     // Not async: returning the connection's promise from an async function costs every hook call two more microtask turns.
     try {
-      return this.#connection().callHook(hook, request, options)
+      const connection = hook === 'responseChunk' && this.#draining.size > 0 ? this.#streamConnection(request as HookRequest<'responseChunk'>) : this.#connection()
+      return connection.callHook(hook, request, options)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -253,6 +255,15 @@ export class ManagedPlugin extends EventEmitter {
     throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" is ${this.#state}`)
   }
 
+  /**
+   * During a drain, a response stream that began on the old process stays there to its end, so a
+   * chunk hook that keeps per-stream state sees the whole stream; new streams go to the new one.
+   */
+  #streamConnection(chunk: HookRequest<'responseChunk'>): PluginConnection {
+    for (const old of this.#draining) if (old.connection.holdsStream(chunk.streamId)) return old.connection
+    return this.#connection()
+  }
+
   #setState(state: PluginState): void {
     if (this.#state === state) return
     this.#state = state
@@ -281,11 +292,13 @@ export class ManagedPlugin extends EventEmitter {
       this.#source = source
       this.#crashes = []
       if (reason === 'restart') this.#restarts++
-      return this.#install(next)
+      const replaced = this.#install(next)
+      // At once: the streams it began must find it (see #streamConnection) from the first call after the switch.
+      if (replaced) this.#draining.add(replaced)
+      return replaced
     })
     this.emit(reason === 'restart' ? 'restarted' : 'reloaded')
     if (!previous) return
-    this.#draining.add(previous)
     try {
       if (!(await previous.connection.drained(options.drainTimeoutMs ?? 30_000))) {
         this.#logger.warn({ inFlight: previous.connection.inFlight }, 'old plugin process did not finish its calls in time; stopping it anyway')
@@ -316,7 +329,6 @@ export class ManagedPlugin extends EventEmitter {
       if (!(await running.connection.healthy(Math.min(spec.initializeTimeoutMs ?? 30_000, 5000)))) {
         throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" started but did not pass its first health check`)
       }
-      if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${spec.name}" was stopped while it started`)
     } catch (error) {
       await this.#dispose(running)
       throw error
@@ -414,6 +426,8 @@ export class ManagedPlugin extends EventEmitter {
   }
 
   #onCrash(running: Running, reason: ExitStatus | Error): void {
+    // An old process that dies while draining has nothing more to finish: its drain is over.
+    if (this.#draining.has(running)) running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}": its old process exited while draining`))
     if (this.#running !== running || this.#stopping) return
     this.#running = undefined
     clearTimeout(this.#healthTimer)

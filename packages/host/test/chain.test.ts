@@ -59,6 +59,28 @@ describe('request chains', () => {
     expect(chain.breakerStates().a).toBe('closed')
   })
 
+  it('does not wedge the breaker when its half-open trial is cancelled: the next call is the trial', async () => {
+    const { calls, observer } = recorder()
+    const chain = new HookChain([{ plugin: plugins.a!, breaker: { failureThreshold: 1, cooldownMs: 100 } }], observer)
+    await chain.runPreAuth('r-fail', httpRequest({ 'x-fault': 'throw' }))
+    expect(chain.breakerStates().a).toBe('open')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const cancelled = chain.runPreAuth('r-trial', httpRequest({ 'x-fault': 'hang' }), AbortSignal.timeout(50))
+    await expect(cancelled).rejects.toMatchObject({ code: 'HOOK_CANCELLED' })
+    const outcome = await chain.runPreAuth('r-next', httpRequest({ 'x-order': '' }))
+    expect(outcome).toMatchObject({ kind: 'continue', request: { headers: { 'x-order': 'a,' } } })
+    expect(chain.breakerStates().a).toBe('closed')
+    expect(calls.map((c) => c.outcome)).toEqual(['skipped', 'ok'])
+  })
+
+  it('keeps breaker state across chain rebuilds when the binding passes the same breaker', async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 60_000 })
+    await new HookChain([{ plugin: plugins.a!, breaker }]).runPreAuth('r', httpRequest({ 'x-fault': 'throw' }))
+    const rebuilt = new HookChain([{ plugin: plugins.b!, priority: 1 }, { plugin: plugins.a!, priority: 2, breaker }])
+    expect(rebuilt.breakerStates()).toEqual({ b: 'closed', a: 'open' })
+    await expect(rebuilt.runPreAuth('r', httpRequest({ 'x-order': '' }))).resolves.toMatchObject({ request: { headers: { 'x-order': 'b,' } } })
+  })
+
   it('lets an auth plugin that passes hand over to the next', async () => {
     const chain = new HookChain([])
     await expect(chain.runAuth({ requestId: 'r', request: httpRequest(), credential: 'x' })).resolves.toEqual({ kind: 'unhandled' })
@@ -121,7 +143,62 @@ describe('response streams', () => {
   })
 })
 
+describe('a breaker bound to a plugin that crashes', () => {
+  it('tries the restarted plugin at once: the outage lasts about as long as the restart, not the cool-down', async () => {
+    const crashHost = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      // About 0.7 s of restart (backoff plus launch), under a breaker with the default 10 s cool-down.
+      const plugin = await crashHost.load({ name: 'crashy', source: fixture('faulty-plugin.mjs'), config: { name: 'crashy' }, restart: { initialDelayMs: 500 } })
+      const { calls, observer } = recorder()
+      const chain = new HookChain([{ plugin, failurePolicy: 'fail-closed', deadlineMs: 2000 }], observer)
+      const killedAt = Date.now()
+      process.kill(plugin.pid!, 'SIGKILL')
+      let servedAt = 0
+      while (!servedAt && Date.now() - killedAt < 20_000) {
+        const ok = await chain.runPreAuth('r', httpRequest({ 'x-order': '' })).then(
+          () => true,
+          () => false,
+        )
+        if (ok) servedAt = Date.now()
+        else await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect(calls.some((c) => c.outcome === 'circuit_open')).toBe(true)
+      expect(servedAt).toBeGreaterThan(0)
+      expect(plugin.restarts).toBe(1)
+      // The restart takes 0.5 s of backoff plus a launch (slow on a loaded machine); the cool-down alone would be 10 s.
+      expect(servedAt - killedAt).toBeLessThan(6000)
+      expect(chain.breakerStates().crashy).toBe('closed')
+    } finally {
+      await crashHost.shutdown()
+    }
+  })
+})
+
 describe('CircuitBreaker', () => {
+  it('releases a cancelled trial: neither success nor failure, and the next call is the trial', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100, now: () => now })
+    breaker.failure()
+    now = 100
+    expect(breaker.allow()).toBe(true)
+    expect(breaker.allow()).toBe(false)
+    breaker.release()
+    expect(breaker.state).toBe('half-open')
+    expect(breaker.allow()).toBe(true)
+    breaker.success()
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('goes half-open before the cool-down ends once the plugin generation changed', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 60_000 })
+    breaker.failure(3)
+    expect(breaker.allow(3)).toBe(false)
+    expect(breaker.allow(4)).toBe(true)
+    expect(breaker.state).toBe('half-open')
+    breaker.failure(4)
+    expect(breaker.allow(4)).toBe(false)
+  })
+
   it('allows one trial call when half-open and re-opens if it fails', () => {
     let now = 0
     const breaker = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 100, now: () => now })
