@@ -46,7 +46,10 @@ export interface AppConfig {
   monthlyBudget: number
 }
 
-export type HookName = 'pre_auth' | 'auth' | 'post_auth' | 'response' | 'stream_complete' | 'data_collection' | 'custom_endpoints'
+/** The hooks a plugin entry can bind (its `hooks` list). */
+export const HOOK_NAMES = ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] as const
+
+export type HookName = (typeof HOOK_NAMES)[number]
 
 export interface PluginConfig {
   name: string
@@ -165,7 +168,7 @@ const schema = {
           source: { type: 'string' },
           hooks: {
             type: 'array',
-            items: { enum: ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] },
+            items: { enum: HOOK_NAMES },
           },
           priority: { type: 'number' },
           failurePolicy: { enum: ['fail-open', 'fail-closed'] },
@@ -342,6 +345,11 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     if (unknown.length) throw new GatewayError('CONFIG_INVALID', `app "${app.id}" allows unknown LLMs: ${unknown.join(', ')}`)
   }
 
+  const pluginNames = new Set<string>()
+  for (const { name } of raw.plugins ?? []) {
+    if (pluginNames.has(name)) throw new GatewayError('CONFIG_INVALID', `two plugins are named "${name}"; each entry needs its own name`)
+    pluginNames.add(name)
+  }
   const plugins: PluginConfig[] = (raw.plugins ?? []).map((plugin) => ({
     ...plugin,
     source: resolveSource(plugin.source, options.baseDir),

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
 import type { CapabilityName, KvStore } from '@plugboard/proto'
 import type { Logger } from 'pino'
-import type { HookName, PluginConfig } from './config.js'
+import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
 
 /** A data-collection plugin and what its binding lets it see. */
@@ -52,6 +52,12 @@ export interface PluginChanges {
 interface Entry {
   config: PluginConfig
   plugin: ManagedPlugin
+  /**
+   * What the plugin declared when it last served. Kept, so chains built while
+   * it restarts still hold it: a fail-closed plugin must keep failing
+   * requests then, not drop out of the chain.
+   */
+  capabilities: readonly CapabilityName[]
   /** One breaker per chain the plugin is in; kept across applies so a failing plugin stays skipped. */
   breakers: Map<ChainName, CircuitBreaker>
 }
@@ -59,6 +65,9 @@ interface Entry {
 /** How long the old process of a reloaded plugin may take to finish its in-flight calls. */
 const DRAIN_TIMEOUT_MS = 30_000
 const RESPONSE_PARTS = ['response_headers', 'response_body', 'response_chunks'] as const
+
+/** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
+const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
 
 /** The fields of a plugin entry its process was started with; any change needs a new process. */
 function specOf(config: PluginConfig): PluginSpec {
@@ -121,7 +130,7 @@ export class GatewayPlugins {
       const entry = this.#entries.get(config.name)
       if (!entry) {
         const plugin = await this.host.load(specOf(config))
-        this.#entries.set(config.name, { config, plugin, breakers: new Map() })
+        this.#entries.set(config.name, { config, plugin, capabilities: [], breakers: new Map() })
         undo.push(() => this.#forget(config.name))
         changes.added.push(config.name)
         return
@@ -157,12 +166,9 @@ export class GatewayPlugins {
       changes.removed.push(name)
     }
     const entries = configs.map((config) => this.#entries.get(config.name)!)
-    const chains = this.#chains(entries)
-    const bound = new Set([...Object.values(chains)].flatMap((chain) => (chain instanceof HookChain ? chain.plugins : [])))
-    for (const { plugin } of chains.dataCollection) bound.add(plugin.name)
-    for (const plugin of [...chains.streamComplete, ...chains.endpoints.values()]) bound.add(plugin.name)
-    const failClosed = entries.filter(({ config }) => config.failurePolicy === 'fail-closed' && bound.has(config.name)).map(({ plugin }) => plugin)
-    return { chains, failClosed, changes }
+    for (const entry of entries) entry.capabilities = entry.plugin.description?.capabilities ?? entry.capabilities
+    const failClosed = entries.filter((entry) => entry.config.failurePolicy === 'fail-closed' && HOOK_NAMES.some((hook) => isBound(entry, hook)))
+    return { chains: this.#chains(entries), failClosed: failClosed.map(({ plugin }) => plugin), changes }
   }
 
   /** Unloads plugins an apply removed (once no request uses the chains they were in), unless a later apply took them back. */
@@ -205,12 +211,10 @@ export class GatewayPlugins {
   }
 
   #chains(entries: Entry[]): GatewayChains {
-    const declares = (plugin: ManagedPlugin, capability: CapabilityName) => plugin.description?.capabilities.includes(capability) ?? false
-    const boundTo = (hook: HookName) =>
-      entries.filter(({ config, plugin }) => (config.hooks ?? plugin.description?.capabilities ?? []).includes(hook) && declares(plugin, hook))
+    const boundTo = (hook: HookName) => entries.filter((entry) => isBound(entry, hook))
     /** Response plugins that implement `part`; one that declares no parts (an older or non-SDK plugin) gets all three. */
     const responseBoundTo = (part: (typeof RESPONSE_PARTS)[number]) =>
-      boundTo('response').filter(({ plugin }) => declares(plugin, part) || !RESPONSE_PARTS.some((p) => declares(plugin, p)))
+      boundTo('response').filter(({ capabilities }) => capabilities.includes(part) || !RESPONSE_PARTS.some((p) => capabilities.includes(p)))
     const chain = (name: ChainName, bound: Entry[]) =>
       new HookChain(
         bound.map(({ config, plugin, breakers }): HookBinding => {

@@ -35,6 +35,7 @@ describe('gateway config', () => {
     ['vendor without key', 'llms: [{ slug: x, vendor: openai, models: [m] }]'],
     ['app allowing an unknown LLM', 'apps: [{ id: a, keys: [], allowedLlms: [nope] }]'],
     ['bad YAML', 'llms: [unclosed'],
+    ['two plugins with one name', 'plugins: [{ name: a, source: /a }, { name: a, source: /b }]'],
   ])('rejects %s with CONFIG_INVALID', (_name, yaml) => {
     expect(() => parseConfig(yaml, { baseDir: '/', env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }))
   })

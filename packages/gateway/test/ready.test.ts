@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Gateway } from '@plugboard/gateway'
-import { fixtureSource, startGateway } from './helpers.js'
+import type { Gateway, GatewayConfig } from '@plugboard/gateway'
+import { fixtureSource, post, startGateway } from './helpers.js'
 import { eventually } from './plugin-processes.js'
 
 let gateway: Gateway
+let config: GatewayConfig
 
 beforeAll(async () => {
-  ;({ gateway } = await startGateway({
+  ;({ gateway, config } = await startGateway({
     yaml: `
 plugins:
   - { name: guard, source: ${fixtureSource('hooks-plugin.mjs')}, hooks: [pre_auth], failurePolicy: fail-closed, restart: { initialDelayMs: 1500 } }
@@ -40,5 +41,15 @@ describe('/ready', () => {
     expect(await ready()).toEqual({ status: 503, body: { status: 'degraded', reasons: ['fail-closed plugin "guard" is restarting'] } })
     expect(await eventually(async () => (await ready()).status === 200)).toBe(true)
     expect(plugin('guard').state).toBe('running')
+  })
+
+  it('keeps a restarting fail-closed plugin in its chain when a config is applied meanwhile: requests still fail, none slips past', async () => {
+    process.kill(plugin('guard').pid!, 'SIGKILL')
+    expect(await eventually(() => plugin('guard').state === 'restarting')).toBe(true)
+    await gateway.reload({ ...config, pricing: { 'mock-gpt': { input: 3, output: 4 } } })
+    const response = await post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [] })
+    expect(response.status).toBe(502)
+    expect(response.json.error.message).toContain('guard')
+    expect(await eventually(async () => (await post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [] })).status === 200)).toBe(true)
   })
 })
