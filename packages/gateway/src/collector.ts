@@ -112,8 +112,7 @@ export class DataCollectorQueue {
 
   #lane(target: DataCollectionTarget): Lane {
     let lane = this.#lanes.get(target.plugin.name)
-    if (!lane) this.#lanes.set(target.plugin.name, (lane = new Lane(this.config, this.metrics, this.logger)))
-    lane.plugin = target.plugin
+    if (!lane) this.#lanes.set(target.plugin.name, (lane = new Lane(target.plugin, this.config, this.metrics, this.logger)))
     return lane
   }
 }
@@ -136,16 +135,18 @@ function stripBodies(batch: pb.DataBatch): pb.DataBatch {
 
 /** One plugin's buffer: at most `maxBuffered` records waiting, at most `maxInFlight` batches on the wire. */
 class Lane {
-  plugin!: ManagedPlugin
   readonly #waiting: pb.DataBatch[] = []
   #buffered = 0
   #inFlight = 0
   #retryDelayMs = RETRY_INITIAL_MS
-  #retry: { timer: NodeJS.Timeout; plugin: ManagedPlugin; onState: (state: string) => void } | undefined
+  #retry: { timer: NodeJS.Timeout; onState: (state: string) => void } | undefined
   #idle: Array<() => void> = []
-  #abandoned = false
+  /** Set by `abandon`: nothing more is sent, and what comes back undelivered is dropped for this reason. */
+  #abandoned: DropReason | undefined
 
+  /** @param plugin the same object across reloads and restarts of the plugin (the host swaps its process behind it) */
   constructor(
+    private readonly plugin: ManagedPlugin,
     private readonly config: () => CollectorConfig,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
@@ -171,7 +172,7 @@ class Lane {
 
   /** Drops (and counts) everything waiting; batches in flight still finish. */
   abandon(reason: DropReason): void {
-    this.#abandoned = true
+    this.#abandoned = reason
     this.#stopRetry()
     for (const batch of this.#waiting.splice(0)) this.#drop(batch, reason)
     this.#buffered = 0
@@ -185,25 +186,26 @@ class Lane {
       const batch = this.#waiting.shift()!
       this.#buffered -= sizeOf(batch)
       this.#inFlight++
-      void this.#send(this.plugin, batch)
+      void this.#send(batch)
     }
     this.#gauge()
     this.#settle()
   }
 
-  async #send(plugin: ManagedPlugin, batch: pb.DataBatch): Promise<void> {
+  async #send(batch: pb.DataBatch): Promise<void> {
+    const { plugin } = this
     try {
       await plugin.rpc('collectData', batch, { deadlineMs: CALL_DEADLINE_MS })
       this.#retryDelayMs = RETRY_INITIAL_MS
       for (const kind of KINDS) if (batch[kind].length) this.metrics.collectorDelivered.inc({ plugin: plugin.name, kind }, batch[kind].length)
     } catch (error) {
-      const verdict = this.#verdict(plugin, error)
+      const verdict = this.#verdict(error)
       if (verdict === 'retry' && !this.#abandoned) {
         this.#waiting.unshift(batch)
         this.#buffered += sizeOf(batch)
-        this.#scheduleRetry(plugin)
+        this.#scheduleRetry()
       } else {
-        this.#drop(batch, verdict === 'retry' ? 'shutdown' : verdict)
+        this.#drop(batch, verdict === 'retry' ? this.#abandoned! : verdict)
         if (verdict === 'rejected') this.logger.warn({ plugin: plugin.name, err: String(error) }, 'data collection batch rejected by the plugin')
       }
     } finally {
@@ -213,15 +215,16 @@ class Lane {
   }
 
   /** Send again while the plugin is on its way back; drop when it gave up, left, or refused the batch. */
-  #verdict(plugin: ManagedPlugin, error: unknown): 'retry' | DropReason {
-    if (plugin.state === 'failed') return 'plugin_failed'
-    if (plugin.state === 'stopping' || plugin.state === 'stopped') return this.plugin !== plugin && this.plugin.state !== 'stopped' ? 'retry' : 'plugin_removed'
-    if (plugin.state === 'starting' || plugin.state === 'restarting') return 'retry'
+  #verdict(error: unknown): 'retry' | DropReason {
+    const { state } = this.plugin
+    if (state === 'failed') return 'plugin_failed'
+    if (state === 'stopping' || state === 'stopped') return 'plugin_removed'
+    if (state === 'starting' || state === 'restarting') return 'retry'
     return RETRYABLE.has((error as { code?: string }).code ?? '') ? 'retry' : 'rejected'
   }
 
   /** Waits with backoff, or until the plugin is running again, whichever comes first. */
-  #scheduleRetry(plugin: ManagedPlugin): void {
+  #scheduleRetry(): void {
     if (this.#retry) return
     const wake = () => {
       this.#stopRetry()
@@ -230,15 +233,15 @@ class Lane {
     const onState = (state: string) => {
       if (state === 'running') wake()
     }
-    plugin.on('state', onState)
-    this.#retry = { timer: setTimeout(wake, this.#retryDelayMs).unref(), plugin, onState }
+    this.plugin.on('state', onState)
+    this.#retry = { timer: setTimeout(wake, this.#retryDelayMs).unref(), onState }
     this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RETRY_MAX_MS)
   }
 
   #stopRetry(): void {
     if (!this.#retry) return
     clearTimeout(this.#retry.timer)
-    this.#retry.plugin.off('state', this.#retry.onState)
+    this.plugin.off('state', this.#retry.onState)
     this.#retry = undefined
   }
 
