@@ -107,6 +107,31 @@ collector: { batchSize: 10, flushIntervalMs: 50 }`,
     expect(await dropped()).toBe(0)
   })
 
+  it('holds at most maxBuffered records for a plugin that is down, counts the rest as buffer_full, and delivers the held ones when it is back', async () => {
+    const file = join(dir, 'bounded.jsonl')
+    ;({ gateway } = await startGateway({
+      yaml: `
+plugins:
+${analyticsPlugin('analytics', file, ', restart: { initialDelayMs: 2500 }')}
+collector: { batchSize: 3, flushIntervalMs: 50, maxBuffered: 12 }`,
+    }))
+    const g = gateway
+    const plugin = g.plugins()[0]!
+    process.kill(plugin.pid!, 'SIGKILL')
+    expect(await eventually(() => plugin.state === 'restarting')).toBe(true)
+    const sent = 30
+    await load(g, sent)
+    const buffered = /plugboard_collector_buffered\{plugin="analytics"\} (\d+)/.exec(await (await fetch(`${g.url}/metrics`)).text())
+    expect(Number(buffered?.[1])).toBeLessThanOrEqual(12)
+    expect(await counter(g, 'plugboard_collector_dropped_total', { plugin: 'analytics', reason: 'buffer_full' })).toBeGreaterThan(0)
+
+    const dropped = () => counter(g, 'plugboard_collector_dropped_total', { plugin: 'analytics', kind: 'analytics' })
+    const delivered = () => counter(g, 'plugboard_collector_delivered_total', { plugin: 'analytics', kind: 'analytics' })
+    expect(await eventually(async () => (await delivered()) + (await dropped()) === sent, 15_000)).toBe(true)
+    expect(await delivered()).toBeGreaterThan(0)
+    expect(new Set(lines(file).filter((line) => line.type === 'analytics').map((line) => line.requestId)).size).toBe(await delivered())
+  })
+
   it('counts what a plugin that gave up misses (plugin_failed), /ready says degraded, and a config apply restarts it', async () => {
     const file = join(dir, 'gave-up.jsonl')
     let config: GatewayConfig | undefined
