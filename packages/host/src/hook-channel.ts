@@ -160,24 +160,22 @@ export class HookChannel {
       const messages = this.#outgoing
       this.#outgoing = []
       if (this.#closedError) return
-      const { frames, tooLarge } = encodeHookFrames(messages, this.#frameLimit)
+      const { frames, tooLarge, unencodable } = encodeHookFrames(messages, this.#frameLimit)
       for (const frame of frames) this.#stream.write(frame)
-      for (const message of tooLarge) this.#tooLarge(message)
+      for (const message of tooLarge) {
+        this.#notSent(message, 'HOOK_MESSAGE_TOO_LARGE', `is larger than the hook channel's ${this.#frameLimit}-byte limit; it was not sent`)
+      }
+      for (const { message, error } of unencodable) this.#notSent(message, 'HOOK_FAILED', `could not be encoded (${error.message}); it was not sent`)
     })
   }
 
-  /** A request that fits no frame fails alone; the plugin never saw it, so it needs no cancel. */
-  #tooLarge(message: pb.HookMessage): void {
+  /** A request that could not be sent fails alone; the plugin never saw it, so it needs no cancel. */
+  #notSent(message: pb.HookMessage, code: 'HOOK_MESSAGE_TOO_LARGE' | 'HOOK_FAILED', why: string): void {
     const body = message.body!
     // The plugin did not get this chunk's context: the stream's next chunk must carry it.
     if (body.$case === 'responseChunk') this.#openStreams.delete(body.value.streamId)
     const pending = this.#settle(message.id)
-    pending?.reject(
-      hostError(
-        'HOOK_MESSAGE_TOO_LARGE',
-        `${pending.hook} request to plugin "${this.pluginName}" is larger than the hook channel's ${this.#frameLimit}-byte limit; it was not sent`,
-      ),
-    )
+    pending?.reject(hostError(code, `${pending.hook} request to plugin "${this.pluginName}" ${why}`))
   }
 
   #callsOf(signal: AbortSignal): Set<number> {

@@ -39,10 +39,11 @@ describe('a message larger than the hook channel limit', () => {
 
   it('is handled by the binding failure policy, and does not open the breaker', async () => {
     const plugin = await load()
-    const open = new HookChain([{ plugin, failurePolicy: 'fail-open', breaker: { failureThreshold: 2 } }])
+    // Generous deadlines: encoding 65 MB takes a while on a loaded machine, and a deadline would count against the breaker.
+    const open = new HookChain([{ plugin, failurePolicy: 'fail-open', deadlineMs: 20_000, breaker: { failureThreshold: 2 } }])
     for (let i = 0; i < 3; i++) await expect(open.runPreAuth('r', httpRequest({ 'x-fault': 'oversized' }))).resolves.toMatchObject({ kind: 'continue' })
     expect(open.breakerStates()[plugin.name]).toBe('closed')
-    const closed = new HookChain([{ plugin, failurePolicy: 'fail-closed' }])
+    const closed = new HookChain([{ plugin, failurePolicy: 'fail-closed', deadlineMs: 20_000 }])
     await expect(closed.runPreAuth('r', httpRequest({ 'x-fault': 'oversized' }))).rejects.toMatchObject({ code: 'HOOK_MESSAGE_TOO_LARGE', plugin: plugin.name })
     await expect(closed.runPreAuth('r', httpRequest({ 'x-order': '' }))).resolves.toMatchObject({ kind: 'continue' })
   })

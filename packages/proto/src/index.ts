@@ -4,7 +4,7 @@
  * touch it directly, the SDK maps it to plain typed objects.
  */
 export * as pluginv1 from './gen/plugboard/plugin/v1/plugin.js'
-export { PluginService, PluginClient, serializeHookFrame, encodeHookFrames, HOOK_FRAME_LIMIT } from './plugin-service.js'
+export { PluginService, PluginClient, serializeHookFrame, encodeHookFrames, HOOK_FRAME_LIMIT, type EncodedHookFrames } from './plugin-service.js'
 export * as servicev1 from './gen/plugboard/service/v1/service.js'
 export * as goplugin from './go-plugin.js'
 export * as health from './gen/grpc/health/v1/health.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HookFrame, PluginService as GeneratedPluginService } from './gen/plugboard/plugin/v1/plugin.js'
+import { HookFrame, type HookMessage, PluginService as GeneratedPluginService } from './gen/plugboard/plugin/v1/plugin.js'
 import { PluginService, encodeHookFrames, serializeHookFrame } from './plugin-service.js'
 
 const request = (body: string): HookFrame => ({
@@ -65,5 +65,19 @@ describe('encodeHookFrames', () => {
     expect(frames.every((frame) => frame.length <= 1000)).toBe(true)
     expect(frames.flatMap((frame) => HookFrame.decode(frame).messages.map((m) => m.id))).toEqual([1, 2, 4])
     expect(frames.length).toBeGreaterThan(1)
+  })
+
+  it('sets aside a lone message too large for a frame', () => {
+    const lone = message(1, 5000)
+    expect(encodeHookFrames([lone], 1000)).toEqual({ frames: [], tooLarge: [lone], unencodable: [] })
+  })
+
+  it('sets aside a message that cannot be encoded, and sends the others', () => {
+    const broken = { id: 2, deadlineMs: 0, body: { $case: 'preAuth', value: { requestId: 'r', request: { headers: 42 } } } } as unknown as HookMessage
+    const { frames, tooLarge, unencodable } = encodeHookFrames([message(1, 10), broken, message(3, 10)], 1000)
+    expect(unencodable.map(({ message: m }) => m.id)).toEqual([2])
+    expect(unencodable[0]!.error).toBeInstanceOf(Error)
+    expect(tooLarge).toEqual([])
+    expect(frames.flatMap((frame) => HookFrame.decode(frame).messages.map((m) => m.id))).toEqual([1, 3])
   })
 })

@@ -29,32 +29,55 @@ export function serializeHookFrame(frame: HookFrame): Buffer {
 /** The largest frame either end of a plugin connection sends or accepts (gRPC's message limit). */
 export const HOOK_FRAME_LIMIT = Math.min(PLUGIN_CHANNEL_OPTIONS['grpc.max_send_message_length'], PLUGIN_CHANNEL_OPTIONS['grpc.max_receive_message_length'])
 
+/** What `encodeHookFrames` made of a batch of messages. */
+export interface EncodedHookFrames {
+  /** Frames to write, in order, each within the limit. */
+  frames: Buffer[]
+  /** Messages too large for any frame: not in `frames`. */
+  tooLarge: HookMessage[]
+  /** Messages protobuf could not encode (a value of the wrong type), with the reason: not in `frames`. */
+  unencodable: Array<{ message: HookMessage; error: Error }>
+}
+
 /**
  * Encodes hook-channel messages into frames the peer accepts. Usually they fit
  * one frame and are encoded once. Otherwise each is encoded alone to learn its
  * size, and they go in as many frames as needed, each within `limit`; a message
- * that fits no frame is returned in `tooLarge`, for its sender to fail that one
- * call. A frame over gRPC's limit would otherwise end the whole stream
- * (RESOURCE_EXHAUSTED), failing every call on it.
+ * that fits no frame, or cannot be encoded at all, is set aside for its sender
+ * to fail that one call. Left to grpc-js, a frame over gRPC's limit ends the
+ * whole stream (RESOURCE_EXHAUSTED) and one that fails to encode ends it too,
+ * failing every call on it.
  */
-export function encodeHookFrames(messages: HookMessage[], limit: number = HOOK_FRAME_LIMIT): { frames: Buffer[]; tooLarge: HookMessage[] } {
-  const whole = serializeHookFrame({ messages })
-  if (whole.length <= limit) return { frames: [whole], tooLarge: [] }
-  const frames: Buffer[] = []
-  const tooLarge: HookMessage[] = []
+export function encodeHookFrames(messages: HookMessage[], limit: number = HOOK_FRAME_LIMIT): EncodedHookFrames {
+  let whole: Buffer | undefined
+  try {
+    whole = serializeHookFrame({ messages })
+  } catch {
+    // One of them cannot be encoded: find it below.
+  }
+  if (whole && whole.length <= limit) return { frames: [whole], tooLarge: [], unencodable: [] }
+  // A frame of one message is that message and a few bytes: no need to encode it again to know.
+  if (whole && messages.length === 1) return { frames: [], tooLarge: messages, unencodable: [] }
+  const result: EncodedHookFrames = { frames: [], tooLarge: [], unencodable: [] }
   let group: HookMessage[] = []
   let groupBytes = 0
   const flush = () => {
-    if (group.length > 0) frames.push(serializeHookFrame({ messages: group }))
+    if (group.length > 0) result.frames.push(serializeHookFrame({ messages: group }))
     group = []
     groupBytes = 0
   }
   for (const message of messages) {
-    const size = HookMessage.encode(message).finish().byteLength
+    let size: number
+    try {
+      size = HookMessage.encode(message).finish().byteLength
+    } catch (error) {
+      result.unencodable.push({ message, error: error instanceof Error ? error : new Error(String(error)) })
+      continue
+    }
     // In a frame, each message is field 1 (one tag byte) with its length as a varint (at most 5 bytes).
     const entryBytes = size + 6
     if (entryBytes > limit) {
-      tooLarge.push(message)
+      result.tooLarge.push(message)
       continue
     }
     if (groupBytes + entryBytes > limit) flush()
@@ -62,7 +85,7 @@ export function encodeHookFrames(messages: HookMessage[], limit: number = HOOK_F
     groupBytes += entryBytes
   }
   flush()
-  return { frames, tooLarge }
+  return result
 }
 
 /** The Plugin service with the hook channel's frames encoded by `serializeHookFrame`; hosts and plugins use this one. */

@@ -97,6 +97,22 @@ describe('the plugin end of the hook channel', () => {
     expect(second.written[0]!.messages[0]).toMatchObject({ body: { $case: 'error', value: { code: 'HOOK_STREAM_UNKNOWN' } } })
   })
 
+  it('answers a result too large for the hook channel with HOOK_MESSAGE_TOO_LARGE, and the results beside it as usual', async () => {
+    class Inflater extends BasePlugin {
+      readonly manifest = { id: 'inflater', name: 'Inflater', version: '0.0.0' }
+      onResponseChunk(event: ResponseChunkEvent): ResponseChunkResult {
+        // More than the 64 MB the host accepts in one message.
+        return { action: 'replace', data: event.data.toString() === 'big' ? Buffer.alloc(65 * 1024 * 1024) : event.data.toString().toUpperCase() }
+      }
+    }
+    const { written, receive, settled } = channel(new Inflater())
+    receive([chunkMessage(1, { streamId: 1, context, data: Buffer.from('big') }), chunkMessage(2, { streamId: 2, context, data: Buffer.from('small') })])
+    await settled()
+    const answers = written.flatMap((frame) => frame.messages)
+    expect(answers.find((m) => m.id === 1)).toMatchObject({ body: { $case: 'error', value: { code: 'HOOK_MESSAGE_TOO_LARGE' } } })
+    expect(answers.find((m) => m.id === 2)).toMatchObject({ body: { $case: 'chunkResult', value: { result: { $case: 'replace', value: { data: Buffer.from('SMALL') } } } } })
+  })
+
   it("aborts each call's signal at its own deadline, and never one that finished in time", async () => {
     const aborted: { index: number; code: string; afterMs: number }[] = []
     const started = performance.now()

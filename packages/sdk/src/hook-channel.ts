@@ -13,9 +13,10 @@ type Incoming = { message: pb.HookMessage; body: ResultBody }
  * deadline, and sends results back in batches: while other calls are still to
  * be answered, results wait for the end of the event-loop turn and share a frame.
  * Frames are written encoded (the stream's serializer passes them through) and
- * within the host's message limit; a result too large for any frame is not
- * sent, and its call gets a HOOK_MESSAGE_TOO_LARGE error instead, so that one
- * call fails and the channel keeps working.
+ * within the host's message limit; a result too large for any frame (or one
+ * protobuf cannot encode) is not sent, and its call gets a HOOK_MESSAGE_TOO_LARGE
+ * (HOOK_INVALID_RESULT) error instead, so that one call fails and the channel
+ * keeps working.
  */
 export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, Buffer>, handlers: PluginHandlers): void {
   const inFlight = new Map<number, CallControl>()
@@ -34,12 +35,13 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, Buffer
     const messages = outgoing
     outgoing = []
     if (stream.destroyed || stream.writableEnded) return
-    const { frames, tooLarge } = encodeHookFrames(messages)
+    const { frames, tooLarge, unencodable } = encodeHookFrames(messages)
     for (const frame of frames) stream.write(frame)
+    const fail = (id: number, code: string, message: string) => send({ id, deadlineMs: 0, body: { $case: 'error', value: { code, message } } })
     for (const { id, body } of tooLarge) {
-      const message = `the plugin's ${body?.$case ?? 'result'} is larger than the hook channel's ${HOOK_FRAME_LIMIT}-byte limit; it was not sent`
-      send({ id, deadlineMs: 0, body: { $case: 'error', value: { code: 'HOOK_MESSAGE_TOO_LARGE', message } } })
+      fail(id, 'HOOK_MESSAGE_TOO_LARGE', `the plugin's ${body?.$case ?? 'result'} is larger than the hook channel's ${HOOK_FRAME_LIMIT}-byte limit; it was not sent`)
     }
+    for (const { message, error } of unencodable) fail(message.id, 'HOOK_INVALID_RESULT', `the plugin's result could not be encoded: ${error.message}`)
   }
   const send = (message: pb.HookMessage) => {
     outgoing.push(message)
