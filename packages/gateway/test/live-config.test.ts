@@ -85,6 +85,27 @@ describe('live config: changes apply incrementally', () => {
     expect((await chat()).status).toBe(429)
   })
 
+  it('fails no request while a plugin is reloaded under load', async () => {
+    await start({ servedBy: 'before' })
+    let reloaded = false
+    const statuses: number[] = []
+    const served = new Set<string | null>()
+    const worker = async () => {
+      for (let i = 0; i < 40 || !reloaded; i++) {
+        const response = await chat()
+        statuses.push(response.status)
+        served.add(response.headers.get('x-served-by'))
+      }
+    }
+    const workers = Array.from({ length: 4 }, worker)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await gateway!.reload(config({ servedBy: 'after' }))
+    reloaded = true
+    await Promise.all(workers)
+    expect(statuses.filter((status) => status !== 200)).toEqual([])
+    expect([...served].sort()).toEqual(['after', 'before'])
+  })
+
   it('applies LLM, app, key and price edits and binding, priority and policy edits without restarting any plugin', async () => {
     await start({ limit: 100, servedBy: 'same' })
     const before = pids()
