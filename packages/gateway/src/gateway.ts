@@ -75,6 +75,8 @@ export class Gateway {
   #applying: Promise<void> = Promise.resolve()
   /** The config the last `reload` asked for: an older one still queued is skipped. */
   #wanted: GatewayConfig | undefined
+  /** Replaced by a reload, maybe with requests still running: a removed plugin stops once none has any. */
+  readonly #replaced = new Set<LiveState>()
   #closing = false
 
   private constructor(private readonly options: GatewayOptions) {
@@ -181,13 +183,15 @@ export class Gateway {
       this.#rejected(error)
       throw error
     }
+    for (const replaced of this.#replaced) if (replaced.inFlight === 0) this.#replaced.delete(replaced)
+    this.#replaced.add(previous)
     this.#state = next.state
     const changes = configChanges(previous.config, config, next.changes)
     this.options.logger.info({ changes }, 'config applied')
     if (changes.server?.some((key) => key === 'host' || key === 'port')) {
       this.options.logger.warn({ host: config.server.host, port: config.server.port }, 'server.host and server.port take effect at the next start')
     }
-    void this.#retire(previous, next.changes.removed)
+    void this.#retire(next.changes.removed)
   }
 
   #rejected(error: unknown): void {
@@ -199,11 +203,16 @@ export class Gateway {
     return { state: { config, chains, failClosed, keys: new ApiKeyAuthenticator(config.apps), vendors: VENDORS, inFlight: 0 }, changes }
   }
 
-  /** Once the requests of a replaced config are done (bounded), its removed plugins get their buffered records and stop. */
-  async #retire(state: ProxyState & { inFlight: number }, removed: string[]): Promise<void> {
+  /**
+   * Once the requests that started under any replaced config are done
+   * (bounded: any of them may still hold a removed plugin), the removed
+   * plugins get their buffered records and stop.
+   */
+  async #retire(removed: string[]): Promise<void> {
     if (removed.length === 0) return
+    const replaced = [...this.#replaced]
     const deadline = Date.now() + RETIRE_TIMEOUT_MS
-    while (state.inFlight > 0 && Date.now() < deadline && !this.#closing) await sleep(100)
+    while (replaced.some((state) => state.inFlight > 0) && Date.now() < deadline && !this.#closing) await sleep(100)
     const release = this.#applying.then(async () => {
       const gone = removed.filter((name) => this.#plugins.retiring(name))
       await Promise.all(gone.map((name) => this.#collector.retire(name, COLLECTOR_CLOSE_TIMEOUT_MS)))

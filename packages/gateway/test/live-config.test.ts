@@ -91,7 +91,9 @@ describe('live config: changes apply incrementally', () => {
     const statuses: number[] = []
     const served = new Set<string | null>()
     const worker = async () => {
-      for (let i = 0; i < 40 || !reloaded; i++) {
+      // Each worker goes on until one of its requests started after the reload.
+      for (let i = 0, after = false; i < 40 || !after; i++) {
+        after = reloaded
         const response = await chat()
         statuses.push(response.status)
         served.add(response.headers.get('x-served-by'))
@@ -151,6 +153,20 @@ describe('live config: changes apply incrementally', () => {
     expect(stream.text).toContain('MOCK REPLY')
     expect(stream.text).not.toContain('Mock reply')
     expect(stream.text).toContain('data: [DONE]')
+    expect(await eventually(() => !alive(hooksPid))).toBe(true)
+  })
+
+  it('waits for requests that started two configs ago before it stops a removed plugin', async () => {
+    await start({ hooks: true })
+    const hooksPid = pids().hooks
+    const streaming = post(`${gateway!.url}/v1/chat/completions`, { model: 'mock-slow', stream: true, messages: [] })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await gateway!.reload(config({ hooks: true, price: 7 }))
+    await gateway!.reload(config({}))
+    expect(alive(hooksPid)).toBe(true)
+    const stream = await streaming
+    expect(stream.text).toContain('MOCK REPLY')
+    expect(stream.text).not.toContain('Mock reply')
     expect(await eventually(() => !alive(hooksPid))).toBe(true)
   })
 
