@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { Gateway, loadConfig } from '@plugboard/gateway'
+import { Gateway, yamlFileSource } from '@plugboard/gateway'
 
 const USAGE = `Usage: plugboard <command> [options]
 
@@ -16,11 +16,9 @@ async function gateway(args: string[]): Promise<void> {
   // Asynchronous: under load, lines written while a write is in flight leave together instead of a
   // write(2) per request; pino flushes what is left when the process exits.
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false }))
-  const config = await loadConfig(values.config)
   const port = values.port ?? process.env.PLUGBOARD_PORT
-  if (port !== undefined) config.server.port = Number(port)
-  if (values.host) config.server.host = values.host
-  const running = await Gateway.start({ config, logger, configPath: values.config })
+  const listen = { host: values.host, port: port === undefined ? undefined : Number(port) }
+  const running = await Gateway.start({ source: yamlFileSource(values.config), logger, listen })
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     running.close().then(

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Ajv } from 'ajv'
+import { Ajv, type ErrorObject } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import type { Scope } from '@plugboard/proto'
 import { GatewayError } from './errors.js'
@@ -46,7 +46,10 @@ export interface AppConfig {
   monthlyBudget: number
 }
 
-export type HookName = 'pre_auth' | 'auth' | 'post_auth' | 'response' | 'stream_complete' | 'data_collection' | 'custom_endpoints'
+/** The hooks a plugin entry can bind (its `hooks` list). */
+export const HOOK_NAMES = ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] as const
+
+export type HookName = (typeof HOOK_NAMES)[number]
 
 export interface PluginConfig {
   name: string
@@ -64,6 +67,8 @@ export interface PluginConfig {
   allowWrite?: string[]
   restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
   breaker?: { failureThreshold?: number; cooldownMs?: number }
+  /** Data collection: send this plugin proxy-log request and response bodies; default metadata only. */
+  includeBodies?: boolean
 }
 
 export interface Pricing {
@@ -102,9 +107,20 @@ export interface GatewayConfig {
   apps: AppConfig[]
   plugins: PluginConfig[]
   pricing: Record<string, Pricing>
-  collector: { maxQueue: number; batchSize: number; flushIntervalMs: number }
+  collector: CollectorConfig
   /** `defaultCompletionTokens`: what a request that sets no token limit reserves of its app's budget for the completion. */
   budgets: { defaultCompletionTokens: number }
+}
+
+export interface CollectorConfig {
+  /** Records waiting to be batched; more are dropped (`queue_full`). */
+  maxQueue: number
+  batchSize: number
+  flushIntervalMs: number
+  /** Records waiting for one plugin (while it restarts, or is slow); more are dropped (`buffer_full`). */
+  maxBuffered: number
+  /** Batches sent to one plugin at a time. */
+  maxInFlight: number
 }
 
 const schema = {
@@ -187,7 +203,7 @@ const schema = {
           source: { type: 'string' },
           hooks: {
             type: 'array',
-            items: { enum: ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] },
+            items: { enum: HOOK_NAMES },
           },
           priority: { type: 'number' },
           failurePolicy: { enum: ['fail-open', 'fail-closed'] },
@@ -212,6 +228,7 @@ const schema = {
             additionalProperties: false,
             properties: { failureThreshold: { type: 'integer', minimum: 1 }, cooldownMs: { type: 'integer', minimum: 0 } },
           },
+          includeBodies: { type: 'boolean' },
         },
       },
     },
@@ -231,13 +248,43 @@ const schema = {
         maxQueue: { type: 'integer', minimum: 1 },
         batchSize: { type: 'integer', minimum: 1 },
         flushIntervalMs: { type: 'integer', minimum: 1 },
+        maxBuffered: { type: 'integer', minimum: 1 },
+        maxInFlight: { type: 'integer', minimum: 1 },
       },
     },
     budgets: { type: 'object', additionalProperties: false, properties: { defaultCompletionTokens: { type: 'integer', minimum: 1 } } },
   },
 } as const
 
-const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema)
+// verbose: each error carries its schema, which names the keys and values that would have been allowed.
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true }).compile(schema)
+
+/**
+ * One schema error as a YAML user reads it: where (`plugins[2].failurePolicy`)
+ * and what would be allowed there (`must be one of fail-open, fail-closed`).
+ */
+function describeSchemaError(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((at, segment) => (/^\d+$/.test(segment) ? `${at}[${segment}]` : at ? `${at}.${segment}` : segment), '')
+  const at = (key: string) => (path ? `${path}.${key}` : key)
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {})
+      return `${at((error.params as { additionalProperty: string }).additionalProperty)}: unknown key; allowed: ${allowed.join(', ')}`
+    }
+    case 'required':
+      return `${at((error.params as { missingProperty: string }).missingProperty)}: required`
+    case 'enum':
+      return `${path || '(top level)'}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+    case 'type':
+      return `${path || '(top level)'}: must be ${[(error.params as { type: string | string[] }).type].flat().join(' or ')}`
+    default:
+      return `${path || '(top level)'}: ${error.message ?? 'is invalid'}`
+  }
+}
 
 /** The LLM configured under `slug`; LLM_NOT_FOUND otherwise. */
 export function llmBySlug(config: GatewayConfig, slug: string): LlmConfig {
@@ -319,7 +366,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     throw new GatewayError('CONFIG_INVALID', `config is not valid YAML: ${(cause as Error).message}`, undefined, { cause })
   }
   if (!validate(raw)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    const problems = (validate.errors ?? []).map(describeSchemaError).join('; ')
     throw new GatewayError('CONFIG_INVALID', `config is invalid: ${problems}`)
   }
   const port = Number(raw.server?.port ?? 8080)
@@ -356,6 +403,11 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     if (unknown.length) throw new GatewayError('CONFIG_INVALID', `app "${app.id}" allows unknown LLMs: ${unknown.join(', ')}`)
   }
 
+  const pluginNames = new Set<string>()
+  for (const { name } of raw.plugins ?? []) {
+    if (pluginNames.has(name)) throw new GatewayError('CONFIG_INVALID', `two plugins are named "${name}"; each entry needs its own name`)
+    pluginNames.add(name)
+  }
   const plugins: PluginConfig[] = (raw.plugins ?? []).map((plugin) => ({
     ...plugin,
     source: resolveSource(plugin.source, options.baseDir),
@@ -376,7 +428,7 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     apps,
     plugins,
     pricing: raw.pricing ?? {},
-    collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, ...raw.collector },
+    collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, maxBuffered: 10_000, maxInFlight: 4, ...raw.collector },
     budgets: { defaultCompletionTokens: 4096, ...raw.budgets },
   }
 }

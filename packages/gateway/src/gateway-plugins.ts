@@ -1,10 +1,18 @@
-import { HookChain, PluginHost, type HookBinding, type ManagedPlugin } from '@plugboard/host'
+import { isDeepStrictEqual } from 'node:util'
+import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
 import type { CapabilityName, KvStore } from '@plugboard/proto'
 import type { Logger } from 'pino'
-import type { HookName, PluginConfig } from './config.js'
+import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
 
-/** The chains a request runs through, built once per plugin configuration. */
+/** A data-collection plugin and what its binding lets it see. */
+export interface DataCollectionTarget {
+  plugin: ManagedPlugin
+  /** Proxy-log bodies are sent only when the binding opts in. */
+  includeBodies: boolean
+}
+
+/** The chains a request runs through, built once per applied configuration. */
 export interface GatewayChains {
   preAuth: HookChain
   auth: HookChain
@@ -13,73 +21,229 @@ export interface GatewayChains {
   responseBody: HookChain
   responseChunks: HookChain
   streamComplete: ManagedPlugin[]
-  dataCollection: ManagedPlugin[]
+  dataCollection: DataCollectionTarget[]
   endpoints: Map<string, ManagedPlugin>
 }
 
+type ChainName = 'preAuth' | 'auth' | 'postAuth' | 'responseHeaders' | 'responseBody' | 'responseChunks'
+
+/** The outcome of one apply. */
+export interface AppliedPlugins {
+  chains: GatewayChains
+  /** Fail-closed plugins bound to at least one hook: while one is down, requests fail, so the gateway is not ready. */
+  failClosed: ManagedPlugin[]
+  changes: PluginChanges
+}
+
+/** What one apply did to the plugins, by plugin name; the `config applied` log line carries it. */
+export interface PluginChanges {
+  added: string[]
+  removed: string[]
+  /** New process (config, source, env or restart policy changed), the old one drained. */
+  reloaded: string[]
+  /** Only the granted scopes changed: the running process got the new grant. */
+  rescoped: string[]
+  /** Only the binding changed (hooks, priority, failure policy, deadline, breaker, includeBodies): chains rebuilt. */
+  rebound: string[]
+  /** Had given up after crashing too often; started again. */
+  restarted: string[]
+}
+
+interface Entry {
+  config: PluginConfig
+  plugin: ManagedPlugin
+  /**
+   * What the plugin declared when it last served. Kept, so chains built while
+   * it restarts still hold it: a fail-closed plugin must keep failing
+   * requests then, not drop out of the chain.
+   */
+  capabilities: readonly CapabilityName[]
+  /** One breaker per chain the plugin is in; kept across applies so a failing plugin stays skipped. */
+  breakers: Map<ChainName, CircuitBreaker>
+}
+
+/** How long the old process of a reloaded plugin may take to finish its in-flight calls. */
+const DRAIN_TIMEOUT_MS = 30_000
+const RESPONSE_PARTS = ['response_headers', 'response_body', 'response_chunks'] as const
+
+/** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
+const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
+
+/** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
+function specOf(config: PluginConfig): PluginSpec {
+  const { name, source, scopes, env, allowRead, allowWrite, restart } = config
+  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, restart }
+}
+
+const sameProcess = (a: PluginConfig, b: PluginConfig) =>
+  a.source === b.source &&
+  isDeepStrictEqual(a.config, b.config) &&
+  isDeepStrictEqual(a.env, b.env) &&
+  isDeepStrictEqual(a.allowRead, b.allowRead) &&
+  isDeepStrictEqual(a.allowWrite, b.allowWrite) &&
+  isDeepStrictEqual(a.restart, b.restart)
+
+const sameBinding = (a: PluginConfig, b: PluginConfig) =>
+  isDeepStrictEqual(a.hooks, b.hooks) &&
+  a.priority === b.priority &&
+  a.failurePolicy === b.failurePolicy &&
+  a.deadlineMs === b.deadlineMs &&
+  isDeepStrictEqual(a.breaker, b.breaker) &&
+  (a.includeBodies ?? false) === (b.includeBodies ?? false)
+
 /**
- * Loads the configured plugins into a PluginHost and binds each to the hooks
- * it declares (or the subset its config names), in priority order.
+ * The gateway's plugins, in ONE PluginHost for the gateway's lifetime, so
+ * plugin KV data, events and breaker state survive config changes. `apply`
+ * brings the loaded plugins to a new list incrementally: a plugin whose entry
+ * did not change keeps its process; only what changed is loaded, reloaded
+ * (side by side, the old process drained), re-scoped or re-bound.
  */
-export async function loadGatewayPlugins(options: {
-  plugins: PluginConfig[]
-  logger: Logger
-  metrics: GatewayMetrics
-  kv?: KvStore
-}): Promise<{ host: PluginHost; chains: GatewayChains }> {
-  const host = new PluginHost({ runtime: 'gateway', logger: options.logger, kv: options.kv })
-  try {
-    const loaded = await Promise.all(
-      options.plugins.map(async (config) => ({
-        config,
-        plugin: await host.load({
-          name: config.name,
-          source: config.source,
-          config: config.config,
-          scopes: config.scopes,
-          env: config.env,
-          allowRead: config.allowRead,
-          allowWrite: config.allowWrite,
-          restart: config.restart,
-        }),
-      })),
-    )
-    const declares = (plugin: ManagedPlugin, capability: CapabilityName) => plugin.description?.capabilities.includes(capability) ?? false
-    const boundTo = (hook: HookName) =>
-      loaded.filter(({ config, plugin }) => (config.hooks ?? plugin.description?.capabilities ?? []).includes(hook) && declares(plugin, hook))
-    /** Response plugins that implement `part`; one that declares no parts (an older or non-SDK plugin) gets all three. */
-    const responseBoundTo = (part: 'response_headers' | 'response_body' | 'response_chunks') =>
-      boundTo('response').filter(
-        ({ plugin }) => declares(plugin, part) || !(['response_headers', 'response_body', 'response_chunks'] as const).some((p) => declares(plugin, p)),
-      )
-    const chain = (bound: typeof loaded) =>
-      new HookChain(
-        bound.map(({ config, plugin }): HookBinding => ({
-          plugin,
-          priority: config.priority,
-          failurePolicy: config.failurePolicy,
-          deadlineMs: config.deadlineMs,
-          breaker: config.breaker,
-        })),
-        options.metrics.hookObserver,
-      )
-    const byPriority = (hook: HookName) => boundTo(hook).sort((a, b) => a.config.priority - b.config.priority).map(({ plugin }) => plugin)
-    return {
-      host,
-      chains: {
-        preAuth: chain(boundTo('pre_auth')),
-        auth: chain(boundTo('auth')),
-        postAuth: chain(boundTo('post_auth')),
-        responseHeaders: chain(responseBoundTo('response_headers')),
-        responseBody: chain(responseBoundTo('response_body')),
-        responseChunks: chain(responseBoundTo('response_chunks')),
-        streamComplete: byPriority('stream_complete'),
-        dataCollection: byPriority('data_collection'),
-        endpoints: new Map(byPriority('custom_endpoints').map((plugin) => [plugin.name, plugin])),
-      },
+export class GatewayPlugins {
+  readonly host: PluginHost
+  readonly #entries = new Map<string, Entry>()
+  /** Removed by an apply, still serving requests that started before it; `release` unloads them. */
+  readonly #retiring = new Map<string, Entry>()
+
+  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; kv?: KvStore }) {
+    this.host = new PluginHost({ runtime: 'gateway', logger: options.logger, kv: options.kv })
+  }
+
+  /**
+   * Makes `configs` the loaded plugins and returns the chains to route new
+   * requests through. All or nothing: when a plugin cannot be loaded or
+   * reloaded, what this apply did is undone and it rejects with that error.
+   * Removed plugins keep running until `release` is called with their names.
+   * Not reentrant: the caller serializes applies.
+   */
+  async apply(configs: PluginConfig[]): Promise<AppliedPlugins> {
+    const changes: PluginChanges = { added: [], removed: [], reloaded: [], rescoped: [], rebound: [], restarted: [] }
+    const wanted = new Set(configs.map((config) => config.name))
+    const undo: Array<() => Promise<void>> = []
+    for (const config of configs) {
+      const retired = this.#retiring.get(config.name)
+      if (retired && !this.#entries.has(config.name)) {
+        // Removed by an earlier apply but still running for its last requests: taken back, not loaded again.
+        this.#retiring.delete(config.name)
+        this.#entries.set(config.name, retired)
+        changes.added.push(config.name)
+        undo.push(async () => {
+          this.#entries.delete(config.name)
+          this.#retiring.set(config.name, retired)
+        })
+      }
     }
-  } catch (error) {
-    await host.shutdown()
-    throw error
+    const steps = configs.map(async (config) => {
+      const entry = this.#entries.get(config.name)
+      if (!entry) {
+        const plugin = await this.host.load(specOf(config))
+        this.#entries.set(config.name, { config, plugin, capabilities: [], breakers: new Map() })
+        undo.push(() => this.#forget(config.name))
+        changes.added.push(config.name)
+        return
+      }
+      const previous = entry.config
+      if (!sameProcess(previous, config)) {
+        await this.#relaunch(entry, specOf(config))
+        undo.push(() => this.#relaunch(entry, specOf(previous)))
+        changes.reloaded.push(config.name)
+      } else if (entry.plugin.state === 'failed') {
+        await entry.plugin.restart()
+        changes.restarted.push(config.name)
+      } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
+        entry.plugin.setScopes(config.scopes)
+        undo.push(async () => entry.plugin.setScopes(previous.scopes))
+        changes.rescoped.push(config.name)
+      } else if (!sameBinding(previous, config)) {
+        changes.rebound.push(config.name)
+      }
+      if (!isDeepStrictEqual(previous.breaker, config.breaker)) entry.breakers.clear()
+      entry.config = config
+      undo.push(async () => void (entry.config = previous))
+    })
+    const failure = (await Promise.allSettled(steps)).find((result): result is PromiseRejectedResult => result.status === 'rejected')
+    if (failure) {
+      for (const step of undo.reverse()) await step().catch(() => undefined)
+      throw failure.reason
+    }
+    for (const [name, entry] of this.#entries) {
+      if (wanted.has(name)) continue
+      this.#entries.delete(name)
+      this.#retiring.set(name, entry)
+      changes.removed.push(name)
+    }
+    const entries = configs.map((config) => this.#entries.get(config.name)!)
+    for (const entry of entries) entry.capabilities = entry.plugin.description?.capabilities ?? entry.capabilities
+    const failClosed = entries.filter((entry) => entry.config.failurePolicy === 'fail-closed' && HOOK_NAMES.some((hook) => isBound(entry, hook)))
+    return { chains: this.#chains(entries), failClosed: failClosed.map(({ plugin }) => plugin), changes }
+  }
+
+  /** Unloads plugins an apply removed (once no request uses the chains they were in), unless a later apply took them back. */
+  async release(names: string[]): Promise<void> {
+    await Promise.all(names.filter((name) => this.#retiring.has(name)).map((name) => this.#forget(name)))
+  }
+
+  /** Whether `name` was removed by an apply and not yet released (nor taken back). */
+  retiring(name: string): boolean {
+    return this.#retiring.has(name)
+  }
+
+  /** Stops every plugin; idempotent. */
+  shutdown(): Promise<void> {
+    return this.host.shutdown()
+  }
+
+  async #forget(name: string): Promise<void> {
+    this.#entries.delete(name)
+    this.#retiring.delete(name)
+    await this.host.unload(name)
+  }
+
+  /**
+   * A new process for a plugin with `spec`, side by side: resolves once the
+   * new one serves (the same ManagedPlugin, so chains holding it switch
+   * too); the old one finishes its in-flight calls in the background.
+   */
+  async #relaunch(entry: Entry, spec: PluginSpec): Promise<void> {
+    const plugin = entry.plugin
+    let switched!: () => void
+    const serving = new Promise<void>((resolve) => plugin.once('reloaded', (switched = resolve)))
+    const reload = plugin.reload(spec, { drainTimeoutMs: DRAIN_TIMEOUT_MS })
+    try {
+      await Promise.race([serving, reload])
+    } finally {
+      plugin.off('reloaded', switched)
+    }
+    reload.catch((error: unknown) => this.options.logger.warn({ plugin: plugin.name, err: String(error) }, 'old plugin process did not stop cleanly'))
+  }
+
+  #chains(entries: Entry[]): GatewayChains {
+    const boundTo = (hook: HookName) => entries.filter((entry) => isBound(entry, hook))
+    /** Response plugins that implement `part`; one that declares no parts (an older or non-SDK plugin) gets all three. */
+    const responseBoundTo = (part: (typeof RESPONSE_PARTS)[number]) =>
+      boundTo('response').filter(({ capabilities }) => capabilities.includes(part) || !RESPONSE_PARTS.some((p) => capabilities.includes(p)))
+    const chain = (name: ChainName, bound: Entry[]) =>
+      new HookChain(
+        bound.map(({ config, plugin, breakers }): HookBinding => {
+          let breaker = breakers.get(name)
+          if (!breaker) breakers.set(name, (breaker = new CircuitBreaker(config.breaker)))
+          return { plugin, priority: config.priority, failurePolicy: config.failurePolicy, deadlineMs: config.deadlineMs, breaker }
+        }),
+        this.options.metrics.hookObserver,
+      )
+    const byPriority = (hook: HookName) => boundTo(hook).sort((a, b) => a.config.priority - b.config.priority)
+    return {
+      preAuth: chain('preAuth', boundTo('pre_auth')),
+      auth: chain('auth', boundTo('auth')),
+      postAuth: chain('postAuth', boundTo('post_auth')),
+      responseHeaders: chain('responseHeaders', responseBoundTo('response_headers')),
+      responseBody: chain('responseBody', responseBoundTo('response_body')),
+      responseChunks: chain('responseChunks', responseBoundTo('response_chunks')),
+      streamComplete: byPriority('stream_complete').map(({ plugin }) => plugin),
+      dataCollection: byPriority('data_collection').map(({ config, plugin }) => ({
+        plugin,
+        includeBodies: config.includeBodies ?? false,
+      })),
+      endpoints: new Map(byPriority('custom_endpoints').map(({ plugin }) => [plugin.name, plugin])),
+    }
   }
 }

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
-import { watch, type FSWatcher } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PluginHost } from '@plugboard/host'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ManagedPlugin } from '@plugboard/host'
 import type { Logger } from 'pino'
 import { ApiKeyAuthenticator } from './api-keys.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
 import { answerClientError, answerExpectationFailed } from './client-errors.js'
 import { DataCollectorQueue } from './collector.js'
-import { loadConfig, type GatewayConfig, type ServerConfig } from './config.js'
+import type { GatewayConfig, ServerConfig } from './config.js'
+import { configChanges } from './config-diff.js'
+import { staticConfigSource, type ConfigSource } from './config-source.js'
 import { GatewayError } from './errors.js'
-import { loadGatewayPlugins } from './gateway-plugins.js'
+import { GatewayPlugins, type PluginChanges } from './gateway-plugins.js'
 import { sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
@@ -21,16 +23,19 @@ import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
 import { openAiVendor } from './vendors/openai.js'
 
-export interface GatewayOptions {
-  config: GatewayConfig
+/** Where the config comes from: a source that is watched for changes, or a fixed config. */
+export type GatewayConfigOption = { source: ConfigSource } | { config: GatewayConfig }
+
+export type GatewayOptions = GatewayConfigOption & {
   logger: Logger
-  /** Watch this file and reload the config when it changes. */
-  configPath?: string
   budgets?: BudgetStore
+  /** Where to listen, over the config's `server.host` / `server.port` (the CLI's `--host` / `--port`). */
+  listen?: { host?: string; port?: number }
 }
 
 interface LiveState extends ProxyState {
-  host: PluginHost
+  /** Fail-closed plugins bound to a hook: while one is down the gateway is not ready. */
+  failClosed: ManagedPlugin[]
   inFlight: number
 }
 
@@ -50,6 +55,13 @@ function serverOptions(server: ServerConfig): ServerOptions {
   }
 }
 
+/** Readiness as `/ready` reports it. */
+export interface Readiness {
+  status: 'ready' | 'degraded' | 'closing'
+  /** Why it is not ready, one line each. */
+  reasons: string[]
+}
+
 const VENDORS = { mock: mockVendor, openai: openAiVendor, anthropic: anthropicVendor }
 const REQUEST_ID = /^[\w.-]{1,128}$/
 /** Stream-complete calls in flight at most; more are skipped and counted. */
@@ -66,14 +78,19 @@ function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
   const allow = method === 'GET' ? 'GET, HEAD' : method
   throw new GatewayError('METHOD_NOT_ALLOWED', `${req.url} takes ${allow}, not ${req.method}`, undefined, { headers: { allow } })
 }
+/** How long requests of a replaced config may run before its removed plugins are stopped anyway. */
+const RETIRE_TIMEOUT_MS = 60_000
+/** How long close waits for data-collection plugins to take what is buffered for them. */
+const COLLECTOR_CLOSE_TIMEOUT_MS = 10_000
 
 /**
  * The gateway: an OpenAI-compatible HTTP server whose requests flow through
- * the configured plugins' hooks. Stateless apart from its config, so many can
- * run behind a load balancer.
+ * the configured plugins' hooks. Its config comes from a {@link ConfigSource}
+ * and changes are applied incrementally (see `reload`). Stateless apart from
+ * its config, so many can run behind a load balancer.
  *
  * @example
- * const gateway = await Gateway.start({ config: await loadConfig('gateway.yaml'), logger: pino() })
+ * const gateway = await Gateway.start({ source: yamlFileSource('gateway.yaml'), logger: pino() })
  * console.log(gateway.url) // http://127.0.0.1:8080
  */
 export class Gateway {
@@ -81,12 +98,24 @@ export class Gateway {
   readonly #server: Server
   readonly #services: PipelineServices
   readonly #collector: DataCollectorQueue
+  readonly #plugins: GatewayPlugins
   #state!: LiveState
-  #watcher: FSWatcher | undefined
+  #stopWatching: () => void = () => {}
+  /** The apply in progress (or the start); the next waits for it, so applies never overlap. */
+  #applying: Promise<void> = Promise.resolve()
+  /** The config the last `reload` asked for: an older one still queued is skipped. */
+  #wanted: GatewayConfig | undefined
+  /** Replaced by a reload, maybe with requests still running: a removed plugin stops once none has any. */
+  readonly #replaced = new Set<LiveState>()
   #closing = false
 
-  private constructor(private readonly options: GatewayOptions) {
-    this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, options.config.collector, this.metrics, options.logger)
+  /** `server` options are read once, here: Node's server cannot change them while it listens. */
+  private constructor(
+    private readonly options: GatewayOptions,
+    server: ServerConfig,
+  ) {
+    this.#plugins = new GatewayPlugins({ logger: options.logger, metrics: this.metrics })
+    this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, () => this.#state.config.collector, this.metrics, options.logger)
     this.#services = {
       budgets: options.budgets ?? new MemoryBudgetStore(),
       collector: this.#collector,
@@ -94,23 +123,42 @@ export class Gateway {
       streamComplete: { inFlight: 0, max: MAX_STREAM_COMPLETE_IN_FLIGHT },
       maxKeptResponseBytes: MAX_KEPT_RESPONSE_BYTES,
     }
-    this.#server = createServer(serverOptions(options.config.server), (req, res) => void this.#handle(req, res))
-    this.#server.maxConnections = options.config.server.maxConnections
+    this.#server = createServer(serverOptions(server), (req, res) => void this.#handle(req, res))
+    this.#server.maxConnections = server.maxConnections
     // Errors of Node's HTTP parser and unmet expectations get the same JSON error body as every other error.
     this.#server.on('clientError', answerClientError)
     this.#server.on('checkExpectation', answerExpectationFailed)
   }
 
+  /** Loads the config, starts its plugins and listens; rejects (with nothing left running) when any of that fails. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const gateway = new Gateway(options)
-    gateway.#state = await gateway.#buildState(options.config)
-    const { host, port } = options.config.server
-    await new Promise<void>((resolve, reject) => {
-      gateway.#server.once('error', reject)
-      gateway.#server.listen(port, host, () => resolve())
-    })
-    if (options.configPath) gateway.#watch(options.configPath)
-    options.logger.info({ url: gateway.url, plugins: options.config.plugins.map((p) => p.name) }, 'gateway listening')
+    const source = 'source' in options ? options.source : staticConfigSource(options.config)
+    const config = await source.load()
+    const gateway = new Gateway(options, config.server)
+    const starting = (async () => {
+      gateway.#state = (await gateway.#buildState(config)).state
+      const host = options.listen?.host ?? config.server.host
+      const port = options.listen?.port ?? config.server.port
+      await new Promise<void>((resolve, reject) => {
+        gateway.#server.once('error', reject)
+        gateway.#server.listen(port, host, () => resolve())
+      })
+    })()
+    gateway.#applying = starting.catch(() => undefined)
+    // Watching starts before the plugins are up, so an edit made while they start is not missed: it is applied after.
+    gateway.#stopWatching = source.watch(
+      (next) => void gateway.reload(next).catch(() => undefined),
+      (error) => gateway.#rejected(error),
+    )
+    try {
+      await starting
+    } catch (error) {
+      gateway.#closing = true
+      gateway.#stopWatching()
+      await gateway.#plugins.shutdown()
+      throw error
+    }
+    options.logger.info({ url: gateway.url, plugins: config.plugins.map((p) => p.name) }, 'gateway listening')
     return gateway
   }
 
@@ -119,48 +167,102 @@ export class Gateway {
     return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
   }
 
-  /** Applies a new config: new requests use it at once; plugins of the old one stop when their requests are done. */
-  async reload(config: GatewayConfig): Promise<void> {
-    const previous = this.#state
-    this.#state = await this.#buildState(config)
-    this.options.logger.info({ plugins: config.plugins.map((p) => p.name) }, 'config reloaded')
-    void this.#retire(previous)
+  /**
+   * Applies a new config incrementally: LLMs, apps, keys and prices at once for
+   * new requests; plugins whose entry did not change keep running untouched;
+   * a changed plugin alone is reloaded (or only re-scoped, or only re-bound);
+   * a removed one stops once the requests that started before are done.
+   * Applies are serialized and the newest wins: a config superseded while it
+   * waited is skipped, and the promise resolves then. Rejects, keeping the
+   * running config, when a plugin of the new config cannot be started.
+   * `server.host` and `server.port` apply at the next start.
+   */
+  reload(config: GatewayConfig): Promise<void> {
+    this.#wanted = config
+    const run = this.#applying.then(() => (this.#wanted === config && !this.#closing ? this.#apply(config) : undefined))
+    this.#applying = run.catch(() => undefined)
+    return run
   }
 
-  /** Stops accepting requests, lets in-flight ones finish, flushes data collection and stops plugins. Idempotent. */
+  /** The loaded plugins (status pages, tests); a plugin removed by a reload stays listed until it stopped. */
+  plugins(): ManagedPlugin[] {
+    return this.#plugins.host.list()
+  }
+
+  /** Why the gateway is not ready, if it is not: a fail-closed plugin down, a data-collection plugin given up, closing. */
+  readiness(): Readiness {
+    if (this.#closing) return { status: 'closing', reasons: ['the gateway is shutting down'] }
+    const state = this.#state
+    const reasons = [
+      ...state.failClosed
+        .filter((plugin) => !plugin.available)
+        .map((plugin) => `fail-closed plugin "${plugin.name}" is ${plugin.state === 'running' ? 'running but its channel is unavailable' : plugin.state}`),
+      ...state.chains.dataCollection
+        .filter(({ plugin }) => plugin.state === 'failed')
+        .map(({ plugin }) => `data-collection plugin "${plugin.name}" crashed too often and was given up; its records are dropped`),
+    ]
+    return { status: reasons.length ? 'degraded' : 'ready', reasons }
+  }
+
+  /** Stops accepting requests, lets in-flight ones finish, delivers buffered data collection (bounded) and stops plugins. Idempotent. */
   async close(): Promise<void> {
     if (this.#closing) return
     this.#closing = true
-    this.#watcher?.close()
+    this.#stopWatching()
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve())
       this.#server.closeIdleConnections()
     })
-    await this.#collector.flush()
-    await this.#state.host.shutdown()
+    await this.#applying
+    await this.#collector.close(COLLECTOR_CLOSE_TIMEOUT_MS)
+    await this.#plugins.shutdown()
   }
 
-  async #buildState(config: GatewayConfig): Promise<LiveState> {
-    const { host, chains } = await loadGatewayPlugins({ plugins: config.plugins, logger: this.options.logger, metrics: this.metrics })
-    return { config, chains, host, keys: new ApiKeyAuthenticator(config.apps), vendors: VENDORS, inFlight: 0 }
+  async #apply(config: GatewayConfig): Promise<void> {
+    const previous = this.#state
+    let next: { state: LiveState; changes: PluginChanges }
+    try {
+      next = await this.#buildState(config)
+    } catch (error) {
+      this.#rejected(error)
+      throw error
+    }
+    for (const replaced of this.#replaced) if (replaced.inFlight === 0) this.#replaced.delete(replaced)
+    this.#replaced.add(previous)
+    this.#state = next.state
+    const changes = configChanges(previous.config, config, next.changes)
+    this.options.logger.info({ changes }, 'config applied')
+    if (changes.server?.some((key) => key === 'host' || key === 'port')) {
+      this.options.logger.warn({ host: config.server.host, port: config.server.port }, 'server.host and server.port take effect at the next start')
+    }
+    void this.#retire(next.changes.removed)
   }
 
-  async #retire(state: LiveState): Promise<void> {
-    const deadline = Date.now() + 60_000
-    while (state.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-    await state.host.shutdown()
+  #rejected(error: unknown): void {
+    this.options.logger.error({ reason: (error as Error).message, code: (error as { code?: string }).code }, 'config rejected')
   }
 
-  #watch(path: string): void {
-    let timer: NodeJS.Timeout | undefined
-    this.#watcher = watch(path, () => {
-      clearTimeout(timer)
-      timer = setTimeout(() => {
-        loadConfig(path)
-          .then((config) => this.reload(config))
-          .catch((error: unknown) => this.options.logger.error({ err: String(error) }, 'config reload failed; keeping the running config'))
-      }, 200)
+  async #buildState(config: GatewayConfig): Promise<{ state: LiveState; changes: PluginChanges }> {
+    const { chains, failClosed, changes } = await this.#plugins.apply(config.plugins)
+    return { state: { config, chains, failClosed, keys: new ApiKeyAuthenticator(config.apps), vendors: VENDORS, inFlight: 0 }, changes }
+  }
+
+  /**
+   * Once the requests that started under any replaced config are done
+   * (bounded: any of them may still hold a removed plugin), the removed
+   * plugins get their buffered records and stop.
+   */
+  async #retire(removed: string[]): Promise<void> {
+    if (removed.length === 0) return
+    const replaced = [...this.#replaced]
+    const deadline = Date.now() + RETIRE_TIMEOUT_MS
+    while (replaced.some((state) => state.inFlight > 0) && Date.now() < deadline && !this.#closing) await sleep(100)
+    const release = this.#applying.then(async () => {
+      const gone = removed.filter((name) => this.#plugins.retiring(name))
+      await Promise.all(gone.map((name) => this.#collector.retire(name, COLLECTOR_CLOSE_TIMEOUT_MS)))
+      await this.#plugins.release(gone)
     })
+    this.#applying = release.catch((error: unknown) => this.options.logger.error({ err: String(error), plugins: removed }, 'removed plugins did not stop cleanly'))
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,8 +302,8 @@ export class Gateway {
         return sendJson(res, 200, { status: 'ok' })
       case '/ready': {
         requireMethod(req, 'GET')
-        const failed = state.host.list().filter((plugin) => plugin.state === 'failed').map((plugin) => plugin.name)
-        return sendJson(res, this.#closing ? 503 : 200, { status: this.#closing ? 'closing' : 'ready', failedPlugins: failed })
+        const readiness = this.readiness()
+        return sendJson(res, readiness.status === 'ready' ? 200 : 503, readiness)
       }
       case '/metrics':
         requireMethod(req, 'GET')

@@ -36,10 +36,22 @@ export class GatewayMetrics {
     labelNames: ['plugin', 'hook'] as const,
     registers: [this.registry],
   })
-  readonly queueDropped = new Counter({
+  readonly collectorDropped = new Counter({
     name: 'plugboard_collector_dropped_total',
-    help: 'Data-collection records dropped because the queue was full',
-    labelNames: ['kind'] as const,
+    help: 'Data-collection records that did not reach a plugin, by plugin, kind and reason (queue_full, buffer_full, plugin_failed, rejected, plugin_removed, shutdown)',
+    labelNames: ['plugin', 'kind', 'reason'] as const,
+    registers: [this.registry],
+  })
+  readonly collectorDelivered = new Counter({
+    name: 'plugboard_collector_delivered_total',
+    help: 'Data-collection records a plugin accepted, by plugin and kind',
+    labelNames: ['plugin', 'kind'] as const,
+    registers: [this.registry],
+  })
+  readonly collectorBuffered = new Gauge({
+    name: 'plugboard_collector_buffered',
+    help: 'Data-collection records waiting for one plugin (it is restarting, or slower than the traffic)',
+    labelNames: ['plugin'] as const,
     registers: [this.registry],
   })
   readonly streamCompleteSkipped = new Counter({
@@ -50,7 +62,7 @@ export class GatewayMetrics {
   })
   readonly queueDepth = new Gauge({
     name: 'plugboard_collector_queue_depth',
-    help: 'Data-collection records waiting to be sent to plugins',
+    help: 'Data-collection records waiting to be batched',
     registers: [this.registry],
   })
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
-import { describe, expect, it } from 'vitest'
-import { Gateway, encryptSecret, loadConfig, parseConfig } from '@plugboard/gateway'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Gateway, encryptSecret, parseConfig, yamlFileSource } from '@plugboard/gateway'
 import { post } from './helpers.js'
 
 const base = (key: string) => `
@@ -35,31 +35,114 @@ describe('gateway config', () => {
     ['vendor without key', 'llms: [{ slug: x, vendor: openai, models: [m] }]'],
     ['app allowing an unknown LLM', 'apps: [{ id: a, keys: [], allowedLlms: [nope] }]'],
     ['bad YAML', 'llms: [unclosed'],
+    ['two plugins with one name', 'plugins: [{ name: a, source: /a }, { name: a, source: /b }]'],
   ])('rejects %s with CONFIG_INVALID', (_name, yaml) => {
     expect(() => parseConfig(yaml, { baseDir: '/', env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }))
   })
 
-  it('reloads when the file changes: new keys work at once, the old config serves until then', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pb-cfg-'))
-    const path = join(dir, 'gateway.yaml')
-    writeFileSync(path, base('pb-first-key-0000000'))
-    const gateway = await Gateway.start({ config: await loadConfig(path), logger: pino({ level: 'silent' }), configPath: path })
-    try {
-      const request = (key: string) => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` })
-      expect((await request('pb-first-key-0000000')).status).toBe(200)
-      writeFileSync(path, base('pb-second-key-000000'))
-      let status = 0
-      for (let i = 0; i < 100 && status !== 200; i++) {
-        await sleep(50)
-        status = (await request('pb-second-key-000000')).status
-      }
-      expect(status).toBe(200)
-      expect((await request('pb-first-key-0000000')).status).toBe(401)
-      writeFileSync(path, 'llms: [broken')
-      await sleep(400)
-      expect((await request('pb-second-key-000000')).status).toBe(200)
-    } finally {
-      await gateway.close()
+  it.each([
+    ['server.prot: unknown key; allowed: host, port, maxBodyBytes', 'server: { prot: 8080 }'],
+    ['plugins[2].failurePolicy: must be one of fail-open, fail-closed', `plugins: [{ name: a, source: /a }, { name: b, source: /b }, { name: c, source: /c, failurePolicy: closed }]`],
+    ['llms[0].vendor: must be one of mock, openai, anthropic', 'llms: [{ slug: x, vendor: magic, models: [m] }]'],
+    ['plugins[0].source: required', 'plugins: [{ name: a }]'],
+    ['collector.batchSize: must be integer', 'collector: { batchSize: lots }'],
+    ['plugins[0].includeBodies: must be boolean', 'plugins: [{ name: a, source: /a, includeBodies: sometimes }]'],
+    ['bogus: unknown key; allowed: server, llms, apps, plugins, pricing, collector, budgets', 'bogus: 1'],
+  ])('names the offending key and what is allowed: %s', (message, yaml) => {
+    expect(() => parseConfig(yaml, { baseDir: '/', env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }))
+  })
+})
+
+/** Every way editors and tools save a file; each must reach the gateway, whichever came before. */
+const saves: Record<string, (path: string, text: string) => Promise<void> | void> = {
+  'in-place write': (path, text) => writeFileSync(path, text),
+  'rename-replace (mv tmp gateway.yaml)': (path, text) => {
+    writeFileSync(`${path}.tmp`, text)
+    renameSync(`${path}.tmp`, path)
+  },
+  'vim (rename away, write anew, delete the backup)': (path, text) => {
+    renameSync(path, `${path}~`)
+    writeFileSync(path, text)
+    unlinkSync(`${path}~`)
+  },
+  'delete, then create': async (path, text) => {
+    unlinkSync(path)
+    await sleep(300)
+    writeFileSync(path, text)
+  },
+  'touch, then in-place write': async (path, text) => {
+    const now = new Date()
+    utimesSync(path, now, now)
+    await sleep(300)
+    writeFileSync(path, text)
+  },
+}
+
+describe('the YAML config file source', () => {
+  let dir: string
+  let path: string
+  let gateway: Gateway
+  const logs: Array<Record<string, any>> = []
+  const request = (key: string) => post(`${gateway.url}/v1/chat/completions`, { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` })
+  /** Polls until `key` is accepted: the saved file was read and applied. */
+  const accepted = async (key: string) => {
+    for (let i = 0; i < 100; i++) {
+      if ((await request(key)).status === 200) return true
+      await sleep(50)
     }
+    return false
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pb-cfg-'))
+    path = join(dir, 'gateway.yaml')
+    writeFileSync(path, base('pb-key-initial-00000'))
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, any>) })
+    gateway = await Gateway.start({ source: yamlFileSource(path), logger })
+  })
+  afterAll(async () => {
+    await gateway.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('hears every save style, each after every other (twice round)', async () => {
+    let n = 0
+    for (const round of [1, 2]) {
+      for (const [style, save] of Object.entries(saves)) {
+        const key = `pb-key-${round}-${n++}-000000000`
+        await save(path, base(key))
+        expect(await accepted(key), `${style} (round ${round})`).toBe(true)
+      }
+    }
+    expect((await request('pb-key-initial-00000')).status).toBe(401)
+  })
+
+  it('logs each applied config with what changed', async () => {
+    await saves['in-place write']!(path, base('pb-key-logged-000000'))
+    expect(await accepted('pb-key-logged-000000')).toBe(true)
+    expect(logs.filter((line) => line.msg === 'config applied').at(-1)).toMatchObject({ changes: { apps: { changed: ['a'] } } })
+  })
+
+  it('rejects an invalid save with the reason in the log and keeps serving the running config', async () => {
+    const good = 'pb-key-kept-00000000'
+    await saves['in-place write']!(path, base(good))
+    expect(await accepted(good)).toBe(true)
+    const rejected = logs.filter((line) => line.msg === 'config rejected').length
+    await saves['rename-replace (mv tmp gateway.yaml)']!(path, `${base(good)}\nplugins: [{ name: p, source: /p, failurePolicy: sometimes }]`)
+    for (let i = 0; i < 100 && logs.filter((line) => line.msg === 'config rejected').length === rejected; i++) await sleep(50)
+    expect(logs.filter((line) => line.msg === 'config rejected').at(-1)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      reason: expect.stringContaining('plugins[0].failurePolicy: must be one of fail-open, fail-closed'),
+    })
+    expect((await request(good)).status).toBe(200)
+  })
+
+  it('applies the last of two quick saves', async () => {
+    saves['in-place write']!(path, base('pb-key-quick-first-0'))
+    await saves['rename-replace (mv tmp gateway.yaml)']!(path, base('pb-key-quick-last-00'))
+    expect(await accepted('pb-key-quick-last-00')).toBe(true)
+    await sleep(500)
+    expect((await request('pb-key-quick-last-00')).status).toBe(200)
+    expect((await request('pb-key-quick-first-0')).status).toBe(401)
   })
 })

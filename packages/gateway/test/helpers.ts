@@ -55,7 +55,7 @@ ${options.yaml ?? ''}`
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
   const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
   const gateway = await Gateway.start({ config, logger, budgets: options.budgets })
-  return { gateway, url: gateway.url, logs: lines }
+  return { gateway, url: gateway.url, logs: lines, config }
 }
 
 /**

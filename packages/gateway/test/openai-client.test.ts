@@ -131,7 +131,7 @@ describe('the official openai client against the gateway', () => {
 
   it('exposes health, readiness and Prometheus metrics', async () => {
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200)
-    expect(await (await fetch(`${gateway.url}/ready`)).json()).toMatchObject({ status: 'ready', failedPlugins: [] })
+    expect(await (await fetch(`${gateway.url}/ready`)).json()).toMatchObject({ status: 'ready', reasons: [] })
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
     expect(metrics).toMatch(/plugboard_gateway_requests_total\{route="\/v1\/chat\/completions",status="200",llm="mock",app="demo"\} \d+/)
     expect(metrics).toContain('plugboard_gateway_request_duration_seconds_bucket')
