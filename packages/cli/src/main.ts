@@ -9,7 +9,7 @@ import { demoKeyOf, startupSummary } from './startup-summary.js'
 async function gateway(options: { config: string; port?: number; host?: string }): Promise<void> {
   const terminal = process.stdout.isTTY === true
   // On a terminal the summary says what matters; one line per request would bury it.
-  const level = process.env.LOG_LEVEL ?? (terminal ? 'warn' : 'info')
+  const level = process.env.LOG_LEVEL || (terminal ? 'warn' : 'info')
   // Asynchronous: under load, lines written while a write is in flight leave together instead of a
   // write(2) per request; pino flushes what is left when the process exits.
   const logger = pino({ level }, pino.destination({ dest: 1, sync: false }))

@@ -16,6 +16,7 @@ import { hookRequest, sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { passThrough } from './passthrough.js'
 import { servePluginEndpoint } from './plugin-endpoints.js'
+import { SERVICE_INDEX } from './service-index.js'
 import { LlmProxy, type ProxyKind, type ProxyState } from './proxy.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
@@ -148,6 +149,7 @@ export class Gateway {
   async #route(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, log: Logger, signal: AbortSignal): Promise<void> {
     const path = url.pathname
     const proxy = (route: string, kind: ProxyKind, llm?: string) => this.#proxy.handle({ req, res, url, requestId, log, signal, route }, kind, llm)
+    if (req.method === 'GET' && path === '/') return sendJson(res, 200, SERVICE_INDEX)
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' })
     if (req.method === 'GET' && path === '/ready') {
       const failed = this.#state.host.list().filter((plugin) => plugin.state === 'failed').map((plugin) => plugin.name)

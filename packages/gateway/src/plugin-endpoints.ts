@@ -47,7 +47,12 @@ export async function servePluginEndpoint(
   const plugin = state.chains.endpoints.get(slug)
   const method = call.req.method ?? 'GET'
   const found = plugin && findEndpoint(plugin, method, path)
-  if (!plugin || !found) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
+  if (!plugin) {
+    const served = [...state.chains.endpoints.keys()].join(', ') || 'none'
+    const loaded = state.config.plugins.some((p) => p.name === slug)
+    throw new GatewayError('ROUTE_NOT_FOUND', `${loaded ? `plugin "${slug}" is loaded but serves no endpoints` : `no plugin "${slug}" is loaded`}; plugins serving endpoints: ${served}`)
+  }
+  if (!found) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
   const request = hookRequest(call.req, call.url, await readBody(call.req, state.config.server.maxBodyBytes))
   const auth = found.spec.authRequired ? await authenticate(state, call.requestId, request, call.signal) : undefined
   const frames = plugin.stream('handleEndpoint', { requestId: call.requestId, endpoint: found.spec, request, params: found.params, auth }, { signal: call.signal })
@@ -62,7 +67,9 @@ export async function servePluginEndpoint(
       }
     }
   } catch (error) {
-    if (call.signal.aborted || error instanceof GatewayError) throw error
+    // The client left (an MCP client closing its stream): cancelling the call is no failure, and nobody is left to answer.
+    if (call.signal.aborted) return status
+    if (error instanceof GatewayError) throw error
     throw new GatewayError('PLUGIN_FAILED', `plugin "${slug}" failed serving ${method} ${path}: ${(error as Error).message}`, undefined, { cause: error })
   }
   if (status === 0) throw new GatewayError('PLUGIN_FAILED', `plugin "${slug}" answered ${method} ${path} without a response`)
