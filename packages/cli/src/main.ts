@@ -17,7 +17,6 @@ async function gateway(options: { config: string; port?: number; host?: string }
   if (options.port !== undefined) config.server.port = options.port
   if (options.host) config.server.host = options.host
   const running = await Gateway.start({ config, logger, configPath: options.config })
-  if (terminal) process.stdout.write(startupSummary({ url: running.url, config, demoKey: demoKeyOf(config, process.env), logLevel: level }))
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     running.close().then(
@@ -30,6 +29,8 @@ async function gateway(options: { config: string; port?: number; host?: string }
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+  // After the handlers: the summary says Ctrl-C stops, and a Ctrl-C must find them in place.
+  if (terminal) process.stdout.write(startupSummary({ url: running.url, config, demoKey: demoKeyOf(config, process.env), logLevel: level }))
 }
 
 try {

@@ -219,7 +219,7 @@ describe.skipIf(!hasScript)('plugboard gateway on a terminal', () => {
 
       terminal.stdin.write('\x03')
       const [code] = (await once(terminal, 'exit')) as [number]
-      expect(code).toBe(0)
+      expect(code, output.replace(/\r/g, '')).toBe(0)
     } finally {
       if (terminal.exitCode === null) {
         terminal.kill('SIGKILL')

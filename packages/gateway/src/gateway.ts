@@ -55,6 +55,8 @@ export class Gateway {
   #state!: LiveState
   #watcher: FSWatcher | undefined
   #closing = false
+  /** Requests being handled, whichever config state they started on. */
+  #inFlight = 0
 
   private constructor(private readonly options: GatewayOptions) {
     this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, options.config.collector, this.metrics, options.logger)
@@ -93,10 +95,15 @@ export class Gateway {
     if (this.#closing) return
     this.#closing = true
     this.#watcher?.close()
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve())
-      this.#server.closeIdleConnections()
-    })
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    // Once no request is in flight, every connection left is a client's idle keep-alive, even one
+    // Node does not count as idle (a client that cancelled a response body, as MCP clients do with
+    // a 202), which would hold close() until its keep-alive timeout: a second to finish, then closed.
+    while (this.#inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 50))
+    this.#server.closeIdleConnections()
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+    this.#server.closeAllConnections()
+    await closed
     await this.#collector.flush()
     await this.#state.host.shutdown()
   }
@@ -136,6 +143,7 @@ export class Gateway {
     })
     const state = this.#state
     state.inFlight++
+    this.#inFlight++
     try {
       const url = new URL(req.url ?? '/', 'http://gateway')
       await this.#route(req, res, url, requestId, log, controller.signal)
@@ -143,6 +151,7 @@ export class Gateway {
       sendError(res, error, requestId, log)
     } finally {
       state.inFlight--
+      this.#inFlight--
     }
   }
 
