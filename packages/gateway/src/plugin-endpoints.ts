@@ -47,11 +47,8 @@ export async function servePluginEndpoint(
   const plugin = state.chains.endpoints.get(slug)
   const method = call.req.method ?? 'GET'
   const found = plugin && findEndpoint(plugin, method, path)
-  if (!plugin) {
-    const served = [...state.chains.endpoints.keys()].join(', ') || 'none'
-    const loaded = state.config.plugins.some((p) => p.name === slug)
-    throw new GatewayError('ROUTE_NOT_FOUND', `${loaded ? `plugin "${slug}" is loaded but serves no endpoints` : `no plugin "${slug}" is loaded`}; plugins serving endpoints: ${served}`)
-  }
+  // Answered before any auth: it names no plugin but the one asked for (a plugin without endpoints reads as not loaded).
+  if (!plugin) throw new GatewayError('ROUTE_NOT_FOUND', `no plugin "${slug}" with endpoints is loaded; /plugins/NAME/... reaches the plugin NAME in the gateway config`)
   if (!found) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
   const request = hookRequest(call.req, call.url, await readBody(call.req, state.config.server.maxBodyBytes))
   const auth = found.spec.authRequired ? await authenticate(state, call.requestId, request, call.signal) : undefined
