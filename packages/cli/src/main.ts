@@ -1,24 +1,19 @@
-#!/usr/bin/env node
-import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
 import pino from 'pino'
 import { Gateway, yamlFileSource } from '@plugboard/gateway'
+import { isPlugboardError } from '@plugboard/proto'
+import { parseCommandLine } from './command-line.js'
+import { CLI_ERRORS, type CliErrorCode } from './errors.js'
+import { demoKeyOf, startupSummary } from './startup-summary.js'
 
-const USAGE = `Usage: plugboard <command> [options]
-
-Commands:
-  gateway --config FILE [--port N] [--host ADDR]   run the gateway alone from a YAML config
-
-Environment: PLUGBOARD_PORT (default port), LOG_LEVEL (info), PLUGBOARD_MASTER_KEY (decrypts vendor keys).`
-
-async function gateway(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } } })
-  if (!values.config) throw new Error(`plugboard gateway needs --config FILE\n\n${USAGE}`)
+async function gateway(options: { config: string; port?: number; host?: string }): Promise<void> {
+  const terminal = process.stdout.isTTY === true
+  // On a terminal the summary says what matters; one line per request would bury it.
+  const level = process.env.LOG_LEVEL || (terminal ? 'warn' : 'info')
   // Asynchronous: under load, lines written while a write is in flight leave together instead of a
   // write(2) per request; pino flushes what is left when the process exits.
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false }))
-  const port = values.port ?? process.env.PLUGBOARD_PORT
-  const listen = { host: values.host, port: port === undefined ? undefined : Number(port) }
-  const running = await Gateway.start({ source: yamlFileSource(values.config), logger, listen })
+  const logger = pino({ level }, pino.destination({ dest: 1, sync: false }))
+  const running = await Gateway.start({ source: yamlFileSource(options.config), logger, listen: { host: options.host, port: options.port } })
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     running.close().then(
@@ -31,17 +26,23 @@ async function gateway(args: string[]): Promise<void> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+  // After the handlers: the summary says Ctrl-C stops, and a Ctrl-C must find them in place.
+  if (terminal) {
+    const config = running.config
+    process.stdout.write(startupSummary({ url: running.url, config, demoKey: demoKeyOf(config, process.env), logLevel: level }))
+  }
 }
 
-const [command, ...rest] = process.argv.slice(2)
 try {
-  if (command === 'gateway') await gateway(rest)
-  else {
-    process.stderr.write(`${command ? `unknown command "${command}"\n\n` : ''}${USAGE}\n`)
-    process.exit(command ? 1 : 0)
-  }
+  const command = parseCommandLine(process.argv.slice(2), process.env)
+  if (command.command === 'help') process.stdout.write(`${command.usage}\n`)
+  else if (command.command === 'version') {
+    process.stdout.write(`${(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`)
+  } else await gateway(command)
 } catch (error) {
-  const code = (error as { code?: string }).code
-  process.stderr.write(`plugboard: ${code ? `${code}: ` : ''}${(error as Error).message}\n`)
-  process.exit(1)
+  const code = isPlugboardError(error) ? error.code : undefined
+  const usage = code !== undefined && code in CLI_ERRORS
+  const help = process.argv[2] === 'gateway' ? 'plugboard gateway --help' : 'plugboard --help'
+  process.stderr.write(`plugboard: ${code && !usage ? `${code}: ` : ''}${(error as Error).message}\n${usage ? `Run "${help}" for the commands and options.\n` : ''}`)
+  process.exit(usage ? CLI_ERRORS[code as CliErrorCode].exitCode : 1)
 }

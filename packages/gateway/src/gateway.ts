@@ -19,6 +19,7 @@ import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
 import { findEndpoint } from './plugin-endpoints.js'
 import { pipelines, type ProxyState } from './proxy.js'
+import { SERVICE_INDEX } from './service-index.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
 import { openAiVendor } from './vendors/openai.js'
@@ -108,6 +109,8 @@ export class Gateway {
   /** Replaced by a reload, maybe with requests still running: a removed plugin stops once none has any. */
   readonly #replaced = new Set<LiveState>()
   #closing = false
+  /** Requests being handled, whichever config state they started on. */
+  #inFlight = 0
 
   /** `server` options are read once, here: Node's server cannot change them while it listens. */
   private constructor(
@@ -162,6 +165,11 @@ export class Gateway {
     return gateway
   }
 
+  /** The config in force: the last one applied. */
+  get config(): GatewayConfig {
+    return this.#state.config
+  }
+
   get url(): string {
     const address = this.#server.address() as AddressInfo
     return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
@@ -209,10 +217,15 @@ export class Gateway {
     if (this.#closing) return
     this.#closing = true
     this.#stopWatching()
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve())
-      this.#server.closeIdleConnections()
-    })
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    // Once no request is in flight, every connection left is a client's idle keep-alive, even one
+    // Node does not count as idle (a client that cancelled a response body, as MCP clients do with
+    // a 202), which would hold close() until its keep-alive timeout: a second to finish, then closed.
+    while (this.#inFlight > 0) await sleep(50)
+    this.#server.closeIdleConnections()
+    await Promise.race([closed, sleep(1000, undefined, { ref: false })])
+    this.#server.closeAllConnections()
+    await closed
     await this.#applying
     await this.#collector.close(COLLECTOR_CLOSE_TIMEOUT_MS)
     await this.#plugins.shutdown()
@@ -277,12 +290,14 @@ export class Gateway {
     })
     const state = this.#state
     state.inFlight++
+    this.#inFlight++
     try {
       await this.#route(req, res, requestId, log, controller.signal, state)
     } catch (error) {
       sendError(res, error, requestId, log)
     } finally {
       state.inFlight--
+      this.#inFlight--
     }
   }
 
@@ -297,6 +312,9 @@ export class Gateway {
     const path = url.pathname
     const exchange = (route: string) => new Exchange(req, res, url, requestId, log, signal, route, state, this.#services)
     switch (path) {
+      case '/':
+        requireMethod(req, 'GET')
+        return sendJson(res, 200, SERVICE_INDEX)
       case '/health':
         requireMethod(req, 'GET')
         return sendJson(res, 200, { status: 'ok' })

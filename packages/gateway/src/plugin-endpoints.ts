@@ -39,11 +39,13 @@ export function matchEndpointPath(pattern: string, path: string): Record<string,
  * for other methods only.
  */
 export function findEndpoint(plugin: ManagedPlugin | undefined, slug: string, method: string, path: string): EndpointTarget {
+  // Answered before any auth: it names no plugin but the one asked for (a plugin without endpoints reads as not loaded).
+  if (!plugin) throw new GatewayError('ROUTE_NOT_FOUND', `no plugin "${slug}" with endpoints is loaded; /plugins/NAME/... reaches the plugin NAME in the gateway config`)
   const allowed = new Set<string>()
-  for (const spec of plugin?.description?.endpoints ?? []) {
+  for (const spec of plugin.description?.endpoints ?? []) {
     const params = matchEndpointPath(spec.path, path)
     if (!params) continue
-    if (spec.method === '*' || spec.method.toUpperCase() === method) return { plugin: plugin!, spec, params }
+    if (spec.method === '*' || spec.method.toUpperCase() === method) return { plugin, spec, params }
     allowed.add(spec.method.toUpperCase())
   }
   if (allowed.size === 0) throw new GatewayError('ROUTE_NOT_FOUND', `plugin "${slug}" serves no ${method} ${path}`)
@@ -73,7 +75,9 @@ export const serveEndpoint: Stage = async (x) => {
       }
     }
   } catch (error) {
-    if (x.signal.aborted || error instanceof GatewayError) throw error
+    // The client left (an MCP client closing its stream): cancelling the call is no failure, and nobody is left to answer.
+    if (x.signal.aborted) return
+    if (error instanceof GatewayError) throw error
     throw new GatewayError('PLUGIN_FAILED', `plugin "${plugin.name}" failed serving ${describe}: ${(error as Error).message}`, undefined, { cause: error })
   }
   if (x.status === 0) throw new GatewayError('PLUGIN_FAILED', `plugin "${plugin.name}" answered ${describe} without a response`)

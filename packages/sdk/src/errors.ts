@@ -6,6 +6,9 @@ export { PlugboardError, isPlugboardError } from '@plugboard/proto'
  * - HOOK_INVALID_RESULT: a hook returned something that is not a result (use pass/modify/block).
  * - HOOK_NOT_IMPLEMENTED: the host called a capability the plugin does not implement.
  * - HOOK_MESSAGE_TOO_LARGE: a hook result is larger than the hook channel's limit; that call fails, the channel keeps working.
+ * - HOOK_CANCELLED: the host cancelled the call; the hook's signal aborts with this reason.
+ * - HOOK_DEADLINE_EXCEEDED: the host's deadline for the call passed; the hook's signal aborts with this reason.
+ * - HOOK_UNKNOWN: the hook channel carried a message that is not a hook request (a host newer than this SDK).
  * - HOOK_STREAM_UNKNOWN: a response chunk came without its request context and named a stream this hook channel has no context for.
  * - PLUGIN_INVALID_JSON: config or a payload that should be JSON does not parse.
  * - SERVICE_UNAVAILABLE: the host offers no Service API (or not this method).
@@ -18,6 +21,9 @@ export const SDK_ERROR_CODES = [
   'HOOK_INVALID_RESULT',
   'HOOK_NOT_IMPLEMENTED',
   'HOOK_MESSAGE_TOO_LARGE',
+  'HOOK_CANCELLED',
+  'HOOK_DEADLINE_EXCEEDED',
+  'HOOK_UNKNOWN',
   'HOOK_STREAM_UNKNOWN',
   'PLUGIN_INVALID_JSON',
   'SERVICE_UNAVAILABLE',

@@ -1,5 +1,5 @@
 import type { Redactor } from './redactor.js'
-import { dataEvent, eventData, splitEvents } from './sse.js'
+import { EventSplitter, dataEvent, eventData } from './sse.js'
 
 type Json = Record<string, unknown>
 interface ChunkChoice {
@@ -23,22 +23,22 @@ export class StreamRedactor {
   readonly startedAt = Date.now()
   readonly #decoder = new TextDecoder()
   readonly #held = new Map<number, string>()
-  #pending = ''
+  readonly #events = new EventSplitter()
   #shape: Json = {}
 
   constructor(private readonly redactor: Redactor) {}
 
   /** Takes the next chunk of the stream and returns what to send in its place (possibly ""). */
   push(data: Uint8Array): string {
-    const { events, rest } = splitEvents(this.#pending + this.#decoder.decode(data, { stream: true }))
-    this.#pending = rest
-    return events.map((event) => this.#event(event)).join('')
+    return this.#events
+      .push(this.#decoder.decode(data, { stream: true }))
+      .map((event) => this.#event(event))
+      .join('')
   }
 
   /** Ends the stream: returns everything still held, redacted. */
   end(): string {
-    const rest = this.#pending + this.#decoder.decode()
-    this.#pending = ''
+    const rest = this.#events.end() + this.#decoder.decode()
     return this.#flush() + this.#redact(rest)
   }
 

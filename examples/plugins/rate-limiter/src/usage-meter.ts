@@ -17,10 +17,25 @@ export class StreamMeter {
   readonly startedAt = Date.now()
   #chars = 0
   #reported: number | undefined
+  readonly #decoder = new TextDecoder()
+  /** The line the last chunks began and did not end, in pieces: joined once its end comes. */
+  #partial: string[] = []
 
-  /** Reads the SSE events in one chunk of the stream. */
+  /**
+   * Reads the SSE events in one chunk of the stream. A line (or a UTF-8
+   * character) split across chunks is read once whole; split, neither half
+   * parsed and its content went uncounted.
+   */
   add(chunk: Buffer): void {
-    for (const line of chunk.toString('utf8').split('\n')) {
+    const text = this.#decoder.decode(chunk, { stream: true })
+    const end = text.lastIndexOf('\n')
+    if (end === -1) {
+      this.#partial.push(text)
+      return
+    }
+    const complete = this.#partial.join('') + text.slice(0, end)
+    this.#partial = [text.slice(end + 1)]
+    for (const line of complete.split('\n')) {
       if (!line.startsWith('data:')) continue
       const event = parse(line.slice(5))
       this.#reported = totalTokens(event) ?? this.#reported
