@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parse as parseYaml } from 'yaml'
+import type { PluginIsolation } from '@plugboard/host'
 import type { Scope } from '@plugboard/proto'
 import { GatewayError } from './errors.js'
 import { decryptSecret } from './secrets.js'
@@ -65,6 +66,8 @@ export interface PluginConfig {
   /** Paths the plugin may read / write beyond its own directory / its socket directory (the host's isolation). */
   allowRead?: string[]
   allowWrite?: string[]
+  /** As root: the plugin's own uid/gid (default: one derived from its name), or `false` to run it as the host's user. */
+  isolation?: PluginIsolation | false
   restart?: { initialDelayMs?: number; maxDelayMs?: number; maxCrashes?: number; windowMs?: number }
   breaker?: { failureThreshold?: number; cooldownMs?: number }
   /** Data collection: send this plugin proxy-log request and response bodies; default metadata only. */
@@ -213,6 +216,25 @@ const schema = {
           env: { type: 'object', additionalProperties: { type: 'string' } },
           allowRead: { type: 'array', items: { type: 'string' } },
           allowWrite: { type: 'array', items: { type: 'string' } },
+          isolation: {
+            anyOf: [
+              { const: false },
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  uid: { type: 'integer', minimum: 1 },
+                  gid: { type: 'integer', minimum: 1 },
+                  uidRange: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['first', 'count'],
+                    properties: { first: { type: 'integer', minimum: 1 }, count: { type: 'integer', minimum: 1 } },
+                  },
+                },
+              },
+            ],
+          },
           restart: {
             type: 'object',
             additionalProperties: false,

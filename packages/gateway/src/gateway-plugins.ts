@@ -71,8 +71,8 @@ const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilitie
 
 /** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
 function specOf(config: PluginConfig): PluginSpec {
-  const { name, source, scopes, env, allowRead, allowWrite, restart } = config
-  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, restart }
+  const { name, source, scopes, env, allowRead, allowWrite, isolation, restart } = config
+  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, isolation, restart }
 }
 
 const sameProcess = (a: PluginConfig, b: PluginConfig) =>
@@ -81,6 +81,7 @@ const sameProcess = (a: PluginConfig, b: PluginConfig) =>
   isDeepStrictEqual(a.env, b.env) &&
   isDeepStrictEqual(a.allowRead, b.allowRead) &&
   isDeepStrictEqual(a.allowWrite, b.allowWrite) &&
+  isDeepStrictEqual(a.isolation, b.isolation) &&
   isDeepStrictEqual(a.restart, b.restart)
 
 const sameBinding = (a: PluginConfig, b: PluginConfig) =>

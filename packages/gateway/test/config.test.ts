@@ -48,8 +48,17 @@ describe('gateway config', () => {
     ['collector.batchSize: must be integer', 'collector: { batchSize: lots }'],
     ['plugins[0].includeBodies: must be boolean', 'plugins: [{ name: a, source: /a, includeBodies: sometimes }]'],
     ['bogus: unknown key; allowed: server, llms, apps, plugins, pricing, collector, budgets', 'bogus: 1'],
+    ['plugins[0].isolation.uid: must be >= 1', 'plugins: [{ name: a, source: /a, isolation: { uid: 0 } }]'],
   ])('names the offending key and what is allowed: %s', (message, yaml) => {
     expect(() => parseConfig(yaml, { baseDir: '/', env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }))
+  })
+})
+
+describe('a plugin entry', () => {
+  it("takes the plugin's own uid and gid, or isolation: false", () => {
+    const parse = (isolation: string) => parseConfig(`plugins: [{ name: a, source: /a, isolation: ${isolation} }]`, { baseDir: '/', env: {} }).plugins[0]!.isolation
+    expect(parse('{ uid: 20001, gid: 20002 }')).toEqual({ uid: 20001, gid: 20002 })
+    expect(parse('false')).toBe(false)
   })
 })
 

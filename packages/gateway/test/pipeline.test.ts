@@ -88,6 +88,12 @@ describe('one pipeline for every route', () => {
     expect(upstream.requests.length).toBe(sentBefore)
   })
 
+  it('still lists the models to an app whose budget is spent: listing spends nothing', async () => {
+    const models = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${SPENT_KEY}` } })
+    expect(models.status).toBe(200)
+    expect(((await models.json()) as any).data.map((model: { id: string }) => model.id)).toContain('up')
+  })
+
   it('fails the pass-through as it fails chat when a fail-closed post-auth plugin fails', async () => {
     const fault = { 'x-fault': 'post_auth:hang' }
     const viaChat = await post(`${gateway.url}/v1/chat/completions`, chat, fault)

@@ -13,6 +13,8 @@ import type { Exchange, Stage } from './exchange.js'
  * An app without a limit reserves nothing and is charged after.
  */
 export const reserveBudget: Stage = (x, next) => {
+  // Listing models calls neither an LLM nor a plugin: it spends nothing, also when the budget is spent.
+  if (!x.llm && !x.endpoint) return next()
   const pricing = x.model ? x.state.config.pricing[x.model] : undefined
   // No limit to check and no price to charge: nothing to do.
   return x.app!.monthlyBudget <= 0 && !pricing ? next() : reserveAndSettle(x, next, pricing)
