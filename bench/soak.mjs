@@ -8,7 +8,7 @@
 // after N minutes and leaves no process or file behind. See bench/README.md.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -64,7 +64,10 @@ function soakConfig(from, to) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'plugboard-soak-'))
-const analyticsFile = join(dir, 'analytics.jsonl')
+// file-analytics runs under its own uid when the gateway runs as root: its directory must be writable by it.
+const analyticsDir = mkdtempSync(join(tmpdir(), 'plugboard-soak-analytics-'))
+chmodSync(analyticsDir, 0o777)
+const analyticsFile = join(analyticsDir, 'analytics.jsonl')
 const port = await freePort()
 const url = `http://127.0.0.1:${port}`
 const config = soakConfig(join(root, values.config), join(dir, 'gateway.yaml'))
@@ -74,7 +77,7 @@ const gateway = spawn(process.execPath, [join(root, 'packages/cli/bin/plugboard.
     ...process.env,
     PLUGBOARD_PORT: String(port),
     PLUGBOARD_DEMO_KEY: DEMO_KEY,
-    PLUGBOARD_ANALYTICS_FILE: analyticsFile,
+    PLUGBOARD_ANALYTICS_DIR: analyticsDir,
     LOG_LEVEL: 'warn',
   },
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -163,12 +166,18 @@ try {
     { kind: 'chat-stream', path: '/v1/chat/completions', body: { model: 'mock-gpt', messages: message, stream: true } },
     { kind: 'embeddings', path: '/v1/embeddings', body: { model: 'mock-gpt', input: 'soak' } },
   ]
-  const stats = { requests: 0, ok: 0, byKind: {}, failures: new Map() }
+  const stats = { requests: 0, ok: 0, byKind: {}, failures: new Map(), failuresBeforeAnyKill: 0 }
   const succeeded = new Set()
   const fail = (kind, code, plugin) => {
     const key = `${code}${plugin ? ` (plugin ${plugin})` : ''}`
     stats.failures.set(key, (stats.failures.get(key) ?? 0) + 1)
     stats.byKind[kind].failed++
+    // Charged to the last kill: how long after it requests still failed is the outage it caused.
+    const kill = kills.at(-1)
+    if (kill) {
+      kill.failures++
+      kill.lastFailureMs = Date.now() - kill.atMs
+    } else stats.failuresBeforeAnyKill++
   }
   /** The plugin an error names: a block's x-plugboard-blocked-by, or `plugin "x"` in the message. */
   const pluginOf = (response, text) => response?.headers.get('x-plugboard-blocked-by') ?? /plugin "([^"]+)"/.exec(text ?? '')?.[1]
@@ -222,13 +231,14 @@ try {
 
   // ---------------------------------------------------------------- kills
   const kills = []
+  const startedAt = Date.now()
   const killer = setInterval(() => {
     const candidates = pluginProcesses()
     if (candidates.length === 0) return
     const victim = candidates[Math.floor(Math.random() * candidates.length)]
     try {
       process.kill(victim.pid, 'SIGKILL')
-      kills.push({ atSec: Math.round((Date.now() - (endAt - minutes * 60_000)) / 1000), ...victim })
+      kills.push({ atMs: Date.now(), atSec: Math.round((Date.now() - startedAt) / 1000), ...victim, failures: 0, lastFailureMs: 0 })
       progress(`killed plugin ${victim.plugin} (pid ${victim.pid})`)
     } catch {
       // It ended on its own in between.
@@ -243,6 +253,8 @@ try {
   // Let the collector send its last batches, and a killed collector come back for them.
   await new Promise((resolve) => setTimeout(resolve, 3000))
   const metrics = await fetch(`${url}/metrics`).then((response) => response.text(), () => '')
+  // A counter with no samples yet (nothing dropped) still has its TYPE line.
+  const dropCounted = metrics.includes('# TYPE plugboard_collector_dropped_total counter')
   const dropped = metrics
     .split('\n')
     .filter((line) => line.startsWith('plugboard_collector_dropped_total'))
@@ -275,14 +287,16 @@ try {
     byKind: stats.byKind,
     failures: Object.fromEntries([...stats.failures].sort((a, b) => b[1] - a[1])),
     kills: kills.length,
+    failuresBeforeAnyKill: stats.failuresBeforeAnyKill,
+    outages: kills.map(({ atSec, plugin, failures, lastFailureMs }) => ({ atSec, plugin, failures, lastFailureMs })),
     killed: kills.reduce((by, { plugin }) => ({ ...by, [plugin]: (by[plugin] ?? 0) + 1 }), {}),
     dataCollection: {
       analyticsRecords: records,
       deliveredForSucceeded: delivered,
       missingForSucceeded: stats.ok - delivered,
       redelivered,
-      droppedCounted: dropped.length ? droppedTotal : null,
-      droppedSeries: dropped.length ? Object.fromEntries(dropped.map(({ series, count }) => [series, count])) : 'plugboard_collector_dropped_total is not exported by this gateway',
+      droppedCounted: dropCounted ? droppedTotal : null,
+      droppedSeries: dropCounted ? Object.fromEntries(dropped.map(({ series, count }) => [series, count])) : 'plugboard_collector_dropped_total is not exported by this gateway',
     },
     gatewayLogs: Object.fromEntries(logged),
   }
@@ -293,6 +307,9 @@ try {
     `failures by code and plugin:${report.failed ? '' : ' none'}`,
     ...Object.entries(report.failures).map(([key, count]) => `  ${String(count).padStart(7)}  ${key}`),
     `plugins killed: ${report.kills} (${Object.entries(report.killed).map(([plugin, count]) => `${plugin} ×${count}`).join(', ') || 'none'})`,
+    `failures before the first kill: ${report.failuresBeforeAnyKill}`,
+    'after each kill (failures until the next kill, and the last of them ms after the kill):',
+    ...report.outages.map(({ atSec, plugin, failures, lastFailureMs }) => `  ${String(atSec).padStart(5)} s  ${plugin.padEnd(18)} ${String(failures).padStart(6)} failed${failures ? `, the last ${lastFailureMs} ms after the kill` : ''}`),
     'data collection (analytics records, matched to the requests by request id):',
     `  delivered for succeeded requests  ${delivered} of ${stats.ok} (missing ${stats.ok - delivered})`,
     `  redelivered (duplicates)          ${redelivered}`,
@@ -306,4 +323,5 @@ try {
 } finally {
   await stopGateway()
   rmSync(dir, { recursive: true, force: true })
+  rmSync(analyticsDir, { recursive: true, force: true })
 }
