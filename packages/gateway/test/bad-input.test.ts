@@ -1,18 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
-import { DEMO_KEY, LIMITED_KEY, fakeUpstream, post, startGateway } from './helpers.js'
+import { completionJson, DEMO_KEY, fakeUpstream, LIMITED_KEY, post, startGateway } from './helpers.js'
 
 type Upstream = Awaited<ReturnType<typeof fakeUpstream>>
 
-const completion = JSON.stringify({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'up',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-})
+const completion = completionJson('up')
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
 
 let gateway: Gateway

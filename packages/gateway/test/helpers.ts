@@ -69,6 +69,18 @@ export function pluginOutput(prefix: string, name = 'events.jsonl'): { dir: stri
   return { dir, file: join(dir, name), allowWrite: `[${dir}]` }
 }
 
+/** A chat completion as an OpenAI-style upstream answers it (JSON text), with its usage. */
+export function completionJson(model: string): string {
+  return JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+  })
+}
+
 export function fixtureSource(name: string): string {
   return new URL(`./fixtures/${name}`, import.meta.url).href
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBudgetStore, budgetPeriod, type Gateway } from '@plugboard/gateway'
-import { DEMO_KEY, fakeUpstream, fixtureSource, pluginOutput, post, startGateway } from './helpers.js'
+import { completionJson, DEMO_KEY, fakeUpstream, fixtureSource, pluginOutput, post, startGateway } from './helpers.js'
 
 // Every client route runs the same policy stages: no route is a way around a policy.
 
@@ -10,14 +10,7 @@ const SPENT_KEY = 'pb-spent-key-00000000'
 const output = pluginOutput('pb-gw-pipeline-')
 const outFile = output.file
 const enricher = new URL('../../../examples/plugins/request-enricher', import.meta.url).href
-const completion = {
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'up',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-}
+const completion = completionJson('up')
 
 let gateway: Gateway
 let upstream: Awaited<ReturnType<typeof fakeUpstream>>
@@ -25,7 +18,7 @@ let upstream: Awaited<ReturnType<typeof fakeUpstream>>
 beforeAll(async () => {
   upstream = await fakeUpstream((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' })
-    if (req.url === '/v1/chat/completions') return res.end(JSON.stringify(completion))
+    if (req.url === '/v1/chat/completions') return res.end(completion)
     res.end(JSON.stringify({ id: 'resp-1', object: 'response', usage: { input_tokens: 7, output_tokens: 5, total_tokens: 12 } }))
   })
   const budgets = new MemoryBudgetStore()

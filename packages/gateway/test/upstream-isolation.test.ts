@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
-import { DEMO_KEY, fakeUpstream, post, startGateway } from './helpers.js'
+import { completionJson, DEMO_KEY, fakeUpstream, post, startGateway } from './helpers.js'
 
 type Upstream = Awaited<ReturnType<typeof fakeUpstream>>
 
@@ -8,14 +8,7 @@ const TIMEOUT_MS = 3000
 /** More than the 256 connections one shared pool had for every LLM on a host. */
 const HUNG_REQUESTS = 300
 
-const completion = JSON.stringify({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'healthy',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-})
+const completion = completionJson('healthy')
 
 let gateway: Gateway
 let url: string
