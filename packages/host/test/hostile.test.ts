@@ -1,0 +1,72 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { PluginHost, launchPlugin } from '@plugboard/host'
+import { capturingLogger, fixturePath, waitFor } from './helpers.js'
+
+/** Pids of live processes whose command line is exactly `argv`. */
+function processesRunning(argv: string[]): number[] {
+  const wanted = argv.join('\0') + '\0'
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wanted
+      } catch {
+        return false // gone meanwhile
+      }
+    })
+    .map(Number)
+}
+
+describe('a hostile plugin author', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-hostile-'))
+  // Reachable by a plugin's own uid.
+  chmodSync(dir, 0o755)
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('cannot leave a process running after its plugin stops or crashes: the host kills the whole process group', async () => {
+    // A launcher script (not confined by Node's permission model) that leaves a background process behind.
+    const marker = `${3000 + Math.floor(Math.random() * 1000)}.${process.pid}`
+    const script = join(dir, 'leaves-grandchild.sh')
+    writeFileSync(script, `#!/bin/sh\nsleep ${marker} &\nexec "${process.execPath}" "${fixturePath('faulty-plugin.mjs')}"\n`, { mode: 0o755 })
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      const plugin = await host.load({ name: 'grandparent', source: `file://${script}`, healthIntervalMs: 0, restart: { initialDelayMs: 50 } })
+      await waitFor(() => processesRunning(['sleep', marker]).length === 1, 5000, 'the grandchild to start')
+      // A crash of the plugin takes its grandchild with it ...
+      process.kill(plugin.pid!, 'SIGKILL')
+      await waitFor(() => plugin.state === 'running' && processesRunning(['sleep', marker]).length === 1 && plugin.restarts === 1, 10_000, 'the restart')
+      const [afterRestart] = processesRunning(['sleep', marker])
+      await host.unload('grandparent')
+      // ... and so does a stop.
+      await waitFor(() => processesRunning(['sleep', marker]).length === 0, 5000, 'the grandchild to be killed')
+      expect(afterRestart).toBeDefined()
+    } finally {
+      for (const pid of processesRunning(['sleep', marker])) process.kill(pid, 'SIGKILL')
+      await host.shutdown()
+    }
+  })
+
+  it("cannot make the host dial a socket outside the plugin's own directory (another plugin's, say)", async () => {
+    const { logger } = capturingLogger()
+    const victim = await launchPlugin({ path: fixturePath('faulty-plugin.mjs'), name: 'victim', runtime: 'gateway', logger })
+    try {
+      await expect(
+        launchPlugin({
+          path: fixturePath('redirected-handshake.mjs'),
+          name: 'redirector',
+          runtime: 'gateway',
+          logger,
+          env: { ANNOUNCE_ADDRESS: victim.handshake.address },
+          handshakeTimeoutMs: 10_000,
+        }),
+      ).rejects.toMatchObject({ code: 'PLUGIN_HANDSHAKE_INVALID', message: expect.stringContaining('its own socket directory') })
+    } finally {
+      victim.child.kill('SIGKILL')
+      await victim.exited
+      await victim.cleanup()
+    }
+  })
+})
