@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PluginHost, launchPlugin } from '@plugboard/host'
-import { capturingLogger, fixturePath, waitFor } from './helpers.js'
+import { capturingLogger, fixture, fixturePath, httpRequest, waitFor } from './helpers.js'
+
+const root = process.getuid?.() === 0
 
 /** Pids of live processes whose command line is exactly `argv`. */
 function processesRunning(argv: string[]): number[] {
@@ -67,6 +69,24 @@ describe('a hostile plugin author', () => {
       victim.child.kill('SIGKILL')
       await victim.exited
       await victim.cleanup()
+    }
+  })
+
+  it.runIf(root)("cannot make the host (root) chmod a file of its choosing: the broker socket in the plugin's directory is handed over by lchown, never chmod", async () => {
+    // chmod follows symlinks: a plugin owning the directory could swap the socket for a symlink to /etc/shadow between bind and chmod.
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      const plugin = await host.load({ name: 'broker-owner', source: fixture('hostile-plugin.mjs'), healthIntervalMs: 0 })
+      const who = await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'whoami' }) }, { deadlineMs: 5000 })
+      const { uid, dir } = who.result?.$case === 'modify' ? who.result.value.metadata : {}
+      const brokers = readdirSync(dir!).filter((name) => name.startsWith('broker-'))
+      expect(brokers).toHaveLength(1)
+      const stats = lstatSync(join(dir!, brokers[0]!))
+      expect(stats.isSocket()).toBe(true)
+      expect(stats.uid).toBe(Number(uid))
+      expect(stats.mode & 0o022).toBe(0)
+    } finally {
+      await host.shutdown()
     }
   })
 })
