@@ -89,4 +89,22 @@ describe('a hostile plugin author', () => {
       await host.shutdown()
     }
   })
+
+  it('cannot flood the host log through the Service API: its Log calls get the limits of its stderr (rate and length)', async () => {
+    const { logger, lines } = capturingLogger()
+    const host = new PluginHost({ runtime: 'gateway', logger })
+    try {
+      const plugin = await host.load({ name: 'log-flooder', source: fixture('hostile-plugin.mjs'), healthIntervalMs: 0, logForwarding: { maxLinesPerSecond: 20 } })
+      await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'log-flood', 'x-target': '100' }) }, { deadlineMs: 20_000 })
+      await waitFor(() => lines.some((line) => line.dropped !== undefined), 5000, 'the dropped lines to be reported')
+      const flood = lines.filter((line) => line.source === 'plugin-service-log' && line.plugin === 'log-flooder')
+      // 100 calls in well under a second or two: at most two windows of 20 get through.
+      expect(flood.length).toBeGreaterThan(0)
+      expect(flood.length).toBeLessThanOrEqual(40)
+      for (const line of flood) expect(JSON.stringify(line).length).toBeLessThan(20_000)
+      expect(lines.find((line) => line.dropped !== undefined)).toMatchObject({ plugin: 'log-flooder', source: 'plugin-service-log' })
+    } finally {
+      await host.shutdown()
+    }
+  })
 })
