@@ -95,7 +95,7 @@ describe('a hostile plugin author', () => {
     const host = new PluginHost({ runtime: 'gateway', logger })
     try {
       const plugin = await host.load({ name: 'log-flooder', source: fixture('hostile-plugin.mjs'), healthIntervalMs: 0, logForwarding: { maxLinesPerSecond: 20 } })
-      await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'log-flood', 'x-target': '100' }) }, { deadlineMs: 20_000 })
+      await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'log-flood', 'x-target': '100x1' }) }, { deadlineMs: 20_000 })
       await waitFor(() => lines.some((line) => line.dropped !== undefined), 5000, 'the dropped lines to be reported')
       const flood = lines.filter((line) => line.source === 'plugin-service-log' && line.plugin === 'log-flooder')
       // 100 calls in well under a second or two: at most two windows of 20 get through.
