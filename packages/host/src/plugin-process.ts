@@ -197,7 +197,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
     if (identity) env[PLUGIN_ENV.clientCert] = identity.certPem
     const nodeArgs = [
       ...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []),
-      ...(isolation.nodePermissions ? nodePermissionArgs({ ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite }) : []),
+      ...(isolation.nodePermissions ? nodePermissionArgs({ name: options.name, ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite }) : []),
     ]
     child = spawn(entry.node ? process.execPath : entry.file, [...(entry.node ? [...nodeArgs, entry.file] : []), ...(options.args ?? [])], {
       env,

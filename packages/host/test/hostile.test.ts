@@ -1,6 +1,6 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PluginHost, launchPlugin } from '@plugboard/host'
 import { capturingLogger, fixture, fixturePath, httpRequest, waitFor } from './helpers.js'
@@ -105,6 +105,61 @@ describe('a hostile plugin author', () => {
       expect(lines.find((line) => line.dropped !== undefined)).toMatchObject({ plugin: 'log-flooder', source: 'plugin-service-log' })
     } finally {
       await host.shutdown()
+    }
+  })
+
+  /** A directory with a package.json, say the gateway's own beside its config file, readable by the plugin's uid. */
+  function secretInstall(): { dir: string; config: string } {
+    const secret = mkdtempSync(join(tmpdir(), 'pb-secret-pkg-'))
+    chmodSync(secret, 0o755)
+    writeFileSync(join(secret, 'package.json'), '{"name":"gateway-install"}', { mode: 0o644 })
+    writeFileSync(join(secret, 'plugboard.yaml'), 'vendorKey: sk-secret\n', { mode: 0o644 })
+    return { dir: secret, config: join(secret, 'plugboard.yaml') }
+  }
+
+  /** The hostile fixture as a package beside the fixtures (so it finds @plugboard/sdk), depending on the SDK and what `dependencies` names for its directory. */
+  function hostilePackage(dependencies: (dir: string) => Record<string, string> = () => ({})): string {
+    const pluginDir = mkdtempSync(join(dirname(fixturePath('hostile-plugin.mjs')), 'tmp-package-'))
+    chmodSync(pluginDir, 0o755)
+    copyFileSync(fixturePath('hostile-plugin.mjs'), join(pluginDir, 'plugin.mjs'))
+    writeFileSync(join(pluginDir, 'package.json'), JSON.stringify({ name: 'hostile-package', main: 'plugin.mjs', dependencies: { '@plugboard/sdk': '*', ...dependencies(pluginDir) } }))
+    return pluginDir
+  }
+
+  it("cannot widen Node's read grant by naming a path as a dependency: only package names are looked up", async () => {
+    const secret = secretInstall()
+    const pluginDir = hostilePackage((dir) => ({ [relative(join(dir, 'node_modules'), secret.dir)]: '*' }))
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      const plugin = await host.load({ name: 'traversal', source: `file://${pluginDir}`, healthIntervalMs: 0 })
+      const read = await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'read', 'x-target': secret.config }) }, { deadlineMs: 5000 })
+      expect(read.result).toMatchObject({ $case: 'modify', value: { metadata: { outcome: 'ERR_ACCESS_DENIED' } } })
+    } finally {
+      await host.shutdown()
+      rmSync(pluginDir, { recursive: true, force: true })
+      rmSync(secret.dir, { recursive: true, force: true })
+    }
+  })
+
+  it("cannot read through a symbolic link it ships (Node's permission model follows links): such a plugin is refused at launch", async () => {
+    const secret = secretInstall()
+    const pluginDir = hostilePackage()
+    mkdirSync(join(pluginDir, 'deep'))
+    symlinkSync(secret.config, join(pluginDir, 'deep', 'leak'))
+    // A link that stays inside is fine.
+    symlinkSync('../plugin.mjs', join(pluginDir, 'deep', 'inside'))
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      await expect(host.load({ name: 'linker', source: `file://${pluginDir}`, healthIntervalMs: 0 })).rejects.toMatchObject({
+        code: 'PLUGIN_ISOLATION_INVALID',
+        message: expect.stringContaining(join(pluginDir, 'deep', 'leak')),
+      })
+      rmSync(join(pluginDir, 'deep', 'leak'))
+      await host.load({ name: 'linker', source: `file://${pluginDir}`, healthIntervalMs: 0 })
+    } finally {
+      await host.shutdown()
+      rmSync(pluginDir, { recursive: true, force: true })
+      rmSync(secret.dir, { recursive: true, force: true })
     }
   })
 })
