@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs'
 import { hostError } from './errors.js'
 import { dirname, join, sep } from 'node:path'
 
@@ -104,7 +104,13 @@ function refuseLinksOut(name: string, dir: string, allowed: string[]): void {
   const inside = (path: string) => allowed.some((grant) => path === grant || path.startsWith(grant + sep))
   const pending = [dir]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    for (const entry of readdirSync(next, { withFileTypes: true })) {
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(next, { withFileTypes: true })
+    } catch {
+      continue // unreadable (another user's, removed meanwhile): nothing the plugin can follow either
+    }
+    for (const entry of entries) {
       const path = join(next, entry.name)
       if (entry.isDirectory()) pending.push(path)
       if (!entry.isSymbolicLink()) continue
