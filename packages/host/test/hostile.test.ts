@@ -162,4 +162,22 @@ describe('a hostile plugin author', () => {
       rmSync(secret.dir, { recursive: true, force: true })
     }
   })
+
+  it('keeps a scope revoked while a reload is starting: the new process gets the grant current when it takes over', async () => {
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      const spec = { name: 'revoked', source: fixture('faulty-plugin.mjs'), scopes: ['kv.readwrite' as const], healthIntervalMs: 0 }
+      const plugin = await host.load(spec)
+      const reloading = plugin.reload(spec, { drainTimeoutMs: 1000 })
+      // The admin revokes the scope while the new process starts.
+      plugin.setScopes([])
+      await reloading
+      expect(plugin.spec.scopes).toEqual([])
+      const write = await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-fault': 'kv-set', 'x-key': 'k', 'x-value': 'v' }) }, { deadlineMs: 5000 })
+      expect(write.result).toMatchObject({ $case: 'block', value: { body: expect.anything() } })
+      expect(JSON.parse(Buffer.from((write.result as { value: { body: Uint8Array } }).value.body).toString())).toMatchObject({ code: 'SCOPE_DENIED' })
+    } finally {
+      await host.shutdown()
+    }
+  })
 })
