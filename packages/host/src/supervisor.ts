@@ -224,7 +224,9 @@ export class ManagedPlugin extends EventEmitter {
 
   /**
    * Changes the Service API scopes granted to the plugin without reconnecting:
-   * the next Service API call is checked against them. Throws
+   * the next Service API call is checked against them, also on a process a
+   * reload or restart is starting meanwhile (the later call wins). An old
+   * process still draining after a reload keeps its grant. Throws
    * PLUGIN_SCOPES_INVALID (and keeps the old grant) unless each is a known
    * scope the manifest requests.
    */
