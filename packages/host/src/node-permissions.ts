@@ -12,6 +12,8 @@ export interface NodePermissionOptions {
   /** More paths the spec lets it read / write. */
   allowRead?: string[]
   allowWrite?: string[]
+  /** The plugin's environment: its NODE_OPTIONS must not widen the model. */
+  env?: Record<string, string>
 }
 
 /** Node 20 calls the permission model experimental; later versions name the flag `--permission`. */
@@ -22,12 +24,14 @@ const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') 
  * child processes, workers or native addons, reads only from its own
  * directory and the packages it depends on, writes only to its socket
  * directory (and what the spec adds). Throws PLUGIN_ISOLATION_INVALID when the
- * plugin's directory holds a symbolic link out of what it may read. Binding and connecting Unix sockets is
+ * plugin's directory holds a symbolic link out of what it may read, or its
+ * NODE_OPTIONS would widen the model. Binding and connecting Unix sockets is
  * not governed by the model in Node 20, so gRPC needs no grant.
  */
 export function nodePermissionArgs(options: NodePermissionOptions): string[] {
   const read = new Set([options.ownDir, ...dependencyDirs(options.ownDir), ...(options.allowRead ?? [])])
   refuseLinksOut(options.name, options.ownDir, [...read])
+  refuseWideningNodeOptions(options.name, options.env?.NODE_OPTIONS)
   const write = new Set([options.socketDir, ...(options.allowWrite ?? [])])
   return [
     PERMISSION_FLAG,
@@ -128,4 +132,15 @@ function refuseLinksOut(name: string, dir: string, allowed: string[]): void {
       }
     }
   }
+}
+
+/**
+ * Node reads permission flags from NODE_OPTIONS too: `--allow-fs-read=*` or `--allow-child-process`
+ * in a plugin's `env` would silently undo the confinement. Grants go through allowRead / allowWrite.
+ */
+function refuseWideningNodeOptions(name: string, nodeOptions: string | undefined): void {
+  // Node takes `_` for `-` in option names.
+  const flags = (nodeOptions ?? '').toLowerCase().replaceAll('_', '-')
+  if (!/--(?:allow-|permission|experimental-permission|no-experimental-permission)/.test(flags)) return
+  throw hostError('PLUGIN_ISOLATION_INVALID', `plugin "${name}": its NODE_OPTIONS (${JSON.stringify(nodeOptions)}) would change Node's permission model; grant paths with allowRead / allowWrite, or set isolation: false`)
 }

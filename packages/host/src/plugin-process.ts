@@ -195,11 +195,11 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
     // The host's HOME is not the plugin's to write (or read) when it runs under its own uid.
     if (isolation.user) env.HOME = dir
     if (identity) env[PLUGIN_ENV.clientCert] = identity.certPem
-    const nodeArgs = [
-      ...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []),
-      ...(isolation.nodePermissions ? nodePermissionArgs({ name: options.name, ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite }) : []),
-    ]
-    child = spawn(entry.node ? process.execPath : entry.file, [...(entry.node ? [...nodeArgs, entry.file] : []), ...(options.args ?? [])], {
+    const permissions = { name: options.name, ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite, env }
+    const nodeArgs = entry.node
+      ? [...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []), ...(isolation.nodePermissions ? nodePermissionArgs(permissions) : [])]
+      : []
+    child = spawn(entry.node ? process.execPath : entry.file, [...nodeArgs, ...(entry.node ? [entry.file] : []), ...(options.args ?? [])], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: entry.ownDir,

@@ -180,4 +180,20 @@ describe('a hostile plugin author', () => {
       await host.shutdown()
     }
   })
+
+  it("cannot be given NODE_OPTIONS that undo Node's permission model", async () => {
+    const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger })
+    try {
+      for (const flags of ['--allow-fs-read=*', '--enable-source-maps --allow_child_process']) {
+        await expect(host.load({ name: 'widened', source: fixture('hostile-plugin.mjs'), env: { NODE_OPTIONS: flags }, healthIntervalMs: 0 })).rejects.toMatchObject({
+          code: 'PLUGIN_ISOLATION_INVALID',
+          message: expect.stringContaining('NODE_OPTIONS'),
+        })
+      }
+      // Other Node options are fine.
+      await host.load({ name: 'widened', source: fixture('hostile-plugin.mjs'), env: { NODE_OPTIONS: '--enable-source-maps' }, healthIntervalMs: 0 })
+    } finally {
+      await host.shutdown()
+    }
+  })
 })
