@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises'
+import { lchown, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Server, type ClientDuplexStream, type ServerCredentials } from '@grpc/grpc-js'
 import { BrokerTable, PLUGIN_CHANNEL_OPTIONS, goplugin } from '@plugboard/proto'
@@ -41,8 +41,13 @@ export class HostBroker {
       server.bindAsync(address, options.credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
     )
     this.#servers.push(server)
-    // The socket is in the plugin's private 0700 directory; a plugin running under its own uid needs write permission to connect.
-    if (options.dir) await chmod(address.slice('unix:'.length), 0o666)
+    // A plugin running under its own uid needs write permission on the socket to connect: it gets the
+    // socket, as it has the directory. lchown, not chmod: the plugin owns the directory and may have
+    // swapped the socket for a symlink, which chmod (as root) would follow to any file.
+    if (options.dir) {
+      const owner = await stat(options.dir)
+      await lchown(address.slice('unix:'.length), owner.uid, owner.gid)
+    }
     const info = options.dir
       ? { serviceId, network: 'unix', address: address.slice('unix:'.length) }
       : { serviceId, network: 'tcp', address: `127.0.0.1:${port}` }

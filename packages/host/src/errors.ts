@@ -9,7 +9,7 @@ export const HOST_ERRORS = {
   PLUGIN_SOURCE_UNSUPPORTED: { status: 500, doc: 'The plugin source scheme is known but not available in this host.' },
   PLUGIN_NOT_FOUND: { status: 503, doc: 'The file:// plugin path, its package entry or its #! interpreter does not exist.' },
   PLUGIN_NOT_EXECUTABLE: { status: 503, doc: 'The file:// plugin is not executable (by the uid it runs under).' },
-  PLUGIN_ISOLATION_INVALID: { status: 500, doc: 'The plugin isolation settings are unusable: uid or gid 0, or another uid on a host not running as root.' },
+  PLUGIN_ISOLATION_INVALID: { status: 500, doc: 'The plugin isolation settings are unusable: uid or gid 0, another uid on a host not running as root, a symbolic link in the directory of a Node plugin to where it may not read, or NODE_OPTIONS that would change its permission model.' },
   PLUGIN_LAUNCH_FAILED: { status: 503, doc: 'The plugin executable could not be started.' },
   PLUGIN_HANDSHAKE_TIMEOUT: { status: 503, doc: 'The plugin printed no handshake line before the launch timeout.' },
   PLUGIN_HANDSHAKE_INVALID: { status: 503, doc: 'The plugin printed something other than a handshake line.' },

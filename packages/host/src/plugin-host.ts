@@ -8,7 +8,8 @@ import {
   type ServiceApiHandlers,
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
-import { pluginLogFields, type HostLogger } from './logger.js'
+import { PluginLogLimiter } from './log-forwarder.js'
+import type { HostLogger } from './logger.js'
 import { ManagedPlugin, type PluginSpec, type ReloadOptions } from './supervisor.js'
 
 export interface PluginHostOptions {
@@ -34,6 +35,8 @@ export interface PluginHostOptions {
 export class PluginHost {
   readonly serviceApi: ServiceApiHandlers
   readonly #plugins = new Map<string, ManagedPlugin>()
+  /** Each plugin's Service API `Log` calls pass the limits of its stderr. */
+  readonly #logLimiters = new Map<string, PluginLogLimiter>()
   #shuttingDown = false
 
   constructor(private readonly options: PluginHostOptions) {
@@ -43,7 +46,14 @@ export class PluginHost {
       ...createCoreServiceHandlers({
         kv: options.kv ?? new MemoryKvStore(),
         events: options.events ?? new MemoryEventBus(),
-        log: ({ plugin, level, message, fields }) => pluginLog[level]({ ...pluginLogFields(fields), plugin }, message),
+        log: ({ plugin, level, message, fields }) => {
+          let limiter = this.#logLimiters.get(plugin)
+          if (!limiter) {
+            limiter = new PluginLogLimiter(pluginLog, { plugin }, this.#plugins.get(plugin)?.spec.logForwarding)
+            this.#logLimiters.set(plugin, limiter)
+          }
+          if (limiter.admit()) limiter.write(level, fields, message)
+        },
       }),
       ...options.services,
     }
@@ -98,6 +108,7 @@ export class PluginHost {
   async unload(name: string): Promise<void> {
     const plugin = this.#plugins.get(name)
     this.#plugins.delete(name)
+    this.#logLimiters.delete(name)
     await plugin?.stop()
   }
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { basename, dirname, extname, join, resolve } from 'node:path'
+import { basename, dirname, extname, join, resolve, sep } from 'node:path'
 import { PassThrough } from 'node:stream'
 import {
   HANDSHAKE,
@@ -126,6 +126,26 @@ function shebangRunsNode(path: string): boolean {
   }
 }
 
+/**
+ * A plugin's Unix socket must be a socket in its own directory: the host (root, maybe) would
+ * otherwise dial, as this plugin, whatever the handshake names — another plugin's socket, or
+ * one reached by a symlink.
+ */
+function requireOwnSocket(name: string, address: string, dir: string): void {
+  const path = resolve(address)
+  if (path.startsWith(dir + sep) && lstatSync(path, { throwIfNoEntry: false })?.isSocket()) return
+  throw hostError('PLUGIN_HANDSHAKE_INVALID', `plugin "${name}" named ${JSON.stringify(address)} in its handshake, which is not a socket in its own socket directory ${dir}`)
+}
+
+/** SIGKILLs process group `pgid`; one already empty is fine. */
+function killProcessGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL')
+  } catch {
+    // ESRCH: nothing of it is left
+  }
+}
+
 /** A spawn failure as the error a user can act on. */
 function spawnError(error: NodeJS.ErrnoException, options: LaunchOptions, isolation: ResolvedIsolation): PlugboardError {
   const what = `could not start plugin "${options.name}" (${options.path})`
@@ -175,14 +195,16 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
     // The host's HOME is not the plugin's to write (or read) when it runs under its own uid.
     if (isolation.user) env.HOME = dir
     if (identity) env[PLUGIN_ENV.clientCert] = identity.certPem
-    const nodeArgs = [
-      ...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []),
-      ...(isolation.nodePermissions ? nodePermissionArgs({ ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite }) : []),
-    ]
-    child = spawn(entry.node ? process.execPath : entry.file, [...(entry.node ? [...nodeArgs, entry.file] : []), ...(options.args ?? [])], {
+    const permissions = { name: options.name, ownDir: entry.ownDir, socketDir: dir, allowRead: options.allowRead, allowWrite: options.allowWrite, env }
+    const nodeArgs = entry.node
+      ? [...(options.memoryLimitMb ? [`--max-old-space-size=${options.memoryLimitMb}`] : []), ...(isolation.nodePermissions ? nodePermissionArgs(permissions) : [])]
+      : []
+    child = spawn(entry.node ? process.execPath : entry.file, [...nodeArgs, ...(entry.node ? [entry.file] : []), ...(options.args ?? [])], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: entry.ownDir,
+      // Its own process group, so whatever it starts is killed with it (see `exited` below).
+      detached: true,
       uid: isolation.user?.uid,
       gid: isolation.user?.gid,
     })
@@ -190,9 +212,13 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
     await cleanup()
     throw isPlugboardError(error) ? error : spawnError(error as NodeJS.ErrnoException, options, isolation)
   }
-  // A process that could not be spawned emits `error` and never `exit`.
+  // A process that could not be spawned emits `error` and never `exit`. When the plugin exits, by
+  // itself or killed, what it left running in its group (a launcher script's background job) goes too.
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
+    child.once('exit', (code, signal) => {
+      killProcessGroup(child.pid!)
+      resolve({ code, signal })
+    })
     child.once('error', () => child.pid === undefined && resolve({ code: null, signal: null }))
   })
   const stderrTail: string[] = []
@@ -208,6 +234,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
       throw hostError('PLUGIN_HANDSHAKE_INVALID', `plugin "${options.name}" ignored the AutoMTLS offer (no certificate in its handshake); disable autoMtls for it or update its SDK`)
     }
     requireTlsOnTcp(options.name, handshake.network, identity !== undefined, options.autoMtls)
+    if (handshake.network === 'unix') requireOwnSocket(options.name, handshake.address, dir)
     return {
       child,
       handshake,

@@ -114,6 +114,8 @@ export class ManagedPlugin extends EventEmitter {
   #crashes: number[] = []
   #restarts = 0
   #generation = 0
+  /** Counts `setScopes` calls: a replacement asked for before the latest one must take that grant, not its spec's. */
+  #scopeChanges = 0
   #retryTimer: NodeJS.Timeout | undefined
   #healthTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
@@ -222,7 +224,9 @@ export class ManagedPlugin extends EventEmitter {
 
   /**
    * Changes the Service API scopes granted to the plugin without reconnecting:
-   * the next Service API call is checked against them. Throws
+   * the next Service API call is checked against them, also on a process a
+   * reload or restart is starting meanwhile (the later call wins). An old
+   * process still draining after a reload keeps its grant. Throws
    * PLUGIN_SCOPES_INVALID (and keeps the old grant) unless each is a known
    * scope the manifest requests.
    */
@@ -230,6 +234,7 @@ export class ManagedPlugin extends EventEmitter {
     validateScopes(this.name, this.#manifest, scopes)
     this.#running?.connection.setScopes(scopes)
     this.#spec = { ...this.#spec, scopes: [...scopes] }
+    this.#scopeChanges++
   }
 
   callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
@@ -289,18 +294,20 @@ export class ManagedPlugin extends EventEmitter {
     return result
   }
 
-  async #replace(spec: PluginSpec, options: ReloadOptions, reason: 'reload' | 'restart'): Promise<void> {
+  async #replace(requested: PluginSpec, options: ReloadOptions, reason: 'reload' | 'restart'): Promise<void> {
+    const scopeChanges = this.#scopeChanges
     const previous = await this.#serialized(async () => {
       if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" was stopped; load it again instead`)
-      if (spec.name !== this.name) throw hostError('PLUGIN_SOURCE_INVALID', `cannot reload plugin "${this.name}" as "${spec.name}": the name is its identity`)
-      const source = supportedSource(spec)
-      let next: Running
+      if (requested.name !== this.name) throw hostError('PLUGIN_SOURCE_INVALID', `cannot reload plugin "${this.name}" as "${requested.name}": the name is its identity`)
+      const source = supportedSource(requested)
+      let opened: { running: Running; spec: PluginSpec }
       try {
-        next = await this.#open(spec, source)
+        opened = await this.#openWithCurrentScopes(requested, source, scopeChanges)
       } catch (error) {
         this.#logger.warn({ err: String(error), reason }, 'plugin replacement failed to start; the current one keeps serving')
         throw error
       }
+      const { running: next, spec } = opened
       this.#spec = spec
       this.#source = source
       this.#crashes = []
@@ -320,6 +327,23 @@ export class ManagedPlugin extends EventEmitter {
     } finally {
       this.#draining.delete(previous)
     }
+  }
+
+  /**
+   * {@link #open}, then, when `setScopes` ran since `scopeChanges` was read (an admin revoked a scope
+   * while the process started), the grant set then replaces the spec's: the later call wins.
+   */
+  async #openWithCurrentScopes(spec: PluginSpec, source: SupportedSource, scopeChanges: number): Promise<{ running: Running; spec: PluginSpec }> {
+    const running = await this.#open(spec, source)
+    if (this.#scopeChanges === scopeChanges) return { running, spec }
+    const current = { ...spec, scopes: this.#spec.scopes }
+    try {
+      running.connection.setScopes(current.scopes ?? [])
+    } catch (error) {
+      await this.#dispose(running)
+      throw error
+    }
+    return { running, spec: current }
   }
 
   /** Launches (or connects), checks and initializes one process, and health-checks it; leaves nothing behind when it fails. */
@@ -479,7 +503,9 @@ export class ManagedPlugin extends EventEmitter {
     if (this.#running || this.#stopping) return
     this.#restarts++
     try {
-      this.#install(await this.#open(this.#spec, this.#source))
+      const { running, spec } = await this.#openWithCurrentScopes(this.#spec, this.#source, this.#scopeChanges)
+      this.#spec = spec
+      this.#install(running)
       this.emit('restarted')
     } catch (error) {
       this.#logger.error({ err: String(error) }, 'plugin restart failed')

@@ -23,6 +23,8 @@ const LOG_LEVELS: Record<LogLevel, PluginLogLevel> = {
 /** Longest KV key, in UTF-8 bytes (a key of 512 characters may be four times that). */
 const MAX_KEY_BYTES = 512
 const MAX_LIST = 1000
+/** Log fields larger than this (serialized) are not parsed but kept as a cut string: a log line is no place for a payload. */
+const MAX_LOG_FIELDS_BYTES = 8192
 
 function checkKey(key: string): void {
   if (!key || Buffer.byteLength(key) > MAX_KEY_BYTES) {
@@ -32,6 +34,7 @@ function checkKey(key: string): void {
 
 function parseFields(json: Buffer): Record<string, unknown> {
   if (json.length === 0) return {}
+  if (json.length > MAX_LOG_FIELDS_BYTES) return { fieldsTruncated: json.toString('utf8', 0, 1000) }
   try {
     const fields: unknown = JSON.parse(json.toString('utf8'))
     return typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : { fields }
