@@ -9,12 +9,36 @@ import { maxCompletionTokensOf } from './usage.js'
 import { sendUpstream } from './vendors/upstream.js'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+/** The methods the vendors' APIs use; TRACE would echo the vendor's key back to the client. */
+const PASSED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
+const ALLOWED_METHODS = [...PASSED_METHODS].join(', ')
+/** An escaped `/` or `\\`: an upstream (or a proxy before it) that decodes it first could walk `..%2f` out of the base URL's path. */
+const ENCODED_SEPARATOR = /%(?:2f|5c)/i
+
+/**
+ * The body as JSON, for its model and token limit. A JSON content type must
+ * hold a JSON object; a body of another declared type that still is a JSON
+ * object is read too, as a vendor may read it whatever its type says: the
+ * budget and plugins cannot be dodged by the header.
+ */
+function jsonBodyOf(request: { body: Buffer; headers: Record<string, string> }): Record<string, unknown> | undefined {
+  const { body } = request
+  if (body.length === 0) return undefined
+  if (JSON_TYPE.test(request.headers['content-type'] ?? '')) return parseJsonObject(body)
+  if (body.toString('latin1', 0, 64).trimStart()[0] !== '{') return undefined
+  try {
+    return parseJsonObject(body)
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * The request stage of the raw pass-through (`/llm/{slug}/…`, paths the
  * gateway does not model): the route names the LLM, which the app must be
  * allowed to use. A JSON body is read for its model and token limit, so that
- * the budget and plugins see them; any other body passes with model ''.
+ * the budget and plugins see them; any other body passes with model ''. An
+ * encoded body (`content-encoding`) is refused: neither can read it.
  * Runs before post-auth and again after it, when a plugin changed the body.
  */
 export const passThroughRequest: Stage = (x, next) => {
@@ -22,8 +46,15 @@ export const passThroughRequest: Stage = (x, next) => {
     const llm = llmBySlug(x.state.config, x.pinnedLlm!)
     if (llm.vendor === 'mock') throw new GatewayError('ROUTE_NOT_FOUND', `the mock LLM "${llm.slug}" serves only chat/completions and embeddings`)
     requireLlmAllowed(x.app!, llm.slug)
-    const json = x.request.body.length > 0 && JSON_TYPE.test(x.request.headers['content-type'] ?? '')
-    const body = json ? parseJsonObject(x.request.body) : undefined
+    if (!PASSED_METHODS.has(x.request.method)) {
+      throw new GatewayError('METHOD_NOT_ALLOWED', `the pass-through takes ${ALLOWED_METHODS}, not ${x.request.method}`, undefined, { headers: { allow: ALLOWED_METHODS } })
+    }
+    if (ENCODED_SEPARATOR.test(x.upstreamPath)) throw new GatewayError('BAD_REQUEST', 'a pass-through path may not hold an escaped "/" or "\\" (%2F, %5C)')
+    const encoding = x.request.headers['content-encoding']?.trim().toLowerCase()
+    if (encoding && encoding !== 'identity') {
+      throw new GatewayError('UNSUPPORTED_CONTENT_ENCODING', `request bodies are read by the budget and plugins, so they cannot be sent "${encoding}"-encoded`)
+    }
+    const body = jsonBodyOf(x.request)
     x.body = body
     x.parsedFrom = x.request.body
     x.routeTo(llm, typeof body?.model === 'string' ? body.model : '', body?.stream === true)

@@ -1,0 +1,121 @@
+import { request } from 'node:http'
+import { connect } from 'node:net'
+import { gzipSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemoryBudgetStore, budgetPeriod, type Gateway } from '@plugboard/gateway'
+import { DEMO_KEY, fakeUpstream, startGateway } from './helpers.js'
+
+// What an attacker may try on the raw pass-through, seen from the upstream: nothing but the
+// vendor's API under its base URL, with every body the budget can read charged.
+
+const BUDGET_KEY = 'pb-budget-key-0000000'
+const answer = { id: 'resp-1', object: 'response', usage: { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 } }
+
+let gateway: Gateway
+let upstream: Awaited<ReturnType<typeof fakeUpstream>>
+const budgets = new MemoryBudgetStore()
+
+beforeAll(async () => {
+  upstream = await fakeUpstream((req, res) => {
+    // As RFC 9110 has TRACE answer: the request as received, headers and all.
+    if (req.method === 'TRACE') {
+      res.writeHead(200, { 'content-type': 'message/http' })
+      return res.end(`TRACE ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n`)
+    }
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(answer))
+  })
+  ;({ gateway } = await startGateway({
+    budgets,
+    llms: `
+  - slug: up
+    vendor: openai
+    baseUrl: ${upstream.url}/v1
+    apiKey: sk-vendor-secret
+    models: [up]`,
+    apps: `
+  - id: budgeted
+    keys: [{ value: ${BUDGET_KEY} }]
+    allowedLlms: [up]
+    monthlyBudget: 100`,
+    pricing: '  up: { input: 1, output: 2 }',
+  }))
+})
+
+afterAll(async () => {
+  await gateway?.close()
+  await upstream?.close()
+})
+
+/** A request as node:http sends it: any method, the path exactly as given. */
+function send(method: string, path: string, options: { headers?: Record<string, string>; body?: Buffer | string } = {}) {
+  const url = new URL(gateway.url)
+  return new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: { authorization: `Bearer ${DEMO_KEY}`, ...options.headers } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }))
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+describe('the raw pass-through, attacked', () => {
+  it('refuses TRACE, which an upstream echoes with the vendor key in it', async () => {
+    const before = upstream.requests.length
+    const response = await send('TRACE', '/llm/up/v1/models')
+    expect(response.status).toBe(405)
+    expect(JSON.parse(response.text).error.code).toBe('METHOD_NOT_ALLOWED')
+    expect(response.headers.allow).toBe('GET, HEAD, POST, PUT, PATCH, DELETE')
+    expect(response.text).not.toContain('sk-vendor-secret')
+    expect(upstream.requests.length).toBe(before)
+  })
+
+  it.each(['/llm/up/v1/files/..%2f..%2fadmin', '/llm/up/v1/files/..%2F..%2Fadmin', '/llm/up/v1/files/..%5cadmin'])('refuses the escaped separators of %s: a decoding upstream would leave the base URL', async (path) => {
+    const before = upstream.requests.length
+    const response = await send('GET', path)
+    expect(response.status).toBe(400)
+    expect(JSON.parse(response.text).error.code).toBe('BAD_REQUEST')
+    expect(upstream.requests.length).toBe(before)
+  })
+
+  it('charges a JSON body sent as text/plain, which a vendor may read anyway', async () => {
+    const body = JSON.stringify({ model: 'up', input: 'hello', max_output_tokens: 10 })
+    const response = await send('POST', '/llm/up/v1/responses', { headers: { authorization: `Bearer ${BUDGET_KEY}`, 'content-type': 'text/plain' }, body })
+    expect(response.status).toBe(200)
+    expect(upstream.requests.at(-1)?.body).toBe(body)
+    // 1000 prompt and 1000 completion tokens at $1 and $2 per million.
+    expect((await budgets.usage('budgeted', budgetPeriod())).spent).toBeCloseTo(0.003, 6)
+  })
+
+  it('still relays a body that is not JSON, whatever its type', async () => {
+    const response = await send('POST', '/llm/up/v1/files', { headers: { 'content-type': 'text/plain' }, body: '{not json' })
+    expect(response.status).toBe(200)
+    expect(upstream.requests.at(-1)?.body).toBe('{not json')
+  })
+
+  it('refuses an encoded body, which neither the budget nor plugins can read', async () => {
+    const before = upstream.requests.length
+    const body = gzipSync(JSON.stringify({ model: 'up', input: 'hello' }))
+    const response = await send('POST', '/llm/up/v1/responses', { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body })
+    expect(response.status).toBe(415)
+    expect(JSON.parse(response.text).error.code).toBe('UNSUPPORTED_CONTENT_ENCODING')
+    expect(upstream.requests.length).toBe(before)
+  })
+})
+
+describe('CONNECT', () => {
+  it('gets a JSON 405, not a dropped connection', async () => {
+    const url = new URL(gateway.url)
+    const socket = connect(Number(url.port), url.hostname)
+    socket.write(`CONNECT ${upstream.url.slice('http://'.length)} HTTP/1.1\r\nhost: x\r\n\r\n`)
+    let text = ''
+    socket.setEncoding('utf8')
+    for await (const chunk of socket) text += chunk as string
+    const [head, body] = text.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+    expect(JSON.parse(body!).error.code).toBe('METHOD_NOT_ALLOWED')
+  })
+})
