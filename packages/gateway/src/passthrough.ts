@@ -6,7 +6,7 @@ import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-hea
 import { parseJsonObject } from './http-io.js'
 import type { Stage } from './pipeline/exchange.js'
 import { maxCompletionTokensOf } from './usage.js'
-import { sendUpstream } from './vendors/upstream.js'
+import { openAiErrorMessage, refusedCredential, sendUpstream, upstreamError } from './vendors/upstream.js'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 /** The methods the vendors' APIs use; TRACE would echo the vendor's key back to the client. */
@@ -65,7 +65,8 @@ export const passThroughRequest: Stage = (x, next) => {
 
 /**
  * Sends the request upstream as the plugins left it, with the vendor's key
- * instead of the app's; the answer is relayed raw by the respond stage.
+ * instead of the app's; the answer is relayed raw by the respond stage,
+ * unless the upstream refused that key (UPSTREAM_ERROR, 502).
  */
 export const relayUpstream: Stage = async (x, next) => {
   const llm = x.llm!
@@ -85,6 +86,8 @@ export const relayUpstream: Stage = async (x, next) => {
     timeoutMs: x.state.config.server.upstreamTimeoutMs,
     limits: x.state.config.server,
   })
+  // A refused vendor key is the gateway's problem, and the raw answer may quote the key: an UPSTREAM_ERROR, as on the vendor routes.
+  if (refusedCredential(response.statusCode)) throw await upstreamError(response, openAiErrorMessage, llm.apiKey)
   x.response = { kind: 'raw', status: response.statusCode, headers: relayedResponseHeaders(response.headers), body: response.body }
   await next()
 }

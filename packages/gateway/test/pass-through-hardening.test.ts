@@ -22,6 +22,11 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'message/http' })
       return res.end(`TRACE ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n`)
     }
+    // As some OpenAI-compatible servers refuse a key: quoting it.
+    if (req.headers['x-refuse']) {
+      res.writeHead(Number(req.headers['x-refuse']), { 'content-type': 'application/json' })
+      return res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${req.headers.authorization}`, code: 'invalid_api_key' } }))
+    }
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify(answer))
   })
@@ -103,6 +108,24 @@ describe('the raw pass-through, attacked', () => {
     expect(response.status).toBe(415)
     expect(JSON.parse(response.text).error.code).toBe('UNSUPPORTED_CONTENT_ENCODING')
     expect(upstream.requests.length).toBe(before)
+  })
+})
+
+describe('an upstream that quotes the vendor key it refused', () => {
+  const chat = JSON.stringify({ model: 'up', messages: [{ role: 'user', content: 'hi' }] })
+  it.each([
+    ['the vendor route', '/v1/chat/completions', '401'],
+    ['the vendor route, streaming', '/v1/chat/completions', '403'],
+    ['the pass-through', '/llm/up/v1/responses', '401'],
+  ])('is answered on %s with a 502 UPSTREAM_ERROR that does not hold the key', async (_name, path, status) => {
+    const body = _name.endsWith('streaming') ? JSON.stringify({ ...JSON.parse(chat), stream: true }) : chat
+    const response = await send('POST', path, { headers: { 'content-type': 'application/json', 'x-refuse': status }, body })
+    expect(upstream.requests.at(-1)?.headers.authorization).toBe('Bearer sk-vendor-secret')
+    expect(response.status).toBe(502)
+    const { error } = JSON.parse(response.text)
+    expect(error.code).toBe('UPSTREAM_ERROR')
+    expect(error.message).toContain(`upstream answered ${status}: Incorrect API key provided: Bearer [vendor key]`)
+    expect(response.text).not.toContain('sk-vendor-secret')
   })
 })
 
