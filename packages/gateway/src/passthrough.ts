@@ -5,7 +5,7 @@ import { GatewayError } from './errors.js'
 import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-headers.js'
 import { parseJsonObject } from './http-io.js'
 import type { Stage } from './pipeline/exchange.js'
-import { maxCompletionTokensOf } from './usage.js'
+import { estimateBodyTokens, maxCompletionTokensOf } from './usage.js'
 import { openAiErrorMessage, refusedCredential, sendUpstream, upstreamError } from './vendors/upstream.js'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
@@ -59,6 +59,7 @@ export const passThroughRequest: Stage = (x, next) => {
     x.parsedFrom = x.request.body
     x.routeTo(llm, typeof body?.model === 'string' ? body.model : '', body?.stream === true)
     x.maxCompletionTokens = body ? maxCompletionTokensOf(body, x.state.config.budgets.defaultCompletionTokens) : 0
+    x.estimatePrompt = estimateBodyTokens
   }
   return next()
 }

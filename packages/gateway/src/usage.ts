@@ -17,6 +17,16 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
   return estimateTokens(JSON.stringify(body.messages ?? body.input ?? ''))
 }
 
+/**
+ * Rough prompt tokens of a body whose API the gateway does not model (the
+ * pass-through): all of it, since any field may be prompt (`prompt`,
+ * `instructions`, Anthropic's `system`, …) and the budget reserves the most a
+ * request may cost.
+ */
+export function estimateBodyTokens(body: Record<string, unknown>): number {
+  return estimateTokens(JSON.stringify(body))
+}
+
 function tokensOfChars(chars: number): number {
   return Math.ceil(chars / 4)
 }

@@ -9,6 +9,7 @@ import { DEMO_KEY, fakeUpstream, startGateway } from './helpers.js'
 // vendor's API under its base URL, with every body the budget can read charged.
 
 const BUDGET_KEY = 'pb-budget-key-0000000'
+const TIGHT_KEY = 'pb-tight-key-00000000'
 const answer = { id: 'resp-1', object: 'response', usage: { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 } }
 
 let gateway: Gateway
@@ -16,7 +17,7 @@ let upstream: Awaited<ReturnType<typeof fakeUpstream>>
 const budgets = new MemoryBudgetStore()
 
 beforeAll(async () => {
-  upstream = await fakeUpstream((req, res) => {
+  upstream = await fakeUpstream((req, res, body) => {
     // As RFC 9110 has TRACE answer: the request as received, headers and all.
     if (req.method === 'TRACE') {
       res.writeHead(200, { 'content-type': 'message/http' })
@@ -28,6 +29,8 @@ beforeAll(async () => {
       return res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${req.headers.authorization}`, code: 'invalid_api_key' } }))
     }
     res.writeHead(200, { 'content-type': 'application/json' })
+    // The legacy completions API bills its `prompt`, about 4 characters a token.
+    if (req.url === '/v1/completions') return res.end(JSON.stringify({ ...answer, usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: 10 } }))
     res.end(JSON.stringify(answer))
   })
   ;({ gateway } = await startGateway({
@@ -42,7 +45,11 @@ beforeAll(async () => {
   - id: budgeted
     keys: [{ value: ${BUDGET_KEY} }]
     allowedLlms: [up]
-    monthlyBudget: 100`,
+    monthlyBudget: 100
+  - id: tight
+    keys: [{ value: ${TIGHT_KEY} }]
+    allowedLlms: [up]
+    monthlyBudget: 0.015`,
     pricing: '  up: { input: 1, output: 2 }',
   }))
 })
@@ -93,6 +100,17 @@ describe('the raw pass-through, attacked', () => {
     expect(upstream.requests.at(-1)?.body).toBe(body)
     // 1000 prompt and 1000 completion tokens at $1 and $2 per million.
     expect((await budgets.usage('budgeted', budgetPeriod())).spent).toBeCloseTo(0.003, 6)
+  })
+
+  it('reserves for a prompt in any field, so concurrent requests cannot overspend the budget', async () => {
+    // About 10,000 tokens of prompt ($0.01 at $1 a million), in the completions API's `prompt`.
+    const body = JSON.stringify({ model: 'up', prompt: 'word '.repeat(8000), max_tokens: 10 })
+    const headers = { authorization: `Bearer ${TIGHT_KEY}`, 'content-type': 'application/json' }
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send('POST', '/llm/up/v1/completions', { headers, body })))
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1)
+    expect(answers.every((a) => a.status === 200 || JSON.parse(a.text).error.code === 'BUDGET_EXCEEDED')).toBe(true)
+    // At most the limit plus one request's reservation ($0.01001).
+    expect((await budgets.usage('tight', budgetPeriod())).spent).toBeLessThan(0.015 + 0.0101)
   })
 
   it('still relays a body that is not JSON, whatever its type', async () => {
