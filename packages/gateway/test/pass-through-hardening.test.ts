@@ -30,7 +30,7 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'application/json' })
     // The legacy completions API bills its `prompt`, about 4 characters a token.
-    if (req.url === '/v1/completions') return res.end(JSON.stringify({ ...answer, usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: 10 } }))
+    if (req.url === '/v1/completions' || req.url === '/v1/chat/completions') return res.end(JSON.stringify({ ...answer, usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: 10 } }))
     res.end(JSON.stringify(answer))
   })
   ;({ gateway } = await startGateway({
@@ -48,6 +48,10 @@ beforeAll(async () => {
     monthlyBudget: 100
   - id: tight
     keys: [{ value: ${TIGHT_KEY} }]
+    allowedLlms: [up]
+    monthlyBudget: 0.015
+  - id: tools
+    keys: [{ value: pb-tools-key-00000000 }]
     allowedLlms: [up]
     monthlyBudget: 0.015`,
     pricing: '  up: { input: 1, output: 2 }',
@@ -126,6 +130,20 @@ describe('the raw pass-through, attacked', () => {
     expect(response.status).toBe(415)
     expect(JSON.parse(response.text).error.code).toBe('UNSUPPORTED_CONTENT_ENCODING')
     expect(upstream.requests.length).toBe(before)
+  })
+})
+
+describe('the budget on the vendor routes', () => {
+  it('reserves for the tool definitions of a chat request, billed as prompt', async () => {
+    const TOOL_KEY = 'pb-tools-key-00000000'
+    // About 10,000 tokens ($0.01) of tool definitions, next to one short message.
+    const tools = [{ type: 'function', function: { name: 'lookup', description: 'word '.repeat(8000), parameters: { type: 'object' } } }]
+    const body = JSON.stringify({ model: 'up', messages: [{ role: 'user', content: 'hi' }], tools, max_tokens: 10 })
+    const headers = { authorization: `Bearer ${TOOL_KEY}`, 'content-type': 'application/json' }
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send('POST', '/v1/chat/completions', { headers, body })))
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1)
+    expect(answers.every((a) => a.status === 200 || JSON.parse(a.text).error.code === 'BUDGET_EXCEEDED')).toBe(true)
+    expect((await budgets.usage('tools', budgetPeriod())).spent).toBeLessThan(0.015 + 0.0101)
   })
 })
 
