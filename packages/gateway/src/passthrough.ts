@@ -6,7 +6,7 @@ import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-hea
 import { parseJsonObject } from './http-io.js'
 import type { Stage } from './pipeline/exchange.js'
 import { estimateBodyTokens, maxCompletionTokensOf } from './usage.js'
-import { openAiErrorMessage, refusedCredential, sendUpstream, upstreamError } from './vendors/upstream.js'
+import { openAiErrorMessage, readUpstreamJson, refusedCredential, sendUpstream, upstreamError } from './vendors/upstream.js'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 /** The methods the vendors' APIs use; TRACE would echo the vendor's key back to the client. */
@@ -66,8 +66,9 @@ export const passThroughRequest: Stage = (x, next) => {
 
 /**
  * Sends the request upstream as the plugins left it, with the vendor's key
- * instead of the app's; the answer is relayed raw by the respond stage,
- * unless the upstream refused that key (UPSTREAM_ERROR, 502).
+ * instead of the app's; the answer is relayed raw by the respond stage (a
+ * JSON one read whole first when response-body hooks are bound), unless the
+ * upstream refused that key (UPSTREAM_ERROR, 502).
  */
 export const relayUpstream: Stage = async (x, next) => {
   const llm = x.llm!
@@ -77,9 +78,10 @@ export const relayUpstream: Stage = async (x, next) => {
   else headers.authorization = `Bearer ${llm.apiKey}`
   // Configured base URLs of OpenAI-style vendors end in /v1; the path below the slug repeats it.
   const base = llm.vendor === 'openai' ? llm.baseUrl.replace(/\/v1$/, '') : llm.baseUrl
+  const url = `${base}${x.upstreamPath}${request.query ? `?${request.query}` : ''}`
   const response = await sendUpstream({
     llm,
-    url: `${base}${x.upstreamPath}${request.query ? `?${request.query}` : ''}`,
+    url,
     method: request.method as Dispatcher.HttpMethod,
     headers,
     body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body,
@@ -89,6 +91,14 @@ export const relayUpstream: Stage = async (x, next) => {
   })
   // A refused vendor key is the gateway's problem, and the raw answer may quote the key: an UPSTREAM_ERROR, as on the vendor routes.
   if (refusedCredential(response.statusCode)) throw await upstreamError(response, openAiErrorMessage, llm.apiKey)
-  x.response = { kind: 'raw', status: response.statusCode, headers: relayedResponseHeaders(response.headers), body: response.body }
+  const answerHeaders = relayedResponseHeaders(response.headers)
+  // A JSON answer goes through the response-body hooks, as on the vendor routes: a redactor of
+  // completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
+  if (x.state.chains.responseBody.size > 0 && response.statusCode < 300 && JSON_TYPE.test(answerHeaders['content-type'] ?? '')) {
+    const { bytes } = await readUpstreamJson(response, { url, maxBytes: x.state.config.server.upstreamMaxResponseBytes })
+    x.response = { kind: 'json', status: response.statusCode, headers: answerHeaders, body: bytes }
+  } else {
+    x.response = { kind: 'raw', status: response.statusCode, headers: answerHeaders, body: response.body }
+  }
   await next()
 }

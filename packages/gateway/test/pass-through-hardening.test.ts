@@ -178,3 +178,45 @@ describe('CONNECT', () => {
     expect(JSON.parse(body!).error.code).toBe('METHOD_NOT_ALLOWED')
   })
 })
+
+describe('the response-body hooks on the pass-through', () => {
+  const redactor = new URL('../../../examples/plugins/pii-redactor', import.meta.url).href
+  let hooked: Gateway
+  let llm: Awaited<ReturnType<typeof fakeUpstream>>
+
+  beforeAll(async () => {
+    llm = await fakeUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const message = { role: 'assistant', content: 'write to ada@example.com' }
+      res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 5 } }))
+    })
+    ;({ gateway: hooked } = await startGateway({
+      llms: `
+  - slug: up
+    vendor: openai
+    baseUrl: ${llm.url}/v1
+    apiKey: sk-vendor-secret
+    models: [up]`,
+      yaml: `
+plugins:
+  - name: pii-redactor
+    source: ${redactor}
+    failurePolicy: fail-closed`,
+    }))
+  })
+
+  afterAll(async () => {
+    await hooked?.close()
+    await llm?.close()
+  })
+
+  it.each(['/v1/chat/completions', '/llm/up/v1/chat/completions/'])('redact a completion answered on %s', async (path) => {
+    const response = await fetch(`${hooked.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'up', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(response.status).toBe(200)
+    expect((await response.json()).choices[0].message.content).toBe('write to [EMAIL]')
+  })
+})
