@@ -210,7 +210,7 @@ plugins:
     await llm?.close()
   })
 
-  it.each(['/v1/chat/completions', '/llm/up/v1/chat/completions/'])('redact a completion answered on %s', async (path) => {
+  it.each(['/v1/chat/completions', '/llm/up/v1/chat/completions/'])('redacts a completion answered on %s', async (path) => {
     const response = await fetch(`${hooked.url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
