@@ -64,6 +64,11 @@ export const passThroughRequest: Stage = (x, next) => {
   return next()
 }
 
+/** Whether a pass-through answer is a successful one with a JSON body (HEAD, 204 and 205 have none). */
+function hasJsonBody(method: string, status: number, headers: Record<string, string>): boolean {
+  return method !== 'HEAD' && status >= 200 && status < 300 && status !== 204 && status !== 205 && JSON_TYPE.test(headers['content-type'] ?? '')
+}
+
 /**
  * Sends the request upstream as the plugins left it, with the vendor's key
  * instead of the app's; the answer is relayed raw by the respond stage (a
@@ -94,7 +99,7 @@ export const relayUpstream: Stage = async (x, next) => {
   const answerHeaders = relayedResponseHeaders(response.headers)
   // A JSON answer goes through the response-body hooks, as on the vendor routes: a redactor of
   // completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
-  if (x.state.chains.responseBody.size > 0 && response.statusCode < 300 && JSON_TYPE.test(answerHeaders['content-type'] ?? '')) {
+  if (x.state.chains.responseBody.size > 0 && hasJsonBody(request.method, response.statusCode, answerHeaders)) {
     const { bytes } = await readUpstreamJson(response, { url, maxBytes: x.state.config.server.upstreamMaxResponseBytes })
     x.response = { kind: 'json', status: response.statusCode, headers: answerHeaders, body: bytes }
   } else {

@@ -185,7 +185,8 @@ describe('the response-body hooks on the pass-through', () => {
   let llm: Awaited<ReturnType<typeof fakeUpstream>>
 
   beforeAll(async () => {
-    llm = await fakeUpstream((_req, res) => {
+    llm = await fakeUpstream((req, res) => {
+      if (req.url === '/v1/empty') return res.writeHead(204, { 'content-type': 'application/json' }).end()
       res.writeHead(200, { 'content-type': 'application/json' })
       const message = { role: 'assistant', content: 'write to ada@example.com' }
       res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 5 } }))
@@ -218,5 +219,21 @@ plugins:
     })
     expect(response.status).toBe(200)
     expect((await response.json()).choices[0].message.content).toBe('write to [EMAIL]')
+  })
+
+  it.each([
+    ['HEAD', '/llm/up/v1/models', 200],
+    ['DELETE', '/llm/up/v1/empty', 204],
+  ])('relays %s %s, which has no body to read, as it is', async (method, path, status) => {
+    const url = new URL(hooked.url)
+    const answer = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method, path, headers: { authorization: `Bearer ${DEMO_KEY}` } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(answer).toBe(status)
   })
 })
