@@ -78,7 +78,8 @@ function hasJsonBody(method: string, status: number, headers: Record<string, str
 export const relayUpstream: Stage = async (x, next) => {
   const llm = x.llm!
   const { request } = x
-  const headers = forwardedRequestHeaders(request.headers)
+  // The request id the gateway logs and answers with, as on the vendor routes (not one it refused as malformed).
+  const headers: Record<string, string> = { ...forwardedRequestHeaders(request.headers), 'x-request-id': x.requestId }
   if (llm.vendor === 'anthropic') Object.assign(headers, { 'x-api-key': llm.apiKey, 'anthropic-version': headers['anthropic-version'] ?? '2023-06-01' })
   else headers.authorization = `Bearer ${llm.apiKey}`
   // Configured base URLs of OpenAI-style vendors end in /v1; the path below the slug repeats it.

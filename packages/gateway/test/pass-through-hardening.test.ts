@@ -117,6 +117,12 @@ describe('the raw pass-through, attacked', () => {
     expect((await budgets.usage('tight', budgetPeriod())).spent).toBeLessThan(0.015 + 0.0101)
   })
 
+  it('sends upstream the request id it answers with, not one it refused as malformed', async () => {
+    const response = await send('GET', '/llm/up/v1/models', { headers: { 'x-request-id': 'bad id {"level":60}' } })
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(upstream.requests.at(-1)?.headers['x-request-id']).toBe(response.headers['x-request-id'])
+  })
+
   it('still relays a body that is not JSON, whatever its type', async () => {
     const response = await send('POST', '/llm/up/v1/files', { headers: { 'content-type': 'text/plain' }, body: '{not json' })
     expect(response.status).toBe(200)
@@ -218,7 +224,8 @@ plugins:
       body: JSON.stringify({ model: 'up', messages: [{ role: 'user', content: 'hi' }] }),
     })
     expect(response.status).toBe(200)
-    expect((await response.json()).choices[0].message.content).toBe('write to [EMAIL]')
+    const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> }
+    expect(completion.choices[0]!.message.content).toBe('write to [EMAIL]')
   })
 
   it.each([
