@@ -8,6 +8,7 @@ import { PlugboardError, isPlugboardError } from '@plugboard/proto'
 export const GATEWAY_ERRORS = {
   INVALID_JSON: { status: 400, type: 'invalid_request_error', doc: 'The request body is not valid JSON.' },
   UNSUPPORTED_CONTENT_TYPE: { status: 415, type: 'invalid_request_error', doc: 'The request body is not application/json.' },
+  UNSUPPORTED_CONTENT_ENCODING: { status: 415, type: 'invalid_request_error', doc: 'A pass-through request body has a `content-encoding` (gzip, …): the budget and plugins must read it.' },
   BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', doc: 'The request body exceeds the configured limit.' },
   INVALID_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'The body does not fit the API: `param` names the first field that is missing, has the wrong type or is out of range.' },
   BAD_REQUEST: { status: 400, type: 'invalid_request_error', doc: 'The request is not valid HTTP, or its URL is malformed (such as a broken %-escape).' },

@@ -7,7 +7,7 @@ import type { ManagedPlugin } from '@plugboard/host'
 import type { Logger } from 'pino'
 import { ApiKeyAuthenticator } from './api-keys.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
-import { answerClientError, answerExpectationFailed } from './client-errors.js'
+import { answerClientError, answerConnect, answerExpectationFailed } from './client-errors.js'
 import { DataCollectorQueue } from './collector.js'
 import type { GatewayConfig, ServerConfig } from './config.js'
 import { configChanges } from './config-diff.js'
@@ -131,6 +131,7 @@ export class Gateway {
     // Errors of Node's HTTP parser and unmet expectations get the same JSON error body as every other error.
     this.#server.on('clientError', answerClientError)
     this.#server.on('checkExpectation', answerExpectationFailed)
+    this.#server.on('connect', answerConnect)
   }
 
   /** Loads the config, starts its plugins and listens; rejects (with nothing left running) when any of that fails. */

@@ -12,9 +12,26 @@ export function estimateTokens(text: string): number {
   return tokensOfChars(text.length)
 }
 
-/** Rough prompt tokens of an OpenAI-format request body: its messages (chat) or input (embeddings). */
+/**
+ * Rough prompt tokens of an OpenAI-format request body: what vendors bill as
+ * prompt, its messages with the tool definitions and response schema (chat),
+ * or its input (embeddings). Tools count: a request of short messages and a
+ * large `tools` list would otherwise reserve next to nothing of the budget.
+ */
 export function estimatePromptTokens(body: Record<string, unknown>): number {
-  return estimateTokens(JSON.stringify(body.messages ?? body.input ?? ''))
+  let chars = JSON.stringify(body.messages ?? body.input ?? '').length
+  for (const billed of [body.tools, body.functions, body.response_format]) if (billed !== undefined) chars += JSON.stringify(billed).length
+  return tokensOfChars(chars)
+}
+
+/**
+ * Rough prompt tokens of a body whose API the gateway does not model (the
+ * pass-through): all of it, since any field may be prompt (`prompt`,
+ * `instructions`, Anthropic's `system`, …) and the budget reserves the most a
+ * request may cost.
+ */
+export function estimateBodyTokens(body: Record<string, unknown>): number {
+  return estimateTokens(JSON.stringify(body))
 }
 
 function tokensOfChars(chars: number): number {

@@ -22,6 +22,37 @@ export function redactContent(content: JsonValue | undefined, redactor: Redactor
   return { content: parts, count: total }
 }
 
-function isTextPart(part: JsonValue): part is { type: 'text'; text: string } {
-  return typeof part === 'object' && part !== null && !Array.isArray(part) && part.type === 'text' && typeof part.text === 'string'
+/**
+ * Redacts a prompt in any shape the routed APIs give one: a string (`input`,
+ * `prompt`, `instructions`, Anthropic's `system`), a text part (`text`, or the
+ * Responses API's `input_text`), a message or input item with a `content`, or
+ * a list of these. Token arrays, images and audio are returned unchanged.
+ */
+export function redactPrompt(value: JsonValue | undefined, redactor: Redactor): { value: JsonValue | undefined; count: number } {
+  if (typeof value === 'string') {
+    const { text, count } = redactor.redact(value)
+    return { value: text, count }
+  }
+  if (Array.isArray(value)) {
+    let total = 0
+    const items = value.map((item) => {
+      const { value: redacted, count } = redactPrompt(item, redactor)
+      total += count
+      return redacted!
+    })
+    return { value: items, count: total }
+  }
+  if (isTextPart(value)) {
+    const { text, count } = redactor.redact(value.text)
+    return { value: { ...value, text }, count }
+  }
+  if (typeof value === 'object' && value !== null && value.content !== undefined) {
+    const { value: content, count } = redactPrompt(value.content, redactor)
+    return { value: { ...value, content: content! }, count }
+  }
+  return { value, count: 0 }
+}
+
+function isTextPart(part: JsonValue | undefined): part is { type: 'text' | 'input_text'; text: string } {
+  return typeof part === 'object' && part !== null && !Array.isArray(part) && (part.type === 'text' || part.type === 'input_text') && typeof part.text === 'string'
 }

@@ -65,9 +65,27 @@ describe('PiiRedactor (in-process)', () => {
     })
 
     it.each([
+      ['embeddings input', { input: ['ada@example.com', [1, 2, 3]] }, { input: ['[EMAIL]', [1, 2, 3]] }],
+      ['legacy completions prompt', { prompt: 'call (555) 123-4567' }, { prompt: 'call [PHONE]' }],
+      [
+        'Responses API input and instructions',
+        { instructions: 'reply to ada@example.com', input: [{ role: 'user', content: [{ type: 'input_text', text: 'I am bob@example.org' }, { type: 'input_image', image_url: 'https://x/a.png?by=bob@example.org' }] }] },
+        { instructions: 'reply to [EMAIL]', input: [{ role: 'user', content: [{ type: 'input_text', text: 'I am [EMAIL]' }, { type: 'input_image', image_url: 'https://x/a.png?by=bob@example.org' }] }] },
+      ],
+      [
+        "Anthropic's system",
+        { system: [{ type: 'text', text: 'user: ada@example.com' }], messages: [{ role: 'user', content: 'hi' }] },
+        { system: [{ type: 'text', text: 'user: [EMAIL]' }], messages: [{ role: 'user', content: 'hi' }] },
+      ],
+    ])('rewrites the prompt of %s too: no API is a way around the redactor', async (_, body, redacted) => {
+      const result = await (await host()).postAuth({ request: { body: Buffer.from(JSON.stringify(body)) } })
+      expect(result.action === 'modify' && JSON.parse(result.body!.toString())).toEqual(redacted)
+    })
+
+    it.each([
       ['a request without PII', JSON.stringify({ messages: [{ role: 'user', content: 'Hello there' }] })],
       ['a body that is not JSON', 'ada@example.com'],
-      ['a body without messages', JSON.stringify({ input: 'ada@example.com' })],
+      ['a body without a prompt field', JSON.stringify({ model: 'm', user: 'x', metadata: { note: 'ada@example.com' } })],
     ])('passes %s', async (_, body) => {
       expect(await (await host()).postAuth({ request: { body: Buffer.from(body) } })).toEqual({ action: 'pass' })
     })

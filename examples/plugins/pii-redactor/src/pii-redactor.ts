@@ -16,7 +16,7 @@ import {
   type ResponseChunkResult,
   type ResponseHook,
 } from '@plugboard/sdk'
-import { redactContent } from './chat-content.js'
+import { redactContent, redactPrompt } from './chat-content.js'
 import { PII_KINDS, Redactor, type PiiKind } from './redactor.js'
 import { StreamRedactor } from './stream-redactor.js'
 
@@ -45,6 +45,13 @@ function parseConfig(config: JsonValue): PiiKind[] {
 
 type JsonObject = { [key: string]: JsonValue }
 
+/**
+ * Where requests carry prompt text: chat's and Anthropic's `messages`, the
+ * embeddings and Responses APIs' `input`, the legacy completions' `prompt`,
+ * the Responses API's `instructions`, Anthropic's `system`.
+ */
+const PROMPT_FIELDS = ['messages', 'input', 'prompt', 'instructions', 'system'] as const
+
 const asObject = (value: JsonValue | undefined): JsonObject | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined
 
@@ -70,7 +77,8 @@ function redactMessages(messages: Array<JsonObject | undefined>, redactor: Redac
 
 /**
  * Keeps emails and phone numbers out of LLM traffic: rewrites them to
- * `[EMAIL]` / `[PHONE]` in chat requests before the upstream sees them, and in
+ * `[EMAIL]` / `[PHONE]` in the prompts of requests (chat, embeddings,
+ * Responses, completions, Anthropic messages) before the upstream sees them, and in
  * completions before the client does, whole or streamed (a match split across
  * SSE chunks is held back until it can be redacted whole).
  */
@@ -101,8 +109,16 @@ export class PiiRedactor extends BasePlugin implements PostAuthHook, ResponseHoo
 
   postAuth({ request }: PostAuthRequest, ctx: HookContext): RequestHookResult {
     const body = parseObject(request.body)
-    if (!body || !Array.isArray(body.messages)) return pass()
-    const count = redactMessages(body.messages.map(asObject), this.#redactor)
+    if (!body) return pass()
+    // Every route's prompt, not only chat's: a client must not dodge the redactor by choosing another API.
+    let count = 0
+    for (const field of PROMPT_FIELDS) {
+      if (body[field] === undefined) continue
+      const redacted = redactPrompt(body[field], this.#redactor)
+      if (redacted.count === 0) continue
+      body[field] = redacted.value!
+      count += redacted.count
+    }
     if (count === 0) return pass()
     ctx.log.info('redacted PII in request', { redactions: count })
     return modify({ body, metadata: { piiRedactions: String(count) } })

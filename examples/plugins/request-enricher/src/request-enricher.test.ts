@@ -19,7 +19,7 @@ describe('RequestEnricher (in-process)', () => {
         'x-plugboard-model': 'mock-gpt',
         'x-plugboard-request-id': 'req-9',
       },
-      removeHeaders: [],
+      removeHeaders: ['x-plugboard-app-requests'],
       body: undefined,
       metadata: expect.objectContaining({ enrichedBy: 'request-enricher', 'x-plugboard-app': 'demo' }),
     })
@@ -29,6 +29,12 @@ describe('RequestEnricher (in-process)', () => {
     const host = await createTestHost(new RequestEnricher())
     const result = await host.postAuth({ context: { requestId: 'r' } })
     expect(result.action === 'modify' && Object.keys(result.setHeaders)).toEqual(['x-plugboard-model', 'x-plugboard-request-id'])
+  })
+
+  it("removes the client's own headers for the facts the request lacks, so none can be forged", async () => {
+    const host = await createTestHost(new RequestEnricher())
+    const result = await host.postAuth({ context: { requestId: 'r', app }, request: { headers: { 'x-plugboard-user': 'ceo@example.com' } } })
+    expect(result.action === 'modify' && result.removeHeaders).toEqual(['x-plugboard-user', 'x-plugboard-app-requests'])
   })
 
   it('counts requests per app in its KV namespace when granted kv.readwrite', async () => {

@@ -30,10 +30,14 @@ function parseConfig(config: JsonValue): RequestEnricherConfig {
   return value
 }
 
+/** Every header the plugin states a fact in. */
+const FACT_HEADERS = ['x-plugboard-app', 'x-plugboard-app-id', 'x-plugboard-user', 'x-plugboard-model', 'x-plugboard-request-id', 'x-plugboard-app-requests']
+
 /**
  * Post-auth plugin that tells the upstream (and later plugins) who is calling:
  * it sets x-plugboard-app / x-plugboard-user / x-plugboard-model headers, adds
  * configured static headers, and records the same facts as chain metadata.
+ * A fact the request lacks has its header removed, so a client cannot forge it.
  */
 export class RequestEnricher extends BasePlugin implements PostAuthHook, ConfigProvider {
   readonly manifest = {
@@ -77,6 +81,8 @@ export class RequestEnricher extends BasePlugin implements PostAuthHook, ConfigP
     const present = Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== ''))
     return modify({
       setHeaders: { ...this.#config.headers, ...present },
+      // The client's own headers of these names are removed: a fact the request lacks cannot be forged (x-plugboard-user: ceo@…).
+      removeHeaders: FACT_HEADERS.filter((name) => !(name in present)),
       metadata: { enrichedBy: 'request-enricher', ...present },
     })
   }

@@ -59,6 +59,8 @@ export class Exchange {
   streaming = false
   /** Completion tokens the request may use at most (the route's request stage): what the budget reserves for. */
   maxCompletionTokens = 0
+  /** How the body's prompt tokens are estimated (the route's request stage: the pass-through counts all of its body). */
+  estimatePrompt: (body: Record<string, unknown>) => number = estimatePromptTokens
   /** What plugins after auth see (request context stage). */
   context?: pb.RequestContext
   /** Budget (reserve): the period and reservation; settled with `cost`, the new spending in `spent`. */
@@ -112,7 +114,7 @@ export class Exchange {
     if (!this.body) return 0
     if (this.#promptTokensOf !== this.body) {
       this.#promptTokensOf = this.body
-      this.#promptTokens = estimatePromptTokens(this.body)
+      this.#promptTokens = this.estimatePrompt(this.body)
     }
     return this.#promptTokens
   }

@@ -67,7 +67,7 @@ export const anthropicVendor: Vendor = {
       limits: call.limits,
     })
     if (response.statusCode >= 400) {
-      throw await upstreamError(response, (status, body) => `upstream answered ${status}: ${fromAnthropicError(status, body).message}`)
+      throw await upstreamError(response, (status, body) => `upstream answered ${status}: ${fromAnthropicError(status, body).message}`, call.llm.apiKey)
     }
     if (request.stream !== true) {
       const { json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })

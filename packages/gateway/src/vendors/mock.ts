@@ -113,7 +113,8 @@ function argumentsFor(schema: unknown, prompt: string, depth = 0): unknown {
 
 /** One choice of the reply: text in pieces, or a function call whose arguments come in pieces. */
 type Reply =
-  | { kind: 'text'; pieces: string[]; tokens: number }
+  /** `cut`: the request's token limit ended it (finish reason "length"). */
+  | { kind: 'text'; pieces: string[]; tokens: number; cut: boolean }
   | { kind: 'tool'; id: string; name: string; pieces: string[]; tokens: number }
 
 function reply(call: VendorCall, index: number): Reply {
@@ -121,11 +122,13 @@ function reply(call: VendorCall, index: number): Reply {
   const perPiece = (length: number) => Math.ceil(length / Math.max(1, mock.chunks))
   const tool = chosenTool(call.body)
   if (!tool) {
-    const words = replyWords(call.body, mock.completionTokens)
+    // As a real LLM does, the reply stops at the request's limit: the budget reserved no more.
+    const tokens = Math.min(mock.completionTokens, tokenLimitOf(call.body))
+    const words = replyWords(call.body, tokens)
     const size = perPiece(words.length)
     const pieces: string[] = []
     for (let i = 0; i < words.length; i += size) pieces.push(words.slice(i, i + size).join(''))
-    return { kind: 'text', pieces, tokens: words.length }
+    return { kind: 'text', pieces, tokens: words.length, cut: tokens < mock.completionTokens }
   }
   const args = JSON.stringify(argumentsFor(tool.parameters, lastUserText(call.body).slice(0, 200)))
   const size = perPiece(args.length)
@@ -147,7 +150,14 @@ function deltaOf(r: Reply, i: number): object {
 }
 
 function finishReasonOf(r: Reply): string {
-  return r.kind === 'text' ? 'stop' : 'tool_calls'
+  if (r.kind === 'tool') return 'tool_calls'
+  return r.cut ? 'length' : 'stop'
+}
+
+/** The completion tokens a request allows each choice (`max_completion_tokens`, else `max_tokens`); no limit when it sets none. */
+function tokenLimitOf(body: Record<string, unknown>): number {
+  const limit = body.max_completion_tokens ?? body.max_tokens
+  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : Infinity
 }
 
 /** A deterministic unit vector for `text`: equal texts get equal vectors, so similarity search can be demoed. */

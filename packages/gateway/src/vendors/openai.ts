@@ -17,7 +17,7 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
     timeoutMs: call.timeoutMs,
     limits: call.limits,
   })
-  if (response.statusCode >= 400) throw await upstreamError(response, openAiErrorMessage)
+  if (response.statusCode >= 400) throw await upstreamError(response, openAiErrorMessage, call.llm.apiKey)
   if (call.body.stream === true && path === '/chat/completions') {
     async function* events(): AsyncIterable<Buffer> {
       for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.data === '[DONE]' })) {

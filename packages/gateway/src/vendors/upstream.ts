@@ -141,13 +141,18 @@ const ERROR_BODY_LIMIT = 64 * 1024
  * app's, and any other 5xx is a bad gateway answer: both become 502.
  */
 export function appStatusOfUpstream(status: number): number {
-  if (status === 401 || status === 403 || status === 407) return 502
+  if (refusedCredential(status)) return 502
   if (status >= 500 && status !== 503 && status !== 529) return 502
   return status >= 400 && status < 600 ? status : 502
 }
 
-/** Reads an upstream error body and turns it into an UPSTREAM_ERROR with the status the app gets (`appStatusOfUpstream`). */
-export async function upstreamError(response: UpstreamResponse, describe: (status: number, body: unknown) => string): Promise<GatewayError> {
+/**
+ * Reads an upstream error body and turns it into an UPSTREAM_ERROR with the
+ * status the app gets (`appStatusOfUpstream`). Servers that refuse a key often
+ * quote it ("Incorrect API key provided: sk-…"): the vendor's `apiKey` is cut
+ * out of the message, which the app reads.
+ */
+export async function upstreamError(response: UpstreamResponse, describe: (status: number, body: unknown) => string, apiKey: string): Promise<GatewayError> {
   const text = await response.body.text(ERROR_BODY_LIMIT).catch(() => '')
   let body: unknown = text
   try {
@@ -155,7 +160,13 @@ export async function upstreamError(response: UpstreamResponse, describe: (statu
   } catch {
     // not JSON: the text itself is the detail
   }
-  return new GatewayError('UPSTREAM_ERROR', describe(response.statusCode, body), appStatusOfUpstream(response.statusCode))
+  const message = describe(response.statusCode, body)
+  return new GatewayError('UPSTREAM_ERROR', apiKey ? message.replaceAll(apiKey, '[vendor key]') : message, appStatusOfUpstream(response.statusCode))
+}
+
+/** Whether an upstream status means it refused the gateway's credential for it (the vendor key). */
+export function refusedCredential(status: number): boolean {
+  return status === 401 || status === 403 || status === 407
 }
 
 /** The message of an OpenAI-style error body, or a short excerpt of whatever came back. */
