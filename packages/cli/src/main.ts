@@ -1,10 +1,21 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import pino from 'pino'
 import { Gateway, yamlFileSource } from '@plugboard/gateway'
 import { isPlugboardError } from '@plugboard/proto'
 import { parseCommandLine } from './command-line.js'
 import { CLI_ERRORS, type CliErrorCode } from './errors.js'
 import { demoKeyOf, startupSummary } from './startup-summary.js'
+
+/**
+ * Vendor keys in a config file others may read reach every local user, and a
+ * plugin running under its own uid (Node plugins are kept from it by Node's
+ * permission model; others are not): said once, at start.
+ */
+function warnIfKeysReadable(path: string, config: Gateway['config'], logger: pino.Logger): void {
+  const keyed = config.llms.filter((llm) => llm.apiKey).map((llm) => llm.slug)
+  if (keyed.length === 0 || (statSync(path).mode & 0o044) === 0) return
+  logger.warn({ config: path, llms: keyed }, 'the config file holds vendor keys and other users may read it; chmod 600 it')
+}
 
 async function gateway(options: { config: string; port?: number; host?: string }): Promise<void> {
   const terminal = process.stdout.isTTY === true
@@ -14,6 +25,7 @@ async function gateway(options: { config: string; port?: number; host?: string }
   // write(2) per request; pino flushes what is left when the process exits.
   const logger = pino({ level }, pino.destination({ dest: 1, sync: false }))
   const running = await Gateway.start({ source: yamlFileSource(options.config), logger, listen: { host: options.host, port: options.port } })
+  warnIfKeysReadable(options.config, running.config, logger)
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     running.close().then(

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -88,6 +88,37 @@ describe('the plugboard command after npm install', () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^plugboard: CONFIG_INVALID: cannot read config file \S*no-such-config\.yaml: ENOENT/)
   })
+
+  it('warns at start when the config file holds vendor keys and other users may read it, and not once it is 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plugboard-cli-keys-'))
+    const config = join(dir, 'gateway.yaml')
+    writeFileSync(config, 'server: { port: 0 }\nllms: [{ slug: up, vendor: openai, baseUrl: "http://127.0.0.1:9/v1", apiKey: sk-secret-0123, models: [m] }]\n')
+    /** The warn-level lines of a gateway started from `config`: the warning follows the listening line, or a second after it none came. */
+    const warnings = async () => {
+      const child = spawn(bin, ['gateway', '--config', config], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] })
+      const lines: Array<Record<string, unknown>> = []
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const entry = JSON.parse(line) as Record<string, unknown>
+          lines.push(entry)
+          if (entry.level === 40) resolve()
+          if (entry.msg === 'gateway listening') setTimeout(resolve, 1000)
+        })
+        child.once('exit', (code) => reject(new Error(`the gateway exited with ${code} before listening`)))
+      })
+      child.kill('SIGKILL')
+      await once(child, 'exit')
+      return lines.filter((entry) => entry.level === 40).map((entry) => entry.msg)
+    }
+    try {
+      chmodSync(config, 0o644)
+      expect(await warnings()).toContain('the config file holds vendor keys and other users may read it; chmod 600 it')
+      chmodSync(config, 0o600)
+      expect(await warnings()).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 /** The README's quick start as scripts run it (stdout not a terminal): `npx plugboard gateway --config examples/gateway.yaml`. */
@@ -99,10 +130,12 @@ describe('plugboard gateway with the demo config, logging JSON', () => {
   beforeAll(async () => {
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
-    const analytics = join(mkdtempSync(join(tmpdir(), 'plugboard-cli-')), 'analytics.jsonl')
+    // file-analytics runs under its own uid when the tests run as root: its directory must be writable by it.
+    const analytics = mkdtempSync(join(tmpdir(), 'plugboard-cli-'))
+    chmodSync(analytics, 0o777)
     child = spawn(bin, ['gateway', '--config', 'examples/gateway.yaml'], {
       cwd: root,
-      env: { ...process.env, PLUGBOARD_PORT: String(port), PLUGBOARD_DEMO_KEY: DEMO_KEY, PLUGBOARD_ANALYTICS_FILE: analytics, LOG_LEVEL: 'info' },
+      env: { ...process.env, PLUGBOARD_PORT: String(port), PLUGBOARD_DEMO_KEY: DEMO_KEY, PLUGBOARD_ANALYTICS_DIR: analytics, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const listening = new Promise<void>((resolve, reject) => {
