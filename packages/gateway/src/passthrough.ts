@@ -6,9 +6,10 @@ import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-hea
 import { parseJsonObject } from './http-io.js'
 import type { Stage } from './pipeline/exchange.js'
 import { estimateBodyTokens, maxCompletionTokensOf } from './usage.js'
-import { openAiErrorMessage, readUpstreamJson, refusedCredential, sendUpstream, upstreamError } from './vendors/upstream.js'
+import { openAiErrorMessage, readUpstreamJson, refusedCredential, sendUpstream, sseEvents, upstreamError } from './vendors/upstream.js'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+const EVENT_STREAM_TYPE = /^text\/event-stream\s*(?:;|$)/i
 /** The methods the vendors' APIs use; TRACE would echo the vendor's key back to the client. */
 const PASSED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
 const ALLOWED_METHODS = [...PASSED_METHODS].join(', ')
@@ -64,16 +65,22 @@ export const passThroughRequest: Stage = (x, next) => {
   return next()
 }
 
-/** Whether a pass-through answer is a successful one with a JSON body (HEAD, 204 and 205 have none). */
-function hasJsonBody(method: string, status: number, headers: Record<string, string>): boolean {
-  return method !== 'HEAD' && status >= 200 && status < 300 && status !== 204 && status !== 205 && JSON_TYPE.test(headers['content-type'] ?? '')
+/** Whether a pass-through answer is a successful one with a body of `type` (HEAD, 204 and 205 have none). */
+function hasBody(type: RegExp, method: string, status: number, headers: Record<string, string>): boolean {
+  return method !== 'HEAD' && status >= 200 && status < 300 && status !== 204 && status !== 205 && type.test(headers['content-type'] ?? '')
+}
+
+/** The raw bytes of each SSE event of a pass-through answer, bounded like the vendor routes' (a stream of any API: none is required to end one way). */
+async function* rawEvents(response: Parameters<typeof sseEvents>[0], url: string, maxEventBytes: number): AsyncIterable<Buffer> {
+  for await (const { raw } of sseEvents(response, { url, maxEventBytes, isComplete: () => true })) yield raw
 }
 
 /**
  * Sends the request upstream as the plugins left it, with the vendor's key
  * instead of the app's; the answer is relayed raw by the respond stage (a
- * JSON one read whole first when response-body hooks are bound), unless the
- * upstream refused that key (UPSTREAM_ERROR, 502).
+ * JSON one read whole first when response-body hooks are bound, an event
+ * stream split into events when chunk hooks are), unless the upstream refused
+ * that key (UPSTREAM_ERROR, 502).
  */
 export const relayUpstream: Stage = async (x, next) => {
   const llm = x.llm!
@@ -98,13 +105,17 @@ export const relayUpstream: Stage = async (x, next) => {
   // A refused vendor key is the gateway's problem, and the raw answer may quote the key: an UPSTREAM_ERROR, as on the vendor routes.
   if (refusedCredential(response.statusCode)) throw await upstreamError(response, openAiErrorMessage, llm.apiKey)
   const answerHeaders = relayedResponseHeaders(response.headers)
-  // A JSON answer goes through the response-body hooks, as on the vendor routes: a redactor of
-  // completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
-  if (x.state.chains.responseBody.size > 0 && hasJsonBody(request.method, response.statusCode, answerHeaders)) {
-    const { bytes } = await readUpstreamJson(response, { url, maxBytes: x.state.config.server.upstreamMaxResponseBytes })
-    x.response = { kind: 'json', status: response.statusCode, headers: answerHeaders, body: bytes }
+  // A JSON answer goes through the response-body hooks and an event stream through the chunk hooks, as on the
+  // vendor routes: a redactor of completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
+  const { chains, config } = x.state
+  const status = response.statusCode
+  if (chains.responseBody.size > 0 && hasBody(JSON_TYPE, request.method, status, answerHeaders)) {
+    const { bytes } = await readUpstreamJson(response, { url, maxBytes: config.server.upstreamMaxResponseBytes })
+    x.response = { kind: 'json', status, headers: answerHeaders, body: bytes }
+  } else if (chains.responseChunks.size > 0 && hasBody(EVENT_STREAM_TYPE, request.method, status, answerHeaders)) {
+    x.response = { kind: 'raw', status, headers: answerHeaders, body: response.body, events: rawEvents(response, url, config.server.upstreamMaxEventBytes) }
   } else {
-    x.response = { kind: 'raw', status: response.statusCode, headers: answerHeaders, body: response.body }
+    x.response = { kind: 'raw', status, headers: answerHeaders, body: response.body }
   }
   await next()
 }

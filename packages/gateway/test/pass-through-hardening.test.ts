@@ -191,8 +191,14 @@ describe('the response-body hooks on the pass-through', () => {
   let llm: Awaited<ReturnType<typeof fakeUpstream>>
 
   beforeAll(async () => {
-    llm = await fakeUpstream((req, res) => {
+    llm = await fakeUpstream((req, res, body) => {
       if (req.url === '/v1/empty') return res.writeHead(204, { 'content-type': 'application/json' }).end()
+      if ((JSON.parse(body || '{}') as { stream?: boolean }).stream) {
+        // The address is cut across two events, as a model streams it.
+        const event = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        return res.end(`${event('write to ada@exa')}${event('mple.com today')}data: [DONE]\n\n`)
+      }
       res.writeHead(200, { 'content-type': 'application/json' })
       const message = { role: 'assistant', content: 'write to ada@example.com' }
       res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 5 } }))
@@ -226,6 +232,25 @@ plugins:
     expect(response.status).toBe(200)
     const completion = (await response.json()) as { choices: Array<{ message: { content: string } }> }
     expect(completion.choices[0]!.message.content).toBe('write to [EMAIL]')
+  })
+
+  it.each(['/v1/chat/completions', '/llm/up/v1/chat/completions/'])('redacts a completion streamed on %s, each event through the chunk hooks', async (path) => {
+    const response = await fetch(`${hooked.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'up', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const text = await response.text()
+    const content = text
+      .split('\n\n')
+      .filter((event) => event.startsWith('data: {'))
+      .map((event) => (JSON.parse(event.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
+      .join('')
+    expect(text).not.toContain('ada@')
+    expect(content).toBe('write to [EMAIL] today')
+    expect(text).toContain('data: [DONE]')
   })
 
   it.each([

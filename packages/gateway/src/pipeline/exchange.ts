@@ -27,6 +27,13 @@ export interface RawResponse {
   status: number
   headers: Record<string, string>
   body: AsyncIterable<Uint8Array>
+  /**
+   * The body split into its SSE events, when it is an event stream and
+   * response-chunk hooks are bound: each event goes through them. Its usage is
+   * not read (each API streams its own format), so the request is charged
+   * what it reserved.
+   */
+  events?: AsyncIterable<Buffer>
 }
 
 /** A plugin's custom endpoint a request was routed to. */

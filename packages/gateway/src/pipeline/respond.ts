@@ -66,7 +66,9 @@ export const respond: Stage = async (x) => {
   }
   const kept = keep || (accounting && response.kind === 'raw') ? new KeptBody(max) : undefined
   try {
-    if (response.kind === 'raw') {
+    if (response.kind === 'raw' && response.events) {
+      await relayEvents(x, chains, context, head.status, headers, response.events, kept, false)
+    } else if (response.kind === 'raw') {
       await relayRaw(x, head.status, headers, response.body, kept)
       // Usage of a raw answer is read from its JSON body, when all of it was kept.
       if (accounting && kept && !kept.truncated && /json/.test(headers['content-type'] ?? '')) x.usage = usageOfBody(kept.bytes())
