@@ -15,6 +15,15 @@ afterAll(async () => {
 })
 
 describe('the mock LLM', () => {
+  it('answers at most 1,048,576 embedding numbers per request (built on the event loop), refusing more with INVALID_REQUEST', async () => {
+    const embed = (inputs: number, dimensions: number) =>
+      post(`${gateway.url}/v1/embeddings`, { model: 'mock-gpt', input: Array.from({ length: inputs }, (_, i) => `text ${i}`), dimensions, encoding_format: 'base64' })
+    const fits = await embed(512, 2048)
+    expect(fits.status).toBe(200)
+    expect(fits.json.data).toHaveLength(512)
+    expect(await embed(2048, 3072)).toMatchObject({ status: 400, json: { error: { code: 'INVALID_REQUEST' } } })
+  })
+
   it.each([
     ['max_tokens', { max_tokens: 3 }],
     ['max_completion_tokens', { max_completion_tokens: 3 }],

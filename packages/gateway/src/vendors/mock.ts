@@ -12,6 +12,12 @@ const MAX_DIMENSIONS = 3072
 /** OpenAI's own bounds on `n` and on the inputs of one embeddings request. */
 const MAX_CHOICES = 128
 const MAX_INPUTS = 2048
+/**
+ * Numbers one mock embeddings answer holds at most (inputs × dimensions): the
+ * mock builds its answer on the gateway's event loop, so 2048 × 3072 (a
+ * 130 MB answer) would stall every other request of a demo.
+ */
+const MAX_EMBEDDING_VALUES = 1 << 20
 /** Nesting of a tool's parameter schema filled in; deeper objects are left empty, so a hostile schema costs little. */
 const MAX_SCHEMA_DEPTH = 8
 
@@ -239,6 +245,9 @@ export const mockVendor: Vendor = {
     const inputs = Array.isArray(call.body.input) ? (call.body.input as unknown[]) : [call.body.input]
     if (inputs.length > MAX_INPUTS) throw new GatewayError('INVALID_REQUEST', `"input" may hold at most ${MAX_INPUTS} inputs`)
     const dimensions = boundedInteger(call.body, 'dimensions', DEFAULT_DIMENSIONS, MAX_DIMENSIONS)
+    if (inputs.length * dimensions > MAX_EMBEDDING_VALUES) {
+      throw new GatewayError('INVALID_REQUEST', `the mock LLM answers at most ${MAX_EMBEDDING_VALUES} numbers per request (inputs × dimensions); send fewer inputs or dimensions`)
+    }
     const format = call.body.encoding_format ?? 'float'
     if (format !== 'float' && format !== 'base64') throw new GatewayError('INVALID_REQUEST', '"encoding_format" must be "float" or "base64"')
     const data = inputs.map((input, index) => {
