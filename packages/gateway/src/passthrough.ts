@@ -3,12 +3,11 @@ import { requireLlmAllowed } from './api-keys.js'
 import { llmBySlug } from './config.js'
 import { GatewayError } from './errors.js'
 import { forwardedRequestHeaders, relayedResponseHeaders } from './forwarded-headers.js'
-import { parseJsonObject } from './http-io.js'
+import { isJsonType, parseJsonObject } from './http-io.js'
 import type { Stage } from './pipeline/exchange.js'
 import { estimateBodyTokens, maxCompletionTokensOf } from './usage.js'
 import { openAiErrorMessage, readUpstreamJson, refusedCredential, sendUpstream, sseEvents, upstreamError } from './vendors/upstream.js'
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 const EVENT_STREAM_TYPE = /^text\/event-stream\s*(?:;|$)/i
 /** The methods the vendors' APIs use; TRACE would echo the vendor's key back to the client. */
 const PASSED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
@@ -25,7 +24,7 @@ const ENCODED_SEPARATOR = /%(?:2f|5c)/i
 function jsonBodyOf(request: { body: Buffer; headers: Record<string, string> }): Record<string, unknown> | undefined {
   const { body } = request
   if (body.length === 0) return undefined
-  if (JSON_TYPE.test(request.headers['content-type'] ?? '')) return parseJsonObject(body)
+  if (isJsonType(request.headers['content-type'])) return parseJsonObject(body)
   if (body.toString('latin1', 0, 64).trimStart()[0] !== '{') return undefined
   try {
     return parseJsonObject(body)
@@ -65,10 +64,12 @@ export const passThroughRequest: Stage = (x, next) => {
   return next()
 }
 
-/** Whether a pass-through answer is a successful one with a body of `type` (HEAD, 204 and 205 have none). */
-function hasBody(type: RegExp, method: string, status: number, headers: Record<string, string>): boolean {
-  return method !== 'HEAD' && status >= 200 && status < 300 && status !== 204 && status !== 205 && type.test(headers['content-type'] ?? '')
+/** Whether a pass-through answer is a successful one with a body of a type `isType` accepts (HEAD, 204 and 205 have none). */
+function hasBody(isType: (contentType: string | undefined) => boolean, method: string, status: number, headers: Record<string, string>): boolean {
+  return method !== 'HEAD' && status >= 200 && status < 300 && status !== 204 && status !== 205 && isType(headers['content-type'])
 }
+
+const isEventStream = (contentType: string | undefined) => EVENT_STREAM_TYPE.test(contentType ?? '')
 
 /** The raw bytes of each SSE event of a pass-through answer, bounded like the vendor routes' (a stream of any API: none is required to end one way). */
 async function* rawEvents(response: Parameters<typeof sseEvents>[0], url: string, maxEventBytes: number): AsyncIterable<Buffer> {
@@ -109,10 +110,10 @@ export const relayUpstream: Stage = async (x, next) => {
   // vendor routes: a redactor of completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
   const { chains, config } = x.state
   const status = response.statusCode
-  if (chains.responseBody.size > 0 && hasBody(JSON_TYPE, request.method, status, answerHeaders)) {
+  if (chains.responseBody.size > 0 && hasBody(isJsonType, request.method, status, answerHeaders)) {
     const { bytes } = await readUpstreamJson(response, { url, maxBytes: config.server.upstreamMaxResponseBytes })
     x.response = { kind: 'json', status, headers: answerHeaders, body: bytes }
-  } else if (chains.responseChunks.size > 0 && hasBody(EVENT_STREAM_TYPE, request.method, status, answerHeaders)) {
+  } else if (chains.responseChunks.size > 0 && hasBody(isEventStream, request.method, status, answerHeaders)) {
     x.response = { kind: 'raw', status, headers: answerHeaders, body: response.body, events: rawEvents(response, url, config.server.upstreamMaxEventBytes) }
   } else {
     x.response = { kind: 'raw', status, headers: answerHeaders, body: response.body }

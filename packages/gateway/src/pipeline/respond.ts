@@ -1,7 +1,7 @@
 import type { pluginv1 as pb } from '@plugboard/proto'
 import { errorResponse } from '../errors.js'
 import type { GatewayChains } from '../gateway-plugins.js'
-import { drained, sendBytes, startStream, writeChunk } from '../http-io.js'
+import { drained, isJsonType, sendBytes, startStream, writeChunk } from '../http-io.js'
 import { sseData } from '../sse.js'
 import { StreamUsage, usageOfBody } from '../usage.js'
 import type { Exchange, Stage } from './exchange.js'
@@ -71,7 +71,7 @@ export const respond: Stage = async (x) => {
     } else if (response.kind === 'raw') {
       await relayRaw(x, head.status, headers, response.body, kept)
       // Usage of a raw answer is read from its JSON body, when all of it was kept.
-      if (accounting && kept && !kept.truncated && /json/.test(headers['content-type'] ?? '')) x.usage = usageOfBody(kept.bytes())
+      if (accounting && kept && !kept.truncated && isJsonType(headers['content-type'])) x.usage = usageOfBody(kept.bytes())
     } else {
       await relayEvents(x, chains, context, head.status, headers, response.events, kept, accounting)
     }
