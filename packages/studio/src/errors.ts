@@ -1,0 +1,73 @@
+import { PlugboardError } from '@plugboard/proto'
+
+/**
+ * Every code the admin API answers with, its HTTP status and one line of
+ * meaning. A shipped code never changes. Gateway codes (INVALID_API_KEY,
+ * BUDGET_EXCEEDED, …) keep their own table in @plugboard/gateway.
+ */
+export const STUDIO_ERRORS = {
+  INVALID_JSON: { status: 422, doc: 'The request body is not valid JSON; `details[0].path` is `/`.' },
+  VALIDATION_FAILED: { status: 422, doc: 'The body, query or path does not fit the schema; `details` lists each field at fault by JSON pointer (`/models/0`).' },
+  UNSUPPORTED_CONTENT_TYPE: { status: 415, doc: 'A write body is not `application/json` (or, for uploads, not text).' },
+  BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the limit of its route.' },
+  NOT_FOUND: { status: 404, doc: 'No object has that id (or slug).' },
+  ROUTE_NOT_FOUND: { status: 404, doc: 'No admin API route matches the method and path.' },
+  METHOD_NOT_ALLOWED: { status: 405, doc: 'The path exists but not for this method.' },
+  ALREADY_EXISTS: { status: 409, doc: 'Another object already has that unique value (a slug, an email, a model); `details[0].path` names the field.' },
+  REFERENCE_NOT_FOUND: { status: 422, doc: 'The body names an object that does not exist (an LLM, a user, an app); `details[0].path` names the field.' },
+  IN_USE: { status: 409, doc: 'The object is still referenced and cannot be removed that way.' },
+  VERSION_MISMATCH: { status: 412, doc: "`If-Match` names a version that is not the object's current one: read it again, then retry." },
+  INVALID_IF_MATCH: { status: 400, doc: '`If-Match` is not a version (`"3"`, `3` or `W/"3"`).' },
+  UNAUTHENTICATED: { status: 401, doc: 'No valid session cookie or API token: sign in (`POST /api/v1/auth/login`) or send `Authorization: Bearer <token>`.' },
+  SESSION_EXPIRED: { status: 401, doc: 'The session cookie is known but expired, or its user was disabled: sign in again.' },
+  TOKEN_EXPIRED: { status: 401, doc: 'The personal API token is past its expiry.' },
+  LOGIN_FAILED: { status: 401, doc: 'The email or password is wrong (the message does not say which).' },
+  LOGIN_THROTTLED: { status: 429, doc: 'Too many failed sign-ins for this email or address; `Retry-After` says when to try again.' },
+  FORBIDDEN: { status: 403, doc: "The caller's role may not use this route (a portal user on an admin route), or the object is not theirs." },
+  CSRF_TOKEN_INVALID: { status: 403, doc: 'A write authenticated by the session cookie lacks the `X-CSRF-Token` header the login answered with, or it does not match.' },
+  DATABASE_UNAVAILABLE: { status: 503, doc: 'The database cannot be reached; `Retry-After` says when to retry. The gateway keeps serving from its last state meanwhile.' },
+  DATA_DIR_LOCKED: { status: 500, doc: 'Another Studio process holds the data directory (at start; the message names its pid).' },
+  MASTER_KEY_INVALID: { status: 500, doc: 'The master key (PLUGBOARD_MASTER_KEY or the key file) is missing, unreadable, or does not decrypt the stored secrets.' },
+  TOOL_SPEC_INVALID: { status: 422, doc: 'The OpenAPI document of a tool cannot be read: not JSON or YAML, not OpenAPI 3, or without operations.' },
+  TOOL_OPERATION_NOT_FOUND: { status: 404, doc: "The tool's OpenAPI document has no operation with that id." },
+  TOOL_CALL_FAILED: { status: 502, doc: "The tool's server could not be reached, timed out, or answered something too large." },
+  CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
+  INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
+} as const satisfies Record<string, { status: number; doc: string }>
+
+export type StudioErrorCode = keyof typeof STUDIO_ERRORS
+
+/** One field at fault: a JSON pointer into the body (or `query/…`, `params/…`) and what is wrong. */
+export interface ErrorDetail {
+  path: string
+  message: string
+}
+
+export interface StudioErrorOptions {
+  cause?: unknown
+  details?: ErrorDetail[]
+  headers?: Record<string, string>
+}
+
+/** An admin API error: a stable `code`, its status, and the fields at fault. */
+export class StudioError extends PlugboardError<StudioErrorCode> {
+  readonly status: number
+  readonly details: ErrorDetail[] | undefined
+  readonly headers: Record<string, string> | undefined
+
+  constructor(code: StudioErrorCode, message: string, options: StudioErrorOptions = {}) {
+    super(code, message, options)
+    this.status = STUDIO_ERRORS[code].status
+    this.details = options.details
+    this.headers = options.headers
+  }
+}
+
+/** The body of every admin API error. */
+export interface StudioErrorBody {
+  error: { code: string; message: string; details?: ErrorDetail[] }
+}
+
+export function notFound(type: string, id: string): StudioError {
+  return new StudioError('NOT_FOUND', `no ${type} "${id}"`)
+}

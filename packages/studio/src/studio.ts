@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { join, resolve } from 'node:path'
+import type { Logger } from 'pino'
+import { bootstrapAdmin, type FirstAdmin } from './accounts/bootstrap.js'
+import { loadMasterKey, type MasterKey } from './accounts/master-key.js'
+import { Authenticator } from './api/auth.js'
+import { ChangeFeed } from './api/changes.js'
+import type { StudioContext } from './api/context.js'
+import { createApi, type Api } from './api/server.js'
+import { Writes } from './api/writes.js'
+import { openDatabase, type StudioDatabase } from './db/database.js'
+import { registerRoutes } from './resources/index.js'
+
+export interface StudioOptions {
+  /** Data directory: the embedded database (unless `databaseUrl`) and the master key file. */
+  dataDir: string
+  /** PostgreSQL instead of the embedded database. */
+  databaseUrl?: string | undefined
+  env?: NodeJS.ProcessEnv
+  logger: Logger
+}
+
+/**
+ * Studio, the control plane: opens (and migrates) the database, creates the
+ * first admin on first start, and serves the admin API through `handle`
+ * (mounted on the gateway's server by `plugboard up`, or on its own by
+ * `plugboard studio`).
+ */
+export class Studio {
+  private constructor(
+    readonly database: StudioDatabase,
+    readonly context: StudioContext,
+    readonly api: Api,
+    readonly handle: (req: IncomingMessage, res: ServerResponse) => void,
+    /** Set on the start that created the first admin. */
+    readonly firstAdmin: FirstAdmin | undefined,
+  ) {}
+
+  static async start(options: StudioOptions): Promise<Studio> {
+    const env = options.env ?? process.env
+    const dataDir = resolve(options.dataDir)
+    const masterKey: MasterKey = await loadMasterKey(env, join(dataDir, 'master.key'))
+    const database = await openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { dataDir })
+    try {
+      const changes = new ChangeFeed()
+      const auth = new Authenticator(database.db)
+      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes), changes, masterKey, auth, logger: options.logger }
+      const firstAdmin = await bootstrapAdmin(database.db, env)
+      const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
+      registerRoutes(app, context)
+      await app.ready()
+      return new Studio(database, context, app, handle, firstAdmin)
+    } catch (error) {
+      await database.close()
+      throw error
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.api.close()
+    await this.database.close()
+  }
+}

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import pg from 'pg'
+import { Studio } from '../src/index.js'
+
+/** Both databases every data-layer test runs against. */
+export const DATABASES = ['pglite', 'postgres'] as const
+export type DatabaseKind = (typeof DATABASES)[number]
+
+export const POSTGRES_ADMIN_URL = process.env.PLUGBOARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A new, empty PostgreSQL database; dropped by the returned function. */
+export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `pb_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(POSTGRES_ADMIN_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+    },
+  }
+}
+
+export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple', token: 'pbt_test_admin_token_0123456789abcdef' }
+
+export interface TestStudio {
+  studio: Studio
+  dataDir: string
+  databaseUrl: string | undefined
+  /** An inject call as the admin's bearer token. */
+  api: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; json: any; headers: Record<string, unknown> }>
+  close: () => Promise<void>
+}
+
+/** Studio on a fresh database of `kind`, with the first admin from env (ADMIN). */
+export async function startStudio(kind: DatabaseKind, env: NodeJS.ProcessEnv = {}): Promise<TestStudio> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pb-studio-'))
+  const postgres = kind === 'postgres' ? await freshPostgres() : undefined
+  const studio = await Studio.start({
+    dataDir,
+    databaseUrl: postgres?.url,
+    env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token, ...env },
+    logger: pino({ level: 'silent' }),
+  })
+  return {
+    studio,
+    dataDir,
+    databaseUrl: postgres?.url,
+    api: async (method, url, body, headers = {}) => {
+      const response = await studio.api.inject({
+        method: method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+        ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+      })
+      return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : undefined, headers: response.headers }
+    },
+    close: async () => {
+      await studio.close()
+      await postgres?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** psql is on the machines; used only to check the server is up before the suites that need it. */
+export function postgresAvailable(): boolean {
+  try {
+    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}

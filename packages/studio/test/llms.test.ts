@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATABASES, startStudio, type TestStudio } from './helpers.js'
+
+describe.each(DATABASES)('LLMs on %s', (kind) => {
+  let s: TestStudio
+  beforeAll(async () => {
+    s = await startStudio(kind)
+  })
+  afterAll(() => s?.close())
+
+  it('creates, reads, lists, updates with If-Match and deletes; the key is never returned', async () => {
+    const created = await s.api('POST', '/api/v1/llms', { slug: 'openai-main', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-secret-abcd1234', models: ['gpt-4o', 'gpt-4o-mini'], defaultModel: 'gpt-4o' })
+    expect(created.status).toBe(201)
+    expect(created.json).toMatchObject({ slug: 'openai-main', vendor: 'openai', apiKeyHint: '…1234', models: ['gpt-4o', 'gpt-4o-mini'], version: 1 })
+    expect(JSON.stringify(created.json)).not.toContain('sk-secret')
+    expect(created.headers.etag).toBe('"1"')
+
+    const bySlug = await s.api('GET', '/api/v1/llms/openai-main')
+    expect(bySlug.json.id).toBe(created.json.id)
+
+    const stale = await s.api('PATCH', `/api/v1/llms/${created.json.id}`, { name: 'Main' }, { 'if-match': '"7"' })
+    expect(stale.status).toBe(412)
+    expect(stale.json.error.code).toBe('VERSION_MISMATCH')
+
+    const updated = await s.api('PATCH', `/api/v1/llms/${created.json.id}`, { name: 'Main' }, { 'if-match': '"1"' })
+    expect(updated.status).toBe(200)
+    expect(updated.json).toMatchObject({ name: 'Main', version: 2 })
+
+    const listed = await s.api('GET', '/api/v1/llms?vendor=openai')
+    expect(listed.json.items.map((l: { slug: string }) => l.slug)).toEqual(['openai-main'])
+
+    const removed = await s.api('DELETE', `/api/v1/llms/${created.json.id}`, undefined, { 'if-match': '2' })
+    expect(removed.status).toBe(204)
+    expect((await s.api('GET', `/api/v1/llms/${created.json.id}`)).status).toBe(404)
+  })
+
+  it('answers 409 on a duplicate slug and 422 with field paths on a bad body', async () => {
+    expect((await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })).status).toBe(201)
+    const dup = await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })
+    expect(dup.status).toBe(409)
+    expect(dup.json.error).toMatchObject({ code: 'ALREADY_EXISTS', details: [{ path: '/slug' }] })
+
+    const bad = await s.api('POST', '/api/v1/llms', { slug: 'Bad Slug', vendor: 'nope', models: [], extra: 1 })
+    expect(bad.status).toBe(422)
+    expect(bad.json.error.code).toBe('VALIDATION_FAILED')
+    expect(bad.json.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['/slug', '/vendor', '/models', '/extra']))
+
+    const notJson = await s.api('POST', '/api/v1/llms', '{"slug":')
+    expect(notJson.status).toBe(422)
+    expect(notJson.json.error.code).toBe('INVALID_JSON')
+  })
+
+  it('pages through a sorted list with cursors', async () => {
+    for (let i = 0; i < 7; i++) await s.api('POST', '/api/v1/llms', { slug: `page-${i}`, vendor: 'mock', models: ['m'] })
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page: { json: { items: { slug: string }[]; nextCursor: string | null } } = await s.api('GET', `/api/v1/llms?q=page-&sort=-slug&limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+      seen.push(...page.json.items.map((l) => l.slug))
+      cursor = page.json.nextCursor
+    } while (cursor)
+    expect(seen).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0'])
+    expect((await s.api('GET', '/api/v1/llms?sort=nope')).status).toBe(422)
+  })
+})
