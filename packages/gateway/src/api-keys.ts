@@ -10,7 +10,13 @@ export function credentialOf(headers: Record<string, string>): string {
 }
 
 export function toPbApp(app: AppConfig): pb.App {
-  return { id: app.id, name: app.name, allowedLlms: app.allowedLlms, monthlyBudget: app.monthlyBudget, metadata: {} }
+  return {
+    id: app.id,
+    name: app.name,
+    allowedLlms: app.allowedLlms,
+    monthlyBudget: app.monthlyBudget,
+    metadata: Object.fromEntries(Object.entries(app.metadata).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])),
+  }
 }
 
 /** Whether an app may use an LLM ('*' in its list allows all). */
