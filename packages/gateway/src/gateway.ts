@@ -169,7 +169,7 @@ export class Gateway {
     gateway.#applying = starting.catch(() => undefined)
     // Watching starts before the plugins are up, so an edit made while they start is not missed: it is applied after.
     gateway.#stopWatching = source.watch(
-      (next) => void gateway.reload(next).catch(() => undefined),
+      (next) => gateway.reload(next).catch(() => undefined),
       (error) => gateway.#rejected(error),
     )
     try {

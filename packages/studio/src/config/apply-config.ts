@@ -37,7 +37,6 @@ type KeyDoc = AppDoc['keys'][number] & { expiresAt?: string }
  * audit entry, or nothing.
  */
 export async function applyConfigDocument(writes: Writes, masterKey: MasterKey, document: StudioConfigDocument, options: ApplyOptions): Promise<ConfigChange[]> {
-  validate(document, masterKey)
   let changes: ConfigChange[] = []
   const run = async (trx: Trx) => {
     changes = await reconcile(trx, masterKey, document)
@@ -55,10 +54,20 @@ export async function applyConfigDocument(writes: Writes, masterKey: MasterKey, 
 /** Rolls a dry run's transaction back once its changes are known. */
 class DryRun extends Error {}
 
-/** The document must be one the gateway runs (apart from keys Studio keeps): CONFIG_APPLY_INVALID otherwise. */
-function validate(document: StudioConfigDocument, masterKey: MasterKey): void {
+/**
+ * What Studio will serve once the document is applied (its sections over the
+ * current ones) must be a config the gateway runs: CONFIG_APPLY_INVALID
+ * otherwise, with the gateway's own message.
+ */
+function validate(current: StudioConfigDocument, document: StudioConfigDocument, masterKey: MasterKey): void {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new StudioError('CONFIG_APPLY_INVALID', 'the config must be a mapping of sections (llms, apps, …)')
+  // Every key of the document, known or not: the gateway's schema refuses an unknown one rather than it being dropped.
+  const merged: StudioConfigDocument = { ...current, ...document }
+  merged.budgets = { ...current.budgets, ...document.budgets }
+  // Budgets follow their apps and LLMs (removed with them): only the document's own are checked.
+  if (!document.budgets?.limits) delete merged.budgets.limits
   // Keys Studio keeps are not in the document; a placeholder lets the gateway's own checks run on the rest.
-  const checked = { ...document, llms: document.llms?.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
+  const checked = { ...merged, llms: merged.llms?.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
   try {
     configFromDocument(checked, { env: masterKey.env, baseDir: '/' })
   } catch (error) {
@@ -77,6 +86,7 @@ function differing(current: Record<string, unknown>, next: Record<string, unknow
 
 async function reconcile(trx: Trx, masterKey: MasterKey, document: StudioConfigDocument): Promise<ConfigChange[]> {
   const current = await readConfigDocument(trx, 'encrypted')
+  validate(current, document, masterKey)
   const changes: ConfigChange[] = []
   if (document.server !== undefined || document.collector !== undefined || document.budgets?.defaultCompletionTokens !== undefined) {
     changes.push(...(await reconcileSettings(trx, current, document)))
