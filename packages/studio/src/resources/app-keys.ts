@@ -74,6 +74,11 @@ async function lockKey(trx: Trx, appId: string, keyId: string): Promise<Row<'app
   return row
 }
 
+/** Issue and rotate take a bodiless POST (`curl -X POST`) as `{}`: every field of theirs is optional. */
+async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {}
+}
+
 function futureDate(value: string | undefined, path: string): Date | null {
   if (value === undefined) return null
   const date = new Date(value)
@@ -99,7 +104,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
 
   app.post(
     base,
-    { config, schema: { tags, summary: 'Issue a key for an app (the key is shown once)', params: AppParams, body: IssueBody, response: { 201: IssuedKey, ...errorResponses(401, 403, 404, 422) } } },
+    { config, preValidation: bodyOrEmpty, schema: { tags, summary: 'Issue a key for an app (the key is shown once)', params: AppParams, body: IssueBody, response: { 201: IssuedKey, ...errorResponses(401, 403, 404, 422) } } },
     async (request, reply) => {
       const owner = await findRow(ctx.db, 'apps', request.params.id, 'app')
       const expiresAt = futureDate(request.body.expiresAt, '/expiresAt')
@@ -116,6 +121,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
     `${base}/:keyId/rotate`,
     {
       config,
+      preValidation: bodyOrEmpty,
       schema: { tags, summary: 'Rotate a key: issues a new one (shown once); the old one is revoked, or expires after the grace period', params: KeyParams, body: RotateBody, response: { 201: Rotated, ...errorResponses(401, 403, 404, 409, 422) } },
     },
     async (request, reply) => {
