@@ -49,6 +49,7 @@ describe.each(DATABASES)('apps on %s', (kind) => {
 
     const manyKeys = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]))
     expect((await s.api('POST', '/api/v1/apps', { slug: 'many', metadata: manyKeys })).json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/metadata' }] })
+    expect((await s.api('POST', '/api/v1/apps', { slug: 'long-key', metadata: { ['k'.repeat(129)]: 1 } })).json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: expect.arrayContaining([expect.objectContaining({ path: '/metadata' })]) })
     const tooBig = await s.api('POST', '/api/v1/apps', { slug: 'big', metadata: { blob: 'x'.repeat(16 * 1024) } })
     expect(tooBig.status).toBe(422)
     expect(tooBig.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/metadata' }] })

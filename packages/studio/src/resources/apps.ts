@@ -20,8 +20,10 @@ const AllowedLlms = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   uniqueItems: true,
   description: 'The LLMs the app may call, by slug or id (presented as slugs). "*" (every LLM) is not supported: list each one; an empty list allows none.',
 })
-const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Unknown(), {
+const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: 64,
+  // TypeBox leaves a key schema's length out of the record it makes.
+  propertyNames: { minLength: 1, maxLength: 128 },
   description: 'Free-form JSON for the app (plugins read it): at most 64 keys and 16 KB as JSON.',
 })
 
