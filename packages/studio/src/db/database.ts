@@ -48,8 +48,11 @@ export async function openDatabase(location: DatabaseLocation, history: Migratio
 
 async function openPostgres(url: string, history: MigrationProvider): Promise<StudioDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 })
-  // An idle connection the server dropped is reported here; without a listener it would crash the process.
+  // A connection the server (or the network) dropped reports an error event: on the pool while it
+  // is idle, on the client while a query holds it. Without a listener either would crash the
+  // process; the query itself fails and answers DATABASE_UNAVAILABLE.
   pool.on('error', () => undefined)
+  pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<StudioSchema>({ dialect: new PostgresDialect({ pool }) })
   const where = redactUrl(url)
   try {

@@ -8,7 +8,7 @@ import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import { registerAppKeyRoutes } from './app-keys.js'
-import { escapeLike } from './llms.js'
+import { escapeLike } from '../api/list.js'
 import { resolveReferences } from './references.js'
 
 const METADATA_MAX_BYTES = 16 * 1024

@@ -9,7 +9,7 @@ import { API_PREFIX, type Api } from '../api/server.js'
 import { lockVersioned, parseIfMatch, type Trx } from '../api/writes.js'
 import type { StudioDb } from '../db/database.js'
 import type { GrantKind, Row } from '../db/schema.js'
-import { escapeLike } from './llms.js'
+import { escapeLike } from '../api/list.js'
 import { resolveReferences, type ReferencedTable } from './references.js'
 
 /** A group's members are presented with it, so their number is bounded. */
@@ -159,4 +159,9 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
       return reply.header('etag', etag(group.version)).send(group)
     },
   )
+}
+
+/** A deleted LLM, tool or datasource leaves no grant behind (grants name their target by id, without a foreign key). */
+export async function removeGrants(trx: Trx, kind: GrantKind, targetId: string): Promise<void> {
+  await trx.deleteFrom('group_grants').where('kind', '=', kind).where('target_id', '=', targetId).execute()
 }

@@ -7,7 +7,7 @@ import { API_PREFIX, type Api } from '../api/server.js'
 import { parseIfMatch, type Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { StudioError, notFound } from '../errors.js'
-import { escapeLike } from './llms.js'
+import { escapeLike } from '../api/list.js'
 
 const Usd = Type.Number({ minimum: 0, maximum: 1e6, description: 'USD per million tokens.' })
 

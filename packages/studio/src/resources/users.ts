@@ -8,7 +8,7 @@ import type { Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
-import { escapeLike } from './llms.js'
+import { escapeLike } from '../api/list.js'
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('portal')], { description: 'admin: the admin API and dashboard; portal: the portal and the LLMs their groups grant.' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
