@@ -1,6 +1,7 @@
 // The gateway bench's load generator, run as its own process so it does not share an event loop
 // with anything it measures: `node bench/gateway-load.mjs '<json options>'`.
-// Options: { url, connections, warmupSec, durationSec, method, headers, body }.
+// Options: { url, connections, warmupSec, durationSec, method, headers, body }; each `{n}` in the
+// body becomes a number unique to the request (Studio's bench creates objects).
 // Runs autocannon programmatically, a warm-up run then the timed run. Prints `{"phase":"timed"}`
 // as the timed run starts (so the bench can sample CPU over exactly that window), then one JSON line:
 // { requests, durationSec, rps, p50Ms, p99Ms, meanMs, non2xx, errors, timeouts, autocannonP50Ms, autocannonP99Ms, warmupRequests }.
@@ -18,6 +19,8 @@ const request = {
   body: options.body,
   timeout: 10,
 }
+let unique = 0
+if (options.body?.includes('{n}')) request.requests = [{ setupRequest: (req) => ({ ...req, body: options.body.replaceAll('{n}', String(unique++)) }) }]
 
 function run(durationSec, onResponse) {
   return new Promise((resolve, reject) => {

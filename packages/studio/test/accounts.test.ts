@@ -35,6 +35,27 @@ describe.each(DATABASES)('accounts and access on %s', (kind) => {
     }
   })
 
+  it('answers every write route of the OpenAPI document with 422 and field paths for invalid JSON and for a body off its schema', async () => {
+    const document = JSON.parse((await inject('GET', '/api/v1/openapi.json')).body) as {
+      paths: Record<string, Record<string, { 'x-access': string; requestBody?: { content: Record<string, { schema: { type?: string } }> } }>>
+    }
+    const writes = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.requestBody?.content['application/json']?.schema.type === 'object')
+        .map(([method]) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') })),
+    )
+    expect(writes.length).toBeGreaterThan(8)
+    const as = { authorization: `Bearer ${ADMIN.token}`, 'content-type': 'application/json' }
+    for (const op of writes.filter((op) => op.path !== '/api/v1/auth/login')) {
+      const broken = await s.studio.api.inject({ method: op.method as 'POST', url: op.path, headers: as, payload: '{"name": ' })
+      expect([op, broken.statusCode, JSON.parse(broken.body).error.code]).toEqual([op, 422, 'INVALID_JSON'])
+      const off = await s.studio.api.inject({ method: op.method as 'POST', url: op.path, headers: as, payload: JSON.stringify({ notAField: [1] }) })
+      const error = JSON.parse(off.body).error as { code: string; details?: { path: string }[] }
+      expect([op, off.statusCode, error.code]).toEqual([op, 422, 'VALIDATION_FAILED'])
+      expect(error.details?.length).toBeGreaterThan(0)
+    }
+  })
+
   it('signs in with an HttpOnly SameSite cookie; a write by cookie needs the CSRF token; sign-out ends the session', async () => {
     const login = await inject('POST', '/api/v1/auth/login', {}, { email: ADMIN.email.toUpperCase(), password: ADMIN.password })
     expect(login.statusCode).toBe(200)

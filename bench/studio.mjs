@@ -1,0 +1,242 @@
+// Studio benchmark: `npm run bench:studio` (`-- --quick` for a shorter run). See bench/README.md
+// ("Studio benchmark") for what each figure means and the issue's targets. Every server runs in its
+// own process (`plugboard up`, `plugboard gateway`), the load generator in another.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { percentile } from './sequential.mjs'
+
+const QUICK = process.argv.includes('--quick')
+const here = (file) => fileURLToPath(new URL(file, import.meta.url))
+const CLI = here('../packages/cli/dist/main.js')
+const TOKEN = 'pbt_bench_admin_token_0123456789'
+const APP_KEY = 'pb-bench-studio-key-0123456789'
+const POSTGRES = process.env.PLUGBOARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const PLAN = {
+  coldStarts: QUICK ? 2 : 5,
+  crudSec: QUICK ? 2 : 4,
+  crudConnections: 8,
+  changes: QUICK ? 50 : 200,
+  gatewaySec: QUICK ? 3 : 5,
+  gatewayRounds: QUICK ? 1 : 2,
+  gatewayConnections: 16,
+}
+const TARGETS = { coldStartMs: 3000, changeP99Ms: 100, gatewayShare: 0.9 }
+
+const progress = (message) => process.stderr.write(`[bench] ${message}\n`)
+const cleanups = new Set()
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    await Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
+    process.exit(130)
+  })
+}
+
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address()
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** A `plugboard` command as a child process; resolves once `url`/ready answers 200. */
+async function startCli(args, env, readyUrl) {
+  const started = performance.now()
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } })
+  createInterface({ input: child.stdout }).on('line', () => undefined)
+  const stop = async () => {
+    cleanups.delete(stop)
+    if (child.exitCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+  cleanups.add(stop)
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`plugboard ${args.join(' ')} exited with ${child.exitCode}`)
+    try {
+      const response = await fetch(readyUrl)
+      if (response.status === 200) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return { child, stop, readyMs: performance.now() - started }
+}
+
+async function startUp({ dataDir, databaseUrl }) {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const env = { PLUGBOARD_ADMIN_TOKEN: TOKEN, PLUGBOARD_ADMIN_PASSWORD: 'bench-admin-password', ...(databaseUrl && { DATABASE_URL: databaseUrl }) }
+  const running = await startCli(['up', '--no-seed', '--data', dataDir, '--port', String(port)], env, `${url}/ready`)
+  return { ...running, url }
+}
+
+async function api(url, method, path, body) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' }) },
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  })
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  return response.headers.get('content-type')?.includes('json') ? response.json() : response.text()
+}
+
+/** autocannon in its own process (bench/gateway-load.mjs). */
+async function load(options) {
+  const child = spawn(process.execPath, [here('./gateway-load.mjs'), JSON.stringify({ warmupSec: 1, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const report = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (text) => text.startsWith('{"requests"') && resolve(JSON.parse(text)))
+    child.once('exit', (code) => reject(new Error(`the load generator exited (${code}) before reporting`)))
+  })
+  await once(child, 'exit').catch(() => undefined)
+  if (report.non2xx || report.errors || report.timeouts) progress(`  ${options.method} ${options.url}: ${report.non2xx} non-2xx, ${report.errors} errors, ${report.timeouts} timeouts`)
+  return report
+}
+
+async function freshDatabase() {
+  const name = `pb_bench_${process.pid}_${Math.floor(performance.now())}`
+  const admin = new pg.Client({ connectionString: POSTGRES })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(POSTGRES)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+    },
+  }
+}
+
+const scratch = await mkdtemp(join(tmpdir(), 'pb-bench-studio-'))
+let dirs = 0
+const newDataDir = () => join(scratch, `data-${dirs++}`)
+const results = {}
+
+try {
+  // ---- 1. cold start of plugboard up to ready, no plugins
+  progress('cold start: plugboard up --no-seed until /ready answers 200')
+  const fresh = []
+  const reopen = []
+  for (let i = 0; i < PLAN.coldStarts; i++) {
+    const dataDir = newDataDir()
+    const first = await startUp({ dataDir })
+    fresh.push(first.readyMs)
+    await first.stop()
+    const again = await startUp({ dataDir })
+    reopen.push(again.readyMs)
+    await again.stop()
+  }
+  results.coldStart = { freshMs: fresh, reopenMs: reopen }
+
+  // ---- 2. admin CRUD on LLMs, PGlite and PostgreSQL
+  const crud = {}
+  for (const kind of ['pglite', 'postgres']) {
+    progress(`admin CRUD on ${kind}`)
+    const database = kind === 'postgres' ? await freshDatabase() : undefined
+    const up = await startUp({ dataDir: newDataDir(), databaseUrl: database?.url })
+    try {
+      const one = await api(up.url, 'POST', '/api/v1/llms', { slug: 'target', vendor: 'mock', models: ['m'] })
+      const base = { connections: PLAN.crudConnections, durationSec: PLAN.crudSec, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }
+      crud[kind] = {
+        create: await load({ ...base, url: `${up.url}/api/v1/llms`, method: 'POST', body: `{"slug":"llm-{n}","vendor":"mock","models":["model-{n}"]}` }),
+        get: await load({ ...base, url: `${up.url}/api/v1/llms/${one.id}`, method: 'GET' }),
+        list: await load({ ...base, url: `${up.url}/api/v1/llms?limit=50`, method: 'GET' }),
+        update: await load({ ...base, url: `${up.url}/api/v1/llms/${one.id}`, method: 'PATCH', body: '{"name":"renamed {n}"}' }),
+      }
+      crud[kind].llms = (await api(up.url, 'GET', '/api/v1/llms?limit=1&sort=-createdAt')).items.length
+    } finally {
+      await up.stop()
+      await database?.drop()
+    }
+  }
+  results.crud = crud
+
+  // ---- 3. API change to gateway serving it; 4. the gateway inside up against the standalone YAML gateway
+  progress(`change to serve: ${PLAN.changes} key issues, each followed at once by a request with the new key`)
+  const up = await startUp({ dataDir: newDataDir() })
+  let standalone
+  try {
+    await api(up.url, 'POST', '/api/v1/config/apply', {
+      llms: [{ slug: 'mock', vendor: 'mock', models: ['bench-model'], mock: { latencyMs: 0, chunkDelayMs: 0, completionTokens: 16, chunks: 4 } }],
+      apps: [{ id: 'bench', keys: [{ value: APP_KEY }], allowedLlms: ['mock'] }],
+      pricing: { 'bench-model': { input: 0.5, output: 1.5 } },
+    })
+    const app = (await api(up.url, 'GET', '/api/v1/apps/bench')).id
+    const body = '{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}'
+    const latencies = []
+    let nextRequest = 0
+    for (let i = 0; i < PLAN.changes; i++) {
+      const started = performance.now()
+      const { key } = await api(up.url, 'POST', `/api/v1/apps/${app}/keys`, {})
+      let status = 0
+      for (let attempt = 0; status !== 200; attempt++) {
+        status = (await fetch(`${up.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body })).status
+        if (status === 200 && attempt === 0) nextRequest++
+        if (attempt > 1000) throw new Error('a new key was never served')
+      }
+      latencies.push(performance.now() - started)
+    }
+    latencies.sort((a, b) => a - b)
+    results.changeToServe = { changes: PLAN.changes, servedOnNextRequest: nextRequest, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) }
+
+    progress('gateway inside plugboard up vs the standalone gateway on its export')
+    const yaml = await api(up.url, 'GET', '/api/v1/config/export?withSecrets=true')
+    const file = join(scratch, 'exported.yaml')
+    await writeFile(file, yaml)
+    const port = await freePort()
+    standalone = await startCli(['gateway', '--config', file, '--port', String(port)], {}, `http://127.0.0.1:${port}/ready`)
+    standalone.url = `http://127.0.0.1:${port}`
+    const gatewayLoad = (url) => load({ url: `${url}/v1/chat/completions`, connections: PLAN.gatewayConnections, durationSec: PLAN.gatewaySec, method: 'POST', headers: { authorization: `Bearer ${APP_KEY}`, 'content-type': 'application/json' }, body })
+    const rounds = { up: [], standalone: [] }
+    for (let round = 0; round < PLAN.gatewayRounds; round++) {
+      rounds.up.push(await gatewayLoad(up.url))
+      rounds.standalone.push(await gatewayLoad(standalone.url))
+    }
+    const best = (list) => Math.max(...list.map((r) => r.rps))
+    results.gateway = { upRps: best(rounds.up), standaloneRps: best(rounds.standalone), upP50Ms: rounds.up.at(-1).p50Ms, standaloneP50Ms: rounds.standalone.at(-1).p50Ms }
+  } finally {
+    await standalone?.stop()
+    await up.stop()
+  }
+} finally {
+  await Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
+  await rm(scratch, { recursive: true, force: true })
+}
+
+// ---- report
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const f = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : String(n))
+const rows = [
+  ['cold start to ready, new data dir (median of runs)', `${f(median(results.coldStart.freshMs))} ms`, `< ${TARGETS.coldStartMs} ms`, `runs: ${results.coldStart.freshMs.map((ms) => f(ms)).join(', ')}`],
+  ['cold start to ready, existing data dir', `${f(median(results.coldStart.reopenMs))} ms`, `< ${TARGETS.coldStartMs} ms`, `runs: ${results.coldStart.reopenMs.map((ms) => f(ms)).join(', ')}`],
+  ...['pglite', 'postgres'].flatMap((kind) =>
+    ['create', 'get', 'list', 'update'].map((op) => [`admin API ${op} LLM, ${kind} (${PLAN.crudConnections} conns)`, `${f(results.crud[kind][op].rps)} req/s`, '', `p50 ${f(results.crud[kind][op].p50Ms, 1)} ms, p99 ${f(results.crud[kind][op].p99Ms, 1)} ms`]),
+  ),
+  ['API change → gateway serves it, p50', `${f(results.changeToServe.p50Ms, 1)} ms`, '', `${results.changeToServe.servedOnNextRequest}/${results.changeToServe.changes} served on the very next request`],
+  ['API change → gateway serves it, p99', `${f(results.changeToServe.p99Ms, 1)} ms`, `< ${TARGETS.changeP99Ms} ms`, `max ${f(results.changeToServe.maxMs, 1)} ms`],
+  ['gateway in plugboard up, req/s @16', `${f(results.gateway.upRps)}`, '', `p50 ${f(results.gateway.upP50Ms, 2)} ms`],
+  ['standalone gateway on the export, req/s @16', `${f(results.gateway.standaloneRps)}`, '', `p50 ${f(results.gateway.standaloneP50Ms, 2)} ms`],
+  ['ratio up / standalone', `${f(results.gateway.upRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, ''],
+]
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 6))
+process.stdout.write(`\nStudio benchmark${QUICK ? ' (--quick)' : ''}\n\n`)
+for (const row of [['figure', 'measured', 'target', 'detail'], ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}\n`)
+process.stdout.write(`\n${JSON.stringify(results)}\n`)
