@@ -35,21 +35,24 @@ export type SecretMode = 'encrypted' | 'omitted'
  * App ids in the document are the apps' slugs.
  */
 export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode): Promise<StudioConfigDocument> {
-  const settings = await db.selectFrom('settings').select('value').where('key', '=', GATEWAY_SETTINGS_KEY).executeTakeFirst()
-  const llms = await db.selectFrom('llms').selectAll().orderBy('slug').execute()
-  const apps = await db.selectFrom('apps').leftJoin('users', 'users.id', 'apps.owner_id').select(['apps.id', 'apps.slug', 'apps.name', 'apps.enabled', 'apps.metadata', 'users.email as owner']).orderBy('apps.slug').execute()
-  const appLlms = await db.selectFrom('app_llms').innerJoin('llms', 'llms.id', 'app_llms.llm_id').select(['app_llms.app_id', 'llms.slug']).orderBy('llms.slug').execute()
-  const keys = await db.selectFrom('app_keys').select(['app_id', 'key_hash', 'revoked_at', 'expires_at']).orderBy('created_at').orderBy('id').execute()
-  const prices = await db.selectFrom('model_prices').selectAll().orderBy('model').execute()
-  const budgets = await db
-    .selectFrom('budgets')
-    .leftJoin('apps', 'apps.id', 'budgets.app_id')
-    .leftJoin('llms', 'llms.id', 'budgets.llm_id')
-    .select(['budgets.id', 'budgets.limit_usd', 'budgets.period', 'budgets.period_days', 'budgets.anchor', 'budgets.thresholds', 'budgets.enabled', 'apps.slug as app', 'llms.slug as llm'])
-    .orderBy('budgets.created_at')
-    .orderBy('budgets.id')
-    .execute()
-  const plugins = await db.selectFrom('plugins').selectAll().orderBy('name').execute()
+  // Issued together: PostgreSQL runs them on several connections; the embedded database queues them.
+  const [settings, llms, apps, appLlms, keys, prices, budgets, plugins] = await Promise.all([
+    db.selectFrom('settings').select('value').where('key', '=', GATEWAY_SETTINGS_KEY).executeTakeFirst(),
+    db.selectFrom('llms').selectAll().orderBy('slug').execute(),
+    db.selectFrom('apps').leftJoin('users', 'users.id', 'apps.owner_id').select(['apps.id', 'apps.slug', 'apps.name', 'apps.enabled', 'apps.metadata', 'users.email as owner']).orderBy('apps.slug').execute(),
+    db.selectFrom('app_llms').innerJoin('llms', 'llms.id', 'app_llms.llm_id').select(['app_llms.app_id', 'llms.slug']).orderBy('llms.slug').execute(),
+    db.selectFrom('app_keys').select(['app_id', 'key_hash', 'revoked_at', 'expires_at']).orderBy('created_at').orderBy('id').execute(),
+    db.selectFrom('model_prices').selectAll().orderBy('model').execute(),
+    db
+        .selectFrom('budgets')
+        .leftJoin('apps', 'apps.id', 'budgets.app_id')
+        .leftJoin('llms', 'llms.id', 'budgets.llm_id')
+        .select(['budgets.id', 'budgets.limit_usd', 'budgets.period', 'budgets.period_days', 'budgets.anchor', 'budgets.thresholds', 'budgets.enabled', 'apps.slug as app', 'llms.slug as llm'])
+        .orderBy('budgets.created_at')
+        .orderBy('budgets.id')
+        .execute(),
+    db.selectFrom('plugins').selectAll().orderBy('name').execute(),
+  ])
 
   const llmsOf = group(appLlms, (row) => row.app_id, (row) => row.slug)
   const keysOf = group(keys, (row) => row.app_id, (row) => ({
