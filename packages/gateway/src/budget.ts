@@ -96,6 +96,11 @@ export class MemoryBudgetStore implements BudgetStore {
   readonly #accounts = new Map<string, Map<string, Account>>()
   readonly #open = new WeakSet<BudgetReservation>()
 
+  /** Starts from spending counted before (by a store that persists it, such as Studio's). */
+  constructor(spent: Iterable<{ limitId: string; periodKey: string; spent: number }> = []) {
+    for (const entry of spent) this.#account(entry.limitId, entry.periodKey).spent += entry.spent
+  }
+
   async usage(limitId: string, periodKey: string): Promise<{ spent: number; reserved: number }> {
     const account = this.#accounts.get(limitId)?.get(periodKey)
     return { spent: account?.spent ?? 0, reserved: account?.reserved ?? 0 }

@@ -5,3 +5,6 @@
 export { openDatabase, buildTemplate, isDatabaseUnavailable, type StudioDatabase, type StudioDb, type DatabaseLocation } from './db/database.js'
 export { StudioError, STUDIO_ERRORS, type StudioErrorCode } from './errors.js'
 export { Studio, type StudioOptions } from './studio.js'
+export { StudioBudgetStore, type StudioBudgetStoreOptions } from './budgets/budget-store.js'
+export { BudgetAlerts, type BudgetAlert } from './budgets/budget-alerts.js'
+export { budgetLimitsOf } from './budgets/budget-limits.js'
