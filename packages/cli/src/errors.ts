@@ -7,6 +7,7 @@ import { PlugboardError } from '@plugboard/proto'
  */
 export const CLI_ERRORS = {
   CLI_INVALID_USAGE: { exitCode: 2, doc: 'Unknown command or option, a missing or malformed value: the message says which, --help lists what exists.' },
+  CLI_STUDIO_UNREACHABLE: { exitCode: 1, doc: '`plugboard config` could not reach Studio at --url (not running, wrong port), or it answered something that is not the admin API.' },
 } as const satisfies Record<string, { exitCode: number; doc: string }>
 
 export type CliErrorCode = keyof typeof CLI_ERRORS

@@ -1,10 +1,19 @@
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { Gateway, yamlFileSource } from '@plugboard/gateway'
 import { isPlugboardError } from '@plugboard/proto'
-import { parseCommandLine } from './command-line.js'
+import { Platform, readConfigFile, Studio, type ConfigChange } from '@plugboard/studio'
+import { parseCommandLine, type Command } from './command-line.js'
 import { CLI_ERRORS, type CliErrorCode } from './errors.js'
+import { platformSummary } from './platform-summary.js'
 import { demoKeyOf, startupSummary } from './startup-summary.js'
+import { studioRequest } from './studio-client.js'
+
+/** The demo `plugboard up` seeds a new database with: the repository's examples/gateway.yaml, when it is there. */
+const DEMO_SEED = fileURLToPath(new URL('../../../examples/gateway.yaml', import.meta.url))
 
 /**
  * Vendor keys in a config file others may read reach every local user, and a
@@ -17,15 +26,21 @@ function warnIfKeysReadable(path: string, config: Gateway['config'], logger: pin
   logger.warn({ config: path, llms: keyed }, 'the config file holds vendor keys and other users may read it; chmod 600 it')
 }
 
-async function gateway(options: { config: string; port?: number; host?: string }): Promise<void> {
-  const terminal = process.stdout.isTTY === true
-  // On a terminal the summary says what matters; one line per request would bury it.
-  const level = process.env.LOG_LEVEL || (terminal ? 'warn' : 'info')
-  // Asynchronous: under load, lines written while a write is in flight leave together instead of a
-  // write(2) per request; pino flushes what is left when the process exits.
-  const logger = pino({ level }, pino.destination({ dest: 1, sync: false }))
-  const running = await Gateway.start({ source: yamlFileSource(options.config), logger, listen: { host: options.host, port: options.port } })
-  warnIfKeysReadable(options.config, running.config, logger)
+/** On a terminal the summary says what matters; one line per request would bury it. */
+function logLevel(): string {
+  return process.env.LOG_LEVEL || (process.stdout.isTTY === true ? 'warn' : 'info')
+}
+
+/**
+ * Asynchronous: under load, lines written while a write is in flight leave together instead of a
+ * write(2) per request; pino flushes what is left when the process exits.
+ */
+function makeLogger(level: string): pino.Logger {
+  return pino({ level }, pino.destination({ dest: 1, sync: false }))
+}
+
+/** Stops `running` on SIGTERM or Ctrl-C, then exits. */
+function stopOnSignals(running: { close(): Promise<void> }, logger: pino.Logger): void {
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     running.close().then(
@@ -38,6 +53,15 @@ async function gateway(options: { config: string; port?: number; host?: string }
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+async function gateway(options: { config: string; port?: number; host?: string }): Promise<void> {
+  const terminal = process.stdout.isTTY === true
+  const level = logLevel()
+  const logger = makeLogger(level)
+  const running = await Gateway.start({ source: yamlFileSource(options.config), logger, listen: { host: options.host, port: options.port } })
+  warnIfKeysReadable(options.config, running.config, logger)
+  stopOnSignals(running, logger)
   // After the handlers: the summary says Ctrl-C stops, and a Ctrl-C must find them in place.
   if (terminal) {
     const config = running.config
@@ -45,16 +69,63 @@ async function gateway(options: { config: string; port?: number; host?: string }
   }
 }
 
+/**
+ * `plugboard up` and `plugboard studio`. The summary is printed whether or
+ * not stdout is a terminal: it holds the generated admin password and demo
+ * key, which are shown only on the first start.
+ */
+async function platform(options: Extract<Command, { command: 'up' | 'studio' }>): Promise<void> {
+  const level = logLevel()
+  const logger = makeLogger(level)
+  const common = { dataDir: options.data, databaseUrl: options.databaseUrl, logger }
+  if (options.command === 'up') {
+    const up = await Platform.start({ ...common, host: options.host, port: options.port, seedFile: options.seed || undefined })
+    stopOnSignals(up, logger)
+    process.stdout.write(platformSummary({ url: up.url, config: up.config, database: up.studio.database.where, firstAdmin: up.studio.firstAdmin, seeded: up.seeded, env: process.env, logLevel: level }))
+    return
+  }
+  const studio = await Studio.start(common)
+  const server = createServer(studio.handle)
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.host, resolve))
+  const address = server.address() as { port: number }
+  stopOnSignals({ close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => studio.close()) }, logger)
+  process.stdout.write(platformSummary({ url: `http://${options.host}:${address.port}`, database: studio.database.where, firstAdmin: studio.firstAdmin, seeded: undefined, env: process.env, logLevel: level }))
+}
+
+function describeChanges(changes: ConfigChange[]): string {
+  if (changes.length === 0) return 'no changes: Studio already matches the file\n'
+  const sign = { create: '+', update: '~', delete: '-' }
+  return `${changes.map((change) => `${sign[change.action]} ${change.section}/${change.key}${change.fields ? ` (${change.fields.join(', ')})` : ''}`).join('\n')}\n`
+}
+
+async function config(options: Extract<Command, { command: 'config-export' | 'config-apply' }>): Promise<void> {
+  if (options.command === 'config-export') {
+    const yaml = await (await studioRequest(options, `/api/v1/config/export?withSecrets=${options.withSecrets}`)).text()
+    if (options.output) await writeFile(options.output, yaml, { mode: 0o600 })
+    else process.stdout.write(yaml)
+    return
+  }
+  const document = await readConfigFile(options.file, process.env)
+  const preview = (await (await studioRequest(options, '/api/v1/config/apply?dryRun=true', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
+  process.stdout.write(describeChanges(preview.changes))
+  if (options.dryRun || preview.changes.length === 0) return
+  const applied = (await (await studioRequest(options, '/api/v1/config/apply', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
+  process.stdout.write(`applied ${applied.changes.length} change${applied.changes.length === 1 ? '' : 's'}\n`)
+}
+
 try {
-  const command = parseCommandLine(process.argv.slice(2), process.env)
+  const command = parseCommandLine(process.argv.slice(2), process.env, { ...(existsSync(DEMO_SEED) && { seed: DEMO_SEED }) })
   if (command.command === 'help') process.stdout.write(`${command.usage}\n`)
   else if (command.command === 'version') {
     process.stdout.write(`${(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`)
-  } else await gateway(command)
+  } else if (command.command === 'gateway') await gateway(command)
+  else if (command.command === 'up' || command.command === 'studio') await platform(command)
+  else if (command.command === 'config-export' || command.command === 'config-apply') await config(command)
 } catch (error) {
   const code = isPlugboardError(error) ? error.code : undefined
   const usage = code !== undefined && code in CLI_ERRORS
-  const help = process.argv[2] === 'gateway' ? 'plugboard gateway --help' : 'plugboard --help'
+  const sub = process.argv[2]
+  const help = sub && ['gateway', 'up', 'studio', 'config'].includes(sub) ? `plugboard ${sub} --help` : 'plugboard --help'
   process.stderr.write(`plugboard: ${code && !usage ? `${code}: ` : ''}${(error as Error).message}\n${usage ? `Run "${help}" for the commands and options.\n` : ''}`)
   process.exit(usage ? CLI_ERRORS[code as CliErrorCode].exitCode : 1)
 }

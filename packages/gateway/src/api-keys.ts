@@ -13,7 +13,13 @@ export function credentialOf(headers: Record<string, string>): string {
 /** The app as plugins see it; its `monthlyBudget` is its monthly limit, if it has one (plugins read it; the gateway charges its limits). */
 export function toPbApp(app: AppConfig, limits: BudgetLimits): pb.App {
   const monthly = limits.ofApp(app.id).find((limit) => limit.period.kind === 'monthly')
-  return { id: app.id, name: app.name, allowedLlms: app.allowedLlms, monthlyBudget: monthly?.limitUsd ?? 0, metadata: {} }
+  return {
+    id: app.id,
+    name: app.name,
+    allowedLlms: app.allowedLlms,
+    monthlyBudget: monthly?.limitUsd ?? 0,
+    metadata: Object.fromEntries(Object.entries(app.metadata).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])),
+  }
 }
 
 /** Whether an app may use an LLM ('*' in its list allows all). */

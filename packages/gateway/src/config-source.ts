@@ -9,7 +9,9 @@ import { loadConfig, type GatewayConfig } from './config.js'
  *
  * Contract: `load` resolves with a validated config or rejects with
  * CONFIG_INVALID. `watch` calls `onChange` with each new valid config in the
- * order the source saw them (the gateway applies the last one it received)
+ * order the source saw them (the gateway applies the last one it received;
+ * the promise `onChange` returns resolves once it is applied, for a source
+ * that answers its writer only then)
  * and `onError` with each change that could not be read or validated (the
  * gateway logs it and keeps running the config it has). Neither callback
  * throws. The function `watch` returns stops watching; safe to call more
@@ -19,7 +21,7 @@ export interface ConfigSource {
   /** Reads the current config. */
   load(signal?: AbortSignal): Promise<GatewayConfig>
   /** Reports later changes until the returned function is called. */
-  watch(onChange: (config: GatewayConfig) => void, onError: (error: unknown) => void): () => void
+  watch(onChange: (config: GatewayConfig) => void | Promise<void>, onError: (error: unknown) => void): () => void
 }
 
 /** A config that never changes: what `Gateway.start({ config })` runs. */
@@ -67,7 +69,7 @@ export function yamlFileSource(path: string, options: { env?: NodeJS.ProcessEnv 
             dirty = false
             try {
               const config = await load()
-              if (!stopped && !dirty) onChange(config)
+              if (!stopped && !dirty) void onChange(config)
             } catch (error) {
               if (!stopped && !dirty) onError(error)
             }

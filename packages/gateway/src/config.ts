@@ -43,6 +43,10 @@ export interface AppKey {
 export interface AppConfig {
   id: string
   name: string
+  /** Free-form, handed to plugins (values other than strings as JSON). */
+  metadata: Record<string, unknown>
+  /** The owning user (Studio: their email); analytics count the app's requests as theirs. */
+  owner?: string
   keys: AppKey[]
   allowedLlms: string[]
 }
@@ -180,11 +184,14 @@ const schema = {
         required: ['slug', 'vendor', 'models'],
         properties: {
           slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          name: { type: 'string' },
+          enabled: { type: 'boolean' },
           vendor: { enum: ['mock', 'openai', 'anthropic'] },
           baseUrl: { type: 'string' },
           apiKey: { type: 'string' },
           apiKeyEncrypted: { type: 'string' },
           models: { type: 'array', items: { type: 'string' }, minItems: 1 },
+          defaultModel: { type: 'string' },
           mock: {
             type: 'object',
             additionalProperties: false,
@@ -207,6 +214,9 @@ const schema = {
         properties: {
           id: { type: 'string' },
           name: { type: 'string' },
+          enabled: { type: 'boolean' },
+          owner: { type: 'string' },
+          metadata: { type: 'object' },
           keys: {
             type: 'array',
             items: {
@@ -233,6 +243,7 @@ const schema = {
         required: ['name', 'source'],
         properties: {
           name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          enabled: { type: 'boolean' },
           source: { type: 'string' },
           hooks: {
             type: 'array',
@@ -332,7 +343,7 @@ const schema = {
 } as const
 
 // verbose: each error carries its schema, which names the keys and values that would have been allowed.
-const validate = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true }).compile(schema)
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true }).compile<ConfigDocument>(schema)
 
 /**
  * One schema error as a YAML user reads it: where (`plugins[2].failurePolicy`)
@@ -388,18 +399,39 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** Interpolates every string value (not comments, not keys), so values from the environment are never parsed as YAML. */
-function interpolateValues(value: unknown, env: NodeJS.ProcessEnv): unknown {
+export function interpolateValues(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') return interpolateEnv(value, env)
   if (Array.isArray(value)) return value.map((item) => interpolateValues(item, env))
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateValues(item, env)]))
   return value
 }
 
-type RawConfig = {
+/** A config as its YAML reads, before defaults and checks: what `configFromDocument` takes (and Studio's export writes). */
+export type ConfigDocument = {
   server?: Partial<Omit<ServerConfig, 'port'>> & { port?: number | string }
-  llms?: Array<{ slug: string; vendor: VendorName; baseUrl?: string; apiKey?: string; apiKeyEncrypted?: string; models: string[]; mock?: Partial<MockOptions> }>
-  apps?: Array<{ id: string; name?: string; keys: Array<{ value?: string; hash?: string; revoked?: boolean; expiresAt?: string }>; allowedLlms?: string[]; monthlyBudget?: number }>
-  plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig>>
+  llms?: Array<{
+    slug: string
+    name?: string
+    enabled?: boolean
+    vendor: VendorName
+    baseUrl?: string
+    apiKey?: string
+    apiKeyEncrypted?: string
+    models: string[]
+    defaultModel?: string
+    mock?: Partial<MockOptions>
+  }>
+  apps?: Array<{
+    id: string
+    name?: string
+    enabled?: boolean
+    owner?: string
+    metadata?: Record<string, unknown>
+    keys: Array<{ value?: string; hash?: string; revoked?: boolean; expiresAt?: string }>
+    allowedLlms?: string[]
+    monthlyBudget?: number
+  }>
+  plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig> & { enabled?: boolean }>
   pricing?: Record<string, Pricing>
   collector?: Partial<GatewayConfig['collector']>
   budgets?: { defaultCompletionTokens?: number; limits?: RawBudgetLimit[] }
@@ -435,13 +467,23 @@ const DEFAULT_BASE_URL: Record<VendorName, string> = {
 /** Parses and validates a YAML (or JSON) config; plugin `file://` paths are relative to `baseDir`. */
 export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; baseDir: string }): GatewayConfig {
   const env = options.env ?? process.env
-  let raw: RawConfig
+  let raw: unknown
   try {
-    raw = interpolateValues(parseYaml(text) ?? {}, env) as RawConfig
+    raw = interpolateValues(parseYaml(text) ?? {}, env)
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause
     throw new GatewayError('CONFIG_INVALID', `config is not valid YAML: ${(cause as Error).message}`, undefined, { cause })
   }
+  return configFromDocument(raw, { env, baseDir: options.baseDir })
+}
+
+/**
+ * Validates a parsed config document (no `${VAR}` interpolation: its values
+ * are taken as they are) and applies the defaults. `env` holds the master key
+ * for `apiKeyEncrypted`.
+ */
+export function configFromDocument(raw: unknown, options: { env?: NodeJS.ProcessEnv; baseDir: string }): GatewayConfig {
+  const env = options.env ?? process.env
   if (!validate(raw)) {
     const problems = (validate.errors ?? []).map(describeSchemaError).join('; ')
     throw new GatewayError('CONFIG_INVALID', `config is invalid: ${problems}`)
@@ -449,7 +491,13 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
   const port = Number(raw.server?.port ?? 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayError('CONFIG_INVALID', `server.port ${raw.server?.port} is not a port number`)
 
-  const llms: LlmConfig[] = (raw.llms ?? []).map((llm) => {
+  const allSlugs = new Set((raw.llms ?? []).map((llm) => llm.slug))
+  if (allSlugs.size !== (raw.llms ?? []).length) throw new GatewayError('CONFIG_INVALID', 'two LLMs share a slug')
+  // `enabled: false` keeps an entry in the file (and in Studio) but out of service.
+  const llms: LlmConfig[] = (raw.llms ?? []).filter((llm) => llm.enabled !== false).map((llm) => {
+    if (llm.defaultModel !== undefined && !llm.models.includes(llm.defaultModel)) {
+      throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}": defaultModel "${llm.defaultModel}" is not one of its models`)
+    }
     if (llm.vendor !== 'mock' && !llm.apiKey && !llm.apiKeyEncrypted) {
       throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}) needs apiKey or apiKeyEncrypted`)
     }
@@ -463,32 +511,34 @@ export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; ba
     }
   })
   const slugs = new Set(llms.map((llm) => llm.slug))
-  if (slugs.size !== llms.length) throw new GatewayError('CONFIG_INVALID', 'two LLMs share a slug')
 
-  const apps: AppConfig[] = (raw.apps ?? []).map((app) => ({
+  for (const app of raw.apps ?? []) {
+    const unknown = (app.allowedLlms ?? []).filter((slug) => !allSlugs.has(slug) && slug !== '*')
+    if (unknown.length) throw new GatewayError('CONFIG_INVALID', `app "${app.id}" allows unknown LLMs: ${unknown.join(', ')}`)
+  }
+  const apps: AppConfig[] = (raw.apps ?? []).filter((app) => app.enabled !== false).map((app) => ({
     id: app.id,
     name: app.name ?? app.id,
+    metadata: app.metadata ?? {},
+    ...(app.owner !== undefined && { owner: app.owner }),
     keys: app.keys.map((key, i) => {
       if (!key.value === !key.hash) throw new GatewayError('CONFIG_INVALID', `app "${app.id}": each key needs exactly one of value or hash`)
       const parsed: AppKey = { hash: key.hash ? key.hash.slice('sha256:'.length) : hashApiKey(key.value!), revoked: key.revoked ?? false }
       if (key.expiresAt !== undefined) parsed.expiresAt = parseInstant(key.expiresAt, `apps[${app.id}].keys[${i}].expiresAt`)
       return parsed
     }),
-    allowedLlms: app.allowedLlms ?? [...slugs],
+    // A disabled LLM stays allowed in the file; the gateway serves only the enabled ones.
+    allowedLlms: app.allowedLlms?.filter((slug) => slugs.has(slug) || slug === '*') ?? [...slugs],
   }))
-  for (const app of apps) {
-    const unknown = app.allowedLlms.filter((slug) => !slugs.has(slug) && slug !== '*')
-    if (unknown.length) throw new GatewayError('CONFIG_INVALID', `app "${app.id}" allows unknown LLMs: ${unknown.join(', ')}`)
-  }
 
-  const limits = budgetLimits(raw, new Set(apps.map((app) => app.id)), slugs)
+  const limits = budgetLimits(raw, { apps: new Set((raw.apps ?? []).map((app) => app.id)), llms: allSlugs }, { apps: new Set(apps.map((app) => app.id)), llms: slugs })
 
   const pluginNames = new Set<string>()
   for (const { name } of raw.plugins ?? []) {
     if (pluginNames.has(name)) throw new GatewayError('CONFIG_INVALID', `two plugins are named "${name}"; each entry needs its own name`)
     pluginNames.add(name)
   }
-  const plugins: PluginConfig[] = (raw.plugins ?? []).map((plugin) => ({
+  const plugins: PluginConfig[] = (raw.plugins ?? []).filter((plugin) => plugin.enabled !== false).map(({ enabled: _enabled, ...plugin }) => ({
     ...plugin,
     source: resolveSource(plugin.source, options.baseDir),
     priority: plugin.priority ?? 0,
@@ -521,8 +571,14 @@ function parseInstant(text: string, where: string): number {
   return ms
 }
 
-/** `budgets.limits`, and each app's `monthlyBudget` as the limit `app:<id>`; every target must exist and every id be unique. */
-function budgetLimits(raw: RawConfig, appIds: Set<string>, slugs: Set<string>): BudgetLimit[] {
+/**
+ * `budgets.limits`, and each app's `monthlyBudget` as the limit `app:<id>`;
+ * every target must be in the file and every id be unique. The limits of a
+ * disabled app or LLM are left out with it.
+ */
+function budgetLimits(raw: ConfigDocument, known: { apps: Set<string>; llms: Set<string> }, enabled: { apps: Set<string>; llms: Set<string> }): BudgetLimit[] {
+  const appIds = known.apps
+  const slugs = known.llms
   const limits: BudgetLimit[] = []
   for (const app of raw.apps ?? []) {
     if (app.monthlyBudget) {
@@ -545,7 +601,7 @@ function budgetLimits(raw: RawConfig, appIds: Set<string>, slugs: Set<string>): 
     if (ids.has(id)) throw new GatewayError('CONFIG_INVALID', `two budgets have the id "${id}" (an app's monthlyBudget is "app:<app id>"); give each its own id`)
     ids.add(id)
   }
-  return limits
+  return limits.filter((limit) => (limit.scope === 'app' ? enabled.apps : enabled.llms).has(limit.target))
 }
 
 /** `monthly` (the default) or `{ days: N, anchor: <ISO date-time> }`. */
@@ -563,7 +619,7 @@ function budgetPeriodRule(period: unknown, where: string): BudgetPeriodRule {
 }
 
 /** `file://./x` and bare relative paths resolve against the config file's directory. */
-function resolveSource(source: string, baseDir: string): string {
+export function resolveSource(source: string, baseDir: string): string {
   if (source.startsWith('file://') && !source.startsWith('file:///')) return pathToFileURL(resolve(baseDir, source.slice('file://'.length))).href
   if (!/^[a-z]+:\/\//.test(source)) return pathToFileURL(isAbsolute(source) ? source : resolve(baseDir, source)).href
   return source

@@ -35,6 +35,14 @@ export type GatewayOptions = GatewayConfigOption & {
   clock?: () => number
   /** Where to listen, over the config's `server.host` / `server.port` (the CLI's `--host` / `--port`). */
   listen?: { host?: string; port?: number }
+  /** Paths another server on this port answers (Studio's admin API in `plugboard up`); the gateway hands those requests over untouched. */
+  delegate?: RequestDelegate
+}
+
+/** A handler for the paths it owns, sharing the gateway's port. */
+export interface RequestDelegate {
+  owns(path: string): boolean
+  handle(req: IncomingMessage, res: ServerResponse): void
 }
 
 interface LiveState extends ProxyState {
@@ -75,6 +83,12 @@ const MAX_KEPT_RESPONSE_BYTES = 1024 * 1024
 const PINNED = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/
 const PASS_THROUGH = /^\/llm\/([a-z0-9-]+)(\/.+)$/
 const PLUGIN_ROUTE = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/
+
+/** The path of a request target, without its query. */
+function pathOf(url: string | undefined): string {
+  const end = url?.indexOf('?') ?? -1
+  return (end === -1 ? url : url!.slice(0, end)) ?? '/'
+}
 
 /** METHOD_NOT_ALLOWED unless the request's method is the one the path takes (a GET path takes HEAD too: Node sends no body). */
 function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
@@ -130,7 +144,11 @@ export class Gateway {
       streamComplete: { inFlight: 0, max: MAX_STREAM_COMPLETE_IN_FLIGHT },
       maxKeptResponseBytes: MAX_KEPT_RESPONSE_BYTES,
     }
-    this.#server = createServer(serverOptions(server), (req, res) => void this.#handle(req, res))
+    const delegate = options.delegate
+    this.#server = createServer(serverOptions(server), (req, res) => {
+      if (delegate?.owns(pathOf(req.url))) delegate.handle(req, res)
+      else void this.#handle(req, res)
+    })
     this.#server.maxConnections = server.maxConnections
     // Errors of Node's HTTP parser and unmet expectations get the same JSON error body as every other error.
     this.#server.on('clientError', answerClientError)
@@ -155,7 +173,7 @@ export class Gateway {
     gateway.#applying = starting.catch(() => undefined)
     // Watching starts before the plugins are up, so an edit made while they start is not missed: it is applied after.
     gateway.#stopWatching = source.watch(
-      (next) => void gateway.reload(next).catch(() => undefined),
+      (next) => gateway.reload(next).catch(() => undefined),
       (error) => gateway.#rejected(error),
     )
     try {

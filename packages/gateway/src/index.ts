@@ -2,17 +2,21 @@
  * @plugboard/gateway: the data plane. An OpenAI-compatible LLM proxy whose
  * every request flows through plugin hooks.
  */
-export { Gateway, type GatewayOptions, type GatewayConfigOption, type Readiness } from './gateway.js'
+export { Gateway, type GatewayOptions, type RequestDelegate, type GatewayConfigOption, type Readiness } from './gateway.js'
 export { yamlFileSource, staticConfigSource, type ConfigSource } from './config-source.js'
 export type { ConfigChanges, SectionChanges } from './config-diff.js'
 export type { PluginChanges } from './gateway-plugins.js'
 export {
   loadConfig,
   parseConfig,
+  configFromDocument,
+  interpolateValues,
+  resolveSource,
   hashApiKey,
   interpolateEnv,
   DEFAULT_BUDGET_THRESHOLDS,
   MAX_PERIOD_DAYS,
+  type ConfigDocument,
   type GatewayConfig,
   type LlmConfig,
   type AppConfig,

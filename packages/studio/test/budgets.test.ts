@@ -57,7 +57,7 @@ describe.each(DATABASES)('budgets on %s', (kind) => {
     expect(updated.status).toBe(200)
     expect(updated.json).toMatchObject({ limitUsd: 30, enabled: false, version: 2 })
 
-    // The gateway gets the enabled ones, an LLM's by its slug.
+    // The gateway gets the enabled ones, by the slug of their app or LLM.
     const limits = await budgetLimitsOf(s.studio.context.db)
     expect(limits.find((limit) => limit.id === created.json.id)).toBeUndefined()
     expect(limits.find((limit) => limit.id === perLlm.json.id)).toEqual({
@@ -169,7 +169,7 @@ describe.each(DATABASES)('budgets on %s', (kind) => {
       [80, 0.85],
       [100, 1.05],
     ])
-    expect(raised[0]).toMatchObject({ budgetId: budget.id, scope: 'app', target: budget.appId, limitUsd: 1, periodStart: budget.status.periodStart, resetsAt: budget.status.resetsAt })
+    expect(raised[0]).toMatchObject({ budgetId: budget.id, scope: 'app', target: 'alert-app', limitUsd: 1, periodStart: budget.status.periodStart, resetsAt: budget.status.resetsAt })
     const shown = (await s.api('GET', `/api/v1/budgets/${budget.id}`)).json.status.alerts
     expect(shown.map((alert: { threshold: number; spentUsd: number }) => [alert.threshold, Number(alert.spentUsd.toFixed(2))])).toEqual([
       [50, 0.55],

@@ -1,5 +1,8 @@
-/** Failures allowed before sign-in waits; then each failure doubles the wait, up to MAX_WAIT_MS. */
-const FREE_FAILURES = 5
+/**
+ * Failures allowed before sign-in waits; then each failure doubles the wait,
+ * up to MAX_WAIT_MS. An address gets more: many people may share one (NAT).
+ */
+const FREE_FAILURES = { email: 5, address: 20 } as const
 const BASE_WAIT_MS = 1000
 const MAX_WAIT_MS = 15 * 60_000
 /** Failures older than this are forgotten. */
@@ -12,10 +15,13 @@ interface Failures {
   last: number
 }
 
+/** What failures are counted against: the email tried, and the client's address. */
+export type ThrottleKey = { kind: keyof typeof FREE_FAILURES; value: string }
+
 /**
  * Throttles failed sign-ins per email and per client address: after 5
- * failures, each further attempt must wait 1 s, 2 s, 4 s … up to 15 min.
- * In memory, per Studio process.
+ * failures for an email (20 for an address), each further attempt must wait
+ * 1 s, 2 s, 4 s … up to 15 min. In memory, per Studio process.
  */
 export class LoginThrottle {
   readonly #failures = new Map<string, Failures>()
@@ -23,22 +29,23 @@ export class LoginThrottle {
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Milliseconds to wait before the next attempt for any of `keys`, 0 when it may go ahead. */
-  waitMs(keys: string[]): number {
+  waitMs(keys: ThrottleKey[]): number {
     const now = this.now()
     let wait = 0
     for (const key of keys) {
-      const entry = this.#failures.get(key)
-      if (!entry || now - entry.last > WINDOW_MS) continue
-      if (entry.count < FREE_FAILURES) continue
-      const delay = Math.min(MAX_WAIT_MS, BASE_WAIT_MS * 2 ** (entry.count - FREE_FAILURES))
+      const entry = this.#failures.get(`${key.kind}:${key.value}`)
+      const free = FREE_FAILURES[key.kind]
+      if (!entry || now - entry.last > WINDOW_MS || entry.count < free) continue
+      const delay = Math.min(MAX_WAIT_MS, BASE_WAIT_MS * 2 ** Math.min(30, entry.count - free))
       wait = Math.max(wait, entry.last + delay - now)
     }
     return Math.max(0, wait)
   }
 
-  fail(keys: string[]): void {
+  fail(keys: ThrottleKey[]): void {
     const now = this.now()
-    for (const key of keys) {
+    for (const { kind, value } of keys) {
+      const key = `${kind}:${value}`
       const entry = this.#failures.get(key)
       const count = entry && now - entry.last <= WINDOW_MS ? entry.count + 1 : 1
       this.#failures.delete(key)
@@ -47,7 +54,7 @@ export class LoginThrottle {
     while (this.#failures.size > MAX_KEYS) this.#failures.delete(this.#failures.keys().next().value!)
   }
 
-  succeed(keys: string[]): void {
-    for (const key of keys) this.#failures.delete(key)
+  succeed(keys: ThrottleKey[]): void {
+    for (const { kind, value } of keys) this.#failures.delete(`${kind}:${value}`)
   }
 }

@@ -11,16 +11,20 @@ import { StudioError } from '../errors.js'
  * same PLUGBOARD_MASTER_KEY).
  */
 export class MasterKey {
-  readonly #env: NodeJS.ProcessEnv
-  constructor(readonly value: string, readonly origin: string) {
-    this.#env = { [MASTER_KEY_ENV]: value }
+  /** The environment the gateway decrypts `apiKeyEncrypted` with. */
+  readonly env: NodeJS.ProcessEnv
+  constructor(
+    value: string,
+    readonly origin: string,
+  ) {
+    this.env = { [MASTER_KEY_ENV]: value }
   }
   encrypt(plaintext: string): string {
-    return encryptSecret(plaintext, this.#env)
+    return encryptSecret(plaintext, this.env)
   }
   decrypt(encrypted: string): string {
     try {
-      return decryptSecret(encrypted, this.#env)
+      return decryptSecret(encrypted, this.env)
     } catch (cause) {
       throw new StudioError('MASTER_KEY_INVALID', `a stored secret does not decrypt with the master key from ${this.origin}: was the key changed?`, { cause })
     }

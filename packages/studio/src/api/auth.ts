@@ -47,11 +47,14 @@ interface Cached {
 export class Authenticator {
   readonly #cache = new Map<string, Cached>()
   readonly #touched = new Map<string, number>()
+  /** Bumped by `invalidate`: a lookup that started before it must not cache what it read. */
+  #generation = 0
 
   constructor(private readonly db: StudioDb) {}
 
   /** Forget every cached session and token (a user, role or token changed). */
   invalidate(): void {
+    this.#generation++
     this.#cache.clear()
   }
 
@@ -85,9 +88,10 @@ export class Authenticator {
     const now = Date.now()
     let entry = this.#cache.get(key)
     if (!entry || now - entry.fetchedAt > CACHE_TTL_MS) {
+      const generation = this.#generation
       const loaded = await load(key.slice(2))
       entry = loaded instanceof StudioError ? { principal: loaded, expiresAt: Infinity, fetchedAt: now } : { ...loaded, fetchedAt: now }
-      this.#cache.set(key, entry)
+      if (generation === this.#generation) this.#cache.set(key, entry)
       while (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!)
     }
     if (entry.principal instanceof StudioError) throw entry.principal

@@ -90,3 +90,8 @@ export async function listPage<DB, TB extends keyof DB, O extends Record<string,
 }
 
 export type ListQueryType = Static<ReturnType<typeof ListQuerySchema>>
+
+/** `%` and `_` in a search term match themselves (for `ilike` filters). */
+export function escapeLike(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`)
+}

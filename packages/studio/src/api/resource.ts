@@ -58,6 +58,15 @@ export interface ResourceDefinition<T extends ResourceTable, Item extends TObjec
   beforeDelete?: (trx: Trx, row: RowOf<T>) => Promise<void>
 }
 
+/** Marks a written object: its version goes up by one (its next If-Match) and updated_at is now. For writes beside the CRUD routes (a group's members). */
+export async function bumpVersion(trx: Trx, table: ResourceTable, id: string): Promise<void> {
+  await (trx as StudioDb)
+    .updateTable(table as 'llms')
+    .set((eb) => ({ version: eb('version', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .execute()
+}
+
 /** Looks an object up by id, or by slug where the table has one. */
 export async function findRow<T extends ResourceTable>(db: StudioDb | Trx, table: T, idOrSlug: string, label: string): Promise<RowOf<T>> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -79,12 +88,7 @@ export function registerResource<T extends ResourceTable, Item extends TObject, 
   const tags = [def.plural]
   const config = { access: def.access }
   const one = async (db: StudioDb | Trx, row: RowOf<T>) => (await def.present([row], db))[0]!
-  const bump = (trx: Trx, id: string) =>
-    (trx as StudioDb)
-      .updateTable(def.table as 'llms')
-      .set((eb) => ({ version: eb('version', '+', 1), updated_at: new Date() }))
-      .where('id', '=', id)
-      .execute()
+  const bump = (trx: Trx, id: string) => bumpVersion(trx, def.table, id)
 
   app.get(base, { config, schema: untypedSchema({ tags, summary: `List ${def.plural}`, querystring: ListQuerySchema(def.schemas.filters), response: { 200: Page(def.schemas.item), ...errorResponses(401, 403, 422) } }) }, async (request) => {
     const query = request.query as { limit?: number; cursor?: string; sort?: string } & Static<TObject<Filters>>

@@ -34,7 +34,8 @@ export interface WriteRequest {
 /**
  * Every write through the admin API runs here: in one transaction with its
  * audit entry (so there is no write without its entry, and no half-written
- * object after a crash), then announced on the change feed once committed.
+ * object after a crash), then announced on the change feed once committed;
+ * it resolves once the feed's listeners took it in (the gateway serves it).
  * The plugin platform's object hooks slot in around `body`.
  */
 export class Writes {
@@ -62,7 +63,7 @@ export class Writes {
         .execute()
       return outcome
     })
-    this.changes.publish({ type: request.type, action: request.action, id: outcome.id })
+    await this.changes.publish({ type: request.type, action: request.action, id: outcome.id })
     return outcome.result
   }
 }

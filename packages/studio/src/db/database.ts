@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { constants, existsSync } from 'node:fs'
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { Kysely, Migrator, PostgresDialect } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely'
 import pg from 'pg'
 import { StudioError } from '../errors.js'
 import { MIGRATION_NAMES, migrations } from './migrations/index.js'
@@ -39,20 +39,24 @@ export const TEMPLATE_FILE = resolve(new URL(`../../template/embedded-${createHa
  * embedded one runs in a worker thread (see PGliteWorkerDialect); a new data
  * directory starts from the build-time template when there is one (0.3 s
  * instead of initdb's 2.7 s). Refuses a data directory another running Studio
- * holds (DATA_DIR_LOCKED).
+ * holds (DATA_DIR_LOCKED). `history` is the migration history (Studio's own;
+ * another only in tests of migrating itself).
  */
-export async function openDatabase(location: DatabaseLocation): Promise<StudioDatabase> {
-  return 'url' in location ? openPostgres(location.url) : openEmbedded(resolve(location.dataDir))
+export async function openDatabase(location: DatabaseLocation, history: MigrationProvider = migrations): Promise<StudioDatabase> {
+  return 'url' in location ? openPostgres(location.url, history) : openEmbedded(resolve(location.dataDir), history)
 }
 
-async function openPostgres(url: string): Promise<StudioDatabase> {
+async function openPostgres(url: string, history: MigrationProvider): Promise<StudioDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 })
-  // An idle connection the server dropped is reported here; without a listener it would crash the process.
+  // A connection the server (or the network) dropped reports an error event: on the pool while it
+  // is idle, on the client while a query holds it. Without a listener either would crash the
+  // process; the query itself fails and answers DATABASE_UNAVAILABLE.
   pool.on('error', () => undefined)
+  pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<StudioSchema>({ dialect: new PostgresDialect({ pool }) })
   const where = redactUrl(url)
   try {
-    const created = await migrate(db)
+    const created = await migrate(db, history)
     return { db, kind: 'postgres', where, created, close: () => db.destroy() }
   } catch (error) {
     await db.destroy()
@@ -60,17 +64,17 @@ async function openPostgres(url: string): Promise<StudioDatabase> {
   }
 }
 
-async function openEmbedded(dataDir: string): Promise<StudioDatabase> {
+async function openEmbedded(dataDir: string, history: MigrationProvider): Promise<StudioDatabase> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const releaseLock = await lockDataDir(dataDir)
   const pgliteDir = join(dataDir, PGLITE_DIR)
   const fresh = !existsSync(join(pgliteDir, 'PG_VERSION'))
   if (fresh) await rm(pgliteDir, { recursive: true, force: true })
-  const template = fresh && existsSync(TEMPLATE_FILE) ? TEMPLATE_FILE : undefined
+  const template = fresh && history === migrations && existsSync(TEMPLATE_FILE) ? TEMPLATE_FILE : undefined
   const dialect = new PGliteWorkerDialect({ dataDir: pgliteDir, ...(template && { template }) })
   const db = new Kysely<StudioSchema>({ dialect })
   try {
-    await migrate(db)
+    await migrate(db, history)
     return {
       db,
       kind: 'embedded',
@@ -89,8 +93,8 @@ async function openEmbedded(dataDir: string): Promise<StudioDatabase> {
 }
 
 /** Runs pending migrations; resolves true when the database had none applied (it is new). */
-async function migrate(db: StudioDb): Promise<boolean> {
-  const migrator = new Migrator({ db, provider: migrations })
+async function migrate(db: StudioDb, history: MigrationProvider = migrations): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: history })
   const before = (await migrator.getMigrations()).filter((m) => m.executedAt).length
   const { error, results } = await migrator.migrateToLatest()
   if (error) {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Type } from 'typebox'
-import { LoginThrottle } from '../accounts/login-throttle.js'
+import { LoginThrottle, type ThrottleKey } from '../accounts/login-throttle.js'
 import { DUMMY_PASSWORD_HASH, hashSecret, newSecret, secretHint, verifyPassword } from '../accounts/secrets.js'
 import { clearSessionCookies, principalOf, SESSION_COOKIE, SESSION_TTL_MS, setSessionCookies, actorOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
@@ -60,7 +60,10 @@ export function registerAuthRoutes(app: Api, ctx: StudioContext): void {
     },
     async (request, reply) => {
       const email = request.body.email.trim().toLowerCase()
-      const keys = [`email:${email}`, `ip:${request.ip}`]
+      const keys: ThrottleKey[] = [
+        { kind: 'email', value: email },
+        { kind: 'address', value: request.ip },
+      ]
       const wait = throttle.waitMs(keys)
       if (wait > 0) {
         throw new StudioError('LOGIN_THROTTLED', `too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(wait / 1000)) } })

@@ -1,12 +1,24 @@
 import type { StudioContext } from '../api/context.js'
 import type { Api } from '../api/server.js'
+import { registerAppRoutes } from './apps.js'
 import { registerAuthRoutes } from './auth-routes.js'
 import { registerBudgetRoutes } from './budgets.js'
+import { registerConfigRoutes } from './config-routes.js'
+import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
+import { registerMyLlmRoutes } from './my-llms.js'
+import { registerPriceRoutes } from './prices.js'
+import { registerUserRoutes } from './users.js'
 
 /** Every admin API route, in one place. */
 export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerAuthRoutes(app, ctx)
   registerLlmRoutes(app, ctx)
+  registerConfigRoutes(app, ctx)
+  registerUserRoutes(app, ctx)
+  registerGroupRoutes(app, ctx)
+  registerMyLlmRoutes(app, ctx)
+  registerAppRoutes(app, ctx)
+  registerPriceRoutes(app, ctx)
   registerBudgetRoutes(app, ctx)
 }

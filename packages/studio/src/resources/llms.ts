@@ -5,7 +5,9 @@ import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import type { StudioContext } from '../api/context.js'
 import { registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
+import { removeGrants } from './groups.js'
 import type { Api } from '../api/server.js'
+import { escapeLike } from '../api/list.js'
 
 const Vendor = Type.Union([Type.Literal('mock'), Type.Literal('openai'), Type.Literal('anthropic')])
 const Model = Type.String({ minLength: 1, maxLength: 200 })
@@ -133,6 +135,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
         .execute()
       return id
     },
+    beforeDelete: (trx, row) => removeGrants(trx, 'llm', row.id),
     update: async (trx, row, patch) => {
       checkDefaultModel(patch.models ?? row.models, patch.defaultModel === undefined ? row.default_model : patch.defaultModel)
       await trx
@@ -154,9 +157,4 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
         .execute()
     },
   })
-}
-
-/** `%` and `_` in a search term match themselves. */
-export function escapeLike(term: string): string {
-  return term.replace(/[\\%_]/g, (c) => `\\${c}`)
 }

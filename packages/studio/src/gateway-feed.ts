@@ -1,0 +1,67 @@
+import { configFromDocument, type ConfigSource, type GatewayConfig } from '@plugboard/gateway'
+import type { StudioContext } from './api/context.js'
+import { readConfigDocument, type StudioConfigDocument } from './config/config-document.js'
+
+/** After a rebuild failed (the database away), the next try comes this much later. */
+const RETRY_MS = 1000
+
+/**
+ * The gateway's config, read live from Studio: `load` reads the database
+ * once; then every committed write on the change feed rebuilds it, and the
+ * gateway applies it incrementally, before the write is answered — the next
+ * request sees the change, with no copy step and no restart. Rebuilds
+ * coalesce (a burst of writes is one rebuild after the one running) and
+ * retry while the database is away; the gateway keeps serving its last
+ * config meanwhile.
+ */
+export class GatewayFeed implements ConfigSource {
+  constructor(
+    private readonly ctx: Pick<StudioContext, 'db' | 'changes' | 'masterKey'>,
+    /** Applied over what Studio stores (the CLI's --host/--port, the server limits of `plugboard up`). */
+    private readonly overrides: Pick<StudioConfigDocument, 'server'> = {},
+  ) {}
+
+  async load(): Promise<GatewayConfig> {
+    const document = await readConfigDocument(this.ctx.db, 'encrypted')
+    return configFromDocument({ ...document, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
+  }
+
+  watch(onChange: (config: GatewayConfig) => void | Promise<void>, onError: (error: unknown) => void): () => void {
+    let stopped = false
+    let retry: NodeJS.Timeout | undefined
+    let running: Promise<void> | undefined
+    /** The rebuild that starts when the running one ends: every change published meanwhile joins it. */
+    let queued: Promise<void> | undefined
+    const run = (): Promise<void> => {
+      clearTimeout(retry)
+      running = (async () => {
+        try {
+          const config = await this.load()
+          if (!stopped) await onChange(config)
+        } catch (error) {
+          if (stopped) return
+          onError(error)
+          retry = setTimeout(() => void rebuild(), RETRY_MS).unref()
+        } finally {
+          running = undefined
+        }
+      })()
+      return running
+    }
+    const rebuild = (): Promise<void> => {
+      if (queued) return queued
+      if (!running) return run()
+      queued = running.then(() => {
+        queued = undefined
+        return run()
+      })
+      return queued
+    }
+    const unsubscribe = this.ctx.changes.subscribe(rebuild)
+    return () => {
+      stopped = true
+      clearTimeout(retry)
+      unsubscribe()
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto'
+import { Gateway, type GatewayConfig } from '@plugboard/gateway'
+import type { Logger } from 'pino'
+import { SYSTEM_ACTOR } from './api/writes.js'
+import { applyConfigDocument } from './config/apply-config.js'
+import { readConfigFile } from './config/config-file.js'
+import { GatewayFeed } from './gateway-feed.js'
+import { Studio } from './studio.js'
+import { API_PREFIX } from './api/server.js'
+
+export interface PlatformOptions {
+  dataDir: string
+  databaseUrl?: string | undefined
+  host: string
+  port: number
+  env?: NodeJS.ProcessEnv
+  logger: Logger
+  /** A gateway YAML applied on first start (the demo: mock LLM, demo app, example plugins). */
+  seedFile?: string | undefined
+}
+
+/** What a first start seeded, to be printed once. */
+export interface Seeded {
+  file: string
+  /** The demo app's key: PLUGBOARD_DEMO_KEY, or the one generated now (shown only this once). */
+  demoKey: string
+  generated: boolean
+}
+
+/**
+ * `plugboard up`: Studio and the gateway in one process on one port. The
+ * gateway serves the LLM API and hands `/api/…` to Studio; its config is
+ * Studio's state, read live through {@link GatewayFeed}.
+ */
+export class Platform {
+  private constructor(
+    readonly studio: Studio,
+    readonly gateway: Gateway,
+    readonly seeded: Seeded | undefined,
+  ) {}
+
+  static async start(options: PlatformOptions): Promise<Platform> {
+    const env = options.env ?? process.env
+    const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger })
+    try {
+      const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
+      const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })
+      const gateway = await Gateway.start({
+        source: feed,
+        logger: options.logger,
+        // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
+        budgets: studio.context.budgets,
+        delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
+      })
+      return new Platform(studio, gateway, seeded)
+    } catch (error) {
+      await studio.close()
+      throw error
+    }
+  }
+
+  get url(): string {
+    return this.gateway.url
+  }
+
+  get config(): GatewayConfig {
+    return this.gateway.config
+  }
+
+  async close(): Promise<void> {
+    await this.gateway.close()
+    await this.studio.close()
+  }
+}
+
+/** Applies the seed file; its `${PLUGBOARD_DEMO_KEY}` is the env's, or a key generated for this install. */
+async function seed(studio: Studio, file: string, env: NodeJS.ProcessEnv): Promise<Seeded> {
+  const generated = !env.PLUGBOARD_DEMO_KEY
+  const demoKey = env.PLUGBOARD_DEMO_KEY || `pb-demo-${randomBytes(18).toString('base64url')}`
+  const document = await readConfigFile(file, { ...env, PLUGBOARD_DEMO_KEY: demoKey })
+  await applyConfigDocument(studio.context.writes, studio.context.masterKey, document, { actor: SYSTEM_ACTOR, dryRun: false })
+  return { file, demoKey, generated }
+}

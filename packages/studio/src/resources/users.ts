@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
+import { Type, type Static } from 'typebox'
+import { hashPassword } from '../accounts/secrets.js'
+import type { StudioContext } from '../api/context.js'
+import { registerResource, Timestamps, timestamps } from '../api/resource.js'
+import type { Api } from '../api/server.js'
+import type { Trx } from '../api/writes.js'
+import type { Row } from '../db/schema.js'
+import { StudioError } from '../errors.js'
+import { escapeLike } from '../api/list.js'
+
+const Role = Type.Union([Type.Literal('admin'), Type.Literal('portal')], { description: 'admin: the admin API and dashboard; portal: the portal and the LLMs their groups grant.' })
+const Name = Type.String({ minLength: 1, maxLength: 200 })
+/** Trimmed and lower-cased before it is stored, so the pattern allows the spaces a paste brings. */
+const Email = Type.String({ pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$', maxLength: 320, description: 'Stored trimmed and lower-cased; unique.' })
+const Password = Type.String({ minLength: 12, maxLength: 1024, description: 'Stored as an scrypt hash, never returned.' })
+
+export const User = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: Role,
+  disabled: Type.Boolean({ description: 'A disabled user cannot sign in; their sessions and tokens stop working at once.' }),
+  hasPassword: Type.Boolean({ description: 'Whether the user can sign in with a password.' }),
+  ...Timestamps,
+})
+
+const UserCreate = Type.Object({ email: Email, name: Type.Optional(Name), role: Role, password: Type.Optional(Password), disabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
+
+const UserUpdate = Type.Object(
+  {
+    name: Type.Optional(Name),
+    role: Type.Optional(Role),
+    disabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Type.Union([Password, Type.Null()], { description: 'null removes the password (the user can then only use API tokens). Ends their sessions.' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export type UserItem = Static<typeof User>
+
+export function presentUser(row: Row<'users'>): UserItem {
+  return { id: row.id, email: row.email, name: row.name, role: row.role, disabled: row.disabled, hasPassword: row.password_hash !== null, ...timestamps(row) }
+}
+
+/** Serialises the writes that may remove an enabled admin (any constant works; this one is ours). */
+const ADMINS_LOCK = 0x706c7567
+
+/**
+ * LAST_ADMIN when `row` is an enabled admin that the write takes away and no
+ * other enabled admin remains. Under one advisory lock, so two admins
+ * demoting each other at once cannot both pass.
+ */
+async function keepAnAdmin(trx: Trx, row: Row<'users'>, remainsEnabledAdmin: boolean): Promise<void> {
+  if (row.role !== 'admin' || row.disabled || remainsEnabledAdmin) return
+  await sql`select pg_advisory_xact_lock(${ADMINS_LOCK})`.execute(trx)
+  const other = await trx.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled', '=', false).where('id', '<>', row.id).limit(1).executeTakeFirst()
+  if (!other) throw new StudioError('LAST_ADMIN', `${row.email} is the last enabled admin: make another user admin first`)
+}
+
+export function registerUserRoutes(app: Api, ctx: StudioContext): void {
+  // The authenticator caches sessions and tokens for a few seconds; a committed user write must end that trust at once.
+  ctx.changes.subscribe((change) => {
+    if (change.type === 'user') ctx.auth.invalidate()
+  })
+
+  registerResource(app, ctx, {
+    table: 'users',
+    type: 'user',
+    label: 'user',
+    plural: 'users',
+    access: 'admin',
+    schemas: {
+      item: User,
+      create: UserCreate,
+      update: UserUpdate,
+      filters: { role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()), q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the email or name.' })) },
+    },
+    sortable: { email: 'email', name: 'name', createdAt: 'created_at' },
+    defaultSort: 'email',
+    filter: (query, { role, disabled, q }) => {
+      let filtered = query
+      if (role) filtered = filtered.where('role', '=', role)
+      if (disabled !== undefined) filtered = filtered.where('disabled', '=', disabled)
+      if (q) filtered = filtered.where((eb) => eb.or([eb('email', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)]))
+      return filtered
+    },
+    present: async (rows) => rows.map(presentUser),
+    insert: async (trx, body) => {
+      const id = randomUUID()
+      const email = body.email.trim().toLowerCase()
+      await trx
+        .insertInto('users')
+        .values({ id, email, name: body.name ?? email.split('@')[0]!, role: body.role, password_hash: body.password ? await hashPassword(body.password) : null, disabled: body.disabled ?? false })
+        .execute()
+      return id
+    },
+    update: async (trx, row, patch) => {
+      await keepAnAdmin(trx, row, (patch.role ?? row.role) === 'admin' && !(patch.disabled ?? row.disabled))
+      await trx
+        .updateTable('users')
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.role !== undefined && { role: patch.role }),
+          ...(patch.disabled !== undefined && { disabled: patch.disabled }),
+          ...(patch.password !== undefined && { password_hash: patch.password === null ? null : await hashPassword(patch.password) }),
+        })
+        .where('id', '=', row.id)
+        .execute()
+      // Disabled, or the password changed (perhaps because it leaked): whoever holds a session signs in again.
+      if (patch.disabled === true || patch.password !== undefined) await trx.deleteFrom('sessions').where('user_id', '=', row.id).execute()
+    },
+    beforeDelete: (trx, row) => keepAnAdmin(trx, row, false),
+  })
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Platform } from '../src/index.js'
+import { ADMIN, DATABASES, freshPostgres } from './helpers.js'
+
+const admin = { authorization: `Bearer ${ADMIN.token}`, 'content-type': 'application/json' }
+
+function chat(url: string, key: string, model = 'mock-gpt') {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+}
+
+describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studio', (kind) => {
+  let platform: Platform
+  let dataDir: string
+  let drop: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pb-up-'))
+    const postgres = kind === 'postgres' ? await freshPostgres() : undefined
+    drop = postgres?.drop
+    platform = await Platform.start({
+      dataDir,
+      databaseUrl: postgres?.url,
+      host: '127.0.0.1',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token },
+    })
+  })
+  afterAll(async () => {
+    await platform?.close()
+    await drop?.()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('serves the admin API and the gateway on one port', async () => {
+    const openapi = await fetch(`${platform.url}/api/v1/openapi.json`)
+    expect(openapi.status).toBe(200)
+    expect((await openapi.json()).openapi).toBe('3.1.0')
+    expect((await fetch(`${platform.url}/health`)).status).toBe(200)
+    const unknown = await fetch(`${platform.url}/api/v1/nope`)
+    expect(unknown.status).toBe(404)
+    expect((await unknown.json()).error.code).toBe('ROUTE_NOT_FOUND')
+  })
+
+  it('serves a change made through the API on the very next request, and stops serving what is disabled or deleted', async () => {
+    const llm = await fetch(`${platform.url}/api/v1/llms`, { method: 'POST', headers: admin, body: JSON.stringify({ slug: 'live', vendor: 'mock', models: ['live-model'] }) })
+    expect(llm.status).toBe(201)
+    const applied = await fetch(`${platform.url}/api/v1/config/apply`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ apps: [{ id: 'live-app', keys: [{ value: 'pb-live-key-0123456789' }], allowedLlms: ['live'] }] }),
+    })
+    expect(applied.status).toBe(200)
+    // No wait: the write's answer came once the gateway applied it.
+    const served = await chat(platform.url, 'pb-live-key-0123456789', 'live-model')
+    expect(served.status).toBe(200)
+
+    const { version } = (await (await fetch(`${platform.url}/api/v1/llms/live`, { headers: admin })).json()) as { version: number }
+    const disabled = await fetch(`${platform.url}/api/v1/llms/live`, { method: 'PATCH', headers: { ...admin, 'if-match': `"${version}"` }, body: JSON.stringify({ enabled: false }) })
+    expect(disabled.status).toBe(200)
+    expect((await chat(platform.url, 'pb-live-key-0123456789', 'live-model')).status).toBe(404)
+
+    const removed = await fetch(`${platform.url}/api/v1/config/apply`, { method: 'POST', headers: admin, body: JSON.stringify({ apps: [] }) })
+    expect((await removed.json()).changes).toEqual([{ section: 'apps', key: 'live-app', action: 'delete' }])
+    const refused = await chat(platform.url, 'pb-live-key-0123456789', 'live-model')
+    expect(refused.status).toBe(401)
+    expect((await refused.json()).error.code).toBe('INVALID_API_KEY')
+  })
+})
