@@ -8,7 +8,7 @@ import type { Exchange, Stage } from './pipeline/exchange.js'
  */
 export const authenticate: Stage = (x, next) => {
   if (x.state.chains.auth.size > 0) return byPlugins(x, next)
-  x.app = toPbApp(x.state.keys.authenticate(credentialOf(x.request.headers)))
+  x.app = toPbApp(x.state.keys.authenticate(credentialOf(x.request.headers), x.services.now()), x.state.budgets)
   return next()
 }
 
@@ -22,7 +22,7 @@ async function byPlugins(x: Exchange, next: () => Promise<void>): Promise<void> 
     x.app = outcome.app
     x.user = outcome.user
   } else {
-    x.app = toPbApp(x.state.keys.authenticate(credential))
+    x.app = toPbApp(x.state.keys.authenticate(credential, x.services.now()), x.state.budgets)
   }
   await next()
 }

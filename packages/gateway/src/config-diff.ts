@@ -14,6 +14,8 @@ export interface ConfigChanges {
   llms?: SectionChanges
   apps?: SectionChanges
   pricing?: SectionChanges
+  /** Budget limits, by id. */
+  budgets?: SectionChanges
   plugins?: Partial<PluginChanges>
   /** Changed keys of `server` and `collector`. */
   server?: string[]
@@ -54,6 +56,10 @@ export function configChanges(previous: GatewayConfig, next: GatewayConfig, plug
       next.apps.map((app) => [app.id, app]),
     ),
     pricing: section(Object.entries(previous.pricing), Object.entries(next.pricing)),
+    budgets: section(
+      previous.budgets.limits.map((limit) => [limit.id, limit]),
+      next.budgets.limits.map((limit) => [limit.id, limit]),
+    ),
     plugins: nonEmpty(plugins),
     server: changedKeys(previous.server, next.server),
     collector: changedKeys(previous.collector, next.collector),

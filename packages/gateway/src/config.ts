@@ -36,6 +36,8 @@ export interface AppKey {
   /** sha256 hex of the key; keys are never kept in clear. */
   hash: string
   revoked: boolean
+  /** epoch ms; a key past it answers API_KEY_EXPIRED (401, authentication_error) */
+  expiresAt?: number
 }
 
 export interface AppConfig {
@@ -47,9 +49,29 @@ export interface AppConfig {
   owner?: string
   keys: AppKey[]
   allowedLlms: string[]
-  /** USD per calendar month; 0 means unlimited. */
-  monthlyBudget: number
 }
+
+/** How a budget's spending is counted: per UTC calendar month, or in periods of `days` from `anchor`. */
+export type BudgetPeriodRule = { kind: 'monthly' } | { kind: 'days'; days: number; /** epoch ms the first period starts */ anchor: number }
+
+/** A hard limit on what one app, or all apps together on one LLM, may spend per period. */
+export interface BudgetLimit {
+  /** Names the limit in refusals (`x-plugboard-budget`) and keys its spending in the BudgetStore. */
+  id: string
+  scope: 'app' | 'llm'
+  /** app id, or LLM slug */
+  target: string
+  limitUsd: number
+  period: BudgetPeriodRule
+  /** percents, e.g. [50, 80, 100] */
+  thresholds: number[]
+}
+
+/** The longest custom budget period (about ten years): longer ones would reset past the dates JavaScript can write. */
+export const MAX_PERIOD_DAYS = 3660
+
+/** The thresholds a limit alerts at when it names none. */
+export const DEFAULT_BUDGET_THRESHOLDS: readonly number[] = [50, 80, 100]
 
 /** The hooks a plugin entry can bind (its `hooks` list). */
 export const HOOK_NAMES = ['pre_auth', 'auth', 'post_auth', 'response', 'stream_complete', 'data_collection', 'custom_endpoints'] as const
@@ -115,8 +137,11 @@ export interface GatewayConfig {
   plugins: PluginConfig[]
   pricing: Record<string, Pricing>
   collector: CollectorConfig
-  /** `defaultCompletionTokens`: what a request that sets no token limit reserves of its app's budget for the completion. */
-  budgets: { defaultCompletionTokens: number }
+  /**
+   * `defaultCompletionTokens`: what a request that sets no token limit reserves for the completion;
+   * `limits`: every budget, each checked and charged for every request of its app or to its LLM.
+   */
+  budgets: { defaultCompletionTokens: number; limits: BudgetLimit[] }
 }
 
 export interface CollectorConfig {
@@ -197,7 +222,12 @@ const schema = {
             items: {
               type: 'object',
               additionalProperties: false,
-              properties: { value: { type: 'string', minLength: 8 }, hash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' }, revoked: { type: 'boolean' } },
+              properties: {
+                value: { type: 'string', minLength: 8 },
+                hash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+                revoked: { type: 'boolean' },
+                expiresAt: { type: 'string' },
+              },
             },
           },
           allowedLlms: { type: 'array', items: { type: 'string' } },
@@ -285,7 +315,30 @@ const schema = {
         maxInFlight: { type: 'integer', minimum: 1 },
       },
     },
-    budgets: { type: 'object', additionalProperties: false, properties: { defaultCompletionTokens: { type: 'integer', minimum: 1 } } },
+    budgets: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        defaultCompletionTokens: { type: 'integer', minimum: 1 },
+        limits: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['limit'],
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 200 },
+              app: { type: 'string' },
+              llm: { type: 'string' },
+              limit: { type: 'number', exclusiveMinimum: 0 },
+              // Checked in code: a schema union would report every branch it did not take.
+              period: { type: ['string', 'object'] },
+              thresholds: { type: 'array', items: { type: 'number', exclusiveMinimum: 0, maximum: 100 } },
+            },
+          },
+        },
+      },
+    },
   },
 } as const
 
@@ -374,15 +427,17 @@ export type ConfigDocument = {
     enabled?: boolean
     owner?: string
     metadata?: Record<string, unknown>
-    keys: Array<{ value?: string; hash?: string; revoked?: boolean }>
+    keys: Array<{ value?: string; hash?: string; revoked?: boolean; expiresAt?: string }>
     allowedLlms?: string[]
     monthlyBudget?: number
   }>
   plugins?: Array<Omit<PluginConfig, 'priority' | 'failurePolicy' | 'config' | 'scopes'> & Partial<PluginConfig> & { enabled?: boolean }>
   pricing?: Record<string, Pricing>
   collector?: Partial<GatewayConfig['collector']>
-  budgets?: Partial<GatewayConfig['budgets']>
+  budgets?: { defaultCompletionTokens?: number; limits?: RawBudgetLimit[] }
 }
+
+type RawBudgetLimit = { id?: string; app?: string; llm?: string; limit: number; period?: unknown; thresholds?: number[] }
 
 /**
  * Defaults for a gateway facing the public: a client gets 10 s for its
@@ -466,14 +521,17 @@ export function configFromDocument(raw: unknown, options: { env?: NodeJS.Process
     name: app.name ?? app.id,
     metadata: app.metadata ?? {},
     ...(app.owner !== undefined && { owner: app.owner }),
-    keys: app.keys.map((key) => {
+    keys: app.keys.map((key, i) => {
       if (!key.value === !key.hash) throw new GatewayError('CONFIG_INVALID', `app "${app.id}": each key needs exactly one of value or hash`)
-      return { hash: key.hash ? key.hash.slice('sha256:'.length) : hashApiKey(key.value!), revoked: key.revoked ?? false }
+      const parsed: AppKey = { hash: key.hash ? key.hash.slice('sha256:'.length) : hashApiKey(key.value!), revoked: key.revoked ?? false }
+      if (key.expiresAt !== undefined) parsed.expiresAt = parseInstant(key.expiresAt, `apps[${app.id}].keys[${i}].expiresAt`)
+      return parsed
     }),
     // A disabled LLM stays allowed in the file; the gateway serves only the enabled ones.
     allowedLlms: app.allowedLlms?.filter((slug) => slugs.has(slug) || slug === '*') ?? [...slugs],
-    monthlyBudget: app.monthlyBudget ?? 0,
   }))
+
+  const limits = budgetLimits(raw, { apps: new Set((raw.apps ?? []).map((app) => app.id)), llms: allSlugs }, { apps: new Set(apps.map((app) => app.id)), llms: slugs })
 
   const pluginNames = new Set<string>()
   for (const { name } of raw.plugins ?? []) {
@@ -501,8 +559,63 @@ export function configFromDocument(raw: unknown, options: { env?: NodeJS.Process
     plugins,
     pricing: raw.pricing ?? {},
     collector: { maxQueue: 10_000, batchSize: 100, flushIntervalMs: 1000, maxBuffered: 10_000, maxInFlight: 4, ...raw.collector },
-    budgets: { defaultCompletionTokens: 4096, ...raw.budgets },
+    budgets: { defaultCompletionTokens: raw.budgets?.defaultCompletionTokens ?? 4096, limits },
   }
+}
+
+/** An ISO date-time as epoch ms; CONFIG_INVALID naming `where` otherwise. */
+function parseInstant(text: string, where: string): number {
+  // Date.parse also takes loose forms ("March 7"); a config wants an unambiguous time.
+  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? Date.parse(text) : NaN
+  if (Number.isNaN(ms)) throw new GatewayError('CONFIG_INVALID', `${where}: "${text}" is not an ISO date-time such as 2026-12-01T00:00:00Z`)
+  return ms
+}
+
+/**
+ * `budgets.limits`, and each app's `monthlyBudget` as the limit `app:<id>`;
+ * every target must be in the file and every id be unique. The limits of a
+ * disabled app or LLM are left out with it.
+ */
+function budgetLimits(raw: ConfigDocument, known: { apps: Set<string>; llms: Set<string> }, enabled: { apps: Set<string>; llms: Set<string> }): BudgetLimit[] {
+  const appIds = known.apps
+  const slugs = known.llms
+  const limits: BudgetLimit[] = []
+  for (const app of raw.apps ?? []) {
+    if (app.monthlyBudget) {
+      limits.push({ id: `app:${app.id}`, scope: 'app', target: app.id, limitUsd: app.monthlyBudget, period: { kind: 'monthly' }, thresholds: [...DEFAULT_BUDGET_THRESHOLDS] })
+    }
+  }
+  for (const [i, entry] of (raw.budgets?.limits ?? []).entries()) {
+    const where = `budgets.limits[${i}]`
+    if ((entry.app === undefined) === (entry.llm === undefined)) throw new GatewayError('CONFIG_INVALID', `${where}: needs exactly one of app (an app id) or llm (an LLM slug)`)
+    const scope = entry.app !== undefined ? 'app' : 'llm'
+    const target = (entry.app ?? entry.llm)!
+    if (scope === 'app' && !appIds.has(target)) throw new GatewayError('CONFIG_INVALID', `${where}: app "${target}" is not configured under apps`)
+    if (scope === 'llm' && !slugs.has(target)) throw new GatewayError('CONFIG_INVALID', `${where}: LLM "${target}" is not configured under llms`)
+    const thresholds = entry.thresholds ?? [...DEFAULT_BUDGET_THRESHOLDS]
+    if (new Set(thresholds).size !== thresholds.length) throw new GatewayError('CONFIG_INVALID', `${where}.thresholds: each percent may appear once`)
+    limits.push({ id: entry.id ?? `${scope}:${target}`, scope, target, limitUsd: entry.limit, period: budgetPeriodRule(entry.period, `${where}.period`), thresholds: thresholds.sort((a, b) => a - b) })
+  }
+  const ids = new Set<string>()
+  for (const { id } of limits) {
+    if (ids.has(id)) throw new GatewayError('CONFIG_INVALID', `two budgets have the id "${id}" (an app's monthlyBudget is "app:<app id>"); give each its own id`)
+    ids.add(id)
+  }
+  return limits.filter((limit) => (limit.scope === 'app' ? enabled.apps : enabled.llms).has(limit.target))
+}
+
+/** `monthly` (the default) or `{ days: N, anchor: <ISO date-time> }`. */
+function budgetPeriodRule(period: unknown, where: string): BudgetPeriodRule {
+  if (period === undefined || period === 'monthly') return { kind: 'monthly' }
+  if (typeof period !== 'object' || period === null) throw new GatewayError('CONFIG_INVALID', `${where}: must be monthly or { days: N, anchor: <ISO date-time> }`)
+  const { days, anchor, ...rest } = period as { days?: unknown; anchor?: unknown }
+  const unknown = Object.keys(rest)
+  if (unknown.length) throw new GatewayError('CONFIG_INVALID', `${where}.${unknown[0]}: unknown key; allowed: days, anchor`)
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_PERIOD_DAYS) {
+    throw new GatewayError('CONFIG_INVALID', `${where}.days: must be a whole number of days from 1 to ${MAX_PERIOD_DAYS}`)
+  }
+  if (typeof anchor !== 'string') throw new GatewayError('CONFIG_INVALID', `${where}.anchor: required, the ISO date-time the first period starts`)
+  return { kind: 'days', days, anchor: parseInstant(anchor, `${where}.anchor`) }
 }
 
 /** `file://./x` and bare relative paths resolve against the config file's directory. */

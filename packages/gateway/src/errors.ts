@@ -22,8 +22,13 @@ export const GATEWAY_ERRORS = {
   MISSING_API_KEY: { status: 401, type: 'authentication_error', doc: 'The request carries no API key (Authorization: Bearer … or x-api-key).' },
   INVALID_API_KEY: { status: 401, type: 'authentication_error', doc: 'The API key is not known.' },
   API_KEY_REVOKED: { status: 401, type: 'authentication_error', doc: 'The API key was revoked.' },
+  API_KEY_EXPIRED: { status: 401, type: 'authentication_error', doc: 'The API key is past its expiry (`expiresAt`).' },
   LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM serving this model.' },
-  BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', doc: "The app's monthly budget is spent, or the most this request may cost would pass it." },
+  BUDGET_EXCEEDED: {
+    status: 429,
+    type: 'insufficient_quota',
+    doc: 'A budget of the app or of the LLM is spent for its period, or the most this request may cost would pass it; the message and the `x-plugboard-budget` / `x-plugboard-budget-resets-at` headers name the budget and when it resets.',
+  },
   UPSTREAM_ERROR: {
     status: 502,
     statusDoc: "the LLM's 4xx, 503 or 529; else 502",

@@ -7,6 +7,7 @@ import type { ManagedPlugin } from '@plugboard/host'
 import type { Logger } from 'pino'
 import { ApiKeyAuthenticator } from './api-keys.js'
 import { MemoryBudgetStore, type BudgetStore } from './budget.js'
+import { BudgetLimits } from './budget-limits.js'
 import { answerClientError, answerConnect, answerExpectationFailed } from './client-errors.js'
 import { DataCollectorQueue } from './collector.js'
 import type { GatewayConfig, ServerConfig } from './config.js'
@@ -30,6 +31,8 @@ export type GatewayConfigOption = { source: ConfigSource } | { config: GatewayCo
 export type GatewayOptions = GatewayConfigOption & {
   logger: Logger
   budgets?: BudgetStore
+  /** The time in epoch ms, for budget periods and key expiry (default Date.now; tests move it). */
+  clock?: () => number
   /** Where to listen, over the config's `server.host` / `server.port` (the CLI's `--host` / `--port`). */
   listen?: { host?: string; port?: number }
   /** Paths another server on this port answers (Studio's admin API in `plugboard up`); the gateway hands those requests over untouched. */
@@ -135,6 +138,7 @@ export class Gateway {
     this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, () => this.#state.config.collector, this.metrics, options.logger)
     this.#services = {
       budgets: options.budgets ?? new MemoryBudgetStore(),
+      now: options.clock ?? Date.now,
       collector: this.#collector,
       metrics: this.metrics,
       streamComplete: { inFlight: 0, max: MAX_STREAM_COMPLETE_IN_FLIGHT },
@@ -276,7 +280,7 @@ export class Gateway {
 
   async #buildState(config: GatewayConfig): Promise<{ state: LiveState; changes: PluginChanges }> {
     const { chains, failClosed, changes } = await this.#plugins.apply(config.plugins)
-    return { state: { config, chains, failClosed, keys: new ApiKeyAuthenticator(config.apps), vendors: VENDORS, inFlight: 0 }, changes }
+    return { state: { config, chains, failClosed, keys: new ApiKeyAuthenticator(config.apps), budgets: new BudgetLimits(config.budgets.limits), vendors: VENDORS, inFlight: 0 }, changes }
   }
 
   /**

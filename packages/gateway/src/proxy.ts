@@ -1,5 +1,6 @@
 import type { ApiKeyAuthenticator } from './api-keys.js'
 import { authenticate } from './authenticate.js'
+import type { BudgetLimits } from './budget-limits.js'
 import type { GatewayConfig, LlmConfig } from './config.js'
 import type { GatewayChains } from './gateway-plugins.js'
 import { passThroughRequest, relayUpstream } from './passthrough.js'
@@ -25,6 +26,7 @@ export interface ProxyState {
   config: GatewayConfig
   chains: GatewayChains
   keys: ApiKeyAuthenticator
+  budgets: BudgetLimits
   vendors: Record<LlmConfig['vendor'], Vendor>
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBudgetStore, budgetPeriod, type Gateway } from '@plugboard/gateway'
-import { post, startGateway } from './helpers.js'
+import { MemoryBudgetStore, type Gateway } from '@plugboard/gateway'
+import { post, startGateway, thisMonth } from './helpers.js'
 
 // Budgets are reserved before the LLM is called and settled after: concurrency cannot overspend them.
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(() => gateway?.close())
 
 const chat = (stream = false) => ({ model: 'mock-wait', messages: [{ role: 'user', content: 'hi' }], stream })
-const usage = () => budgets.usage('tight', budgetPeriod())
+const usage = () => budgets.usage('app:tight', thisMonth())
 
 async function settled() {
   for (let i = 0; i < 200 && (await usage()).reserved > 0; i++) await sleep(20)
@@ -51,6 +51,15 @@ describe('budgets under concurrency', () => {
     const refused = responses.filter((r) => r.status === 429 && r.json.error.code === 'BUDGET_EXCEEDED').length
     expect(ok + refused).toBe(64)
     expect(ok).toBeGreaterThan(0)
+    // Each refusal names the budget that refused and when it resets: the first of next month (UTC).
+    const at = new Date()
+    const nextMonth = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1)).toISOString()
+    for (const response of responses.filter((r) => r.status === 429)) {
+      expect(response.headers.get('x-plugboard-budget')).toBe('app:tight')
+      expect(response.headers.get('x-plugboard-budget-resets-at')).toBe(nextMonth)
+      expect(response.json.error.message).toMatch(/budget "app:tight" \(app "tight", \$0\.00021 per month\)/)
+      expect(response.json.error.message).toContain(nextMonth)
+    }
     const { spent, reserved } = await settled()
     expect(reserved).toBe(0)
     expect(spent).toBeCloseTo(ok * COST, 12)
@@ -96,7 +105,7 @@ describe('reservations never leak', () => {
       body: JSON.stringify(body),
       signal,
     })
-  const tight = () => store.usage('tight', budgetPeriod())
+  const tight = () => store.usage('app:tight', thisMonth())
 
   it('settles what was streamed when the client leaves mid-stream', async () => {
     const controller = new AbortController()

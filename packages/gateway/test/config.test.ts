@@ -155,3 +155,51 @@ describe('the YAML config file source', () => {
     expect((await request('pb-key-quick-first-0')).status).toBe(401)
   })
 })
+
+describe('budgets and key expiry in the config', () => {
+  const yaml = (budgets: string, app = '{ id: a, keys: [{ value: pb-key-00000000, expiresAt: "2026-12-31T23:59:59Z" }], monthlyBudget: 5 }') => `
+llms: [{ slug: mock, vendor: mock, models: [mock-gpt] }]
+apps: [${app}]
+budgets: ${budgets}
+`
+  const parse = (text: string) => parseConfig(text, { baseDir: '/', env: {} })
+
+  it("reads limits per app and per LLM, monthly or in days from an anchor, and an app's monthlyBudget as the limit app:<id>", () => {
+    const config = parse(yaml('{ limits: [{ id: weekly-mock, llm: mock, limit: 2.5, period: { days: 7, anchor: "2026-03-02T00:00:00Z" }, thresholds: [90, 25] }, { id: a-daily, app: a, limit: 1, period: { days: 1, anchor: "2026-03-02" } }] }'))
+    expect(config.apps[0]!.keys[0]!.expiresAt).toBe(Date.parse('2026-12-31T23:59:59Z'))
+    expect(config.budgets).toEqual({
+      defaultCompletionTokens: 4096,
+      limits: [
+        { id: 'app:a', scope: 'app', target: 'a', limitUsd: 5, period: { kind: 'monthly' }, thresholds: [50, 80, 100] },
+        { id: 'weekly-mock', scope: 'llm', target: 'mock', limitUsd: 2.5, period: { kind: 'days', days: 7, anchor: Date.parse('2026-03-02T00:00:00Z') }, thresholds: [25, 90] },
+        { id: 'a-daily', scope: 'app', target: 'a', limitUsd: 1, period: { kind: 'days', days: 1, anchor: Date.parse('2026-03-02T00:00:00Z') }, thresholds: [50, 80, 100] },
+      ],
+    })
+    // Without an id, a limit is named after what it limits.
+    expect(parse(yaml('{ limits: [{ llm: mock, limit: 1 }] }')).budgets.limits[1]).toMatchObject({ id: 'llm:mock', period: { kind: 'monthly' } })
+  })
+
+  it.each([
+    ['budgets.limits[0]: app "ghost" is not configured under apps', '{ limits: [{ app: ghost, limit: 1 }] }'],
+    ['budgets.limits[0]: LLM "ghost" is not configured under llms', '{ limits: [{ llm: ghost, limit: 1 }] }'],
+    ['budgets.limits[0]: needs exactly one of app (an app id) or llm (an LLM slug)', '{ limits: [{ app: a, llm: mock, limit: 1 }] }'],
+    ['budgets.limits[0]: needs exactly one of app', '{ limits: [{ limit: 1 }] }'],
+    ['budgets.limits[0].period.days: must be a whole number of days from 1 to 3660', '{ limits: [{ llm: mock, limit: 1, period: { days: 0, anchor: "2026-01-01T00:00:00Z" } }] }'],
+    ['budgets.limits[0].period.days: must be a whole number', '{ limits: [{ llm: mock, limit: 1, period: { days: 1.5, anchor: "2026-01-01T00:00:00Z" } }] }'],
+    ['budgets.limits[0].period.anchor: required', '{ limits: [{ llm: mock, limit: 1, period: { days: 7 } }] }'],
+    ['budgets.limits[0].period.anchor: "soon" is not an ISO date-time', '{ limits: [{ llm: mock, limit: 1, period: { days: 7, anchor: soon } }] }'],
+    ['budgets.limits[0].period: must be monthly or { days: N, anchor: <ISO date-time> }', '{ limits: [{ llm: mock, limit: 1, period: weekly }] }'],
+    ['budgets.limits[0].limit: must be > 0', '{ limits: [{ llm: mock, limit: 0 }] }'],
+    ['budgets.limits[0].thresholds[0]: must be <= 100', '{ limits: [{ llm: mock, limit: 1, thresholds: [120] }] }'],
+    ['budgets.limits[0].thresholds: each percent may appear once', '{ limits: [{ llm: mock, limit: 1, thresholds: [50, 50] }] }'],
+    ['two budgets have the id "app:a"', '{ limits: [{ app: a, limit: 1 }] }'],
+  ])('refuses with CONFIG_INVALID: %s', (message, budgets) => {
+    expect(() => parse(yaml(budgets))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }))
+  })
+
+  it('refuses a key expiry that is not an ISO date-time', () => {
+    expect(() => parse(yaml('{}', '{ id: a, keys: [{ value: pb-key-00000000, expiresAt: tomorrow }] }'))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('apps[a].keys[0].expiresAt: "tomorrow" is not an ISO date-time') }),
+    )
+  })
+})

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { Gateway, parseConfig, type BudgetStore } from '@plugboard/gateway'
+import { Gateway, budgetPeriodOf, parseConfig, type BudgetStore } from '@plugboard/gateway'
 
 export const DEMO_KEY = 'pb-test-key-0123456789'
 /**
@@ -22,7 +22,18 @@ export const LIMITED_KEY = 'pb-limited-key-000000'
  * sets keys of `server:`.
  */
 export async function startGateway(
-  options: { llms?: string; apps?: string; pricing?: string; yaml?: string; env?: Record<string, string>; budgets?: BudgetStore; server?: Record<string, number> } = {},
+  options: {
+    llms?: string
+    apps?: string
+    pricing?: string
+    yaml?: string
+    env?: Record<string, string>
+    budgets?: BudgetStore
+    server?: Record<string, number>
+    /** Extra entries of `budgets.limits`. */
+    limits?: string
+    clock?: () => number
+  } = {},
 ) {
   const yaml = `
 server: ${JSON.stringify({ port: 0, maxBodyBytes: 65536, upstreamTimeoutMs: 2000, ...options.server })}
@@ -49,14 +60,19 @@ ${options.apps ?? ''}
 pricing:
   mock-gpt: { input: 1, output: 2 }
 ${options.pricing ?? ''}
-budgets: { defaultCompletionTokens: 16 }
+budgets:
+  defaultCompletionTokens: 16
+  limits:${options.limits ?? ' []'}
 ${options.yaml ?? ''}`
   const lines: Array<Record<string, unknown>> = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
   const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
-  const gateway = await Gateway.start({ config, logger, budgets: options.budgets })
+  const gateway = await Gateway.start({ config, logger, budgets: options.budgets, ...(options.clock && { clock: options.clock }) })
   return { gateway, url: gateway.url, logs: lines, config }
 }
+
+/** The key of the current month's period, under which monthly budgets are counted. */
+export const thisMonth = (): string => budgetPeriodOf({ kind: 'monthly' }).key
 
 /**
  * A temp directory a plugin may write `file` into: writable by the plugin's

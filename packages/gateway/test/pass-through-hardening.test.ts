@@ -2,8 +2,8 @@ import { request } from 'node:http'
 import { connect } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBudgetStore, budgetPeriod, type Gateway } from '@plugboard/gateway'
-import { DEMO_KEY, fakeUpstream, startGateway } from './helpers.js'
+import { MemoryBudgetStore, type Gateway } from '@plugboard/gateway'
+import { DEMO_KEY, fakeUpstream, startGateway, thisMonth } from './helpers.js'
 
 // What an attacker may try on the raw pass-through, seen from the upstream: nothing but the
 // vendor's API under its base URL, with every body the budget can read charged.
@@ -103,7 +103,7 @@ describe('the raw pass-through, attacked', () => {
     expect(response.status).toBe(200)
     expect(upstream.requests.at(-1)?.body).toBe(body)
     // 1000 prompt and 1000 completion tokens at $1 and $2 per million.
-    expect((await budgets.usage('budgeted', budgetPeriod())).spent).toBeCloseTo(0.003, 6)
+    expect((await budgets.usage('app:budgeted', thisMonth())).spent).toBeCloseTo(0.003, 6)
   })
 
   it('reserves for a prompt in any field, so concurrent requests cannot overspend the budget', async () => {
@@ -114,7 +114,7 @@ describe('the raw pass-through, attacked', () => {
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1)
     expect(answers.every((a) => a.status === 200 || JSON.parse(a.text).error.code === 'BUDGET_EXCEEDED')).toBe(true)
     // At most the limit plus one request's reservation ($0.01001).
-    expect((await budgets.usage('tight', budgetPeriod())).spent).toBeLessThan(0.015 + 0.0101)
+    expect((await budgets.usage('app:tight', thisMonth())).spent).toBeLessThan(0.015 + 0.0101)
   })
 
   it('sends upstream the request id it answers with, not one it refused as malformed', async () => {
@@ -149,7 +149,7 @@ describe('the budget on the vendor routes', () => {
     const answers = await Promise.all(Array.from({ length: 6 }, () => send('POST', '/v1/chat/completions', { headers, body })))
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1)
     expect(answers.every((a) => a.status === 200 || JSON.parse(a.text).error.code === 'BUDGET_EXCEEDED')).toBe(true)
-    expect((await budgets.usage('tools', budgetPeriod())).spent).toBeLessThan(0.015 + 0.0101)
+    expect((await budgets.usage('app:tools', thisMonth())).spent).toBeLessThan(0.015 + 0.0101)
   })
 })
 

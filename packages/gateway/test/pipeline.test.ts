@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBudgetStore, budgetPeriod, type Gateway } from '@plugboard/gateway'
+import { MemoryBudgetStore, budgetPeriodOf, type Gateway } from '@plugboard/gateway'
 import { completionJson, DEMO_KEY, fakeUpstream, fixtureSource, pluginOutput, post, startGateway } from './helpers.js'
 
 // Every client route runs the same policy stages: no route is a way around a policy.
@@ -22,7 +22,9 @@ beforeAll(async () => {
     res.end(JSON.stringify({ id: 'resp-1', object: 'response', usage: { input_tokens: 7, output_tokens: 5, total_tokens: 12 } }))
   })
   const budgets = new MemoryBudgetStore()
-  await budgets.charge('spent', budgetPeriod(), 1)
+  // The app's whole budget already spent this month.
+  const spent = await budgets.reserve({ limit: { id: 'app:spent', scope: 'app', target: 'spent', limitUsd: 1, period: { kind: 'monthly' }, thresholds: [] }, period: budgetPeriodOf({ kind: 'monthly' }), amount: 1 })
+  if (spent.ok) await budgets.settle(spent.reservation, 1)
   ;({ gateway } = await startGateway({
     budgets,
     llms: `

@@ -11,3 +11,6 @@ export { readConfigDocument, type StudioConfigDocument } from './config/config-d
 export { applyConfigDocument, type ConfigChange } from './config/apply-config.js'
 export { readConfigFile, configYaml } from './config/config-file.js'
 export { type FirstAdmin } from './accounts/bootstrap.js'
+export { StudioBudgetStore, type StudioBudgetStoreOptions } from './budgets/budget-store.js'
+export { BudgetAlerts, type BudgetAlert } from './budgets/budget-alerts.js'
+export { budgetLimitsOf } from './budgets/budget-limits.js'

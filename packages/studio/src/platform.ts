@@ -48,6 +48,8 @@ export class Platform {
       const gateway = await Gateway.start({
         source: feed,
         logger: options.logger,
+        // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
+        budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
       })
       return new Platform(studio, gateway, seeded)

@@ -8,6 +8,7 @@ import { ChangeFeed } from './api/changes.js'
 import type { StudioContext } from './api/context.js'
 import { createApi, type Api } from './api/server.js'
 import { Writes } from './api/writes.js'
+import { StudioBudgetStore } from './budgets/budget-store.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
 import { registerRoutes } from './resources/index.js'
 
@@ -41,16 +42,19 @@ export class Studio {
     const dataDir = resolve(options.dataDir)
     const masterKey: MasterKey = await loadMasterKey(env, join(dataDir, 'master.key'))
     const database = await openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { dataDir })
+    let budgets: StudioBudgetStore | undefined
     try {
       const changes = new ChangeFeed()
       const auth = new Authenticator(database.db)
-      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes), changes, masterKey, auth, logger: options.logger }
       const firstAdmin = await bootstrapAdmin(database.db, env)
+      budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
+      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes), changes, masterKey, auth, logger: options.logger, budgets }
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context)
       await app.ready()
       return new Studio(database, context, app, handle, firstAdmin)
     } catch (error) {
+      await budgets?.close()
       await database.close()
       throw error
     }
@@ -58,6 +62,8 @@ export class Studio {
 
   async close(): Promise<void> {
     await this.api.close()
+    // Its last spending is written before the database closes.
+    await this.context.budgets.close()
     await this.database.close()
   }
 }

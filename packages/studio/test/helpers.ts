@@ -41,6 +41,8 @@ export interface TestStudio {
   databaseUrl: string | undefined
   /** An inject call as the admin's bearer token. */
   api: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; json: any; headers: Record<string, unknown> }>
+  /** Closes Studio and starts it again on the same data directory and database (`studio` is the new one). */
+  restart: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -48,14 +50,18 @@ export interface TestStudio {
 export async function startStudio(kind: DatabaseKind, env: NodeJS.ProcessEnv = {}): Promise<TestStudio> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pb-studio-'))
   const postgres = kind === 'postgres' ? await freshPostgres() : undefined
-  const studio = await Studio.start({
-    dataDir,
-    databaseUrl: postgres?.url,
-    env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token, ...env },
-    logger: pino({ level: 'silent' }),
-  })
+  const start = () =>
+    Studio.start({
+      dataDir,
+      databaseUrl: postgres?.url,
+      env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token, ...env },
+      logger: pino({ level: 'silent' }),
+    })
+  let studio = await start()
   return {
-    studio,
+    get studio() {
+      return studio
+    },
     dataDir,
     databaseUrl: postgres?.url,
     api: async (method, url, body, headers = {}) => {
@@ -66,6 +72,10 @@ export async function startStudio(kind: DatabaseKind, env: NodeJS.ProcessEnv = {
         ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
       })
       return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : undefined, headers: response.headers }
+    },
+    restart: async () => {
+      await studio.close()
+      studio = await start()
     },
     close: async () => {
       await studio.close()

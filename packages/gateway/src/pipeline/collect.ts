@@ -58,5 +58,6 @@ function report(x: Exchange): void {
   }
   collector.add('analytics', { ...common, usage, cost: x.cost, streaming: x.streaming })
   collector.add('proxyLogs', { ...common, method: x.request.method, path: x.url.pathname, requestBody: x.request.body, responseBody: x.responseBody })
-  if (x.cost > 0) collector.add('budgetUsage', { appId: common.appId, period: x.period, cost: x.cost, spent: x.spent, limit: x.app?.monthlyBudget ?? 0 })
+  // One record per limit charged (the app's, the LLM's): its period key, its new spending and its limit.
+  if (x.cost > 0) for (const { limit, period, spent } of x.settled) collector.add('budgetUsage', { appId: common.appId, period, cost: x.cost, spent, limit: limit.limitUsd })
 }

@@ -4,7 +4,7 @@ import type { pluginv1 as pb } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import type { BudgetReservation, BudgetStore } from '../budget.js'
 import type { DataCollectorQueue } from '../collector.js'
-import type { LlmConfig } from '../config.js'
+import type { BudgetLimit, LlmConfig } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { ProxyState } from '../proxy.js'
 import { estimatePromptTokens, type TokenUsage } from '../usage.js'
@@ -13,6 +13,8 @@ import type { VendorResponse } from '../vendors/vendor.js'
 /** What the stages share across requests: made once per gateway. */
 export interface PipelineServices {
   budgets: BudgetStore
+  /** The time in epoch ms: budget periods and key expiry go by it. */
+  now: () => number
   collector: DataCollectorQueue
   metrics: GatewayMetrics
   /** Stream-complete calls in flight now, and the most allowed (more are skipped and counted). */
@@ -70,11 +72,10 @@ export class Exchange {
   estimatePrompt: (body: Record<string, unknown>) => number = estimatePromptTokens
   /** What plugins after auth see (request context stage). */
   context?: pb.RequestContext
-  /** Budget (reserve): the period and reservation; settled with `cost`, the new spending in `spent`. */
-  period = ''
-  reservation?: BudgetReservation
+  /** Budget (reserve): a reservation per limit that applies; settled with `cost`, each limit's new spending in `settled`. */
+  reservations: BudgetReservation[] = []
   cost = 0
-  spent = 0
+  settled: Array<{ limit: BudgetLimit; period: string; spent: number }> = []
   /** The upstream's answer (vendor or pass-through stage), relayed by the respond stage. */
   response?: VendorResponse | RawResponse
   /** The status sent to the client; 0 until one is. */

@@ -1,33 +1,39 @@
-import { budgetPeriod } from '../budget.js'
+import { tightestBudget } from '../budget-limits.js'
+import { budgetPeriodOf } from '../budget.js'
+import type { BudgetLimit } from '../config.js'
 import type { Exchange, Stage } from './exchange.js'
 
 /**
- * Builds the context plugins after auth see. The budget's spending so far is
+ * Builds the context plugins after auth see. The budgets' spending so far is
  * read only when a post-auth plugin will look at it; the budget stage fills in
  * the current figure for the hooks after it.
  */
 export const requestContext: Stage = (x, next) => {
-  x.period = budgetPeriod()
-  if (x.app!.monthlyBudget > 0 && x.state.chains.postAuth.size > 0) return withSpending(x, next)
-  build(x, 0)
+  const limits = x.state.budgets.of(x.app!, x.llm?.slug)
+  if (limits.length > 0 && x.state.chains.postAuth.size > 0) return withSpending(x, next, limits)
+  build(x, limits, limits.map(() => 0))
   return next()
 }
 
-async function withSpending(x: Exchange, next: () => Promise<void>): Promise<void> {
-  build(x, (await x.services.budgets.usage(x.app!.id, x.period)).spent)
+async function withSpending(x: Exchange, next: () => Promise<void>, limits: readonly BudgetLimit[]): Promise<void> {
+  const now = x.services.now()
+  const usages = await Promise.all(limits.map((limit) => x.services.budgets.usage(limit.id, budgetPeriodOf(limit.period, now).key)))
+  build(
+    x,
+    limits,
+    usages.map((usage) => usage.spent),
+  )
   await next()
 }
 
-function build(x: Exchange, spent: number): void {
-  const app = x.app!
-  const limit = app.monthlyBudget
+function build(x: Exchange, limits: readonly BudgetLimit[], spent: number[]): void {
   x.context = {
     requestId: x.requestId,
-    app,
+    app: x.app!,
     user: x.user,
     llm: x.llm?.slug ?? '',
     model: x.model,
-    budget: { limit, spent, remaining: limit > 0 ? Math.max(0, limit - spent) : 0 },
+    budget: tightestBudget(limits, spent),
     streaming: x.streaming,
     metadata: x.metadata,
   }

@@ -2,6 +2,7 @@ import type { StudioContext } from '../api/context.js'
 import type { Api } from '../api/server.js'
 import { registerAppRoutes } from './apps.js'
 import { registerAuthRoutes } from './auth-routes.js'
+import { registerBudgetRoutes } from './budgets.js'
 import { registerConfigRoutes } from './config-routes.js'
 import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
@@ -19,4 +20,5 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerMyLlmRoutes(app, ctx)
   registerAppRoutes(app, ctx)
   registerPriceRoutes(app, ctx)
+  registerBudgetRoutes(app, ctx)
 }
