@@ -123,9 +123,9 @@ try {
   else if (command.command === 'config-export' || command.command === 'config-apply') await config(command)
 } catch (error) {
   const code = isPlugboardError(error) ? error.code : undefined
-  const usage = code !== undefined && code in CLI_ERRORS
+  const usage = code === 'CLI_INVALID_USAGE'
   const sub = process.argv[2]
   const help = sub && ['gateway', 'up', 'studio', 'config'].includes(sub) ? `plugboard ${sub} --help` : 'plugboard --help'
   process.stderr.write(`plugboard: ${code && !usage ? `${code}: ` : ''}${(error as Error).message}\n${usage ? `Run "${help}" for the commands and options.\n` : ''}`)
-  process.exit(usage ? CLI_ERRORS[code as CliErrorCode].exitCode : 1)
+  process.exit(code !== undefined && code in CLI_ERRORS ? CLI_ERRORS[code as CliErrorCode].exitCode : 1)
 }

@@ -40,7 +40,7 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   await once(child, 'exit')
 }
 
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+const cli = (args: string[], env: NodeJS.ProcessEnv = { PLUGBOARD_ADMIN_TOKEN: TOKEN }) =>
   run(bin, args, { cwd: root, env: { ...process.env, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),

@@ -56,7 +56,7 @@ describe('the database going away and coming back (PostgreSQL through a TCP prox
     const away = await fetch(`${platform.url}/api/v1/llms`, { headers: admin })
     expect(away.status).toBe(503)
     expect(away.headers.get('retry-after')).toBe('2')
-    expect((await away.json()).error.code).toBe('DATABASE_UNAVAILABLE')
+    expect(((await away.json()) as { error: { code: string } }).error.code).toBe('DATABASE_UNAVAILABLE')
     const write = await fetch(`${platform.url}/api/v1/llms`, { method: 'POST', headers: admin, body: JSON.stringify({ slug: 'during', vendor: 'mock', models: ['m'] }) })
     expect(write.status).toBe(503)
     for (let i = 0; i < 5; i++) expect((await chat()).status).toBe(200)

@@ -42,11 +42,11 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
   it('serves the admin API and the gateway on one port', async () => {
     const openapi = await fetch(`${platform.url}/api/v1/openapi.json`)
     expect(openapi.status).toBe(200)
-    expect((await openapi.json()).openapi).toBe('3.1.0')
+    expect(((await openapi.json()) as { openapi: string }).openapi).toBe('3.1.0')
     expect((await fetch(`${platform.url}/health`)).status).toBe(200)
     const unknown = await fetch(`${platform.url}/api/v1/nope`)
     expect(unknown.status).toBe(404)
-    expect((await unknown.json()).error.code).toBe('ROUTE_NOT_FOUND')
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND')
   })
 
   it('serves a change made through the API on the very next request, and stops serving what is disabled or deleted', async () => {
@@ -68,9 +68,9 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect((await chat(platform.url, 'pb-live-key-0123456789', 'live-model')).status).toBe(404)
 
     const removed = await fetch(`${platform.url}/api/v1/config/apply`, { method: 'POST', headers: admin, body: JSON.stringify({ apps: [] }) })
-    expect((await removed.json()).changes).toEqual([{ section: 'apps', key: 'live-app', action: 'delete' }])
+    expect(((await removed.json()) as { changes: unknown[] }).changes).toEqual([{ section: 'apps', key: 'live-app', action: 'delete' }])
     const refused = await chat(platform.url, 'pb-live-key-0123456789', 'live-model')
     expect(refused.status).toBe(401)
-    expect((await refused.json()).error.code).toBe('INVALID_API_KEY')
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('INVALID_API_KEY')
   })
 })
