@@ -8,6 +8,7 @@ import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
 import { registerMyLlmRoutes } from './my-llms.js'
 import { registerPriceRoutes } from './prices.js'
+import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
 
 /** Every admin API route, in one place. */
@@ -21,4 +22,5 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerAppRoutes(app, ctx)
   registerPriceRoutes(app, ctx)
   registerBudgetRoutes(app, ctx)
+  registerToolRoutes(app, ctx)
 }
