@@ -4,6 +4,7 @@ import { registerAppRoutes } from './apps.js'
 import { registerAuthRoutes } from './auth-routes.js'
 import { registerBudgetRoutes } from './budgets.js'
 import { registerConfigRoutes } from './config-routes.js'
+import { registerDatasourceRoutes } from './datasources.js'
 import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
 import { registerMyLlmRoutes } from './my-llms.js'
@@ -23,4 +24,5 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerPriceRoutes(app, ctx)
   registerBudgetRoutes(app, ctx)
   registerToolRoutes(app, ctx)
+  registerDatasourceRoutes(app, ctx)
 }
