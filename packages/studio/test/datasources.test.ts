@@ -126,7 +126,7 @@ describe.each(DATABASES)('datasources on %s', (kind) => {
     expect(Date.now() - started).toBeLessThan(20_000)
   })
 
-  it('reindexes on a language change, and deletes a document with its chunks', async () => {
+  it('reindexes on a language change, deletes a document with its chunks, and a datasource with all of them', async () => {
     const de = await s.api('GET', '/api/v1/datasources/de')
     const notes = await s.api('POST', '/api/v1/datasources/de/documents', { name: 'haus.txt', content: 'Die Häuser stehen am Fluss.', contentType: 'text/plain' })
     expect((await query('de', { query: 'Haus' })).json.items.map((m: { documentName: string }) => m.documentName)).toEqual(['haus.txt'])
@@ -143,5 +143,11 @@ describe.each(DATABASES)('datasources on %s', (kind) => {
 
     const audit = await s.studio.database.db.selectFrom('audit_log').select(['action', 'object_id']).where('object_type', '=', 'document').execute()
     expect(audit).toEqual(expect.arrayContaining([{ action: 'create', object_id: notes.json.id }, { action: 'delete', object_id: notes.json.id }]))
+
+    const docs = await s.api('GET', '/api/v1/datasources/docs')
+    expect((await s.api('DELETE', `/api/v1/datasources/${docs.json.id}`, undefined, { 'if-match': '"99"' })).status).toBe(412)
+    expect((await s.api('DELETE', `/api/v1/datasources/${docs.json.id}`, undefined, { 'if-match': String(docs.json.version) })).status).toBe(204)
+    expect(await s.studio.database.db.selectFrom('chunks').select('id').where('datasource_id', '=', docs.json.id).execute()).toEqual([])
+    expect((await query(docs.json.id, { query: 'refund' })).status).toBe(404)
   })
 })

@@ -156,6 +156,8 @@ describe.each(DATABASES)('tools on %s', (kind) => {
 
     const byGeneratedId = await execute('pets', 'GET /ping')
     expect(byGeneratedId.json.body.path).toBe('/base/ping')
+    const withoutBody = await api('POST', `/api/v1/tools/pets/operations/${encodeURIComponent('GET /ping')}/execute`)
+    expect(withoutBody.json).toMatchObject({ status: 200, body: { path: '/base/ping' } })
 
     const text = await execute('pets', 'text')
     expect(text.json).toEqual({ status: 404, headers: { 'content-type': 'text/plain' }, body: 'no such thing' })

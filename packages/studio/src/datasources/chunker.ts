@@ -1,6 +1,7 @@
 /** The content types a document may have. */
 export type DocumentContentType = 'text/plain' | 'text/markdown'
 
+/** How `chunkText` reads and cuts a document. */
 export interface ChunkOptions {
   contentType: DocumentContentType
   /** The most characters a chunk holds (a single word longer than this is cut). */
@@ -9,8 +10,8 @@ export interface ChunkOptions {
   overlap?: number
 }
 
-export const CHUNK_SIZE = 1000
-export const CHUNK_OVERLAP = 100
+const CHUNK_SIZE = 1000
+const CHUNK_OVERLAP = 100
 
 const HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/
 

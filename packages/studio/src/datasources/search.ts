@@ -12,9 +12,9 @@ export const SEARCH_LANGUAGES = [
   'simple', 'arabic', 'armenian', 'basque', 'catalan', 'danish', 'dutch', 'english', 'finnish', 'french', 'german', 'greek', 'hindi', 'hungarian', 'indonesian',
   'irish', 'italian', 'lithuanian', 'nepali', 'norwegian', 'portuguese', 'romanian', 'russian', 'serbian', 'spanish', 'swedish', 'tamil', 'turkish', 'yiddish',
 ] as const
-export type SearchLanguage = (typeof SEARCH_LANGUAGES)[number]
-
+/** The longest query: long enough for a pasted paragraph, short enough to rank quickly. */
 export const MAX_QUERY_CHARS = 16_384
+/** The most chunks a query answers. */
 export const MAX_QUERY_LIMIT = 50
 /** Rows per INSERT: each chunk is sent twice (content and its tsvector's input), so this bounds a statement to ~2 MB. */
 const INSERT_BATCH = 500

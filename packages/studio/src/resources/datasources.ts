@@ -14,13 +14,14 @@ import type { Row } from '../db/schema.js'
 import { notFound, StudioError } from '../errors.js'
 
 /** The largest document upload, JSON or raw text. */
-export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 const TEXT_TYPES = ['text/plain', 'text/markdown'] as const
 
 const Language = Type.Enum([...SEARCH_LANGUAGES], { description: 'The PostgreSQL text search configuration documents are indexed and queried with.' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 const Description = Type.String({ maxLength: 2000 })
 
+/** A datasource as the API presents it, with its document and chunk counts. */
 export const Datasource = Type.Object({
   id: Type.String(),
   slug: Slug,
@@ -41,6 +42,7 @@ const DatasourceUpdate = Type.Object(
 const DocumentName = Type.String({ minLength: 1, maxLength: 500 })
 const ContentType = Type.Union(TEXT_TYPES.map((t) => Type.Literal(t)))
 
+/** A document as the API presents it (without its content). */
 export const DocumentItem = Type.Object({
   id: Type.String(),
   datasourceId: Type.String(),
@@ -79,6 +81,7 @@ function readUpload(request: FastifyRequest): { name: string; contentType: Docum
   return request.body as Static<typeof DocumentUpload>
 }
 
+/** Datasources: CRUD, their documents, and querying them. */
 export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
   registerResource(app, ctx, {
     table: 'datasources',

@@ -32,6 +32,7 @@ const Parameter = Type.Object({
   schema: Type.Unknown({ description: 'Its JSON Schema as the document gives it.' }),
 })
 
+/** An operation as the API lists it. */
 export const Operation = Type.Object({
   id: Type.String({ description: 'The operationId, or `METHOD /path` when the document gives none.' }),
   method: Type.String(),
@@ -43,6 +44,7 @@ export const Operation = Type.Object({
   bodyContentType: Type.Union([Type.String(), Type.Null()]),
 })
 
+/** A tool as the API presents it: its operations, never its document's text or its credential. */
 export const Tool = Type.Object({
   id: Type.String(),
   slug: Slug,
@@ -148,6 +150,7 @@ function credentialColumns(credential: string | null, auth: ToolAuth, encrypt: (
   return { credential_encrypted: credential === null ? null : encrypt(credential), credential_hint: credential === null ? null : secretHint(credential) }
 }
 
+/** Tools: CRUD, their operations, and executing one. */
 export function registerToolRoutes(app: Api, ctx: StudioContext): void {
   const encrypt = (plain: string) => ctx.masterKey.encrypt(plain)
   registerResource(app, ctx, {
@@ -221,6 +224,10 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
         body: ToolCall,
         response: { 200: ToolCallResult, ...errorResponses(401, 403, 404, 422, 502) },
       },
+      // An operation without parameters may be called with no body at all.
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
     },
     async (request, reply) => {
       const tool = toolFromRow(await findRow(ctx.db, 'tools', request.params.id, 'tool'), ctx.masterKey)
@@ -231,7 +238,7 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
       }
       reply.raw.once('close', onClose)
       try {
-        return await executeOperation(tool, request.params.operationId, request.body ?? {}, cancel.signal)
+        return await executeOperation(tool, request.params.operationId, request.body, cancel.signal)
       } finally {
         reply.raw.off('close', onClose)
       }

@@ -14,6 +14,7 @@ export type OpenApiDocument = Record<string, unknown>
 /** Where a parameter goes. Cookie parameters are not listed: a tool call does not send cookies. */
 export type ParameterLocation = 'path' | 'query' | 'header'
 
+/** One parameter of an operation, as a caller fills it in. */
 export interface ToolParameter {
   name: string
   in: ParameterLocation
@@ -162,6 +163,7 @@ function readBody(document: OpenApiDocument, value: unknown, where: string): Pic
   return { hasBody: true, bodyRequired: body.required === true, bodyContentType: types.find(isJsonType) ?? types[0] ?? 'application/json' }
 }
 
+/** `application/json` and its `+json` kin (`application/problem+json`). */
 export function isJsonType(contentType: string): boolean {
   return /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())
 }

@@ -7,7 +7,7 @@ import { isJsonType, listOperations, type ToolOperation } from './openapi-operat
 /** How long a call may take unless the input says less. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000
 /** The largest answer a tool call reads; a larger one fails the call rather than fill memory. */
-export const MAX_TOOL_RESPONSE_BYTES = 1024 * 1024
+const MAX_TOOL_RESPONSE_BYTES = 1024 * 1024
 
 /** A tool ready to call: its operations read, its credential decrypted. Never presented. */
 export interface ExecutableTool {
@@ -18,8 +18,10 @@ export interface ExecutableTool {
   credential: string | null
 }
 
+/** A parameter's value; numbers and booleans are sent as their text. */
 export type ParameterValue = string | number | boolean
 
+/** What a caller gives an operation: parameters by where they go, and the body. */
 export interface ToolCallInput {
   parameters?: {
     path?: Record<string, ParameterValue>
@@ -31,6 +33,7 @@ export interface ToolCallInput {
   timeoutMs?: number
 }
 
+/** The tool server's answer, as the API passes it on. */
 export interface ToolCallResult {
   /** The tool server's status, whatever it is: a 404 from the tool is a result, not a failure of the call. */
   status: number
@@ -49,6 +52,7 @@ export function isCredentialHeader(name: string): boolean {
   return /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !TRANSPORT_HEADERS.has(name.toLowerCase())
 }
 
+/** A stored tool, ready for `executeOperation`: MASTER_KEY_INVALID when its credential does not decrypt. */
 export function toolFromRow(row: Row<'tools'>, masterKey: MasterKey): ExecutableTool {
   return {
     slug: row.slug,
