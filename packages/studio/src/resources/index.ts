@@ -4,10 +4,12 @@ import { registerAppRoutes } from './apps.js'
 import { registerAuthRoutes } from './auth-routes.js'
 import { registerBudgetRoutes } from './budgets.js'
 import { registerConfigRoutes } from './config-routes.js'
+import { registerDatasourceRoutes } from './datasources.js'
 import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
 import { registerMyLlmRoutes } from './my-llms.js'
 import { registerPriceRoutes } from './prices.js'
+import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
 
 /** Every admin API route, in one place. */
@@ -21,4 +23,6 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerAppRoutes(app, ctx)
   registerPriceRoutes(app, ctx)
   registerBudgetRoutes(app, ctx)
+  registerToolRoutes(app, ctx)
+  registerDatasourceRoutes(app, ctx)
 }
