@@ -62,4 +62,14 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     expect(seen).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0'])
     expect((await s.api('GET', '/api/v1/llms?sort=nope')).status).toBe(422)
   })
+
+  it('takes its group grants with it when deleted', async () => {
+    const llm = await s.api('POST', '/api/v1/llms', { slug: 'granted', vendor: 'mock', models: ['m'] })
+    const group = await s.api('POST', '/api/v1/groups', { name: 'with-grant' })
+    expect((await s.api('PUT', `/api/v1/groups/${group.json.id}/grants`, { llms: ['granted'] })).status).toBe(200)
+    expect((await s.api('DELETE', `/api/v1/llms/${llm.json.id}`)).status).toBe(204)
+    const grants = await s.studio.context.db.selectFrom('group_grants').selectAll().where('target_id', '=', llm.json.id).execute()
+    expect(grants).toEqual([])
+    expect((await s.api('GET', `/api/v1/groups/${group.json.id}`)).json.grants.llms).toEqual([])
+  })
 })

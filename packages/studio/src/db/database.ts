@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
 import { constants, existsSync } from 'node:fs'
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely'
 import pg from 'pg'
 import { StudioError } from '../errors.js'
-import { MIGRATION_NAMES, migrations } from './migrations/index.js'
+import { MIGRATIONS_FINGERPRINT, migrations } from './migrations/index.js'
 import { PGliteWorkerDialect } from './pglite-dialect.js'
 import type { StudioSchema } from './schema.js'
 
@@ -29,10 +28,11 @@ const LOCK_FILE = 'studio.lock'
 const PGLITE_DIR = 'pglite'
 /**
  * The template: a dump of a fresh, migrated embedded database, made at build
- * time (npm install). Its name carries the migration history it holds, so a
- * build with new migrations makes a new one and a stale one is never used.
+ * time (npm install). Its name carries the fingerprint of the migration
+ * history it holds, so a build with new or edited migrations makes a new one
+ * and a stale one is never used.
  */
-export const TEMPLATE_FILE = resolve(new URL(`../../template/embedded-${createHash('sha256').update(MIGRATION_NAMES.join('\n')).digest('hex').slice(0, 12)}.tar`, import.meta.url).pathname)
+export const TEMPLATE_FILE = resolve(new URL(`../../template/embedded-${MIGRATIONS_FINGERPRINT}.tar`, import.meta.url).pathname)
 
 /**
  * Opens the database and runs the migrations it has not run yet. The

@@ -12,6 +12,7 @@ import { chunkText, type DocumentContentType } from '../datasources/chunker.js'
 import { indexChunks, MAX_QUERY_CHARS, MAX_QUERY_LIMIT, queryDatasource, reindexDatasource, SEARCH_LANGUAGES } from '../datasources/search.js'
 import type { Row } from '../db/schema.js'
 import { notFound, StudioError } from '../errors.js'
+import { removeGrants } from './groups.js'
 
 /** The largest document upload, JSON or raw text. */
 const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -85,6 +86,7 @@ function readUpload(request: FastifyRequest): { name: string; contentType: Docum
 export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
   registerResource(app, ctx, {
     table: 'datasources',
+    beforeDelete: (trx, row) => removeGrants(trx, 'datasource', row.id),
     type: 'datasource',
     label: 'datasource',
     plural: 'datasources',

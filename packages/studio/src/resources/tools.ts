@@ -9,6 +9,7 @@ import type { Row, ToolAuth } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import { firstServerUrl, listOperations, MAX_SPEC_BYTES, readOpenApiDocument, type OpenApiDocument } from '../tools/openapi-operations.js'
 import { DEFAULT_TOOL_TIMEOUT_MS, executeOperation, isCredentialHeader, toolFromRow } from '../tools/tool-call.js'
+import { removeGrants } from './groups.js'
 
 const AuthType = Type.Union([Type.Literal('none'), Type.Literal('bearer'), Type.Literal('header'), Type.Literal('query')])
 const Auth = Type.Object(
@@ -155,6 +156,7 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
   const encrypt = (plain: string) => ctx.masterKey.encrypt(plain)
   registerResource(app, ctx, {
     table: 'tools',
+    beforeDelete: (trx, row) => removeGrants(trx, 'tool', row.id),
     type: 'tool',
     label: 'tool',
     plural: 'tools',

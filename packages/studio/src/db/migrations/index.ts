@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Migration, MigrationProvider } from 'kysely'
 import { initial } from './0001-initial.js'
 
@@ -13,4 +14,12 @@ const MIGRATIONS: Record<string, Migration> = {
 
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }
 
-export const MIGRATION_NAMES = Object.keys(MIGRATIONS)
+/**
+ * What the migrations are: their names and their code. The first-start
+ * template is named after it, so an edited migration makes a new template
+ * rather than one with a stale schema being used.
+ */
+export const MIGRATIONS_FINGERPRINT = createHash('sha256')
+  .update(Object.entries(MIGRATIONS).map(([name, migration]) => `${name}\n${migration.up.toString()}\n${migration.down?.toString() ?? ''}`).join('\n'))
+  .digest('hex')
+  .slice(0, 12)
