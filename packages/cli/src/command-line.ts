@@ -205,6 +205,7 @@ function portOf(option: string | undefined, env: NodeJS.ProcessEnv): number | un
   const text = option ?? env.PLUGBOARD_PORT
   if (text === undefined) return undefined
   const port = Number(text)
-  if (!/^\d+$/.test(text) || port > 65535) throw usageError(`${option === undefined ? 'PLUGBOARD_PORT' : '--port'} must be a port number from 0 to 65535, not "${text}"`)
+  const from = option === undefined ? 'PLUGBOARD_PORT' : '--port'
+  if (!/^\d+$/.test(text) || port > 65535) throw usageError(`${from} must be a port number from 0 to 65535, not "${text}"`)
   return port
 }
