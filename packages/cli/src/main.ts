@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { Gateway, yamlFileSource } from '@plugboard/gateway'
+import type { GatewayConfig } from '@plugboard/gateway'
 import { isPlugboardError } from '@plugboard/proto'
-import { Platform, readConfigFile, Studio, type ConfigChange } from '@plugboard/studio'
+import type { ConfigChange } from '@plugboard/studio'
 import { parseCommandLine, type Command } from './command-line.js'
 import { CLI_ERRORS, type CliErrorCode } from './errors.js'
 import { platformSummary } from './platform-summary.js'
@@ -20,7 +20,7 @@ const DEMO_SEED = fileURLToPath(new URL('../../../examples/gateway.yaml', import
  * plugin running under its own uid (Node plugins are kept from it by Node's
  * permission model; others are not): said once, at start.
  */
-function warnIfKeysReadable(path: string, config: Gateway['config'], logger: pino.Logger): void {
+function warnIfKeysReadable(path: string, config: GatewayConfig, logger: pino.Logger): void {
   const keyed = config.llms.filter((llm) => llm.apiKey).map((llm) => llm.slug)
   if (keyed.length === 0 || (statSync(path).mode & 0o044) === 0) return
   logger.warn({ config: path, llms: keyed }, 'the config file holds vendor keys and other users may read it; chmod 600 it')
@@ -59,6 +59,7 @@ async function gateway(options: { config: string; port?: number; host?: string }
   const terminal = process.stdout.isTTY === true
   const level = logLevel()
   const logger = makeLogger(level)
+  const { Gateway, yamlFileSource } = await import('@plugboard/gateway')
   const running = await Gateway.start({ source: yamlFileSource(options.config), logger, listen: { host: options.host, port: options.port } })
   warnIfKeysReadable(options.config, running.config, logger)
   stopOnSignals(running, logger)
@@ -77,7 +78,12 @@ async function gateway(options: { config: string; port?: number; host?: string }
 async function platform(options: Extract<Command, { command: 'up' | 'studio' }>): Promise<void> {
   const level = logLevel()
   const logger = makeLogger(level)
-  const common = { dataDir: options.data, databaseUrl: options.databaseUrl, logger }
+  // The database opens first (the embedded one compiles its WASM in its own thread), while the rest of the platform loads.
+  const { openDatabase } = await import('@plugboard/studio/database')
+  const database = openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { dataDir: options.data })
+  database.catch(() => undefined)
+  const { Platform, Studio } = await import('@plugboard/studio')
+  const common = { dataDir: options.data, databaseUrl: options.databaseUrl, logger, database }
   if (options.command === 'up') {
     const up = await Platform.start({ ...common, host: options.host, port: options.port, seedFile: options.seed || undefined })
     stopOnSignals(up, logger)
@@ -105,6 +111,7 @@ async function config(options: Extract<Command, { command: 'config-export' | 'co
     else process.stdout.write(yaml)
     return
   }
+  const { readConfigFile } = await import('@plugboard/studio')
   const document = await readConfigFile(options.file, process.env)
   const preview = (await (await studioRequest(options, '/api/v1/config/apply?dryRun=true', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
   process.stdout.write(describeChanges(preview.changes))

@@ -5,7 +5,7 @@ import { SYSTEM_ACTOR } from './api/writes.js'
 import { applyConfigDocument } from './config/apply-config.js'
 import { readConfigFile } from './config/config-file.js'
 import { GatewayFeed } from './gateway-feed.js'
-import { Studio } from './studio.js'
+import { Studio, type StudioOptions } from './studio.js'
 import { API_PREFIX } from './api/server.js'
 
 export interface PlatformOptions {
@@ -17,6 +17,8 @@ export interface PlatformOptions {
   logger: Logger
   /** A gateway YAML applied on first start (the demo: mock LLM, demo app, example plugins). */
   seedFile?: string | undefined
+  /** As `StudioOptions.database`. */
+  database?: StudioOptions['database']
 }
 
 /** What a first start seeded, to be printed once. */
@@ -41,7 +43,7 @@ export class Platform {
 
   static async start(options: PlatformOptions): Promise<Platform> {
     const env = options.env ?? process.env
-    const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger })
+    const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger, ...(options.database && { database: options.database }) })
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
       const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })

@@ -19,6 +19,12 @@ export interface StudioOptions {
   databaseUrl?: string | undefined
   env?: NodeJS.ProcessEnv
   logger: Logger
+  /**
+   * The database, already being opened by the caller (`openDatabase` of the
+   * same location): the CLI starts it before it loads the rest of the
+   * platform, so the embedded database's WASM compiles meanwhile.
+   */
+  database?: Promise<StudioDatabase>
 }
 
 /**
@@ -40,8 +46,15 @@ export class Studio {
   static async start(options: StudioOptions): Promise<Studio> {
     const env = options.env ?? process.env
     const dataDir = resolve(options.dataDir)
-    const masterKey: MasterKey = await loadMasterKey(env, join(dataDir, 'master.key'))
-    const database = await openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { dataDir })
+    const opening = options.database ?? openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { dataDir })
+    let masterKey: MasterKey
+    try {
+      masterKey = await loadMasterKey(env, join(dataDir, 'master.key'))
+    } catch (error) {
+      await opening.then((database) => database.close(), () => undefined)
+      throw error
+    }
+    const database = await opening
     let budgets: StudioBudgetStore | undefined
     try {
       const changes = new ChangeFeed()

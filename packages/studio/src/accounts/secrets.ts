@@ -37,5 +37,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
-/** A hash that takes as long to check as a real one: login answers as slowly for an unknown email. */
-export const DUMMY_PASSWORD_HASH = await hashPassword(randomBytes(16).toString('hex'))
+let dummy: Promise<string> | undefined
+
+/** A hash that takes as long to check as a real one: login answers as slowly for an unknown email. Made on first use, not at start. */
+export function dummyPasswordHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'))
+  return dummy
+}

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Type } from 'typebox'
 import { LoginThrottle, type ThrottleKey } from '../accounts/login-throttle.js'
-import { DUMMY_PASSWORD_HASH, hashSecret, newSecret, secretHint, verifyPassword } from '../accounts/secrets.js'
+import { dummyPasswordHash, hashSecret, newSecret, secretHint, verifyPassword } from '../accounts/secrets.js'
 import { clearSessionCookies, principalOf, SESSION_COOKIE, SESSION_TTL_MS, setSessionCookies, actorOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
 import { errorResponses, IdParams } from '../api/resource.js'
@@ -70,7 +70,7 @@ export function registerAuthRoutes(app: Api, ctx: StudioContext): void {
       }
       const user = await ctx.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst()
       // An unknown email costs as much time as a wrong password: the answer's timing does not tell which.
-      const ok = await verifyPassword(request.body.password, user?.password_hash ?? DUMMY_PASSWORD_HASH)
+      const ok = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyPasswordHash()))
       if (!user || !ok || user.disabled || !user.password_hash) {
         throttle.fail(keys)
         throw new StudioError('LOGIN_FAILED', 'the email or password is wrong')
