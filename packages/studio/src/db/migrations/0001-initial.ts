@@ -1,6 +1,12 @@
 import { sql, type Kysely, type Migration } from 'kysely'
 
 const now = sql`now()`
+/**
+ * The timestamp of a keyset-paged log: milliseconds, as a JS Date and so a
+ * cursor holds it. With Postgres's microseconds, a cursor rounded to the
+ * millisecond would skip the rows between it and the row it was taken from.
+ */
+const pagedAt = sql`timestamptz(3)`
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -206,7 +212,7 @@ export const initial: Migration = {
     await db.schema
       .createTable('requests')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
-      .addColumn('at', 'timestamptz', (c) => c.notNull())
+      .addColumn('at', pagedAt, (c) => c.notNull())
       .addColumn('request_id', 'text', (c) => c.notNull())
       .addColumn('api', 'text', (c) => c.notNull())
       .addColumn('app_id', 'text')
@@ -229,7 +235,7 @@ export const initial: Migration = {
     await db.schema
       .createTable('audit_log')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
-      .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .addColumn('at', pagedAt, (c) => c.notNull().defaultTo(now))
       .addColumn('actor_type', 'text', (c) => c.notNull())
       .addColumn('actor_id', 'text')
       .addColumn('actor_name', 'text', (c) => c.notNull())
