@@ -231,6 +231,9 @@ export const initial: Migration = {
     await db.schema.createIndex('requests_at').on('requests').columns(['at desc', 'id desc']).execute()
     await db.schema.createIndex('requests_app_at').on('requests').columns(['app_id', 'at desc', 'id desc']).execute()
     await db.schema.createIndex('requests_llm_at').on('requests').columns(['llm', 'at desc', 'id desc']).execute()
+    // The request log's other filters: a rare model or status (the errors one looks for) would otherwise scan the whole range.
+    await db.schema.createIndex('requests_model_at').on('requests').columns(['model', 'at desc', 'id desc']).execute()
+    await db.schema.createIndex('requests_status_at').on('requests').columns(['status', 'at desc', 'id desc']).execute()
 
     await db.schema
       .createTable('audit_log')
@@ -247,7 +250,7 @@ export const initial: Migration = {
       .addColumn('request_id', 'text')
       .execute()
     await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at desc', 'id desc']).execute()
-    await db.schema.createIndex('audit_log_object').on('audit_log').columns(['object_type', 'object_id', 'id desc']).execute()
+    await db.schema.createIndex('audit_log_object').on('audit_log').columns(['object_type', 'object_id', 'at desc', 'id desc']).execute()
 
     await db.schema
       .createTable('plugins')
