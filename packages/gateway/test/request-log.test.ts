@@ -1,21 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway, RequestRecord } from '@plugboard/gateway'
-import { DEMO_KEY, LIMITED_KEY, post, startGateway } from './helpers.js'
+import { DEMO_KEY, fakeUpstream, LIMITED_KEY, post, startGateway } from './helpers.js'
 import { eventually } from './plugin-processes.js'
 
 describe('request log', () => {
   let gateway: Gateway
   const records: RequestRecord[] = []
   let throwing = false
+  let upstream: Awaited<ReturnType<typeof fakeUpstream>>
   beforeAll(async () => {
+    upstream = await fakeUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ id: 'resp-1', object: 'response', model: 'up-model', usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } }))
+    })
     ;({ gateway } = await startGateway({
+      llms: `
+  - slug: up
+    vendor: openai
+    baseUrl: ${upstream.url}/v1
+    apiKey: sk-vendor
+    models: [up-model]`,
       requestLog: (record) => {
         if (throwing) throw new Error('sink broke')
         records.push(record)
       },
     }))
   })
-  afterAll(() => gateway.close())
+  afterAll(async () => {
+    await gateway?.close()
+    await upstream?.close()
+  })
 
   /** The records of one request (by its x-request-id), once it has one. */
   async function recordsOf(requestId: string): Promise<RequestRecord[]> {
@@ -98,6 +112,12 @@ describe('request log', () => {
     const response = await post(`${gateway.url}/v1/embeddings`, { model: 'mock-gpt', input: 'hello' }, { 'x-request-id': 'rl-embed' })
     expect(response.status).toBe(200)
     expect(await recordsOf('rl-embed')).toEqual([expect.objectContaining({ api: 'embeddings', status: 200, streamed: false })])
+  })
+
+  it('records a pass-through request under its api, with the usage its answer reports', async () => {
+    const response = await post(`${gateway.url}/llm/up/v1/responses`, { model: 'up-model', input: 'hello' }, { 'x-request-id': 'rl-raw' })
+    expect(response.status).toBe(200)
+    expect(await recordsOf('rl-raw')).toEqual([expect.objectContaining({ api: 'passthrough', llm: 'up', model: 'up-model', status: 200, promptTokens: 7, completionTokens: 3 })])
   })
 
   it('does not record listing models', async () => {

@@ -99,4 +99,18 @@ describe.each(DATABASES)('analytics writer on %s', (kind) => {
     expect(odd).toMatchObject({ model: 'ab', prompt_tokens: 2 ** 31 - 1, completion_tokens: 0, cost: 0, latency_ms: 0, status: 999 })
     expect(odd.app_id).toHaveLength(256)
   })
+
+  it('keeps the table to its retention and refreshes the planner statistics once enough rows came', async () => {
+    const w = writer({ retentionDays: 1, maintenanceIntervalMs: 0 })
+    const old = Date.now() - 3 * 24 * 60 * 60 * 1000
+    for (let i = 0; i < 3; i++) w.write(requestRecord({ requestId: `old-${i}`, at: old }))
+    for (let i = 0; i < 10_000; i++) w.write(requestRecord({ requestId: `new-${i}` }))
+    await until(() => w.stats.written === 10_003)
+    await w.maintain()
+    expect(w.stats.pruned).toBe(3)
+    expect(await rows()).toBe(10_000)
+    const { reltuples } = await db().selectFrom(sql<{ relname: string; reltuples: number }>`pg_class`.as('c')).select('reltuples').where('relname', '=', 'requests').executeTakeFirstOrThrow()
+    expect(Number(reltuples)).toBeGreaterThan(9000)
+    await w.close()
+  })
 })

@@ -153,6 +153,14 @@ describe.each(DATABASES)('analytics on %s', (kind) => {
     })
   })
 
+  it('documents its routes in the OpenAPI document, for admins only', async () => {
+    const { paths } = await get('/api/v1/openapi.json')
+    for (const path of ['/api/v1/analytics/usage', '/api/v1/analytics/latency', '/api/v1/analytics/top-apps', '/api/v1/analytics/requests', '/api/v1/audit']) {
+      expect(paths[path]?.get?.['x-access'], path).toBe('admin')
+      expect((await s.api('GET', path, undefined, { authorization: '' })).status, path).toBe(401)
+    }
+  })
+
   it('refuses bad query parameters with 422 and their paths', async () => {
     const cases: Array<[string, string]> = [
       ['/api/v1/analytics/usage?groupBy=week', 'query/groupBy'],

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RequestRecord } from '@plugboard/gateway'
+import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { StudioDb } from '../db/database.js'
 import type { NewRow } from '../db/schema.js'
@@ -15,6 +16,10 @@ export interface AnalyticsWriterOptions {
   batchSize?: number
   /** How long a record waits at most for its batch to fill. */
   flushIntervalMs?: number
+  /** Rows older than this many days are deleted by `maintain` (default 90); 0 keeps them forever. */
+  retentionDays?: number
+  /** How often `maintain` runs on its own (default 10 minutes); 0: only when called. */
+  maintenanceIntervalMs?: number
 }
 
 /** What the writer did so far; `buffered` is what it holds now. */
@@ -27,6 +32,8 @@ export interface AnalyticsWriterStats {
   droppedAtClose: number
   /** Failed INSERTs (each retried with its batch). */
   failedFlushes: number
+  /** Rows deleted for being past the retention. */
+  pruned: number
 }
 
 type RequestRow = NewRow<'requests'>
@@ -40,6 +47,13 @@ const CLOSE_POLL_MS = 25
 /** Text longer than this (an id an auth plugin made up, a model name a client sent) is cut: one record cannot bloat the table. */
 const MAX_TEXT = 256
 const MAX_INT = 2 ** 31 - 1
+const DEFAULT_RETENTION_DAYS = 90
+const DEFAULT_MAINTENANCE_INTERVAL_MS = 10 * 60_000
+/** Rows deleted per statement: a long prune does not hold the database (the embedded one serves one statement at a time). */
+const PRUNE_CHUNK = 10_000
+/** Rows written since the last ANALYZE that call for the next one. */
+const ANALYZE_AFTER_ROWS = 10_000
+const DAY_MS = 24 * 60 * 60 * 1000
 
 /**
  * The built-in analytics sink: takes the gateway's request records
@@ -48,7 +62,8 @@ const MAX_INT = 2 ** 31 - 1
  * time, every `flushIntervalMs` or as soon as a batch is full. A failed
  * INSERT (the database away) keeps its batch and is retried with backoff;
  * meanwhile new records are buffered up to `maxBuffered`, then dropped and
- * counted. Memory is bounded whatever the database does.
+ * counted. Memory is bounded whatever the database does; the table is kept
+ * to `retentionDays` (see `maintain`).
  *
  * @example
  * const writer = new AnalyticsWriter({ db: studio.database.db, ownerOf: (appId) => apps.get(appId)?.ownerId })
@@ -72,7 +87,11 @@ export class AnalyticsWriter {
   #retryDelayMs: number
   #flushing: Promise<void> | undefined
   #closed = false
-  readonly #stats = { written: 0, dropped: 0, droppedAtClose: 0, failedFlushes: 0 }
+  readonly #stats = { written: 0, dropped: 0, droppedAtClose: 0, failedFlushes: 0, pruned: 0 }
+  readonly #retentionDays: number
+  readonly #maintenanceTimer: NodeJS.Timeout | undefined
+  #maintaining: Promise<void> | undefined
+  #writtenAtAnalyze = 0
 
   constructor(options: AnalyticsWriterOptions) {
     this.#db = options.db
@@ -82,6 +101,9 @@ export class AnalyticsWriter {
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS
     this.#retryDelayMs = this.#flushIntervalMs
+    this.#retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS
+    const every = options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS
+    if (every > 0) this.#maintenanceTimer = setInterval(() => void this.maintain(), every).unref()
   }
 
   get stats(): AnalyticsWriterStats {
@@ -115,6 +137,7 @@ export class AnalyticsWriter {
    */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     this.#closed = true
+    clearInterval(this.#maintenanceTimer)
     // What waits for its interval goes now; a batch waiting for its retry keeps its backoff.
     if (!this.#flushing && !this.#writing) this.#startFlush()
     const deadline = Date.now() + timeoutMs
@@ -129,6 +152,42 @@ export class AnalyticsWriter {
     this.#writing = undefined
     this.#buffered = 0
     if (left > 0) this.#logger?.warn({ records: left }, 'analytics records dropped at close: the database did not take them in time')
+    // A prune stops after its current chunk once closed.
+    await Promise.race([this.#maintaining, sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false })])
+  }
+
+  /**
+   * The table's upkeep, run every `maintenanceIntervalMs` (and callable):
+   * deletes the rows past the retention, a chunk at a time, then refreshes
+   * the planner's statistics once enough rows came in since the last time.
+   * The embedded database has no autovacuum to do that, and without
+   * statistics a filtered page sorts every row it matches instead of reading
+   * an index in order. Never throws (a failure is logged); one run at a time.
+   */
+  maintain(): Promise<void> {
+    this.#maintaining ??= this.#maintain()
+      .catch((error: unknown) => this.#logger?.warn({ err: String(error) }, 'analytics table upkeep failed; retrying at the next run'))
+      .finally(() => (this.#maintaining = undefined))
+    return this.#maintaining
+  }
+
+  async #maintain(): Promise<void> {
+    if (this.#retentionDays > 0) {
+      const before = new Date(Date.now() - this.#retentionDays * DAY_MS)
+      for (;;) {
+        const deleted = await this.#db
+          .deleteFrom('requests')
+          .where('id', 'in', (eb) => eb.selectFrom('requests').select('id').where('at', '<', before).limit(PRUNE_CHUNK))
+          .executeTakeFirst()
+        const count = Number(deleted.numDeletedRows)
+        this.#stats.pruned += count
+        if (count < PRUNE_CHUNK || this.#closed) break
+      }
+    }
+    if (this.#stats.written - this.#writtenAtAnalyze >= ANALYZE_AFTER_ROWS && !this.#closed) {
+      this.#writtenAtAnalyze = this.#stats.written
+      await sql`analyze requests`.execute(this.#db)
+    }
   }
 
   #startFlush(): void {
