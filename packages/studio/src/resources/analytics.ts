@@ -14,7 +14,7 @@ const Name = Type.String({ minLength: 1, maxLength: 256 })
 /** The filters every analytics route takes. */
 const Filters = {
   ...TimeRangeQuery,
-  app: Type.Optional(Type.String({ ...Name, description: 'An app id.' })),
+  app: Type.Optional(Type.String({ ...Name, description: 'An app, as the gateway names it (its slug).' })),
   llm: Type.Optional(Type.String({ ...Name, description: "An LLM's slug." })),
   model: Type.Optional(Name),
 }
