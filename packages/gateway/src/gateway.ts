@@ -20,6 +20,7 @@ import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
 import { findEndpoint } from './plugin-endpoints.js'
 import { pipelines, type ProxyState } from './proxy.js'
+import { guardedRequestLog, type RequestLog } from './request-log.js'
 import { SERVICE_INDEX } from './service-index.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
@@ -35,6 +36,13 @@ export type GatewayOptions = GatewayConfigOption & {
   clock?: () => number
   /** Where to listen, over the config's `server.host` / `server.port` (the CLI's `--host` / `--port`). */
   listen?: { host?: string; port?: number }
+  /**
+   * Gets one record per proxied LLM request (chat completions, embeddings,
+   * pass-through; refused ones too) once its response is over. Called on the
+   * event loop, so it should only buffer; what it throws is caught and
+   * counted in `plugboard_request_log_failures_total`.
+   */
+  requestLog?: RequestLog
   /** Paths another server on this port answers (Studio's admin API in `plugboard up`); the gateway hands those requests over untouched. */
   delegate?: RequestDelegate
 }
@@ -143,6 +151,7 @@ export class Gateway {
       metrics: this.metrics,
       streamComplete: { inFlight: 0, max: MAX_STREAM_COMPLETE_IN_FLIGHT },
       maxKeptResponseBytes: MAX_KEPT_RESPONSE_BYTES,
+      requestLog: options.requestLog && guardedRequestLog(options.requestLog, this.metrics),
     }
     const delegate = options.delegate
     this.#server = createServer(serverOptions(server), (req, res) => {

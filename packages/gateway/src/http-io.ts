@@ -53,15 +53,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * Answers a failed request with the OpenAI-shaped JSON error, logged (as an
  * error from 500 up). A response already under way cannot change its status:
  * an event stream gets the error as its last event, anything else just ends.
- * Returns the status, for metrics.
+ * Returns the status and code, for metrics and records.
  */
-export function sendError(res: ServerResponse, error: unknown, requestId: string, log: Logger): number {
+export function sendError(res: ServerResponse, error: unknown, requestId: string, log: Logger): { status: number; code: string } {
   const { status, body } = errorResponse(error, requestId)
   if (status >= 500) log.error({ err: error, code: body.error.code }, 'request failed')
   else log.info({ code: body.error.code, status }, 'request rejected')
   if (!res.headersSent) sendJson(res, status, body, { ...(error instanceof GatewayError ? error.headers : undefined), 'x-request-id': requestId })
   else if (!res.writableEnded && !res.destroyed) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
-  return status
+  return { status, code: body.error.code }
 }
 
 /**

@@ -3,6 +3,7 @@
  * every request flows through plugin hooks.
  */
 export { Gateway, type GatewayOptions, type RequestDelegate, type GatewayConfigOption, type Readiness } from './gateway.js'
+export type { RequestRecord, RequestApi, RequestLog } from './request-log.js'
 export { yamlFileSource, staticConfigSource, type ConfigSource } from './config-source.js'
 export type { ConfigChanges, SectionChanges } from './config-diff.js'
 export type { PluginChanges } from './gateway-plugins.js'

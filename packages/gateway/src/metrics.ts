@@ -60,6 +60,11 @@ export class GatewayMetrics {
     labelNames: ['plugin'] as const,
     registers: [this.registry],
   })
+  readonly requestLogFailures = new Counter({
+    name: 'plugboard_request_log_failures_total',
+    help: 'Request records whose requestLog callback threw (the record is lost; the request was not affected)',
+    registers: [this.registry],
+  })
   readonly queueDepth = new Gauge({
     name: 'plugboard_collector_queue_depth',
     help: 'Data-collection records waiting to be batched',

@@ -19,6 +19,7 @@ import { requestContext } from './pipeline/request-context.js'
 import { reserveBudget } from './pipeline/reserve-budget.js'
 import { respond } from './pipeline/respond.js'
 import { serveEndpoint } from './plugin-endpoints.js'
+import type { RequestApi } from './request-log.js'
 import type { Vendor } from './vendors/vendor.js'
 
 /** Everything a request runs under, swapped as a whole when the config reloads. */
@@ -39,20 +40,21 @@ export interface ProxyState {
  * changed body) → budget (reserve; settle after) → the route's terminal
  * stages.
  *
- * A route chooses only how its request is read (`request`) and what answers
- * it (`terminal`); it cannot leave out a policy stage.
+ * A route chooses only how its request is read (`request`), what answers
+ * it (`terminal`) and, for the LLM routes, the `api` its requests are logged
+ * under; it cannot leave out a policy stage.
  */
-function policyPipeline(request: Stage, terminal: readonly Stage[]): (x: Exchange) => Promise<void> {
-  return compose([collect, observe, receive, preAuth, authenticate, request, requestContext, postAuth, request, reserveBudget, ...terminal])
+function policyPipeline(request: Stage, terminal: readonly Stage[], api?: RequestApi): (x: Exchange) => Promise<void> {
+  return compose([collect(api), observe, receive, preAuth, authenticate, request, requestContext, postAuth, request, reserveBudget, ...terminal])
 }
 
 /** The pipeline of each client route, built once. */
 export const pipelines = {
-  chat: policyPipeline(openAiRequest('chat'), [callVendor('chat'), respond]),
-  embeddings: policyPipeline(openAiRequest('embeddings'), [callVendor('embeddings'), respond]),
-  passThrough: policyPipeline(passThroughRequest, [relayUpstream, respond]),
+  chat: policyPipeline(openAiRequest('chat'), [callVendor('chat'), respond], 'chat.completions'),
+  embeddings: policyPipeline(openAiRequest('embeddings'), [callVendor('embeddings'), respond], 'embeddings'),
+  passThrough: policyPipeline(passThroughRequest, [relayUpstream, respond], 'passthrough'),
   models: policyPipeline(noLlm, [listModels]),
   pluginEndpoint: policyPipeline(noLlm, [serveEndpoint]),
   /** A plugin endpoint that declares no auth: the pre-auth policies (an IP allowlist) still apply. */
-  publicPluginEndpoint: compose([collect, observe, receive, preAuth, serveEndpoint]),
+  publicPluginEndpoint: compose([collect(), observe, receive, preAuth, serveEndpoint]),
 }

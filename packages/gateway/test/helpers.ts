@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { Gateway, budgetPeriodOf, parseConfig, type BudgetStore } from '@plugboard/gateway'
+import { Gateway, budgetPeriodOf, parseConfig, type BudgetStore, type RequestLog } from '@plugboard/gateway'
 
 export const DEMO_KEY = 'pb-test-key-0123456789'
 /**
@@ -33,6 +33,7 @@ export async function startGateway(
     /** Extra entries of `budgets.limits`. */
     limits?: string
     clock?: () => number
+    requestLog?: RequestLog
   } = {},
 ) {
   const yaml = `
@@ -67,7 +68,7 @@ ${options.yaml ?? ''}`
   const lines: Array<Record<string, unknown>> = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
   const config = parseConfig(yaml, { baseDir: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, ...options.env } })
-  const gateway = await Gateway.start({ config, logger, budgets: options.budgets, ...(options.clock && { clock: options.clock }) })
+  const gateway = await Gateway.start({ config, logger, budgets: options.budgets, ...(options.clock && { clock: options.clock }), requestLog: options.requestLog })
   return { gateway, url: gateway.url, logs: lines, config }
 }
 

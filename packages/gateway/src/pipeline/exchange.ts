@@ -7,6 +7,7 @@ import type { DataCollectorQueue } from '../collector.js'
 import type { BudgetLimit, LlmConfig } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { ProxyState } from '../proxy.js'
+import type { RequestLog } from '../request-log.js'
 import { estimatePromptTokens, type TokenUsage } from '../usage.js'
 import type { VendorResponse } from '../vendors/vendor.js'
 
@@ -21,6 +22,8 @@ export interface PipelineServices {
   streamComplete: { inFlight: number; max: number }
   /** The most bytes of a response kept for stream-complete and data collection; the rest is cut and marked. */
   maxKeptResponseBytes: number
+  /** Gets each LLM request's record (GatewayOptions.requestLog, guarded). */
+  requestLog: RequestLog | undefined
 }
 
 /** A raw upstream answer relayed as it streams (the pass-through). */
@@ -52,6 +55,8 @@ export interface EndpointTarget {
  */
 export class Exchange {
   readonly started = performance.now()
+  /** Epoch ms, for records. */
+  readonly receivedAt = Date.now()
   /** The request as hooks see it (receive; pre-auth and post-auth may change it). */
   request!: pb.HttpRequest
   /** Metadata added by pre-auth plugins, then post-auth plugins. */
@@ -81,8 +86,12 @@ export class Exchange {
   /** The status sent to the client; 0 until one is. */
   status = 0
   usage?: TokenUsage
-  /** The client went away before the response ended. */
+  /** The gateway error code the client got, in the answer or as the last event of a stream (observe, respond). */
+  errorCode: string | null = null
+  /** The client went away before the response ended (observe). */
   aborted = false
+  /** From receipt to the end of the response (observe). */
+  latencyMs = 0
   /** What was relayed, for stream-complete and data collection: at most maxKeptResponseBytes, `truncated` past it. */
   responseBody: Buffer = EMPTY
   truncated = false

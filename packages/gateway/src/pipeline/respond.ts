@@ -43,7 +43,7 @@ class KeptBody {
  * Relays the upstream's answer: response-headers hooks, then the body through
  * the response-body hooks, or each SSE event through the response-chunk hooks
  * as it arrives, or (pass-through) the raw bytes as they stream. Counts usage
- * when it is needed (a priced model, or data collection) and keeps a bounded
+ * when it is needed (a priced model, data collection, the request log) and keeps a bounded
  * copy of what was sent for the plugins that run after.
  */
 export const respond: Stage = async (x) => {
@@ -53,7 +53,7 @@ export const respond: Stage = async (x) => {
   const head = await chains.responseHeaders.runResponseHeaders({ context, status: response.status, headers: response.headers }, x.signal)
   x.status = head.status
   const headers: Record<string, string> = { ...head.headers, 'x-request-id': x.requestId }
-  const accounting = config.pricing[x.model] !== undefined || chains.dataCollection.length > 0
+  const accounting = config.pricing[x.model] !== undefined || chains.dataCollection.length > 0 || x.services.requestLog !== undefined
   const keep = chains.streamComplete.length > 0 || chains.dataCollection.length > 0
   const max = x.services.maxKeptResponseBytes
   if (response.kind === 'json') {
@@ -145,6 +145,7 @@ async function relayEvents(
   } catch (error) {
     if (x.signal.aborted) throw error
     const { body } = errorResponse(error, x.requestId)
+    x.errorCode = body.error.code
     x.log.warn({ err: String(error) }, 'stream failed after the response started')
     send(Buffer.from(sseData(JSON.stringify(body))))
   } finally {

@@ -75,7 +75,9 @@ export async function listPage<DB, TB extends keyof DB, O extends Record<string,
     const cursor = decodeCursor(options.query.cursor, sort)
     const col = sql.ref(column)
     const id = sql.ref(options.idColumn)
-    q = q.where(sql<boolean>`(${col} ${sql.raw(op)} ${cursor.v} or (${col} = ${cursor.v} and ${id} ${sql.raw(op)} ${cursor.id}))`)
+    // A row comparison, not `col < v or (col = v and id < id0)`: Postgres turns it into one index
+    // range condition, so a deep page starts where the cursor is instead of scanning up to it.
+    q = q.where(sql<boolean>`(${col}, ${id}) ${sql.raw(op)} (${cursor.v}, ${cursor.id})`)
   }
   const direction = desc ? 'desc' : 'asc'
   const rows = await q.orderBy(sql.ref(column), direction).orderBy(sql.ref(options.idColumn), direction).limit(limit + 1).execute()

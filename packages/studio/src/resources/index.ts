@@ -1,5 +1,7 @@
 import type { StudioContext } from '../api/context.js'
 import type { Api } from '../api/server.js'
+import { registerAnalyticsRoutes } from './analytics.js'
+import { registerAuditRoutes } from './audit.js'
 import { registerAppRoutes } from './apps.js'
 import { registerAuthRoutes } from './auth-routes.js'
 import { registerBudgetRoutes } from './budgets.js'
@@ -25,4 +27,6 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerBudgetRoutes(app, ctx)
   registerToolRoutes(app, ctx)
   registerDatasourceRoutes(app, ctx)
+  registerAnalyticsRoutes(app, ctx)
+  registerAuditRoutes(app, ctx)
 }

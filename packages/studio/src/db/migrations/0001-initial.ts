@@ -1,6 +1,12 @@
 import { sql, type Kysely, type Migration } from 'kysely'
 
 const now = sql`now()`
+/**
+ * The timestamp of a keyset-paged log: milliseconds, as a JS Date and so a
+ * cursor holds it. With Postgres's microseconds, a cursor rounded to the
+ * millisecond would skip the rows between it and the row it was taken from.
+ */
+const pagedAt = sql`timestamptz(3)`
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -206,7 +212,7 @@ export const initial: Migration = {
     await db.schema
       .createTable('requests')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
-      .addColumn('at', 'timestamptz', (c) => c.notNull())
+      .addColumn('at', pagedAt, (c) => c.notNull())
       .addColumn('request_id', 'text', (c) => c.notNull())
       .addColumn('api', 'text', (c) => c.notNull())
       .addColumn('app_id', 'text')
@@ -225,11 +231,14 @@ export const initial: Migration = {
     await db.schema.createIndex('requests_at').on('requests').columns(['at desc', 'id desc']).execute()
     await db.schema.createIndex('requests_app_at').on('requests').columns(['app_id', 'at desc', 'id desc']).execute()
     await db.schema.createIndex('requests_llm_at').on('requests').columns(['llm', 'at desc', 'id desc']).execute()
+    // The request log's other filters: a rare model or status (the errors one looks for) would otherwise scan the whole range.
+    await db.schema.createIndex('requests_model_at').on('requests').columns(['model', 'at desc', 'id desc']).execute()
+    await db.schema.createIndex('requests_status_at').on('requests').columns(['status', 'at desc', 'id desc']).execute()
 
     await db.schema
       .createTable('audit_log')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
-      .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .addColumn('at', pagedAt, (c) => c.notNull().defaultTo(now))
       .addColumn('actor_type', 'text', (c) => c.notNull())
       .addColumn('actor_id', 'text')
       .addColumn('actor_name', 'text', (c) => c.notNull())
@@ -241,7 +250,7 @@ export const initial: Migration = {
       .addColumn('request_id', 'text')
       .execute()
     await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at desc', 'id desc']).execute()
-    await db.schema.createIndex('audit_log_object').on('audit_log').columns(['object_type', 'object_id', 'id desc']).execute()
+    await db.schema.createIndex('audit_log_object').on('audit_log').columns(['object_type', 'object_id', 'at desc', 'id desc']).execute()
 
     await db.schema
       .createTable('plugins')

@@ -1,0 +1,114 @@
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import type { StudioDb } from '../db/database.js'
+import type { StudioSchema } from '../db/schema.js'
+
+/** Which requests a query covers: `from` inclusive, `to` exclusive, and the optional filters. */
+export interface RequestFilter {
+  from: Date
+  to: Date
+  app?: string | undefined
+  llm?: string | undefined
+  model?: string | undefined
+  status?: number | undefined
+  aborted?: boolean | undefined
+}
+
+export type UsageGroup = 'app' | 'llm' | 'model' | 'day'
+export type LatencyGroup = UsageGroup | 'none'
+export type TopAppsBy = 'cost' | 'requests' | 'tokens'
+
+export interface UsageRow {
+  key: string | null
+  requests: number
+  promptTokens: number
+  completionTokens: number
+  costUsd: number
+  /** Requests answered with a status of 400 or more (refused, failed, or 499: the client left first). */
+  errors: number
+}
+
+export interface LatencyRow {
+  key: string | null
+  p50: number
+  p90: number
+  p99: number
+  requests: number
+}
+
+/** The most rows a grouped query gives: the largest groups (by requests), or the first days. */
+export const MAX_GROUPS = 1000
+
+type RequestsQuery<O> = SelectQueryBuilder<StudioSchema, 'requests', O>
+
+/**
+ * What each grouping groups by, and the key it shows. A day is the UTC
+ * calendar day, grouped as a date (a third quicker than grouping its text)
+ * and shown as `YYYY-MM-DD`.
+ */
+const GROUPS: Record<LatencyGroup, { by: RawBuilder<unknown>; key: RawBuilder<string | null> }> = {
+  app: { by: sql`app_id`, key: sql`app_id` },
+  llm: { by: sql`llm`, key: sql`llm` },
+  model: { by: sql`model`, key: sql`model` },
+  day: { by: sql`(at at time zone 'UTC')::date`, key: sql`to_char((at at time zone 'UTC')::date, 'YYYY-MM-DD')` },
+  none: { by: sql`null`, key: sql`null::text` },
+}
+
+/** The requests of a filter; an index leads with each filter's column and goes on with (at, id) (requests_at, requests_app_at, …_llm_at, …_model_at, …_status_at). */
+export function filteredRequests(db: StudioDb, filter: RequestFilter): RequestsQuery<object> {
+  let q: RequestsQuery<object> = db.selectFrom('requests').where('at', '>=', filter.from).where('at', '<', filter.to)
+  if (filter.app !== undefined) q = q.where('app_id', '=', filter.app)
+  if (filter.llm !== undefined) q = q.where('llm', '=', filter.llm)
+  if (filter.model !== undefined) q = q.where('model', '=', filter.model)
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status)
+  if (filter.aborted !== undefined) q = q.where('aborted', '=', filter.aborted)
+  return q
+}
+
+// Sums as double precision: node-postgres gives bigint and numeric as strings; these stay exact to 2^53.
+const usageColumns = {
+  requests: sql<number>`count(*)::float8`,
+  promptTokens: sql<number>`coalesce(sum(prompt_tokens), 0)::float8`,
+  completionTokens: sql<number>`coalesce(sum(completion_tokens), 0)::float8`,
+  costUsd: sql<number>`coalesce(sum(cost), 0)::float8`,
+  errors: sql<number>`(count(*) filter (where status >= 400))::float8`,
+}
+
+/** Usage and cost per group; days in order, other groups largest first (by requests). */
+export async function usageBy(db: StudioDb, filter: RequestFilter, groupBy: UsageGroup): Promise<UsageRow[]> {
+  const group = GROUPS[groupBy]
+  const q = usageQuery(filteredRequests(db, filter), group.key).groupBy(group.by)
+  return groupBy === 'day' ? q.orderBy('key').limit(MAX_GROUPS).execute() : q.orderBy('requests', 'desc').orderBy('key').limit(MAX_GROUPS).execute()
+}
+
+/** The apps that cost, asked or used the most, largest first; requests of no app (refused before auth) are left out. */
+export async function topApps(db: StudioDb, filter: RequestFilter, by: TopAppsBy, limit: number): Promise<UsageRow[]> {
+  const group = GROUPS.app
+  const order = { cost: sql`sum(cost)`, requests: sql`count(*)`, tokens: sql`sum(prompt_tokens::int8 + completion_tokens)` }[by]
+  return usageQuery(filteredRequests(db, filter).where('app_id', 'is not', null), group.key).groupBy(group.by).orderBy(order, 'desc').orderBy('key').limit(limit).execute()
+}
+
+function usageQuery(q: RequestsQuery<object>, key: RawBuilder<string | null>) {
+  return q.select([
+    key.as('key'),
+    usageColumns.requests.as('requests'),
+    usageColumns.promptTokens.as('promptTokens'),
+    usageColumns.completionTokens.as('completionTokens'),
+    usageColumns.costUsd.as('costUsd'),
+    usageColumns.errors.as('errors'),
+  ])
+}
+
+/** Latency percentiles (ms, interpolated: percentile_cont) per group, or over all (`none`, one row with key null). */
+export async function latencyBy(db: StudioDb, filter: RequestFilter, groupBy: LatencyGroup): Promise<LatencyRow[]> {
+  const group = GROUPS[groupBy]
+  const q = filteredRequests(db, filter).select([
+    group.key.as('key'),
+    sql<number>`coalesce(percentile_cont(0.5) within group (order by latency_ms), 0)`.as('p50'),
+    sql<number>`coalesce(percentile_cont(0.9) within group (order by latency_ms), 0)`.as('p90'),
+    sql<number>`coalesce(percentile_cont(0.99) within group (order by latency_ms), 0)`.as('p99'),
+    sql<number>`count(*)::float8`.as('requests'),
+  ])
+  if (groupBy === 'none') return q.execute()
+  const grouped = q.groupBy(group.by)
+  return (groupBy === 'day' ? grouped.orderBy('key') : grouped.orderBy('requests', 'desc').orderBy('key')).limit(MAX_GROUPS).execute()
+}
