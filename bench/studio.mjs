@@ -27,6 +27,7 @@ const PLAN = {
   gatewaySec: QUICK ? 3 : 5,
   gatewayRounds: QUICK ? 1 : 2,
   gatewayConnections: 16,
+  analyticsRows: QUICK ? 100_000 : 1_000_000,
 }
 const TARGETS = { coldStartMs: 3000, changeP99Ms: 100, gatewayShare: 0.9 }
 
@@ -206,15 +207,39 @@ try {
     standalone.url = `http://127.0.0.1:${port}`
     const gatewayLoad = (url) => load({ url: `${url}/v1/chat/completions`, connections: PLAN.gatewayConnections, durationSec: PLAN.gatewaySec, method: 'POST', headers: { authorization: `Bearer ${APP_KEY}`, 'content-type': 'application/json' }, body })
     const rounds = { up: [], standalone: [] }
+    const recorded = async () => (await api(up.url, 'GET', '/api/v1/analytics/usage?groupBy=app&app=bench')).items?.[0]?.requests ?? 0
+    const before = await recorded()
     for (let round = 0; round < PLAN.gatewayRounds; round++) {
       rounds.up.push(await gatewayLoad(up.url))
       rounds.standalone.push(await gatewayLoad(standalone.url))
     }
     const best = (list) => Math.max(...list.map((r) => r.rps))
     results.gateway = { upRps: best(rounds.up), standaloneRps: best(rounds.standalone), upP50Ms: rounds.up.at(-1).p50Ms, standaloneP50Ms: rounds.standalone.at(-1).p50Ms }
+
+    // Every request the gateway in up served under that load reached the analytics table: how many, and how soon after.
+    const sent = rounds.up.reduce((sum, r) => sum + r.requests + r.warmupRequests, 0)
+    const drainStarted = performance.now()
+    let stored = (await recorded()) - before
+    while (stored < sent && performance.now() - drainStarted < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      stored = (await recorded()) - before
+    }
+    results.analyticsUnderLoad = { sent, stored, drainedMsAfterLoad: Math.round(performance.now() - drainStarted) }
   } finally {
     await standalone?.stop()
     await up.stop()
+  }
+  // ---- 5. analytics ingest and the request log at a million rows (packages/studio/bench/analytics.mjs, per database)
+  results.analytics = {}
+  for (const db of ['pglite', 'postgres']) {
+    progress(`analytics on ${db}: ingest, then the request log at ${PLAN.analyticsRows.toLocaleString()} rows (seeding takes a while)`)
+    const child = spawn(process.execPath, [here('../packages/studio/bench/analytics.mjs'), '--db', db, '--rows', String(PLAN.analyticsRows)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    cleanups.add(async () => child.kill('SIGKILL'))
+    let last = ''
+    createInterface({ input: child.stdout }).on('line', (text) => (last = text))
+    const [code] = await once(child, 'exit')
+    if (code !== 0) throw new Error(`analytics bench on ${db} exited with ${code}`)
+    results.analytics[db] = JSON.parse(last)
   }
 } finally {
   await Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
@@ -235,6 +260,15 @@ const rows = [
   ['gateway in plugboard up, req/s @16', `${f(results.gateway.upRps)}`, '', `p50 ${f(results.gateway.upP50Ms, 2)} ms`],
   ['standalone gateway on the export, req/s @16', `${f(results.gateway.standaloneRps)}`, '', `p50 ${f(results.gateway.standaloneP50Ms, 2)} ms`],
   ['ratio up / standalone', `${f(results.gateway.upRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, ''],
+  ['analytics rows stored / requests served under that load', `${results.analyticsUnderLoad.stored} / ${results.analyticsUnderLoad.sent}`, 'all', `all stored ${results.analyticsUnderLoad.drainedMsAfterLoad} ms after the load ended`],
+  ...['pglite', 'postgres'].flatMap((db) => {
+    const a = results.analytics[db]
+    return [
+      [`analytics ingest ceiling, ${db}`, `${f(a.burst.perSecond)} records/s`, `≥ gateway req/s (${f(results.gateway.upRps)})`, `50,000 at once, ${a.burst.dropped} dropped`],
+      [`analytics at 5,000 records/s for 3 s, ${db}`, `backlog ≤ ${a.paced.maxBacklog}`, 'no growing backlog', `drained ${a.paced.drainedMsAfter} ms after, ${a.paced.dropped} dropped`],
+      [`request log at ${PLAN.analyticsRows.toLocaleString()} rows, ${db}: first / 1,000 pages deep / app=`, `${a.firstPageMs} / ${a.deepPageMs} / ${a.appPageMs} ms`, '< 200 ms', `usage by day ${a.usageByDayMs} ms, latency percentiles ${a.latencyMs} ms`],
+    ]
+  }),
 ]
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 6))
 process.stdout.write(`\nStudio benchmark${QUICK ? ' (--quick)' : ''}\n\n`)

@@ -21,9 +21,21 @@ export class GatewayFeed implements ConfigSource {
     private readonly overrides: Pick<StudioConfigDocument, 'server'> = {},
   ) {}
 
+  /** App (slug) → its owner's user id, as of the last load: the analytics' user of a request no auth plugin named one for. */
+  #owners = new Map<string, string>()
+
   async load(): Promise<GatewayConfig> {
-    const document = await readConfigDocument(this.ctx.db, 'encrypted')
-    return configFromDocument({ ...document, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
+    const [document, owners] = await Promise.all([
+      readConfigDocument(this.ctx.db, 'encrypted'),
+      this.ctx.db.selectFrom('apps').select(['slug', 'owner_id']).where('owner_id', 'is not', null).execute(),
+    ])
+    const config = configFromDocument({ ...document, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
+    this.#owners = new Map(owners.map((app) => [app.slug, app.owner_id!]))
+    return config
+  }
+
+  ownerOf(appId: string): string | undefined {
+    return this.#owners.get(appId)
   }
 
   watch(onChange: (config: GatewayConfig) => void | Promise<void>, onError: (error: unknown) => void): () => void {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { SYSTEM_ACTOR } from './api/writes.js'
 import { applyConfigDocument } from './config/apply-config.js'
 import { readConfigFile } from './config/config-file.js'
+import { AnalyticsWriter } from './analytics/analytics-writer.js'
 import { GatewayFeed } from './gateway-feed.js'
 import { Studio, type StudioOptions } from './studio.js'
 import { API_PREFIX } from './api/server.js'
@@ -38,6 +39,8 @@ export class Platform {
   private constructor(
     readonly studio: Studio,
     readonly gateway: Gateway,
+    /** The built-in analytics sink: every proxied request, written to `requests` off the request path. */
+    readonly analytics: AnalyticsWriter,
     readonly seeded: Seeded | undefined,
   ) {}
 
@@ -47,14 +50,16 @@ export class Platform {
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
       const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })
+      const analytics = new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
       const gateway = await Gateway.start({
         source: feed,
         logger: options.logger,
+        requestLog: (record) => analytics.write(record),
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
       })
-      return new Platform(studio, gateway, seeded)
+      return new Platform(studio, gateway, analytics, seeded)
     } catch (error) {
       await studio.close()
       throw error
@@ -69,8 +74,10 @@ export class Platform {
     return this.gateway.config
   }
 
+  /** The gateway first (its last requests still reach the analytics), then the analytics' last records, then Studio. */
   async close(): Promise<void> {
     await this.gateway.close()
+    await this.analytics.close()
     await this.studio.close()
   }
 }

@@ -73,4 +73,25 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(refused.status).toBe(401)
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('INVALID_API_KEY')
   })
+
+  it('records every proxied request in the analytics, off the request path, with the app owner as its user', async () => {
+    const me = (await (await fetch(`${platform.url}/api/v1/me`, { headers: admin })).json()) as { id: string; email: string }
+    await fetch(`${platform.url}/api/v1/config/apply`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }], apps: [{ id: 'owned', owner: me.email, keys: [{ value: 'pb-owned-key-0123456789' }], allowedLlms: ['mock'] }] }),
+    })
+    const response = await chat(platform.url, 'pb-owned-key-0123456789')
+    expect(response.status).toBe(200)
+    const requestId = response.headers.get('x-request-id')
+    type Logged = { requestId: string; appId: string; userId: string; llm: string; status: number; promptTokens: number }
+    let found: Logged | undefined
+    for (let attempt = 0; attempt < 50 && !found; attempt++) {
+      const page = (await (await fetch(`${platform.url}/api/v1/analytics/requests?app=owned`, { headers: admin })).json()) as { items: Logged[] }
+      found = page.items.find((item) => item.requestId === requestId)
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(found).toMatchObject({ appId: 'owned', userId: me.id, llm: 'mock', status: 200 })
+    expect(found!.promptTokens).toBeGreaterThan(0)
+  })
 })

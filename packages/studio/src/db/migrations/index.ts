@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import type { Migration, MigrationProvider } from 'kysely'
 import { initial } from './0001-initial.js'
 
@@ -15,11 +16,15 @@ const MIGRATIONS: Record<string, Migration> = {
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }
 
 /**
- * What the migrations are: their names and their code. The first-start
- * template is named after it, so an edited migration makes a new template
- * rather than one with a stale schema being used.
+ * What the migrations are: the built code of this directory. The first-start
+ * template is named after it, so a new or edited migration makes a new
+ * template rather than one with a stale schema being used. Read from the
+ * build even when this module runs from source (the tests), so both agree.
  */
-export const MIGRATIONS_FINGERPRINT = createHash('sha256')
-  .update(Object.entries(MIGRATIONS).map(([name, migration]) => `${name}\n${migration.up.toString()}\n${migration.down?.toString() ?? ''}`).join('\n'))
-  .digest('hex')
-  .slice(0, 12)
+export const MIGRATIONS_FINGERPRINT = fingerprint(import.meta.url.endsWith('.ts') ? new URL('../../../dist/db/migrations/', import.meta.url) : new URL('./', import.meta.url))
+
+function fingerprint(dir: URL): string {
+  const hash = createHash('sha256')
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.js')).sort()) hash.update(file).update(readFileSync(new URL(file, dir)))
+  return hash.digest('hex').slice(0, 12)
+}
