@@ -77,11 +77,11 @@ async function startCli(args, env, readyUrl) {
   return { child, stop, readyMs: performance.now() - started }
 }
 
-async function startUp({ dataDir, databaseUrl }) {
+async function startUp({ dataDir, databaseUrl, args = [] }) {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const env = { PLUGBOARD_ADMIN_TOKEN: TOKEN, PLUGBOARD_ADMIN_PASSWORD: 'bench-admin-password', ...(databaseUrl && { DATABASE_URL: databaseUrl }) }
-  const running = await startCli(['up', '--no-seed', '--data', dataDir, '--port', String(port)], env, `${url}/ready`)
+  const running = await startCli(['up', '--no-seed', '--data', dataDir, '--port', String(port), ...args], env, `${url}/ready`)
   return { ...running, url }
 }
 
@@ -174,12 +174,14 @@ try {
   progress(`change to serve: ${PLAN.changes} key issues, each followed at once by a request with the new key`)
   const up = await startUp({ dataDir: newDataDir() })
   let standalone
+  let quiet
+  const benchConfig = {
+    llms: [{ slug: 'mock', vendor: 'mock', models: ['bench-model'], mock: { latencyMs: 0, chunkDelayMs: 0, completionTokens: 16, chunks: 4 } }],
+    apps: [{ id: 'bench', keys: [{ value: APP_KEY }], allowedLlms: ['mock'] }],
+    pricing: { 'bench-model': { input: 0.5, output: 1.5 } },
+  }
   try {
-    await api(up.url, 'POST', '/api/v1/config/apply', {
-      llms: [{ slug: 'mock', vendor: 'mock', models: ['bench-model'], mock: { latencyMs: 0, chunkDelayMs: 0, completionTokens: 16, chunks: 4 } }],
-      apps: [{ id: 'bench', keys: [{ value: APP_KEY }], allowedLlms: ['mock'] }],
-      pricing: { 'bench-model': { input: 0.5, output: 1.5 } },
-    })
+    await api(up.url, 'POST', '/api/v1/config/apply', benchConfig)
     const app = (await api(up.url, 'GET', '/api/v1/apps/bench')).id
     const body = '{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}'
     const latencies = []
@@ -205,16 +207,26 @@ try {
     const port = await freePort()
     standalone = await startCli(['gateway', '--config', file, '--port', String(port)], {}, `http://127.0.0.1:${port}/ready`)
     standalone.url = `http://127.0.0.1:${port}`
+    quiet = await startUp({ dataDir: newDataDir(), args: ['--no-analytics'] })
+    await api(quiet.url, 'POST', '/api/v1/config/apply', benchConfig)
     const gatewayLoad = (url) => load({ url: `${url}/v1/chat/completions`, connections: PLAN.gatewayConnections, durationSec: PLAN.gatewaySec, method: 'POST', headers: { authorization: `Bearer ${APP_KEY}`, 'content-type': 'application/json' }, body })
-    const rounds = { up: [], standalone: [] }
+    const rounds = { up: [], standalone: [], quiet: [] }
     const recorded = async () => (await api(up.url, 'GET', '/api/v1/analytics/usage?groupBy=app&app=bench')).items?.[0]?.requests ?? 0
     const before = await recorded()
     for (let round = 0; round < PLAN.gatewayRounds; round++) {
       rounds.up.push(await gatewayLoad(up.url))
       rounds.standalone.push(await gatewayLoad(standalone.url))
+      rounds.quiet.push(await gatewayLoad(quiet.url))
     }
     const best = (list) => Math.max(...list.map((r) => r.rps))
-    results.gateway = { upRps: best(rounds.up), standaloneRps: best(rounds.standalone), upP50Ms: rounds.up.at(-1).p50Ms, standaloneP50Ms: rounds.standalone.at(-1).p50Ms }
+    results.gateway = {
+      upRps: best(rounds.up),
+      standaloneRps: best(rounds.standalone),
+      noAnalyticsRps: best(rounds.quiet),
+      upP50Ms: rounds.up.at(-1).p50Ms,
+      standaloneP50Ms: rounds.standalone.at(-1).p50Ms,
+      noAnalyticsP50Ms: rounds.quiet.at(-1).p50Ms,
+    }
 
     // Every request the gateway in up served under that load reached the analytics table: how many, and how soon after.
     const sent = rounds.up.reduce((sum, r) => sum + r.requests + r.warmupRequests, 0)
@@ -227,6 +239,7 @@ try {
     results.analyticsUnderLoad = { sent, stored, drainedMsAfterLoad: Math.round(performance.now() - drainStarted) }
   } finally {
     await standalone?.stop()
+    await quiet?.stop()
     await up.stop()
   }
   // ---- 5. analytics ingest and the request log at a million rows (packages/studio/bench/analytics.mjs, per database)
@@ -259,7 +272,9 @@ const rows = [
   ['API change → gateway serves it, p99', `${f(results.changeToServe.p99Ms, 1)} ms`, `< ${TARGETS.changeP99Ms} ms`, `max ${f(results.changeToServe.maxMs, 1)} ms`],
   ['gateway in plugboard up, req/s @16', `${f(results.gateway.upRps)}`, '', `p50 ${f(results.gateway.upP50Ms, 2)} ms`],
   ['standalone gateway on the export, req/s @16', `${f(results.gateway.standaloneRps)}`, '', `p50 ${f(results.gateway.standaloneP50Ms, 2)} ms`],
-  ['ratio up / standalone', `${f(results.gateway.upRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, ''],
+  ['ratio up / standalone', `${f(results.gateway.upRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, 'up writes every request to the analytics; the standalone gateway does not'],
+  ['gateway in plugboard up --no-analytics, req/s @16', `${f(results.gateway.noAnalyticsRps)}`, '', `p50 ${f(results.gateway.noAnalyticsP50Ms, 2)} ms`],
+  ['ratio up --no-analytics / standalone (live state alone)', `${f(results.gateway.noAnalyticsRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, ''],
   ['analytics rows stored / requests served under that load', `${results.analyticsUnderLoad.stored} / ${results.analyticsUnderLoad.sent}`, 'all', `all stored ${results.analyticsUnderLoad.drainedMsAfterLoad} ms after the load ended`],
   ...['pglite', 'postgres'].flatMap((db) => {
     const a = results.analytics[db]

@@ -48,7 +48,7 @@ Output: on a terminal, a summary (URL, models, plugins, a curl to try) and
 then warnings and errors; otherwise one JSON log line per event (pino).`
 
 /** `plugboard up --help` and `plugboard studio --help`. */
-export const UP_USAGE = `Usage: plugboard up [--port N] [--host ADDR] [--data DIR] [--seed FILE | --no-seed]
+export const UP_USAGE = `Usage: plugboard up [--port N] [--host ADDR] [--data DIR] [--seed FILE | --no-seed] [--no-analytics]
        plugboard studio [--port N] [--host ADDR] [--data DIR]
 
 up runs the whole platform in one process: Studio's admin API under /api/v1
@@ -64,6 +64,8 @@ Options:
   -d, --data DIR   the data directory: embedded database, master key (default ./data)
       --seed FILE  the gateway YAML to seed a new database with (default examples/gateway.yaml)
       --no-seed    seed nothing
+      --no-analytics  do not write each proxied request to Studio's analytics (a
+                   data-collection plugin may ship them elsewhere)
   -h, --help       show this help
 
 Environment:
@@ -104,7 +106,7 @@ export type Command =
   | { command: 'help'; usage: string }
   | { command: 'version' }
   | { command: 'gateway'; config: string; port?: number; host?: string }
-  | { command: 'up' | 'studio'; port: number; host: string; data: string; databaseUrl: string | undefined; seed: string | false }
+  | { command: 'up' | 'studio'; port: number; host: string; data: string; databaseUrl: string | undefined; seed: string | false; analytics: boolean }
   | ({ command: 'config-export'; withSecrets: boolean; output: string | undefined } & StudioTarget)
   | ({ command: 'config-apply'; file: string; dryRun: boolean } & StudioTarget)
 
@@ -154,7 +156,11 @@ function gatewayCommand(args: string[], env: NodeJS.ProcessEnv): Command {
 }
 
 function platformCommand(command: 'up' | 'studio', args: string[], env: NodeJS.ProcessEnv, defaultSeed: string | undefined): Command {
-  const { values } = parse(args, { ...PORT_HOST, data: { type: 'string', short: 'd' }, ...(command === 'up' && { seed: { type: 'string' }, 'no-seed': { type: 'boolean' } }) })
+  const { values } = parse(args, {
+    ...PORT_HOST,
+    data: { type: 'string', short: 'd' },
+    ...(command === 'up' && { seed: { type: 'string' }, 'no-seed': { type: 'boolean' }, 'no-analytics': { type: 'boolean' } }),
+  })
   if (values.help) return { command: 'help', usage: UP_USAGE }
   const seedOption = (values as { seed?: string }).seed
   if (seedOption !== undefined && (values as { 'no-seed'?: boolean })['no-seed']) throw usageError('--seed and --no-seed exclude each other')
@@ -166,6 +172,7 @@ function platformCommand(command: 'up' | 'studio', args: string[], env: NodeJS.P
     data: values.data ?? env.PLUGBOARD_DATA ?? 'data',
     databaseUrl: env.DATABASE_URL || undefined,
     seed,
+    analytics: !(values as { 'no-analytics'?: boolean })['no-analytics'],
   }
 }
 

