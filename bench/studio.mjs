@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
+import { scratchPostgres } from '../packages/studio/dist/testing.js'
+import { freePort } from './free-port.mjs'
 import { percentile } from './sequential.mjs'
 
 const QUICK = process.argv.includes('--quick')
@@ -18,7 +18,6 @@ const here = (file) => fileURLToPath(new URL(file, import.meta.url))
 const CLI = here('../packages/cli/dist/main.js')
 const TOKEN = 'pbt_bench_admin_token_0123456789'
 const APP_KEY = 'pb-bench-studio-key-0123456789'
-const POSTGRES = process.env.PLUGBOARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const PLAN = {
   coldStarts: QUICK ? 2 : 5,
   crudSec: QUICK ? 2 : 4,
@@ -40,14 +39,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   })
 }
 
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address()
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 /** A `plugboard` command as a child process; resolves once `url`/ready answers 200. */
 async function startCli(args, env, readyUrl) {
@@ -107,25 +98,6 @@ async function load(options) {
   return report
 }
 
-async function freshDatabase() {
-  const name = `pb_bench_${process.pid}_${Math.floor(performance.now())}`
-  const admin = new pg.Client({ connectionString: POSTGRES })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(POSTGRES)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: POSTGRES })
-      await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
-    },
-  }
-}
-
 const scratch = await mkdtemp(join(tmpdir(), 'pb-bench-studio-'))
 let dirs = 0
 const newDataDir = () => join(scratch, `data-${dirs++}`)
@@ -151,7 +123,7 @@ try {
   const crud = {}
   for (const kind of ['pglite', 'postgres']) {
     progress(`admin CRUD on ${kind}`)
-    const database = kind === 'postgres' ? await freshDatabase() : undefined
+    const database = kind === 'postgres' ? await scratchPostgres('pb_bench') : undefined
     const up = await startUp({ dataDir: newDataDir(), databaseUrl: database?.url })
     try {
       const one = await api(up.url, 'POST', '/api/v1/llms', { slug: 'target', vendor: 'mock', models: ['m'] })

@@ -11,36 +11,17 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
-import pg from 'pg'
 import { pino } from 'pino'
 import { AnalyticsWriter, seedRequests, Studio } from '../dist/index.js'
+import { scratchPostgres } from '../dist/testing.js'
 
 const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'pglite' }, rows: { type: 'string', default: '1000000' }, plans: { type: 'boolean', default: false } } })
 const ROWS = Number(args.rows)
-const ADMIN_URL = process.env.PLUGBOARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const TOKEN = 'pbt_bench_admin_token_0123456789abcdef'
 
-async function postgresDatabase() {
-  const name = `pb_bench_${process.pid}`
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(ADMIN_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_URL })
-      await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
-    },
-  }
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pb-bench-analytics-'))
-const postgres = args.db === 'postgres' ? await postgresDatabase() : undefined
+const postgres = args.db === 'postgres' ? await scratchPostgres('pb_bench') : undefined
 const studio = await Studio.start({ dataDir, databaseUrl: postgres?.url, env: { PLUGBOARD_ADMIN_EMAIL: 'bench@example.com', PLUGBOARD_ADMIN_PASSWORD: 'bench-password-123', PLUGBOARD_ADMIN_TOKEN: TOKEN }, logger: pino({ level: 'silent' }) })
 const db = studio.database.db
 const figures = { db: args.db, rows: ROWS }

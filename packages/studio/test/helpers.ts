@@ -1,37 +1,19 @@
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import pg from 'pg'
 import { Studio } from '../src/index.js'
+import { scratchPostgres } from '../src/testing.js'
 
 /** Both databases every data-layer test runs against. */
 export const DATABASES = ['pglite', 'postgres'] as const
 export type DatabaseKind = (typeof DATABASES)[number]
 
-export const POSTGRES_ADMIN_URL = process.env.PLUGBOARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export { POSTGRES_ADMIN_URL } from '../src/testing.js'
 
 /** A new, empty PostgreSQL database; dropped by the returned function. */
-export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `pb_test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(POSTGRES_ADMIN_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL })
-      await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
-    },
-  }
-}
+export const freshPostgres = () => scratchPostgres()
 
 export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple', token: 'pbt_test_admin_token_0123456789abcdef' }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely'
+import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely'
 
 const now = sql`now()`
 /**
@@ -7,6 +7,14 @@ const now = sql`now()`
  * millisecond would skip the rows between it and the row it was taken from.
  */
 const pagedAt = sql`timestamptz(3)`
+
+/** The columns of every object the admin API writes: its optimistic-lock version and its timestamps. */
+function versioned<T extends string, C extends string>(table: CreateTableBuilder<T, C>) {
+  return table
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+}
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -18,9 +26,7 @@ export const initial: Migration = {
       .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'portal')`))
       .addColumn('password_hash', 'text')
       .addColumn('disabled', 'boolean', (c) => c.notNull().defaultTo(false))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
 
     await db.schema
@@ -28,9 +34,7 @@ export const initial: Migration = {
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('name', 'text', (c) => c.notNull().unique())
       .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
     await db.schema
       .createTable('group_members')
@@ -79,9 +83,7 @@ export const initial: Migration = {
       .addColumn('default_model', 'text')
       .addColumn('mock', 'jsonb')
       .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
 
     await db.schema
@@ -92,9 +94,7 @@ export const initial: Migration = {
       .addColumn('owner_id', 'text', (c) => c.references('users.id').onDelete('set null'))
       .addColumn('metadata', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
       .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
     await db.schema
       .createTable('app_llms')
@@ -119,9 +119,7 @@ export const initial: Migration = {
       .addColumn('model', 'text', (c) => c.primaryKey())
       .addColumn('input', 'double precision', (c) => c.notNull())
       .addColumn('output', 'double precision', (c) => c.notNull())
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
 
     await db.schema
@@ -135,9 +133,7 @@ export const initial: Migration = {
       .addColumn('anchor', 'timestamptz', (c) => c.notNull().defaultTo(now))
       .addColumn('thresholds', 'jsonb', (c) => c.notNull())
       .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .addCheckConstraint('budgets_one_target', sql`(app_id is null) <> (llm_id is null)`)
       .execute()
     await db.schema.createIndex('budgets_app').unique().on('budgets').column('app_id').where(sql.ref('app_id'), 'is not', null).execute()
@@ -170,9 +166,7 @@ export const initial: Migration = {
       .addColumn('auth', 'jsonb', (c) => c.notNull())
       .addColumn('credential_encrypted', 'text')
       .addColumn('credential_hint', 'text')
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
 
     await db.schema
@@ -182,9 +176,7 @@ export const initial: Migration = {
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
       .addColumn('language', 'text', (c) => c.notNull().defaultTo('english'))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
     await db.schema
       .createTable('documents')
@@ -258,9 +250,7 @@ export const initial: Migration = {
       .addColumn('name', 'text', (c) => c.notNull().unique())
       .addColumn('spec', 'jsonb', (c) => c.notNull())
       .addColumn('enabled', 'boolean', (c) => c.notNull().defaultTo(true))
-      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .$call(versioned)
       .execute()
 
     await db.schema
