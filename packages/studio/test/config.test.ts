@@ -87,6 +87,7 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     ['an unknown key', { llms: [{ slug: 'a', vendor: 'mock', models: ['m'], colour: 'red' }] }, /unknown key/],
     ['a document that is not a mapping', [1, 2], /must be object|mapping/],
     ['an unknown owner', { apps: [{ id: 'x', owner: 'ghost@example.com', keys: [] }] }, /not a Studio user/],
+    ['an llms section that is not a list', { llms: 5 }, /llms: must be array/],
   ])('refuses %s with 422 CONFIG_APPLY_INVALID and changes nothing', async (_name, document, message) => {
     const before = (await exported()).text.split('\n').slice(1).join('\n')
     const refused = await apply(document)

@@ -67,7 +67,7 @@ function validate(current: StudioConfigDocument, document: StudioConfigDocument,
   // Budgets follow their apps and LLMs (removed with them): only the document's own are checked.
   if (!document.budgets?.limits) delete merged.budgets.limits
   // Keys Studio keeps are not in the document; a placeholder lets the gateway's own checks run on the rest.
-  const checked = { ...merged, llms: merged.llms?.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
+  const checked = { ...merged, llms: !Array.isArray(merged.llms) ? merged.llms : merged.llms.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
   try {
     configFromDocument(checked, { env: masterKey.env, baseDir: '/' })
   } catch (error) {
