@@ -97,6 +97,15 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     expect((await exported()).text.split('\n').slice(1).join('\n')).toBe(before)
   })
 
+  it('applies documents sent at once one after another: the section ends as one of them has it', async () => {
+    const documents = Array.from({ length: 6 }, (_, i) => ({ pricing: { [`concurrent-${i}`]: { input: i, output: 1 } } }))
+    const applied = await Promise.all(documents.map((document) => apply(document)))
+    expect(applied.map((a) => a.status)).toEqual(documents.map(() => 200))
+    const models = (await s.api('GET', '/api/v1/model-prices')).json.items.map((item: { model: string }) => item.model)
+    expect(models).toHaveLength(1)
+    expect(models[0]).toMatch(/^concurrent-\d$/)
+  })
+
   it('takes YAML text and records the apply in the audit log as its actor', async () => {
     const response = await s.studio.api.inject({
       method: 'POST',
