@@ -56,6 +56,31 @@ describe.each(DATABASES)('accounts and access on %s', (kind) => {
     }
   })
 
+  it('answers every route of the OpenAPI document in its error shape, never 500, for hostile ids, NUL bytes, prototype sort keys and dates out of range', async () => {
+    const document = JSON.parse((await inject('GET', '/api/v1/openapi.json')).body) as { paths: Record<string, Record<string, unknown>> }
+    const as = { authorization: `Bearer ${ADMIN.token}` }
+    const forgedCursor = Buffer.from(JSON.stringify({ s: 'createdAt', v: 'not a date', id: 'x' })).toString('base64url')
+    const queries = ['sort=__proto__', 'sort=-constructor', 'q=a%00b', 'objectId=%00', 'from=0000-01-01T00:00:00Z', `sort=createdAt&cursor=${forgedCursor}`]
+    const requests: { method: string; url: string; body?: unknown }[] = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).flatMap((method) => {
+        const withId = (id: string) => path.replace(/\{[^}]+\}/g, id)
+        const urls = path.includes('{') ? ['%00', 'a'.repeat(300), '%FF'].map(withId) : []
+        if (method === 'get') urls.push(...queries.map((q) => `${withId('x')}?${q}`))
+        return urls.map((url) => ({ method: method.toUpperCase(), url }))
+      }),
+    )
+    requests.push(
+      { method: 'POST', url: '/api/v1/llms', body: { slug: 'nul', name: 'a\u0000b', vendor: 'mock', models: ['m'] } },
+      { method: 'POST', url: '/api/v1/apps', body: { slug: 'nul', name: 'n', metadata: { note: '\u0000' } } },
+      { method: 'POST', url: '/api/v1/budgets', body: { llmId: 'x', limitUsd: 1, period: 'custom', periodDays: 1, anchor: '0000-01-01T00:00:00Z' } },
+    )
+    for (const { method, url, body } of requests) {
+      const response = await inject(method, url, as, body ?? (method === 'GET' || method === 'DELETE' ? undefined : {}))
+      const error = (JSON.parse(response.body) as { error?: { code?: unknown } }).error
+      expect([method, url.slice(0, 80), response.statusCode < 500, response.statusCode < 400 || typeof error?.code === 'string']).toEqual([method, url.slice(0, 80), true, true])
+    }
+  })
+
   it('signs in with an HttpOnly SameSite cookie; a write by cookie needs the CSRF token; sign-out ends the session', async () => {
     const login = await inject('POST', '/api/v1/auth/login', {}, { email: ADMIN.email.toUpperCase(), password: ADMIN.password })
     expect(login.statusCode).toBe(200)
@@ -86,6 +111,14 @@ describe.each(DATABASES)('accounts and access on %s', (kind) => {
     expect(throttled.statusCode).toBe(429)
     expect(JSON.parse(throttled.body).error.code).toBe('LOGIN_THROTTLED')
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0)
+  })
+
+  it('throttles failed sign-ins sent all at once as it does one after another', async () => {
+    const email = 'concurrent@example.com'
+    const attempts = await Promise.all(Array.from({ length: 12 }, () => inject('POST', '/api/v1/auth/login', {}, { email, password: 'nope' })))
+    const statuses = attempts.map((a) => a.statusCode)
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5)
+    expect(statuses.filter((status) => status === 429)).toHaveLength(7)
   })
 
   it('issues a personal token shown once, refuses it once expired or revoked', async () => {

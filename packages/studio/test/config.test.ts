@@ -87,6 +87,7 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     ['an unknown key', { llms: [{ slug: 'a', vendor: 'mock', models: ['m'], colour: 'red' }] }, /unknown key/],
     ['a document that is not a mapping', [1, 2], /must be object|mapping/],
     ['an unknown owner', { apps: [{ id: 'x', owner: 'ghost@example.com', keys: [] }] }, /not a Studio user/],
+    ['an llms section that is not a list', { llms: 5 }, /llms: must be array/],
   ])('refuses %s with 422 CONFIG_APPLY_INVALID and changes nothing', async (_name, document, message) => {
     const before = (await exported()).text.split('\n').slice(1).join('\n')
     const refused = await apply(document)
@@ -94,6 +95,15 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     expect(refused.json.error.code).toBe('CONFIG_APPLY_INVALID')
     expect(refused.json.error.message).toMatch(message)
     expect((await exported()).text.split('\n').slice(1).join('\n')).toBe(before)
+  })
+
+  it('applies documents sent at once one after another: the section ends as one of them has it', async () => {
+    const documents = Array.from({ length: 6 }, (_, i) => ({ pricing: { [`concurrent-${i}`]: { input: i, output: 1 } } }))
+    const applied = await Promise.all(documents.map((document) => apply(document)))
+    expect(applied.map((a) => a.status)).toEqual(documents.map(() => 200))
+    const models = (await s.api('GET', '/api/v1/model-prices')).json.items.map((item: { model: string }) => item.model)
+    expect(models).toHaveLength(1)
+    expect(models[0]).toMatch(/^concurrent-\d$/)
   })
 
   it('takes YAML text and records the apply in the audit log as its actor', async () => {

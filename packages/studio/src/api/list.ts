@@ -61,7 +61,8 @@ export async function listPage<DB, TB extends keyof DB, O extends Record<string,
   const sort = options.query.sort ?? options.defaultSort
   const desc = sort.startsWith('-')
   const field = desc ? sort.slice(1) : sort
-  const column = options.sortable[field]
+  // Own keys only: `sort=__proto__` or `sort=constructor` must not find Object's.
+  const column = Object.hasOwn(options.sortable, field) ? options.sortable[field] : undefined
   if (!column) {
     throw new StudioError('VALIDATION_FAILED', `cannot sort by "${field}"`, {
       details: [{ path: 'query/sort', message: `one of ${Object.keys(options.sortable).map((f) => `${f}, -${f}`).join(', ')}` }],

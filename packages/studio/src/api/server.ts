@@ -64,6 +64,11 @@ export function toStudioError(error: unknown): StudioError {
     case '23514':
     case '22P02':
     case '22003':
+    // Text with a NUL character (\u0000) the database cannot store, and dates past its range or not dates at all.
+    case '22021':
+    case '22P05':
+    case '22007':
+    case '22008':
       return new StudioError('VALIDATION_FAILED', `a value is out of range: ${e.message}`, { details: [{ path: '/', message: e.message }] })
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -107,6 +112,10 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
       return createServer()
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // A path the router refuses (a parameter over maxParamLength, a malformed %-escape) answers in the API's error shape too.
+    frameworkErrors: (error, request, reply) => {
+      sendStudioError(request, reply, toStudioError(error))
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.other).compile(schema))

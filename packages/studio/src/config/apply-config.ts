@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { configFromDocument, hashApiKey, type ConfigDocument } from '@plugboard/gateway'
+import { sql } from 'kysely'
 import type { MasterKey } from '../accounts/master-key.js'
 import { secretHint } from '../accounts/secrets.js'
 import type { Actor, Trx, Writes } from '../api/writes.js'
@@ -26,6 +27,9 @@ type AppDoc = NonNullable<ConfigDocument['apps']>[number]
 type PluginDoc = NonNullable<ConfigDocument['plugins']>[number]
 type KeyDoc = AppDoc['keys'][number] & { expiresAt?: string }
 
+/** Serialises config applies (any constant works; this one is ours, next to the admins' lock). */
+const CONFIG_APPLY_LOCK = 0x706c7568
+
 /**
  * Makes Studio's state match a gateway config document, section by section:
  * a section the document has (`llms`, `apps`, `pricing`, `plugins`,
@@ -39,6 +43,9 @@ type KeyDoc = AppDoc['keys'][number] & { expiresAt?: string }
 export async function applyConfigDocument(writes: Writes, masterKey: MasterKey, document: StudioConfigDocument, options: ApplyOptions): Promise<ConfigChange[]> {
   let changes: ConfigChange[] = []
   const run = async (trx: Trx) => {
+    // Each apply reconciles against what the one before it committed: over PostgreSQL, two applies at once
+    // would each read the same state and neither delete what the other created.
+    await sql`select pg_advisory_xact_lock(${CONFIG_APPLY_LOCK})`.execute(trx)
     changes = await reconcile(trx, masterKey, document)
     if (options.dryRun) throw new DryRun()
     return { id: null, before: undefined, after: { changes }, result: changes }
@@ -67,7 +74,7 @@ function validate(current: StudioConfigDocument, document: StudioConfigDocument,
   // Budgets follow their apps and LLMs (removed with them): only the document's own are checked.
   if (!document.budgets?.limits) delete merged.budgets.limits
   // Keys Studio keeps are not in the document; a placeholder lets the gateway's own checks run on the rest.
-  const checked = { ...merged, llms: merged.llms?.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
+  const checked = { ...merged, llms: !Array.isArray(merged.llms) ? merged.llms : merged.llms.map((llm) => (llm.apiKey || llm.apiKeyEncrypted ? llm : { ...llm, apiKey: 'kept-by-studio' })) }
   try {
     configFromDocument(checked, { env: masterKey.env, baseDir: '/' })
   } catch (error) {

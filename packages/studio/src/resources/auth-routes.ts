@@ -68,11 +68,13 @@ export function registerAuthRoutes(app: Api, ctx: StudioContext): void {
       if (wait > 0) {
         throw new StudioError('LOGIN_THROTTLED', `too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(wait / 1000)) } })
       }
+      // Counted as a failure before the password is checked, so attempts sent all at once are throttled
+      // like attempts one after another; a success clears it.
+      throttle.fail(keys)
       const user = await ctx.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst()
       // An unknown email costs as much time as a wrong password: the answer's timing does not tell which.
       const ok = await verifyPassword(request.body.password, user?.password_hash ?? (await dummyPasswordHash()))
       if (!user || !ok || user.disabled || !user.password_hash) {
-        throttle.fail(keys)
         throw new StudioError('LOGIN_FAILED', 'the email or password is wrong')
       }
       throttle.succeed(keys)
