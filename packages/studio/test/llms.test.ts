@@ -72,4 +72,16 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     expect(grants).toEqual([])
     expect((await s.api('GET', `/api/v1/groups/${group.json.id}`)).json.grants.llms).toEqual([])
   })
+
+  it('refuses a base URL with credentials in it, and takes a DELETE whose empty body says it is JSON', async () => {
+    const withCredentials = await s.api('POST', '/api/v1/llms', { slug: 'creds', vendor: 'openai', baseUrl: 'http://user:sk-secret@127.0.0.1:9/v1', apiKey: 'k', models: ['m'] })
+    expect(withCredentials.status).toBe(422)
+    expect(withCredentials.json.error.details[0].path).toBe('/baseUrl')
+    expect(JSON.stringify(withCredentials.json)).not.toContain('sk-secret')
+    const created = await s.api('POST', '/api/v1/llms', { slug: 'empty-delete', vendor: 'mock', models: ['m'] })
+    const removed = await s.studio.api.inject({ method: 'DELETE', url: `/api/v1/llms/${created.json.id}`, headers: { authorization: 'Bearer pbt_test_admin_token_0123456789abcdef', 'content-type': 'application/json' } })
+    expect(removed.statusCode).toBe(204)
+    const emptyCreate = await s.studio.api.inject({ method: 'POST', url: '/api/v1/llms', headers: { authorization: 'Bearer pbt_test_admin_token_0123456789abcdef', 'content-type': 'application/json' } })
+    expect([emptyCreate.statusCode, JSON.parse(emptyCreate.body).error.code]).toEqual([422, 'VALIDATION_FAILED'])
+  })
 })

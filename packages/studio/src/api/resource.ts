@@ -159,6 +159,13 @@ export function timestamps(row: { version: number; created_at: Date; updated_at:
   return { version: row.version, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() }
 }
 
+/**
+ * An http(s) base URL without credentials in it (`user:pass@` would be
+ * stored, shown and logged as any URL is): secrets go in their own
+ * encrypted fields.
+ */
+export const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://[^/?#@\\s]+(?:[/?#]|$)', maxLength: 2048, description: 'http(s), without user:password@ (credentials go in their own field).' })
+
 /** A slug: lower-case letters, digits and dashes, as gateway routes (/llm/{slug}) take it. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', minLength: 1, maxLength: 63 })
 

@@ -119,6 +119,11 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.other).compile(schema))
+  // An empty body with a JSON content type (some clients send the header on every request, a DELETE
+  // included) is no body: routes that need one say so through their schema.
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => (body === '' ? done(null, undefined) : json(request, body as string, done)))
   await app.register(fastifyCookie)
   await app.register(fastifySwagger, {
     openapi: {

@@ -4,7 +4,7 @@ import { secretHint } from '../accounts/secrets.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import type { StudioContext } from '../api/context.js'
-import { registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
+import { HttpUrl, registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
 import { removeGrants } from './groups.js'
 import type { Api } from '../api/server.js'
 import { escapeLike } from '../api/list.js'
@@ -20,7 +20,6 @@ const Mock = Type.Object(
   },
   { additionalProperties: false, description: 'Mock vendor only: how it answers.' },
 )
-const BaseUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })
 const ApiKey = Type.String({ minLength: 1, maxLength: 4096, description: 'The vendor key; stored encrypted, never returned.' })
 
 export const Llm = Type.Object({
@@ -42,7 +41,7 @@ const LlmCreate = Type.Object(
     slug: Slug,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     vendor: Vendor,
-    baseUrl: Type.Optional(BaseUrl),
+    baseUrl: Type.Optional(HttpUrl),
     apiKey: Type.Optional(ApiKey),
     models: Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true }),
     defaultModel: Type.Optional(Model),
@@ -56,7 +55,7 @@ const LlmUpdate = Type.Object(
   {
     slug: Type.Optional(Slug),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    baseUrl: Type.Optional(Type.Union([BaseUrl, Type.Literal('')])),
+    baseUrl: Type.Optional(Type.Union([HttpUrl, Type.Literal('')])),
     apiKey: Type.Optional(Type.Union([ApiKey, Type.Null()], { description: 'null removes the key.' })),
     models: Type.Optional(Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true })),
     defaultModel: Type.Optional(Type.Union([Model, Type.Null()])),

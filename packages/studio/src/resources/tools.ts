@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { secretHint } from '../accounts/secrets.js'
 import type { StudioContext } from '../api/context.js'
-import { errorResponses, findRow, IdParams, Slug, Timestamps, timestamps, registerResource } from '../api/resource.js'
+import { errorResponses, findRow, HttpUrl, IdParams, Slug, Timestamps, timestamps, registerResource } from '../api/resource.js'
 import { escapeLike } from '../api/list.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import type { Row, ToolAuth } from '../db/schema.js'
@@ -20,7 +20,6 @@ const Auth = Type.Object(
   { additionalProperties: false, description: 'How the credential is sent: `Authorization: Bearer`, a named header, or a named query parameter.' },
 )
 const Spec = Type.Union([Type.Object({}, { additionalProperties: true }), Type.String({ maxLength: MAX_SPEC_BYTES })], { description: 'An OpenAPI 3.0 or 3.1 document: a JSON object, or JSON or YAML text (at most 1 MB).' })
-const BaseUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })
 // No control characters: the credential goes in a header or a URL as it is.
 const Credential = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'Stored encrypted, never returned.' })
 const Description = Type.String({ maxLength: 2000 })
@@ -64,7 +63,7 @@ const ToolCreate = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Description),
     spec: Spec,
-    baseUrl: Type.Optional(BaseUrl),
+    baseUrl: Type.Optional(HttpUrl),
     auth: Type.Optional(Auth),
     credential: Type.Optional(Credential),
   },
@@ -77,7 +76,7 @@ const ToolUpdate = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Description),
     spec: Type.Optional(Spec),
-    baseUrl: Type.Optional(BaseUrl),
+    baseUrl: Type.Optional(HttpUrl),
     auth: Type.Optional(Auth),
     credential: Type.Optional(Type.Union([Credential, Type.Null()], { description: 'null removes the credential.' })),
   },

@@ -219,5 +219,6 @@ export function firstServerUrl(document: OpenApiDocument): string | undefined {
     const variable = variables[name]
     return isObject(variable) && typeof variable.default === 'string' ? variable.default : whole
   })
-  return /^https?:\/\/[^{}\s]+$/i.test(url) && URL.canParse(url) ? url : undefined
+  // No user:password@ in it: a credential goes in the tool's encrypted field, never in a URL that is shown.
+  return /^https?:\/\/[^/?#@{}\s]+(?:[/?#][^{}\s]*)?$/i.test(url) && URL.canParse(url) ? url : undefined
 }
