@@ -134,7 +134,8 @@ try {
         list: await load({ ...base, url: `${up.url}/api/v1/llms?limit=50`, method: 'GET' }),
         update: await load({ ...base, url: `${up.url}/api/v1/llms/${one.id}`, method: 'PATCH', body: '{"name":"renamed {n}"}' }),
       }
-      crud[kind].llms = (await api(up.url, 'GET', '/api/v1/llms?limit=1&sort=-createdAt')).items.length
+      // Every write is answered once the gateway serves it, so a write's time includes rebuilding the config of this many LLMs.
+      crud[kind].llms = 1 + crud[kind].create.requests + crud[kind].create.warmupRequests
     } finally {
       await up.stop()
       await database?.drop()
@@ -238,7 +239,12 @@ const rows = [
   ['cold start to ready, new data dir (median of runs)', `${f(median(results.coldStart.freshMs))} ms`, `< ${TARGETS.coldStartMs} ms`, `runs: ${results.coldStart.freshMs.map((ms) => f(ms)).join(', ')}`],
   ['cold start to ready, existing data dir', `${f(median(results.coldStart.reopenMs))} ms`, `< ${TARGETS.coldStartMs} ms`, `runs: ${results.coldStart.reopenMs.map((ms) => f(ms)).join(', ')}`],
   ...['pglite', 'postgres'].flatMap((kind) =>
-    ['create', 'get', 'list', 'update'].map((op) => [`admin API ${op} LLM, ${kind} (${PLAN.crudConnections} conns)`, `${f(results.crud[kind][op].rps)} req/s`, '', `p50 ${f(results.crud[kind][op].p50Ms, 1)} ms, p99 ${f(results.crud[kind][op].p99Ms, 1)} ms`]),
+    ['create', 'get', 'list', 'update'].map((op) => [
+      `admin API ${op} LLM, ${kind} (${PLAN.crudConnections} conns)`,
+      `${f(results.crud[kind][op].rps)} req/s`,
+      '',
+      `p50 ${f(results.crud[kind][op].p50Ms, 1)} ms, p99 ${f(results.crud[kind][op].p99Ms, 1)} ms${op === 'update' ? `, with ${results.crud[kind].llms} LLMs in the live config` : ''}`,
+    ]),
   ),
   ['API change → gateway serves it, p50', `${f(results.changeToServe.p50Ms, 1)} ms`, '', `${results.changeToServe.servedOnNextRequest}/${results.changeToServe.changes} served on the very next request`],
   ['API change → gateway serves it, p99', `${f(results.changeToServe.p99Ms, 1)} ms`, `< ${TARGETS.changeP99Ms} ms`, `max ${f(results.changeToServe.maxMs, 1)} ms`],
