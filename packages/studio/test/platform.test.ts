@@ -94,4 +94,37 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(found).toMatchObject({ appId: 'owned', userId: me.id, llm: 'mock', status: 200 })
     expect(found!.promptTokens).toBeGreaterThan(0)
   })
+
+  it('never takes more than one reservation over an almost-spent budget under 64 concurrent requests, and the budget says so', async () => {
+    await fetch(`${platform.url}/api/v1/config/apply`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({
+        llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'], mock: { completionTokens: 100 } }],
+        apps: [{ id: 'tight', keys: [{ value: 'pb-tight-key-0123456789' }], allowedLlms: ['mock'] }],
+        pricing: { 'mock-gpt': { input: 1000, output: 1000 } },
+      }),
+    })
+    // Each request reserves its most: (prompt + max_tokens 100) × $1,000 per million ≈ $0.11; the limit holds about 9.
+    const created = await fetch(`${platform.url}/api/v1/budgets`, { method: 'POST', headers: admin, body: JSON.stringify({ appId: 'tight', limitUsd: 1, period: 'monthly' }) })
+    expect(created.status).toBe(201)
+    const budget = (await created.json()) as { id: string }
+    const send = () =>
+      fetch(`${platform.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer pb-tight-key-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mock-gpt', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+      })
+    const responses = await Promise.all(Array.from({ length: 64 }, send))
+    const refused = responses.filter((r) => r.status === 429)
+    expect(refused.length + responses.filter((r) => r.status === 200).length).toBe(64)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(refused[0]!.headers.get('x-plugboard-budget')).toBe(budget.id)
+    expect(refused[0]!.headers.get('x-plugboard-budget-resets-at')).toMatch(/^\d{4}-\d{2}-01T00:00:00/)
+    const status = ((await (await fetch(`${platform.url}/api/v1/budgets/${budget.id}`, { headers: admin })).json()) as { status: { spentUsd: number; reservedUsd: number } }).status
+    // Charged the real cost, which is at most what was reserved: never over the limit by more than one reservation.
+    expect(status.reservedUsd).toBe(0)
+    expect(status.spentUsd).toBeLessThanOrEqual(1 + 0.11)
+    expect(status.spentUsd).toBeGreaterThan(0.5)
+  })
 })

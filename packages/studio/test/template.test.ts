@@ -9,3 +9,26 @@ describe('the first-start template', () => {
     expect(existsSync(TEMPLATE_FILE)).toBe(true)
   })
 })
+
+describe('the master key', () => {
+  it('is made on first start as a file only its owner may read, and read back unchanged on the next', async () => {
+    const { mkdtempSync, readFileSync, rmSync, statSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { loadMasterKey } = await import('../src/accounts/master-key.js')
+    const dir = mkdtempSync(join(tmpdir(), 'pb-key-'))
+    try {
+      const file = join(dir, 'data', 'master.key')
+      const first = await loadMasterKey({}, file)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      const again = await loadMasterKey({}, file)
+      expect(again.decrypt(first.encrypt('sk-secret'))).toBe('sk-secret')
+      expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThanOrEqual(32)
+      const fromEnv = await loadMasterKey({ PLUGBOARD_MASTER_KEY: 'from env' }, file)
+      expect(fromEnv.origin).toBe('PLUGBOARD_MASTER_KEY')
+      expect(() => fromEnv.decrypt(first.encrypt('x'))).toThrow(/MASTER_KEY|does not decrypt/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
