@@ -127,4 +127,23 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(status.spentUsd).toBeLessThanOrEqual(1 + 0.11)
     expect(status.spentUsd).toBeGreaterThan(0.5)
   })
+
+  it('serves an app a portal user owns only the LLMs their groups are granted, live as grants change', async () => {
+    await fetch(`${platform.url}/api/v1/config/apply`, { method: 'POST', headers: admin, body: JSON.stringify({ llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }] }) })
+    const user = (await (await fetch(`${platform.url}/api/v1/users`, { method: 'POST', headers: admin, body: JSON.stringify({ email: 'portal-owner@example.com', role: 'portal', password: 'a long portal password' }) })).json()) as { id: string }
+    const app = await fetch(`${platform.url}/api/v1/apps`, { method: 'POST', headers: admin, body: JSON.stringify({ slug: 'portal-app', ownerId: user.id, allowedLlms: ['mock'] }) })
+    expect(app.status).toBe(201)
+    const { key } = (await (await fetch(`${platform.url}/api/v1/apps/portal-app/keys`, { method: 'POST', headers: admin })).json()) as { key: string }
+    const refused = await chat(platform.url, key)
+    expect(refused.status).toBe(403)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('LLM_NOT_ALLOWED')
+
+    const group = (await (await fetch(`${platform.url}/api/v1/groups`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'mock-users' }) })).json()) as { id: string }
+    await fetch(`${platform.url}/api/v1/groups/${group.id}/members`, { method: 'PUT', headers: admin, body: JSON.stringify({ userIds: [user.id] }) })
+    expect((await chat(platform.url, key)).status).toBe(403)
+    await fetch(`${platform.url}/api/v1/groups/${group.id}/grants`, { method: 'PUT', headers: admin, body: JSON.stringify({ llms: ['mock'] }) })
+    expect((await chat(platform.url, key)).status).toBe(200)
+    await fetch(`${platform.url}/api/v1/groups/${group.id}/members`, { method: 'PUT', headers: admin, body: JSON.stringify({ userIds: [] }) })
+    expect((await chat(platform.url, key)).status).toBe(403)
+  })
 })

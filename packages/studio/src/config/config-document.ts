@@ -32,7 +32,8 @@ export type SecretMode = 'encrypted' | 'omitted'
  * Studio's state as one gateway config document: what the live gateway
  * serves (after `configFromDocument`), and what `plugboard config export`
  * writes as YAML. One reader for both, so the export is exactly what runs.
- * App ids in the document are the apps' slugs.
+ * App ids in the document are the apps' slugs. The LLMs of an app a portal
+ * user owns are those it lists that the owner's groups are granted.
  */
 export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode): Promise<StudioConfigDocument> {
   // Issued together: PostgreSQL runs them on several connections; the embedded database queues them.
@@ -40,7 +41,30 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
     db.selectFrom('settings').select('value').where('key', '=', GATEWAY_SETTINGS_KEY).executeTakeFirst(),
     db.selectFrom('llms').selectAll().orderBy('slug').execute(),
     db.selectFrom('apps').leftJoin('users', 'users.id', 'apps.owner_id').select(['apps.id', 'apps.slug', 'apps.name', 'apps.enabled', 'apps.metadata', 'users.email as owner']).orderBy('apps.slug').execute(),
-    db.selectFrom('app_llms').innerJoin('llms', 'llms.id', 'app_llms.llm_id').select(['app_llms.app_id', 'llms.slug']).orderBy('llms.slug').execute(),
+    // An app a portal user owns may use only what their groups are granted: an LLM it lists beyond that is not served.
+    db
+      .selectFrom('app_llms')
+      .innerJoin('llms', 'llms.id', 'app_llms.llm_id')
+      .innerJoin('apps', 'apps.id', 'app_llms.app_id')
+      .leftJoin('users', 'users.id', 'apps.owner_id')
+      .select(['app_llms.app_id', 'llms.slug'])
+      .where((eb) =>
+        eb.or([
+          eb('users.role', 'is', null),
+          eb('users.role', '!=', 'portal'),
+          eb.exists(
+            eb
+              .selectFrom('group_members')
+              .innerJoin('group_grants', 'group_grants.group_id', 'group_members.group_id')
+              .select('group_members.user_id')
+              .whereRef('group_members.user_id', '=', 'apps.owner_id')
+              .where('group_grants.kind', '=', 'llm')
+              .whereRef('group_grants.target_id', '=', 'app_llms.llm_id'),
+          ),
+        ]),
+      )
+      .orderBy('llms.slug')
+      .execute(),
     db.selectFrom('app_keys').select(['app_id', 'key_hash', 'revoked_at', 'expires_at']).orderBy('created_at').orderBy('id').execute(),
     db.selectFrom('model_prices').selectAll().orderBy('model').execute(),
     db
