@@ -9,6 +9,7 @@ import type { StudioContext } from './api/context.js'
 import { createApi, type Api } from './api/server.js'
 import { Writes } from './api/writes.js'
 import { StudioBudgetStore } from './budgets/budget-store.js'
+import { PostgresChangeRelay } from './db/change-relay.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
 import { registerRoutes } from './resources/index.js'
 
@@ -41,6 +42,8 @@ export class Studio {
     readonly handle: (req: IncomingMessage, res: ServerResponse) => void,
     /** Set on the start that created the first admin. */
     readonly firstAdmin: FirstAdmin | undefined,
+    /** With PostgreSQL: the changes of the other Studio processes on it. */
+    readonly relay: PostgresChangeRelay | undefined,
   ) {}
 
   static async start(options: StudioOptions): Promise<Studio> {
@@ -56,17 +59,23 @@ export class Studio {
     }
     const database = await opening
     let budgets: StudioBudgetStore | undefined
+    let relay: PostgresChangeRelay | undefined
     try {
       const changes = new ChangeFeed()
+      if (options.databaseUrl) {
+        relay = new PostgresChangeRelay(options.databaseUrl, changes, options.logger)
+        await relay.start()
+      }
       const auth = new Authenticator(database.db)
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
-      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes), changes, masterKey, auth, logger: options.logger, budgets }
+      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context)
       await app.ready()
-      return new Studio(database, context, app, handle, firstAdmin)
+      return new Studio(database, context, app, handle, firstAdmin, relay)
     } catch (error) {
+      await relay?.close()
       await budgets?.close()
       await database.close()
       throw error
@@ -75,6 +84,7 @@ export class Studio {
 
   async close(): Promise<void> {
     await this.api.close()
+    await this.relay?.close()
     // Its last spending is written before the database closes.
     await this.context.budgets.close()
     await this.database.close()

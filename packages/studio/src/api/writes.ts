@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { StudioDb } from '../db/database.js'
 import type { ActorType, StudioSchema } from '../db/schema.js'
 import { StudioError, notFound } from '../errors.js'
-import type { ChangeFeed, ObjectType } from './changes.js'
+import type { Change, ChangeFeed, ObjectType } from './changes.js'
 
 /** Who made a write: a signed-in user, a personal API token, a plugin (next issue), or Studio itself (seeding, config apply). */
 export interface Actor {
@@ -38,10 +38,16 @@ export interface WriteRequest {
  * it resolves once the feed's listeners took it in (the gateway serves it).
  * The plugin platform's object hooks slot in around `body`.
  */
+/** Tells other Studio processes of a change, inside its transaction (PostgresChangeRelay). */
+export interface ChangeAnnouncer {
+  notify(trx: Trx, change: Change): Promise<void>
+}
+
 export class Writes {
   constructor(
     private readonly db: StudioDb,
     private readonly changes: ChangeFeed,
+    private readonly announcer?: ChangeAnnouncer,
   ) {}
 
   async run<T>(request: WriteRequest, body: (trx: Trx) => Promise<WriteOutcome<T>>): Promise<T> {
@@ -61,6 +67,7 @@ export class Writes {
           request_id: request.requestId ?? null,
         })
         .execute()
+      await this.announcer?.notify(trx, { type: request.type, action: request.action, id: outcome.id })
       return outcome
     })
     await this.changes.publish({ type: request.type, action: request.action, id: outcome.id })
