@@ -106,17 +106,17 @@ function describeChanges(changes: ConfigChange[]): string {
 
 async function config(options: Extract<Command, { command: 'config-export' | 'config-apply' }>): Promise<void> {
   if (options.command === 'config-export') {
-    const yaml = await (await studioRequest(options, `/api/v1/config/export?withSecrets=${options.withSecrets}`)).text()
+    const yaml = await (await studioRequest(options, `/api/v1/config/export?withSecrets=${options.withSecrets}`, 'yaml')).text()
     if (options.output) await writeFile(options.output, yaml, { mode: 0o600 })
     else process.stdout.write(yaml)
     return
   }
   const { readConfigFile } = await import('@plugboard/studio')
   const document = await readConfigFile(options.file, process.env)
-  const preview = (await (await studioRequest(options, '/api/v1/config/apply?dryRun=true', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
+  const preview = (await (await studioRequest(options, '/api/v1/config/apply?dryRun=true', 'json', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
   process.stdout.write(describeChanges(preview.changes))
   if (options.dryRun || preview.changes.length === 0) return
-  const applied = (await (await studioRequest(options, '/api/v1/config/apply', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
+  const applied = (await (await studioRequest(options, '/api/v1/config/apply', 'json', { method: 'POST', body: document })).json()) as { changes: ConfigChange[] }
   process.stdout.write(`applied ${applied.changes.length} change${applied.changes.length === 1 ? '' : 's'}\n`)
 }
 

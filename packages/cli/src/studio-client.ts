@@ -1,8 +1,12 @@
 import { PlugboardError } from '@plugboard/proto'
 import type { StudioTarget } from './command-line.js'
 
-/** Calls Studio's admin API as `plugboard config` does; a Studio error keeps its code. */
-export async function studioRequest(target: StudioTarget, path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+/**
+ * Calls Studio's admin API as `plugboard config` does; a Studio error keeps
+ * its code. An answer that is not of the `accept` type (something other than
+ * Studio listens at --url) is CLI_STUDIO_UNREACHABLE.
+ */
+export async function studioRequest(target: StudioTarget, path: string, accept: 'json' | 'yaml', init: { method?: string; body?: unknown } = {}): Promise<Response> {
   if (!target.token) throw new PlugboardError('CLI_INVALID_USAGE', 'an admin API token is needed: --token TOKEN, or PLUGBOARD_TOKEN / PLUGBOARD_ADMIN_TOKEN')
   let response: Response
   try {
@@ -18,6 +22,11 @@ export async function studioRequest(target: StudioTarget, path: string, init: { 
   if (!response.ok) {
     const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined
     throw new PlugboardError(body?.error?.code ?? 'CLI_STUDIO_UNREACHABLE', body?.error?.message ?? `Studio answered ${response.status}`)
+  }
+  const type = response.headers.get('content-type') ?? ''
+  if (!type.startsWith(`application/${accept}`)) {
+    await response.body?.cancel()
+    throw new PlugboardError('CLI_STUDIO_UNREACHABLE', `${target.url} answered ${path} with ${type || 'no content type'}, not Studio's ${accept}: is --url Studio?`)
   }
   return response
 }

@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -100,7 +101,7 @@ describe('plugboard up, the main job', () => {
     expect(parseYaml(readFileSync(output, 'utf8')).pricing['mock-gpt']).toEqual({ input: 9, output: 9 })
   })
 
-  it('refuses config commands without a token (exit 2), or when Studio cannot be reached (exit 1)', async () => {
+  it('refuses config commands without a token (exit 2), or when Studio cannot be reached or something else answers at --url (exit 1)', async () => {
     const { PLUGBOARD_ADMIN_TOKEN: _a, PLUGBOARD_TOKEN: _b, ...noToken } = process.env
     const without = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const c = spawn(bin, ['config', 'export', '--url', url], { cwd: root, env: noToken })
@@ -113,6 +114,15 @@ describe('plugboard up, the main job', () => {
     const unreachable = await cli(['config', 'export', '--url', 'http://127.0.0.1:9'], { PLUGBOARD_ADMIN_TOKEN: TOKEN })
     expect(unreachable.code).toBe(1)
     expect(unreachable.stderr).toContain('CLI_STUDIO_UNREACHABLE')
+    const notStudio = createHttpServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'))
+    await new Promise<void>((resolve) => notStudio.listen(0, '127.0.0.1', resolve))
+    try {
+      const other = await cli(['config', 'export', '--url', `http://127.0.0.1:${(notStudio.address() as AddressInfo).port}`], { PLUGBOARD_ADMIN_TOKEN: TOKEN })
+      expect(other.code).toBe(1)
+      expect(other.stderr).toContain('CLI_STUDIO_UNREACHABLE')
+    } finally {
+      notStudio.close()
+    }
     const wrongToken = await cli(['config', 'export', '--url', url], { PLUGBOARD_ADMIN_TOKEN: 'pbt_wrong' })
     expect(wrongToken.stderr).toContain('UNAUTHENTICATED')
   })

@@ -49,20 +49,24 @@ export class Platform {
   static async start(options: PlatformOptions): Promise<Platform> {
     const env = options.env ?? process.env
     const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger, ...(options.database && { database: options.database }) })
+    // Closed if the start fails: its maintenance timer would go on against the closed database.
+    let analytics: AnalyticsWriter | undefined
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
       const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })
-      const analytics = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
+      const writer = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
+      analytics = writer
       const gateway = await Gateway.start({
         source: feed,
         logger: options.logger,
-        ...(analytics && { requestLog: (record) => analytics.write(record) }),
+        ...(writer && { requestLog: (record) => writer.write(record) }),
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
       })
-      return new Platform(studio, gateway, analytics, seeded)
+      return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
+      await analytics?.close()
       await studio.close()
       throw error
     }

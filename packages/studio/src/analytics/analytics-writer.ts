@@ -58,7 +58,7 @@ const DAY_MS = 24 * 60 * 60 * 1000
 /**
  * The built-in analytics sink: takes the gateway's request records
  * (`GatewayOptions.requestLog`) and writes them to `requests` off the
- * request path, in multi-row INSERTs of up to `batchSize` rows, one at a
+ * request path, in INSERTs of up to `batchSize` rows (`insertRows`), one at a
  * time, every `flushIntervalMs` or as soon as a batch is full. A failed
  * INSERT (the database away) keeps its batch and is retried with backoff;
  * meanwhile new records are buffered up to `maxBuffered`, then dropped and
@@ -235,6 +235,7 @@ export class AnalyticsWriter {
     try {
       return text(this.#ownerOf(appId))
     } catch {
+      // A failing lookup costs the record its user, not the record (write never throws).
       return null
     }
   }

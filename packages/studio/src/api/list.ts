@@ -1,5 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
-import { Type, type Static, type TSchema } from 'typebox'
+import { Type, type TSchema } from 'typebox'
 import { StudioError } from '../errors.js'
 
 /** The query every list route takes. `sort` is a field, `-field` for descending. */
@@ -91,8 +91,6 @@ export async function listPage<DB, TB extends keyof DB, O extends Record<string,
       : null
   return { items, nextCursor }
 }
-
-export type ListQueryType = Static<ReturnType<typeof ListQuerySchema>>
 
 /** `%` and `_` in a search term match themselves (for `ilike` filters). */
 export function escapeLike(term: string): string {

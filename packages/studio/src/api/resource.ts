@@ -3,16 +3,16 @@ import type { SelectQueryBuilder } from 'kysely'
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import type { StudioDb } from '../db/database.js'
 import type { StudioSchema } from '../db/schema.js'
-import { StudioError, notFound } from '../errors.js'
+import { notFound } from '../errors.js'
 import { actorOf, principalOf, type Access } from './auth.js'
 import type { ObjectType } from './changes.js'
 import type { StudioContext } from './context.js'
 import { listPage, ListQuerySchema, Page } from './list.js'
 import { API_PREFIX, type Api } from './server.js'
-import { lockVersioned, parseIfMatch, type Trx } from './writes.js'
+import { lockVersioned, parseIfMatch, type Trx, type VersionedTable } from './writes.js'
 
 /** Tables a resource can be defined over: each has `id` and `version`. */
-export type ResourceTable = 'llms' | 'apps' | 'users' | 'groups' | 'budgets' | 'tools' | 'datasources' | 'plugins'
+export type ResourceTable = VersionedTable
 type RowOf<T extends ResourceTable> = import('kysely').Selectable<StudioSchema[T]> & { id: string; version: number }
 
 /** The error body, for every route's documented error responses. */
@@ -168,5 +168,3 @@ export const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://[^/?#@\\
 
 /** A slug: lower-case letters, digits and dashes, as gateway routes (/llm/{slug}) take it. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', minLength: 1, maxLength: 63 })
-
-export { StudioError }

@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { databaseError } from '../db/database.js'
-import { STUDIO_ERRORS, StudioError, type ErrorDetail, type StudioErrorBody } from '../errors.js'
+import { StudioError, type ErrorDetail, type StudioErrorBody } from '../errors.js'
 import type { Access, Authenticator } from './auth.js'
 
 export type Api = FastifyInstance<import('node:http').Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -159,6 +159,3 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
   app.get(`${API_PREFIX}/openapi.json`, { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger())
   return { app, handle: (req: IncomingMessage, res: ServerResponse) => handle(req, res) }
 }
-
-/** The error response every route may give, for the OpenAPI document. */
-export { STUDIO_ERRORS }

@@ -89,7 +89,7 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
 }
 
 /** Tables whose rows carry `id` and `version`. */
-type VersionedTable = 'llms' | 'apps' | 'users' | 'groups' | 'budgets' | 'tools' | 'datasources' | 'plugins'
+export type VersionedTable = 'llms' | 'apps' | 'users' | 'groups' | 'budgets' | 'tools' | 'datasources' | 'plugins'
 
 /**
  * Locks the row for the rest of the transaction and checks the version:

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 
 /** A timestamp column: a Date is read; a Date or an ISO string is written. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -257,4 +257,3 @@ export interface StudioSchema {
 
 export type Row<T extends keyof StudioSchema> = Selectable<StudioSchema[T]>
 export type NewRow<T extends keyof StudioSchema> = Insertable<StudioSchema[T]>
-export type RowUpdate<T extends keyof StudioSchema> = Updateable<StudioSchema[T]>

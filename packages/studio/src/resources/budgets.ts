@@ -9,6 +9,7 @@ import { periodRuleOf } from '../budgets/budget-limits.js'
 import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
+import { resolveReference } from './references.js'
 
 const Period = Type.Union([Type.Literal('monthly'), Type.Literal('custom')], { description: 'A UTC calendar month, or `periodDays` days counted from `anchor`.' })
 const PeriodDays = Type.Integer({ minimum: 1, maximum: MAX_PERIOD_DAYS, description: 'The length of a custom period.' })
@@ -79,17 +80,6 @@ function checkPeriod(period: 'monthly' | 'custom', periodDays: number | null | u
   if (period === 'custom' && (periodDays === undefined || periodDays === null)) throw invalid('/periodDays', 'is required for a custom period')
   if (period === 'monthly' && periodDays !== undefined && periodDays !== null) throw invalid('/periodDays', 'is only for a custom period')
   return periodDays ?? null
-}
-
-/** The id of the app or LLM a body names by id or slug; REFERENCE_NOT_FOUND at `path` otherwise. */
-async function resolveTarget(trx: Trx, table: 'apps' | 'llms', idOrSlug: string, path: string): Promise<string> {
-  const row = await trx
-    .selectFrom(table)
-    .select('id')
-    .where((eb) => eb.or([eb('id', '=', idOrSlug), eb('slug', '=', idOrSlug)]))
-    .executeTakeFirst()
-  if (!row) throw new StudioError('REFERENCE_NOT_FOUND', `no ${table === 'apps' ? 'app' : 'LLM'} "${idOrSlug}"`, { details: [{ path, message: 'names no existing object' }] })
-  return row.id
 }
 
 /** Rows with their live status: spending from the store, alerts of the current period from budget_alerts (one query a page). */
@@ -163,8 +153,8 @@ export function registerBudgetRoutes(app: Api, ctx: StudioContext): void {
         .insertInto('budgets')
         .values({
           id,
-          app_id: body.appId === undefined ? null : await resolveTarget(trx, 'apps', body.appId, '/appId'),
-          llm_id: body.llmId === undefined ? null : await resolveTarget(trx, 'llms', body.llmId, '/llmId'),
+          app_id: body.appId === undefined ? null : await resolveReference(trx, 'apps', body.appId, '/appId'),
+          llm_id: body.llmId === undefined ? null : await resolveReference(trx, 'llms', body.llmId, '/llmId'),
           limit_usd: body.limitUsd,
           period: body.period,
           period_days: periodDays,
