@@ -169,7 +169,7 @@ export async function buildTemplate(scratchDir: string): Promise<void> {
 /** SQLSTATE classes and client errors that mean the database cannot be reached (as opposed to a bad statement). */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
-const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error|database thread exited|Cannot use a pool after calling end/i
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i
 
 /** Whether an error means the database is away (503 and retry) rather than the statement is wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -60,7 +60,8 @@ class PGliteThread {
       this.#pending.clear()
     }
     this.#worker.on('error', fail)
-    this.#worker.on('exit', (code) => fail(new Error(`the embedded database thread exited (code ${code})`)))
+    // SQLSTATE 08006 (connection failure), as node-postgres would report a server gone: the query answers DATABASE_UNAVAILABLE.
+    this.#worker.on('exit', (code) => fail(new EmbeddedQueryError({ message: `the embedded database thread exited (code ${code})`, code: '08006' })))
   }
 
   request(message: DistributiveOmit<WorkerRequest, 'id'>): Promise<WorkerReply & { error?: undefined }> {
