@@ -54,14 +54,15 @@ class PGliteThread {
       if (reply.error) pending.reject(reply.id === 0 ? new Error(reply.error.message) : new EmbeddedQueryError(reply.error))
       else pending.resolve(reply)
     })
-    const fail = (error: Error) => {
-      this.#failure = error
+    // SQLSTATE 08006 (connection failure), as node-postgres reports a server gone: queries answer DATABASE_UNAVAILABLE.
+    const fail = (message: string) => {
+      const error = new EmbeddedQueryError({ message, code: '08006' })
+      this.#failure ??= error
       for (const pending of this.#pending.values()) pending.reject(error)
       this.#pending.clear()
     }
-    this.#worker.on('error', fail)
-    // SQLSTATE 08006 (connection failure), as node-postgres would report a server gone: the query answers DATABASE_UNAVAILABLE.
-    this.#worker.on('exit', (code) => fail(new EmbeddedQueryError({ message: `the embedded database thread exited (code ${code})`, code: '08006' })))
+    this.#worker.on('error', (error) => fail(`the embedded database thread failed: ${error.message}`))
+    this.#worker.on('exit', (code) => fail(`the embedded database thread exited (code ${code})`))
   }
 
   request(message: DistributiveOmit<WorkerRequest, 'id'>): Promise<WorkerReply & { error?: undefined }> {
