@@ -110,6 +110,10 @@ describe.each(DATABASES)('datasources on %s', (kind) => {
     const tooLarge = await upload('docs', 'word '.repeat(1_100_000), 'text/plain', 'big.txt')
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.json.error.code).toBe('BODY_TOO_LARGE')
+    // 60 kB of headings alone would be 30,000 chunks (5 MB, 2.6 million): refused before anything is written.
+    const fragmented = await upload('docs', '#\n'.repeat(30_000), 'text/markdown', 'headings.md')
+    expect(fragmented.status).toBe(422)
+    expect(fragmented.json.error.details).toEqual([{ path: '/content', message: 'is more than 20000 chunks' }])
     expect((await upload('nope', 'hello', 'text/plain', 'a.txt')).status).toBe(404)
     expect((await s.api('GET', '/api/v1/datasources/nope/documents')).status).toBe(404)
   })
