@@ -24,8 +24,10 @@ export function decryptSecret(encrypted: string, env: NodeJS.ProcessEnv = proces
   const parts = encrypted.startsWith(PREFIX) ? encrypted.slice(PREFIX.length).split(':') : []
   if (parts.length !== 3) throw new GatewayError('CONFIG_INVALID', 'an encrypted API key must look like v1:<iv>:<tag>:<data>')
   const [iv, tag, data] = parts.map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer, Buffer]
+  // Outside the try: an unset key is its own message, not "does not decrypt".
+  const key = masterKey(env)
   try {
-    const decipher = createDecipheriv('aes-256-gcm', masterKey(env), iv)
+    const decipher = createDecipheriv('aes-256-gcm', key, iv)
     decipher.setAuthTag(tag)
     return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8')
   } catch (cause) {

@@ -27,6 +27,7 @@ describe('gateway config', () => {
     const yaml = `llms: [{ slug: o, vendor: openai, apiKeyEncrypted: "${encrypted}", models: [gpt] }]`
     expect(parseConfig(yaml, { baseDir: '/', env }).llms[0]!.apiKey).toBe('sk-real-key')
     expect(() => parseConfig(yaml, { baseDir: '/', env: { PLUGBOARD_MASTER_KEY: 'wrong' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }))
+    expect(() => parseConfig(yaml, { baseDir: '/', env: {} })).toThrow(/needs PLUGBOARD_MASTER_KEY to be set/)
   })
 
   it.each([

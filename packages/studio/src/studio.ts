@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { bootstrapAdmin, type FirstAdmin } from './accounts/bootstrap.js'
-import { loadMasterKey, type MasterKey } from './accounts/master-key.js'
+import { checkMasterKey, loadMasterKey, type MasterKey } from './accounts/master-key.js'
 import { Authenticator } from './api/auth.js'
 import { ChangeFeed } from './api/changes.js'
 import type { StudioContext } from './api/context.js'
@@ -67,6 +67,7 @@ export class Studio {
         await relay.start()
       }
       const auth = new Authenticator(database.db)
+      await checkMasterKey(database.db, masterKey)
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
       const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { budgetPeriodOf, type BudgetLimit } from '@plugboard/gateway'
-import { budgetLimitsOf, type BudgetAlert, type StudioBudgetStore } from '../src/index.js'
+import { budgetLimitsOf, StudioBudgetStore, type BudgetAlert } from '../src/index.js'
+import { pino } from 'pino'
 import { DATABASES, startStudio, type TestStudio } from './helpers.js'
 
 const DAY = 86_400_000
@@ -149,6 +150,30 @@ describe.each(DATABASES)('budgets on %s', (kind) => {
     await store().flush()
     const rows = await s.studio.context.db.selectFrom('budget_usage').selectAll().where('budget_id', '=', budget.id).execute()
     expect(rows.map((row) => [row.period_start.toISOString(), row.spent])).toEqual([[budget.status.periodStart, 1]])
+  })
+
+  it('writes a settle after a quiet interval at once (a crash then loses nothing), and the ones right after it at the next interval', async () => {
+    await newApp('quiet-app')
+    const budget = (await s.api('POST', '/api/v1/budgets', { appId: 'quiet-app', limitUsd: 10, period: 'monthly' })).json
+    const limit = await limitOf(budget.id)
+    const quiet = await StudioBudgetStore.open({ db: s.studio.context.db, logger: pino({ level: 'silent' }), flushIntervalMs: 60_000 })
+    const stored = async () => (await s.studio.context.db.selectFrom('budget_usage').select('spent').where('budget_id', '=', budget.id).executeTakeFirst())?.spent
+    try {
+      const settle = async (cost: number) => {
+        const held = await quiet.reserve({ limit, period: budgetPeriodOf(limit.period), amount: 0 })
+        if (!held.ok) throw new Error('refused')
+        await quiet.settle(held.reservation, cost)
+      }
+      await settle(0.25)
+      await expect.poll(stored, { timeout: 2_000 }).toBe(0.25)
+      await settle(0.5)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(await stored()).toBe(0.25)
+      await quiet.flush()
+      expect(await stored()).toBe(0.75)
+    } finally {
+      await quiet.close()
+    }
   })
 
   it('raises each threshold alert once per period, at 50, 80 and 100 %, and shows them in the API', async () => {

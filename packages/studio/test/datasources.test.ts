@@ -27,7 +27,7 @@ The team agreed to ship the gateway on Friday, after the budget review.`
 describe.each(DATABASES)('datasources on %s', (kind) => {
   let s: TestStudio
   let handbook: { id: string; chunks: number }
-  const upload = (datasource: string, body: string, contentType: string, name?: string) =>
+  const upload = (datasource: string, body: string | Buffer, contentType: string, name?: string) =>
     s.api('POST', `/api/v1/datasources/${datasource}/documents${name === undefined ? '' : `?name=${encodeURIComponent(name)}`}`, body, { 'content-type': contentType })
   const query = (datasource: string, body: unknown) => s.api('POST', `/api/v1/datasources/${datasource}/query`, body)
 
@@ -110,6 +110,13 @@ describe.each(DATABASES)('datasources on %s', (kind) => {
     const tooLarge = await upload('docs', 'word '.repeat(1_100_000), 'text/plain', 'big.txt')
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.json.error.code).toBe('BODY_TOO_LARGE')
+    const binary = await upload('docs', Buffer.from([0x23, 0x20, 0xff, 0xfe, 0x00, 0xc3, 0x28]), 'text/markdown', 'junk.md')
+    expect(binary.status).toBe(422)
+    expect(binary.json.error.details).toEqual([{ path: '/content', message: 'is not valid UTF-8' }])
+    // 60 kB of headings alone would be 30,000 chunks (5 MB, 2.6 million): refused before anything is written.
+    const fragmented = await upload('docs', '#\n'.repeat(30_000), 'text/markdown', 'headings.md')
+    expect(fragmented.status).toBe(422)
+    expect(fragmented.json.error.details).toEqual([{ path: '/content', message: 'is more than 20000 chunks' }])
     expect((await upload('nope', 'hello', 'text/plain', 'a.txt')).status).toBe(404)
     expect((await s.api('GET', '/api/v1/datasources/nope/documents')).status).toBe(404)
   })

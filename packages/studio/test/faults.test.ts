@@ -134,6 +134,23 @@ describe('a second plugboard up on the same data directory', () => {
   })
 })
 
+describe('a lock left with our own pid (a container restarted after a SIGKILL: the same pid every start)', () => {
+  it('is taken over, while one this process holds still refuses a second open', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pb-samepid-'))
+    try {
+      writeFileSync(join(dataDir, 'studio.lock'), `${process.pid}\n`)
+      const database = await openDatabase({ dataDir })
+      try {
+        await expect(openDatabase({ dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' })
+      } finally {
+        await database.close()
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe.each(DATABASES)('a migration that fails on %s', (kind) => {
   it('leaves the schema as it was, and the next start with a working one resumes', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pb-migrate-'))

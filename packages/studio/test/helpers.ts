@@ -51,7 +51,7 @@ export async function startStudio(kind: DatabaseKind, env: NodeJS.ProcessEnv = {
         method: method as 'GET',
         url,
         headers: { authorization: `Bearer ${ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
-        ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+        ...(body !== undefined && { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
       })
       return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : undefined, headers: response.headers }
     },

@@ -13,6 +13,20 @@ describe.each(DATABASES)('users on %s', (kind) => {
 
   const auditOf = (id: string) => s.studio.database.db.selectFrom('audit_log').selectAll().where('object_type', '=', 'user').where('object_id', '=', id).orderBy('id').execute()
 
+  it('refuses to delete a user who owns apps (the app would lose the limits of its owner\'s groups), then deletes them once the apps are given away', async () => {
+    const owner = await s.api('POST', '/api/v1/users', { email: 'owner@example.com', role: 'portal', password: PASSWORD })
+    const app = await s.api('POST', '/api/v1/apps', { slug: 'owned-app', ownerId: owner.json.id })
+    expect(app.status).toBe(201)
+
+    const refused = await s.api('DELETE', `/api/v1/users/${owner.json.id}`)
+    expect(refused.status).toBe(409)
+    expect(refused.json.error).toMatchObject({ code: 'IN_USE', message: expect.stringContaining('owned-app') })
+    expect((await s.api('GET', `/api/v1/apps/${app.json.id}`)).json.ownerId).toBe(owner.json.id)
+
+    expect((await s.api('PATCH', `/api/v1/apps/${app.json.id}`, { ownerId: null })).status).toBe(200)
+    expect((await s.api('DELETE', `/api/v1/users/${owner.json.id}`)).status).toBe(204)
+  })
+
   it('creates a user with a normalised email, never returns or audits the password, updates with If-Match and deletes', async () => {
     const created = await s.api('POST', '/api/v1/users', { email: '  Ada@Example.COM ', name: 'Ada', role: 'portal', password: PASSWORD })
     expect(created.status).toBe(201)

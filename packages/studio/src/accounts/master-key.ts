@@ -3,6 +3,7 @@ import { mkdir, open, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { decryptSecret, encryptSecret, MASTER_KEY_ENV } from '@plugboard/gateway'
 import { randomBytes } from 'node:crypto'
+import type { StudioDb } from '../db/database.js'
 import { StudioError } from '../errors.js'
 
 /**
@@ -59,4 +60,18 @@ export async function loadMasterKey(env: NodeJS.ProcessEnv, keyFile: string): Pr
   await handle.writeFile(`${value}\n`)
   await handle.close()
   return new MasterKey(value, keyFile)
+}
+
+/**
+ * Fails the start (MASTER_KEY_INVALID, naming where the key came from) when
+ * the key does not decrypt a stored secret: a changed PLUGBOARD_MASTER_KEY
+ * or a damaged key file is reported as such, not later as an LLM whose
+ * encrypted key is invalid. Every secret is encrypted with the one key, so
+ * one of them tells.
+ */
+export async function checkMasterKey(db: StudioDb, masterKey: MasterKey): Promise<void> {
+  const stored =
+    (await db.selectFrom('llms').select('api_key_encrypted as secret').where('api_key_encrypted', 'is not', null).limit(1).executeTakeFirst()) ??
+    (await db.selectFrom('tools').select('credential_encrypted as secret').where('credential_encrypted', 'is not', null).limit(1).executeTakeFirst())
+  if (stored?.secret) masterKey.decrypt(stored.secret)
 }

@@ -42,7 +42,9 @@ export interface StudioBudgetStoreOptions {
  * Spending of the current periods is loaded from `budget_usage` at start and
  * written behind in batches, never on the request path: every 250 ms and on
  * close, an upsert adding each budget-period's delta (`spent = spent +
- * delta`). A failed write keeps its deltas and retries with a growing delay
+ * delta`); a settle after a quiet interval is written at once, so a crash
+ * (SIGKILL) loses spending only under sustained traffic, and at most one
+ * interval of it. A failed write keeps its deltas and retries with a growing delay
  * (at most 5 s); what waits is one sum per budget and period, so it stays
  * bounded however long the database is away. When a settle takes a budget
  * to one of its thresholds, a `budget_alerts` row is inserted (its primary
@@ -62,6 +64,9 @@ export class StudioBudgetStore implements BudgetStore {
   #writing: Promise<void> = Promise.resolve()
   #failures = 0
   #retryAt = 0
+  /** When the last write began. */
+  #wroteAt = 0
+  readonly #intervalMs: number
   readonly #timer: NodeJS.Timeout
 
   private constructor(options: StudioBudgetStoreOptions, memory: MemoryBudgetStore, fired: Map<string, Fired>) {
@@ -69,9 +74,10 @@ export class StudioBudgetStore implements BudgetStore {
     this.#logger = options.logger
     this.#memory = memory
     this.#fired = fired
+    this.#intervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS
     this.#timer = setInterval(() => {
       if (Date.now() >= this.#retryAt) void this.flush()
-    }, options.flushIntervalMs ?? FLUSH_INTERVAL_MS).unref()
+    }, this.#intervalMs).unref()
   }
 
   /** Loads the spending and the alerts of every budget's current period, then writes behind from then on. */
@@ -128,6 +134,12 @@ export class StudioBudgetStore implements BudgetStore {
     if (first && cost > 0) {
       this.#add(reservation.limit.id, new Date(reservation.period.startsAt), cost)
       this.#checkThresholds(reservation.limit, reservation.period, spent)
+      // Quiet for an interval (and not retrying): no batch to wait for.
+      const now = Date.now()
+      if (now - this.#wroteAt >= this.#intervalMs && now >= this.#retryAt) {
+        this.#wroteAt = now
+        void this.flush()
+      }
     }
     return spent
   }
@@ -155,6 +167,7 @@ export class StudioBudgetStore implements BudgetStore {
   async #write(): Promise<void> {
     await this.#alerting
     if (this.#pending.size === 0) return
+    this.#wroteAt = Date.now()
     const batch = [...this.#pending.values()]
     this.#pending = new Map()
     try {

@@ -49,4 +49,9 @@ describe('chunkText', () => {
   it('gives a heading with nothing under it a chunk of its own and reads CRLF line ends', () => {
     expect(chunkText('# A\r\n\r\n# B\r\nbody', { contentType: 'text/markdown' })).toEqual(['# A', '# B\n\nbody'])
   })
+
+  it('stops after the section that takes it past the limit', () => {
+    expect(chunkText('#\n'.repeat(1000), { contentType: 'text/markdown', limit: 10 })).toHaveLength(11)
+    expect(chunkText('#\n'.repeat(10), { contentType: 'text/markdown', limit: 10 })).toHaveLength(10)
+  })
 })

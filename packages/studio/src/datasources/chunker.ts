@@ -8,6 +8,12 @@ export interface ChunkOptions {
   size?: number
   /** About how many characters of a chunk's end start the next chunk of the same section. */
   overlap?: number
+  /**
+   * Stop once there are more chunks than this (the caller refuses such a
+   * document): 5 MB of `#` lines are 2.6 million chunks, hundreds of MB to
+   * hold and minutes of inserts.
+   */
+  limit?: number
 }
 
 const CHUNK_SIZE = 1000
@@ -22,14 +28,17 @@ const HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/
  * characters. A paragraph too long for one chunk is split between words; the
  * next chunk of a section repeats the last ~`overlap` characters (whole
  * words) of the one before, so a phrase across the cut is still found.
- * Never returns an empty chunk; returns none for a blank document.
+ * Never returns an empty chunk; returns none for a blank document; stops
+ * after the section that takes it past `limit`.
  * @example chunkText('# Setup\n\nRun npm ci.', { contentType: 'text/markdown' }) // ['# Setup\n\nRun npm ci.']
  */
 export function chunkText(text: string, options: ChunkOptions): string[] {
   const size = options.size ?? CHUNK_SIZE
   const overlap = Math.min(options.overlap ?? CHUNK_OVERLAP, Math.floor(size / 2))
   const chunks: string[] = []
+  const limit = options.limit ?? Infinity
   for (const section of sectionsOf(text.replace(/\r\n?/g, '\n'), options.contentType === 'text/markdown')) {
+    if (chunks.length > limit) break
     const sectionStart = chunks.length
     let current = ''
     // Whether `current` holds more than the overlap carried from the chunk before.
@@ -71,9 +80,8 @@ export function chunkText(text: string, options: ChunkOptions): string[] {
   return chunks
 }
 
-/** Sections (each a heading, when it has one, then its paragraphs), blank ones left out. */
-function sectionsOf(text: string, markdown: boolean): string[][] {
-  const sections: string[][] = []
+/** Sections (each a heading, when it has one, then its paragraphs), blank ones left out; one at a time, so a caller that stops early never holds them all. */
+function* sectionsOf(text: string, markdown: boolean): Generator<string[]> {
   let lines: string[] = []
   let fenced = false
   const close = () => {
@@ -82,21 +90,22 @@ function sectionsOf(text: string, markdown: boolean): string[][] {
       .split(/\n[ \t]*\n/)
       .map((p) => p.trim())
       .filter((p) => p !== '')
-    if (paragraphs.length > 0) sections.push(paragraphs)
     lines = []
+    return paragraphs
   }
   for (const line of text.split('\n')) {
     // A `#` inside a fenced code block is a comment, not a heading.
     if (markdown && /^ {0,3}(```|~~~)/.test(line)) fenced = !fenced
     if (markdown && !fenced && HEADING.test(line)) {
-      close()
+      const section = close()
+      if (section.length > 0) yield section
       lines.push(line, '')
       continue
     }
     lines.push(line)
   }
-  close()
-  return sections
+  const last = close()
+  if (last.length > 0) yield last
 }
 
 /** A paragraph's words, each with the whitespace before it (a line break kept as one, else a space); a word longer than `size` in pieces. */

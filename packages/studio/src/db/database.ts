@@ -104,23 +104,33 @@ async function migrate(db: StudioDb, history: MigrationProvider = migrations): P
   return before === 0
 }
 
+/** The lock files this process holds: a lock naming our pid that is not among them was left by an earlier process with the same pid. */
+const heldHere = new Set<string>()
+
 /**
  * Takes the data directory's lock file (created exclusively, holding our
- * pid). A lock left by a process that is gone is taken over; one held by a
- * live process refuses with DATA_DIR_LOCKED.
+ * pid). A lock left by a process that is gone is taken over, and so is one
+ * naming our own pid that this process does not hold (a container's process
+ * has the same pid every start: after a SIGKILL its restart would be refused
+ * for ever); one held by a live process refuses with DATA_DIR_LOCKED.
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const file = join(dataDir, LOCK_FILE)
+  const file = resolve(dataDir, LOCK_FILE)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600)
       await handle.writeFile(`${process.pid}\n`)
       await handle.close()
-      return () => rm(file, { force: true })
+      heldHere.add(file)
+      return async () => {
+        heldHere.delete(file)
+        await rm(file, { force: true })
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10)
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+      const ours = holder === process.pid && !heldHere.has(file)
+      if (Number.isInteger(holder) && holder > 0 && !ours && isAlive(holder)) {
         throw new StudioError('DATA_DIR_LOCKED', `the data directory ${dataDir} is in use by another Studio (pid ${holder}); stop it, or start this one with another --data`)
       }
       await rm(file, { force: true })

@@ -16,7 +16,10 @@ import { removeGrants } from './groups.js'
 
 /** The largest document upload, JSON or raw text. */
 const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+/** The most chunks a document is cut into: 5 MB of prose is about 6,000; only a document of little more than headings reaches it. */
+const MAX_DOCUMENT_CHUNKS = 20_000
 const TEXT_TYPES = ['text/plain', 'text/markdown'] as const
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 const Language = Type.Enum([...SEARCH_LANGUAGES], { description: 'The PostgreSQL text search configuration documents are indexed and queried with.' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
@@ -152,7 +155,14 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
   void app.register(async (plugin) => {
     const scoped = plugin.withTypeProvider<TypeBoxTypeProvider>()
     scoped.removeContentTypeParser('text/plain')
-    scoped.addContentTypeParser([...TEXT_TYPES], { parseAs: 'string' }, (_request, body, done) => done(null, body))
+    scoped.addContentTypeParser([...TEXT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => {
+      // Decoded leniently, binary junk would be indexed as replacement characters.
+      try {
+        done(null, STRICT_UTF8.decode(body as Buffer))
+      } catch {
+        done(new StudioError('VALIDATION_FAILED', 'the document is not UTF-8 text', { details: [{ path: '/content', message: 'is not valid UTF-8' }] }))
+      }
+    })
     scoped.post(
       `${base}/documents`,
       {
@@ -171,7 +181,8 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
         const upload = readUpload(request)
         // Postgres text cannot hold NUL.
         const content = upload.content.replace(/\0/g, '')
-        const chunks = chunkText(content, { contentType: upload.contentType })
+        const chunks = chunkText(content, { contentType: upload.contentType, limit: MAX_DOCUMENT_CHUNKS })
+        if (chunks.length > MAX_DOCUMENT_CHUNKS) throw new StudioError('VALIDATION_FAILED', `the document cuts into more than ${MAX_DOCUMENT_CHUNKS} chunks (headings or paragraphs with almost nothing under them): merge its sections`, { details: [{ path: '/content', message: `is more than ${MAX_DOCUMENT_CHUNKS} chunks` }] })
         if (chunks.length === 0) throw new StudioError('VALIDATION_FAILED', 'the document is blank', { details: [{ path: '/content', message: 'is blank' }] })
         const found = await findRow(ctx.db, 'datasources', request.params.id, 'datasource')
         const document = await ctx.writes.run({ actor: actorOf(principalOf(request)), action: 'create', type: 'document', requestId: request.id }, async (trx) => {

@@ -59,6 +59,21 @@ async function keepAnAdmin(trx: Trx, row: Row<'users'>, remainsEnabledAdmin: boo
   if (!other) throw new StudioError('LAST_ADMIN', `${row.email} is the last enabled admin: make another user admin first`)
 }
 
+/** How many of the apps a user owns the refusal to delete them names. */
+const OWNED_APPS_NAMED = 5
+
+/**
+ * A user who owns apps is not deleted: the apps would be left without an
+ * owner, and an app a portal user owned would no longer be held to what the
+ * owner's groups are granted (every LLM it lists would be served).
+ */
+async function ownsNoApps(trx: Trx, row: Row<'users'>): Promise<void> {
+  const owned = await trx.selectFrom('apps').select('slug').where('owner_id', '=', row.id).orderBy('slug').limit(OWNED_APPS_NAMED + 1).execute()
+  if (owned.length === 0) return
+  const named = owned.slice(0, OWNED_APPS_NAMED).map((app) => app.slug).join(', ')
+  throw new StudioError('IN_USE', `${row.email} owns apps (${named}${owned.length > OWNED_APPS_NAMED ? ', …' : ''}): give them another owner or delete them first`)
+}
+
 export function registerUserRoutes(app: Api, ctx: StudioContext): void {
   // The authenticator caches sessions and tokens for a few seconds; a committed user write must end that trust at once.
   ctx.changes.subscribe((change) => {
@@ -111,6 +126,9 @@ export function registerUserRoutes(app: Api, ctx: StudioContext): void {
       // Disabled, or the password changed (perhaps because it leaked): whoever holds a session signs in again.
       if (patch.disabled === true || patch.password !== undefined) await trx.deleteFrom('sessions').where('user_id', '=', row.id).execute()
     },
-    beforeDelete: (trx, row) => keepAnAdmin(trx, row, false),
+    beforeDelete: async (trx, row) => {
+      await keepAnAdmin(trx, row, false)
+      await ownsNoApps(trx, row)
+    },
   })
 }
