@@ -14,6 +14,7 @@ export const STUDIO_ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, doc: 'No admin API route matches the method and path.' },
   ALREADY_EXISTS: { status: 409, doc: 'Another object already has that unique value (a slug, an email, a model); `details[0].path` names the field.' },
   REFERENCE_NOT_FOUND: { status: 422, doc: 'The body names an object that does not exist (an LLM, a user, an app); `details[0].path` names the field.' },
+  IN_USE: { status: 409, doc: 'The object is still referenced and cannot be removed that way (a user who owns apps: give them another owner first); the message names what refers to it.' },
   LAST_ADMIN: { status: 409, doc: 'The write would leave no enabled admin (deleting, demoting or disabling the last one): make another user admin first.' },
   APP_KEY_INACTIVE: { status: 409, doc: 'The app key is revoked or expired, so it cannot be rotated: issue a new key instead.' },
   VERSION_MISMATCH: { status: 412, doc: "`If-Match` names a version that is not the object's current one: read it again, then retry." },
