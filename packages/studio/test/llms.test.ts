@@ -61,6 +61,9 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     } while (cursor)
     expect(seen).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0'])
     expect((await s.api('GET', '/api/v1/llms?sort=nope')).status).toBe(422)
+    // `%` and `_` in ?q= are themselves, not wildcards.
+    expect((await s.api('GET', '/api/v1/llms?q=%25')).json.items).toEqual([])
+    expect((await s.api('GET', '/api/v1/llms?q=page_')).json.items).toEqual([])
   })
 
   it('takes its group grants with it when deleted', async () => {

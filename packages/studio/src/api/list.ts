@@ -93,6 +93,15 @@ export async function listPage<DB, TB extends keyof DB, O extends Record<string,
 }
 
 /** `%` and `_` in a search term match themselves (for `ilike` filters). */
-export function escapeLike(term: string): string {
+function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** The `?q=` filter of a list: rows where any of `columns` contains `term`, case-insensitively. */
+export function containsText(columns: string[], term: string) {
+  const pattern = `%${escapeLike(term)}%`
+  return sql<boolean>`(${sql.join(
+    columns.map((column) => sql`${sql.ref(column)} ilike ${pattern}`),
+    sql` or `,
+  )})`
 }

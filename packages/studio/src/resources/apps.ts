@@ -8,7 +8,7 @@ import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import { registerAppKeyRoutes } from './app-keys.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 import { resolveReferences } from './references.js'
 
 const METADATA_MAX_BYTES = 16 * 1024
@@ -118,7 +118,7 @@ export function registerAppRoutes(app: Api, ctx: StudioContext): void {
       let filtered = query
       if (ownerId) filtered = filtered.where('owner_id', '=', ownerId)
       if (enabled !== undefined) filtered = filtered.where('enabled', '=', enabled)
-      if (q) filtered = filtered.where((eb) => eb.or([eb('slug', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)]))
+      if (q) filtered = filtered.where(containsText(['slug', 'name'], q))
       return filtered
     },
     present: presentApps,

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { actorOf, principalOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
-import { escapeLike, listPage, ListQuerySchema, Page } from '../api/list.js'
+import { containsText, listPage, ListQuerySchema, Page } from '../api/list.js'
 import { errorResponses, findRow, IdParams, registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import { lockVersioned } from '../api/writes.js'
@@ -97,7 +97,7 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
     schemas: { item: Datasource, create: DatasourceCreate, update: DatasourceUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })) } },
     sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
     defaultSort: 'slug',
-    filter: (query, { q }) => (q ? query.where((eb) => eb.or([eb('slug', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)])) : query),
+    filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
     present: async (rows, db) => {
       const totals =
         rows.length === 0

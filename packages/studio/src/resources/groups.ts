@@ -9,7 +9,7 @@ import { API_PREFIX, type Api } from '../api/server.js'
 import { lockVersioned, parseIfMatch, type Trx } from '../api/writes.js'
 import type { StudioDb } from '../db/database.js'
 import type { GrantKind, Row } from '../db/schema.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 import { resolveReferences, type ReferencedTable } from './references.js'
 
 /** A group's members are presented with it, so their number is bounded. */
@@ -99,7 +99,7 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
     schemas: { item: Group, create: GroupCreate, update: GroupUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the name.' })) } },
     sortable: { name: 'name', createdAt: 'created_at' },
     defaultSort: 'name',
-    filter: (query, { q }) => (q ? query.where('name', 'ilike', `%${escapeLike(q)}%`) : query),
+    filter: (query, { q }) => (q ? query.where(containsText(['name'], q)) : query),
     present: presentGroups,
     insert: async (trx, body) => {
       const id = randomUUID()

@@ -7,7 +7,7 @@ import type { StudioContext } from '../api/context.js'
 import { HttpUrl, registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
 import { removeGrants } from './groups.js'
 import type { Api } from '../api/server.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 
 const Vendor = Type.Union([Type.Literal('mock'), Type.Literal('openai'), Type.Literal('anthropic')])
 const Model = Type.String({ minLength: 1, maxLength: 200 })
@@ -109,7 +109,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
       let filtered = query
       if (vendor) filtered = filtered.where('vendor', '=', vendor)
       if (enabled !== undefined) filtered = filtered.where('enabled', '=', enabled)
-      if (q) filtered = filtered.where((eb) => eb.or([eb('slug', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)]))
+      if (q) filtered = filtered.where(containsText(['slug', 'name'], q))
       return filtered
     },
     present: async (rows) => rows.map(presentLlm),

@@ -7,7 +7,7 @@ import { API_PREFIX, type Api } from '../api/server.js'
 import { parseIfMatch, type Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { StudioError, notFound } from '../errors.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 
 const Usd = Type.Number({ minimum: 0, maximum: 1e6, description: 'USD per million tokens.' })
 
@@ -54,7 +54,7 @@ export function registerPriceRoutes(app: Api, ctx: StudioContext): void {
     async (request) => {
       const { q } = request.query
       let query = ctx.db.selectFrom('model_prices').selectAll()
-      if (q) query = query.where('model', 'ilike', `%${escapeLike(q)}%`)
+      if (q) query = query.where(containsText(['model'], q))
       const page = await listPage(query, { sortable: { model: 'model', updatedAt: 'updated_at' }, defaultSort: 'model', idColumn: 'model', query: request.query })
       return { items: page.items.map(presentModelPrice), nextCursor: page.nextCursor }
     },

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox'
 import { secretHint } from '../accounts/secrets.js'
 import type { StudioContext } from '../api/context.js'
 import { errorResponses, findRow, HttpUrl, IdParams, Slug, Timestamps, timestamps, registerResource } from '../api/resource.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import type { Row, ToolAuth } from '../db/schema.js'
 import { StudioError } from '../errors.js'
@@ -163,7 +163,7 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
     schemas: { item: Tool, create: ToolCreate, update: ToolUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })) } },
     sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
     defaultSort: 'slug',
-    filter: (query, { q }) => (q ? query.where((eb) => eb.or([eb('slug', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)])) : query),
+    filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
     present: async (rows) => rows.map(presentTool),
     insert: async (trx, body) => {
       const { document } = readOpenApiDocument(body.spec)

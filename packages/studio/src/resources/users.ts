@@ -8,7 +8,7 @@ import type { Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
-import { escapeLike } from '../api/list.js'
+import { containsText } from '../api/list.js'
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('portal')], { description: 'admin: the admin API and dashboard; portal: the portal and the LLMs their groups grant.' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
@@ -98,7 +98,7 @@ export function registerUserRoutes(app: Api, ctx: StudioContext): void {
       let filtered = query
       if (role) filtered = filtered.where('role', '=', role)
       if (disabled !== undefined) filtered = filtered.where('disabled', '=', disabled)
-      if (q) filtered = filtered.where((eb) => eb.or([eb('email', 'ilike', `%${escapeLike(q)}%`), eb('name', 'ilike', `%${escapeLike(q)}%`)]))
+      if (q) filtered = filtered.where(containsText(['email', 'name'], q))
       return filtered
     },
     present: async (rows) => rows.map(presentUser),
