@@ -27,7 +27,7 @@ export const GATEWAY_ERRORS = {
   BUDGET_EXCEEDED: {
     status: 429,
     type: 'insufficient_quota',
-    doc: 'A budget of the app or of the LLM is spent for its period, or the most this request may cost would pass it; the message and the `x-plugboard-budget` / `x-plugboard-budget-resets-at` headers name the budget and when it resets.',
+    doc: 'A budget of the app or of the LLM is spent for its period, or the most this request may cost would pass it; the message and the `x-plugboard-budget` / `x-plugboard-budget-resets-at` headers name the budget and when it resets (a spent one also answers `Retry-After`: the seconds to its reset).',
   },
   UPSTREAM_ERROR: {
     status: 502,

@@ -63,6 +63,9 @@ describe('a per-LLM budget', () => {
       expect(refused.json.error.message).toContain('2026-04-01T00:00:00.000Z')
       expect(refused.headers.get('x-plugboard-budget')).toBe('capped-llm')
       expect(refused.headers.get('x-plugboard-budget-resets-at')).toBe('2026-04-01T00:00:00.000Z')
+      // Retry-After only when nothing can be served before the reset: the budget is spent, not merely too low for this request.
+      const spent = (refused.json.error.message as string).includes('is spent')
+      expect(refused.headers.get('retry-after') === null).toBe(!spent)
     }
     // The other LLM is not limited by it.
     expect((await chat('mock-gpt', OTHER_KEY)).status).toBe(200)

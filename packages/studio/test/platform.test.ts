@@ -126,6 +126,14 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(status.reservedUsd).toBe(0)
     expect(status.spentUsd).toBeLessThanOrEqual(1 + 0.11)
     expect(status.spentUsd).toBeGreaterThan(0.5)
+
+    // Lowered under what is spent: nothing can be served before the reset, and Retry-After says how long that is.
+    const { version } = (await (await fetch(`${platform.url}/api/v1/budgets/${budget.id}`, { headers: admin })).json()) as { version: number }
+    expect((await fetch(`${platform.url}/api/v1/budgets/${budget.id}`, { method: 'PATCH', headers: { ...admin, 'if-match': `"${version}"` }, body: JSON.stringify({ limitUsd: 0.01 }) })).status).toBe(200)
+    const spent = await send()
+    expect(spent.status).toBe(429)
+    const resetsAt = Date.parse(spent.headers.get('x-plugboard-budget-resets-at')!)
+    expect(Number(spent.headers.get('retry-after'))).toBeCloseTo((resetsAt - Date.now()) / 1000, -2)
   })
 
   it('serves an app a portal user owns only the LLMs their groups are granted, live as grants change', async () => {

@@ -54,7 +54,7 @@ async function reserveAll(x: Exchange, limits: readonly BudgetLimit[], amount: n
     await release(x, taken)
     const result = results[refused]!
     if (result.status === 'rejected') throw result.reason
-    if (!result.value.ok) throw refusal(limits[refused]!, periods[refused]!, amount, result.value)
+    if (!result.value.ok) throw refusal(limits[refused]!, periods[refused]!, amount, result.value, now)
   }
   // None refused: every result is a reservation, in the order of `limits`.
   x.reservations = taken
@@ -75,8 +75,12 @@ async function settleAll(x: Exchange): Promise<void> {
   })
 }
 
-/** BUDGET_EXCEEDED naming the limit that refused and when its period resets, in the message and in headers. */
-function refusal(limit: BudgetLimit, period: BudgetPeriod, amount: number, usage: { spent: number; reserved: number }): GatewayError {
+/**
+ * BUDGET_EXCEEDED naming the limit that refused and when its period resets,
+ * in the message and in headers; a spent budget also says `Retry-After` (the
+ * seconds to its reset: nothing can be served before).
+ */
+function refusal(limit: BudgetLimit, period: BudgetPeriod, amount: number, usage: { spent: number; reserved: number }, now: number): GatewayError {
   const resetsAt = new Date(period.resetsAt).toISOString()
   const per = limit.period.kind === 'monthly' ? 'month' : `${limit.period.days} days`
   const name = `budget "${limit.id}" (${limit.scope} "${limit.target}", $${limit.limitUsd} per ${per})`
@@ -87,5 +91,7 @@ function refusal(limit: BudgetLimit, period: BudgetPeriod, amount: number, usage
       : `this request may cost up to $${amount.toPrecision(3)}, more than the $${left.toPrecision(3)} left of ${name}; lower max_tokens, wait for requests in flight, or for the reset at ${resetsAt}`
   // An id a header cannot carry as it is (spaces, non-ASCII: an app id may hold them) is %-encoded.
   const id = /^[\x21-\x7e]+$/.test(limit.id) ? limit.id : encodeURIComponent(limit.id)
-  return new GatewayError('BUDGET_EXCEEDED', message, undefined, { headers: { 'x-plugboard-budget': id, 'x-plugboard-budget-resets-at': resetsAt } })
+  const headers: Record<string, string> = { 'x-plugboard-budget': id, 'x-plugboard-budget-resets-at': resetsAt }
+  if (left === 0) headers['retry-after'] = String(Math.max(1, Math.ceil((period.resetsAt - now) / 1000)))
+  return new GatewayError('BUDGET_EXCEEDED', message, undefined, { headers })
 }
