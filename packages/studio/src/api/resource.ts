@@ -166,5 +166,16 @@ export function timestamps(row: { version: number; created_at: Date; updated_at:
  */
 export const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://[^/?#@\\s]+(?:[/?#]|$)', maxLength: 2048, description: 'http(s), without user:password@ (credentials go in their own field).' })
 
+/** The `?q=` text filter of a list, searching `what` (see `containsText`). */
+export function TextQuery(what: string) {
+  return Type.Optional(Type.String({ maxLength: 100, description: `Part of the ${what}.` }))
+}
+
+/** How the lists of objects named by a slug sort: by slug by default, or by name or time. */
+export const SLUG_NAMED_SORTS = {
+  sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
+  defaultSort: 'slug',
+}
+
 /** A slug: lower-case letters, digits and dashes, as gateway routes (/llm/{slug}) take it. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', minLength: 1, maxLength: 63 })

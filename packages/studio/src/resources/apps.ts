@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { StudioContext } from '../api/context.js'
-import { registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
+import { registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import type { Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { StudioDb } from '../db/database.js'
@@ -109,11 +109,10 @@ export function registerAppRoutes(app: Api, ctx: StudioContext): void {
       filters: {
         ownerId: Type.Optional(Type.String({ maxLength: 128 })),
         enabled: Type.Optional(Type.Boolean()),
-        q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })),
+        q: TextQuery('slug or name'),
       },
     },
-    sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
-    defaultSort: 'slug',
+    ...SLUG_NAMED_SORTS,
     filter: (query, { ownerId, enabled, q }) => {
       let filtered = query
       if (ownerId) filtered = filtered.where('owner_id', '=', ownerId)

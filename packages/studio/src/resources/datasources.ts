@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox'
 import { actorOf, principalOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
 import { containsText, listPage, ListQuerySchema, Page } from '../api/list.js'
-import { errorResponses, findRow, IdParams, registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
+import { errorResponses, findRow, IdParams, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import { lockVersioned } from '../api/writes.js'
 import { chunkText, type DocumentContentType } from '../datasources/chunker.js'
@@ -94,9 +94,8 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
     label: 'datasource',
     plural: 'datasources',
     access: 'admin',
-    schemas: { item: Datasource, create: DatasourceCreate, update: DatasourceUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })) } },
-    sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
-    defaultSort: 'slug',
+    schemas: { item: Datasource, create: DatasourceCreate, update: DatasourceUpdate, filters: { q: TextQuery('slug or name') } },
+    ...SLUG_NAMED_SORTS,
     filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
     present: async (rows, db) => {
       const totals =

@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { Type, type Static } from 'typebox'
 import { actorOf, principalOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
-import { bumpVersion, errorResponses, etag, IdParams, registerResource, findRow, Timestamps, timestamps } from '../api/resource.js'
+import { bumpVersion, errorResponses, etag, findRow, IdParams, registerResource, TextQuery, timestamps, Timestamps } from '../api/resource.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import { lockVersioned, parseIfMatch, type Trx } from '../api/writes.js'
 import type { StudioDb } from '../db/database.js'
@@ -96,7 +96,7 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
     label: 'group',
     plural: 'groups',
     access: 'admin',
-    schemas: { item: Group, create: GroupCreate, update: GroupUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the name.' })) } },
+    schemas: { item: Group, create: GroupCreate, update: GroupUpdate, filters: { q: TextQuery('name') } },
     sortable: { name: 'name', createdAt: 'created_at' },
     defaultSort: 'name',
     filter: (query, { q }) => (q ? query.where(containsText(['name'], q)) : query),

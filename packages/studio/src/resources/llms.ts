@@ -4,7 +4,7 @@ import { secretHint } from '../accounts/secrets.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import type { StudioContext } from '../api/context.js'
-import { HttpUrl, registerResource, Slug, Timestamps, timestamps } from '../api/resource.js'
+import { HttpUrl, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import { removeGrants } from './groups.js'
 import type { Api } from '../api/server.js'
 import { containsText } from '../api/list.js'
@@ -101,10 +101,9 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
       item: Llm,
       create: LlmCreate,
       update: LlmUpdate,
-      filters: { vendor: Type.Optional(Vendor), enabled: Type.Optional(Type.Boolean()), q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })) },
+      filters: { vendor: Type.Optional(Vendor), enabled: Type.Optional(Type.Boolean()), q: TextQuery('slug or name') },
     },
-    sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
-    defaultSort: 'slug',
+    ...SLUG_NAMED_SORTS,
     filter: (query, { vendor, enabled, q }) => {
       let filtered = query
       if (vendor) filtered = filtered.where('vendor', '=', vendor)

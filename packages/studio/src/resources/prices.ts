@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { actorOf, principalOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
 import { listPage, ListQuerySchema, Page } from '../api/list.js'
-import { errorResponses, etag, Timestamps, timestamps } from '../api/resource.js'
+import { errorResponses, etag, TextQuery, timestamps, Timestamps } from '../api/resource.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import { parseIfMatch, type Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
@@ -47,7 +47,7 @@ export function registerPriceRoutes(app: Api, ctx: StudioContext): void {
       schema: {
         tags,
         summary: 'List model prices',
-        querystring: ListQuerySchema({ q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the model name.' })) }),
+        querystring: ListQuerySchema({ q: TextQuery('model name') }),
         response: { 200: Page(ModelPrice), ...errorResponses(401, 403, 422) },
       },
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { secretHint } from '../accounts/secrets.js'
 import type { StudioContext } from '../api/context.js'
-import { errorResponses, findRow, HttpUrl, IdParams, Slug, Timestamps, timestamps, registerResource } from '../api/resource.js'
+import { errorResponses, findRow, HttpUrl, IdParams, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import { containsText } from '../api/list.js'
 import { API_PREFIX, type Api } from '../api/server.js'
 import type { Row, ToolAuth } from '../db/schema.js'
@@ -160,9 +160,8 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
     label: 'tool',
     plural: 'tools',
     access: 'admin',
-    schemas: { item: Tool, create: ToolCreate, update: ToolUpdate, filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the slug or name.' })) } },
-    sortable: { slug: 'slug', name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' },
-    defaultSort: 'slug',
+    schemas: { item: Tool, create: ToolCreate, update: ToolUpdate, filters: { q: TextQuery('slug or name') } },
+    ...SLUG_NAMED_SORTS,
     filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
     present: async (rows) => rows.map(presentTool),
     insert: async (trx, body) => {

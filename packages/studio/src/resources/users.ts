@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { Type, type Static } from 'typebox'
 import { hashPassword } from '../accounts/secrets.js'
 import type { StudioContext } from '../api/context.js'
-import { registerResource, Timestamps, timestamps } from '../api/resource.js'
+import { registerResource, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import type { Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
@@ -90,7 +90,7 @@ export function registerUserRoutes(app: Api, ctx: StudioContext): void {
       item: User,
       create: UserCreate,
       update: UserUpdate,
-      filters: { role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()), q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the email or name.' })) },
+      filters: { role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()), q: TextQuery('email or name') },
     },
     sortable: { email: 'email', name: 'name', createdAt: 'created_at' },
     defaultSort: 'email',
