@@ -29,16 +29,28 @@ const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') 
  * not governed by the model in Node 20, so gRPC needs no grant.
  */
 export function nodePermissionArgs(options: NodePermissionOptions): string[] {
-  const read = new Set([options.ownDir, ...dependencyDirs(options.ownDir), ...(options.allowRead ?? [])])
+  const read = new Set([options.ownDir, ...dependencyDirs(options.ownDir), ...(options.allowRead ?? []).flatMap(withWhatComesInside)])
   refuseLinksOut(options.name, options.ownDir, [...read])
   refuseWideningNodeOptions(options.name, options.env?.NODE_OPTIONS)
-  const write = new Set([options.socketDir, ...(options.allowWrite ?? [])])
+  const write = new Set([options.socketDir, ...(options.allowWrite ?? []).flatMap(withWhatComesInside)])
   return [
     PERMISSION_FLAG,
     '--disable-warning=ExperimentalWarning',
     ...[...read].map((path) => `--allow-fs-read=${path}`),
     ...[...write].map((path) => `--allow-fs-write=${path}`),
   ]
+}
+
+/**
+ * A granted path and, when it does not exist yet, what will come inside it:
+ * Node grants a missing path as that path alone, so a directory the plugin
+ * makes there (file-analytics' output directory on a fresh machine) would
+ * refuse every file written into it. An existing directory's grant already
+ * covers its contents (and Node 20 aborts when given both an existing
+ * directory and its `/*`): computed at each launch.
+ */
+function withWhatComesInside(path: string): string[] {
+  return existsSync(path) ? [path] : [path, join(path, '*')]
 }
 
 /**
