@@ -10,15 +10,16 @@ import {
   PlugboardError,
   SERVICE_API_ERRORS,
   SERVICE_API_METHOD_SCOPES,
+  STREAM_SERVICE_METHODS,
   authorizeServiceCall,
   carriesServiceApiToken,
   isPlugboardError,
-  servicev1,
   toGrpcError,
   type ServiceApiErrorCode,
   type ServiceApiHandlers,
   type ServiceApiMethod,
   type ServiceCaller,
+  type StreamServiceMethod,
 } from '@plugboard/proto'
 import type { HostLogger } from './logger.js'
 
@@ -89,7 +90,7 @@ export function serviceApiImplementation(
       audit.warn({ method, requiredScope: SERVICE_API_METHOD_SCOPES[method], granted: [...caller.scopes] }, 'service API call denied')
       throw error
     }
-    const kind = method === 'subscribe' ? 'subscribe' : 'unary'
+    const kind = isStream(method) ? 'subscribe' : 'unary'
     if (inFlight[kind] >= maxInFlight[kind]) {
       const what = kind === 'subscribe' ? 'event subscriptions open' : 'Service API calls in flight'
       throw serviceError('SERVICE_TOO_MANY_CALLS', `plugin "${caller.plugin}" already has ${maxInFlight[kind]} ${what}, its limit; wait for some to finish`)
@@ -100,7 +101,7 @@ export function serviceApiImplementation(
 
   const implementation: UntypedServiceImplementation = {}
   for (const method of Object.keys(SERVICE_API_METHOD_SCOPES) as ServiceApiMethod[]) {
-    if (method === 'subscribe') continue
+    if (isStream(method)) continue
     const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<unknown>
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const controller = new AbortController()
@@ -118,22 +119,27 @@ export function serviceApiImplementation(
         .finally(() => release?.())
     }
   }
-  const subscribe = async (call: ServerWritableStream<servicev1.SubscribeRequest, servicev1.Event>) => {
-    const controller = new AbortController()
-    call.on('cancelled', () => controller.abort())
-    let release: (() => void) | undefined
-    try {
-      release = admit('subscribe', call.metadata)
-      for await (const event of handlers.subscribe(call.request, caller, controller.signal)) {
-        if (!call.write(event) && !(await drained(call, controller.signal))) break
+  for (const method of STREAM_SERVICE_METHODS) {
+    const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => AsyncIterable<unknown>
+    const serve = async (call: ServerWritableStream<unknown, unknown>) => {
+      const controller = new AbortController()
+      call.on('cancelled', () => controller.abort())
+      let release: (() => void) | undefined
+      try {
+        release = admit(method, call.metadata)
+        for await (const message of handler(call.request, caller, controller.signal)) {
+          if (!call.write(message) && !(await drained(call, controller.signal))) break
+        }
+        if (!controller.signal.aborted) call.end()
+      } catch (error) {
+        if (!controller.signal.aborted) call.emit('error', toGrpcError(error, grpcStatusOf(error)))
+      } finally {
+        release?.()
       }
-      if (!controller.signal.aborted) call.end()
-    } catch (error) {
-      if (!controller.signal.aborted) call.emit('error', toGrpcError(error, grpcStatusOf(error)))
-    } finally {
-      release?.()
     }
+    implementation[method] = serve as UntypedServiceImplementation[string]
   }
-  implementation.subscribe = subscribe as UntypedServiceImplementation[string]
   return implementation
 }
+
+const isStream = (method: ServiceApiMethod): method is StreamServiceMethod => (STREAM_SERVICE_METHODS as readonly string[]).includes(method)

@@ -74,7 +74,7 @@ describe('Service API identity', () => {
 describe('Service API event subscriptions', () => {
   const topic = 'bulk.data'
   const publishMany = async (bus: MemoryEventBus, count: number, payloadBytes: number) => {
-    for (let i = 0; i < count; i++) await bus.publish({ topic, payload: Buffer.alloc(payloadBytes, i % 256), source: 'test', timestampMs: Date.now() })
+    for (let i = 0; i < count; i++) await bus.publish({ topic, payload: Buffer.alloc(payloadBytes, i % 256), source: 'test', timestampMs: Date.now(), direction: 0 })
   }
 
   async function subscribedClient(bus: MemoryEventBus): Promise<ManagedPlugin> {

@@ -4,7 +4,7 @@ import type { KvStore } from './kv-store.js'
 import { LogLevel } from './gen/plugboard/service/v1/service.js'
 import type { ServiceApiErrorCode, ServiceApiHandlers } from './service-api.js'
 
-export type CoreServiceMethod = 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'log' | 'publish' | 'subscribe'
+export type CoreServiceMethod = 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'kvIncrement' | 'kvCompareAndSet' | 'log' | 'publish' | 'subscribe'
 
 export type PluginLogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -30,6 +30,10 @@ function checkKey(key: string): void {
   if (!key || Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV key must be 1 to ${MAX_KEY_BYTES} bytes of UTF-8`)
   }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (ttlMs < 0) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'KV ttlMs must not be negative')
 }
 
 function parseFields(json: Buffer): Record<string, unknown> {
@@ -62,7 +66,7 @@ export function createCoreServiceHandlers(deps: {
     },
     async kvSet(request, caller) {
       checkKey(request.key)
-      if (request.ttlMs < 0) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'KV ttlMs must not be negative')
+      checkTtl(request.ttlMs)
       await kv.set(caller.plugin, request.key, request.value, request.ttlMs)
       return {}
     },
@@ -74,13 +78,24 @@ export function createCoreServiceHandlers(deps: {
       const limit = request.limit > 0 ? Math.min(request.limit, MAX_LIST) : MAX_LIST
       return { entries: await kv.list(caller.plugin, request.prefix, limit) }
     },
+    async kvIncrement(request, caller) {
+      checkKey(request.key)
+      checkTtl(request.ttlMs)
+      return { value: await kv.increment(caller.plugin, request.key, request.delta, request.ttlMs) }
+    },
+    async kvCompareAndSet(request, caller) {
+      checkKey(request.key)
+      checkTtl(request.ttlMs)
+      const { swapped, current } = await kv.compareAndSet(caller.plugin, request.key, request.expectAbsent ? undefined : request.expected, request.value, request.ttlMs)
+      return { swapped, found: current !== undefined, current: current ?? Buffer.alloc(0) }
+    },
     async log(request, caller) {
       log({ plugin: caller.plugin, level: LOG_LEVELS[request.level], message: request.message, fields: parseFields(request.fieldsJson) })
       return {}
     },
     async publish(request, caller) {
       if (!request.topic) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'event topic must not be empty')
-      await events.publish({ topic: request.topic, payload: request.payload, source: caller.plugin, timestampMs: Date.now() })
+      await events.publish({ topic: request.topic, payload: request.payload, source: caller.plugin, timestampMs: Date.now(), direction: request.direction })
       return {}
     },
     subscribe(request, _caller, signal) {

@@ -14,7 +14,7 @@ describe('MemoryEventBus', () => {
     })()
     await new Promise((resolve) => setImmediate(resolve))
     for (const topic of ['llm.created', 'app.created', 'llm.updated', 'llm.deleted']) {
-      await bus.publish({ topic, payload: Buffer.alloc(0), source: 'test', timestampMs: 0 })
+      await bus.publish({ topic, payload: Buffer.alloc(0), source: 'test', timestampMs: 0, direction: 0 })
     }
     await consuming
     expect(received).toEqual(['llm.created', 'llm.updated'])
@@ -29,7 +29,7 @@ describe('MemoryEventBus', () => {
 })
 
 describe('MemoryEventBus bounds', () => {
-  const event = (payloadBytes: number) => ({ topic: 't', payload: Buffer.alloc(payloadBytes), source: 'test', timestampMs: 0 })
+  const event = (payloadBytes: number) => ({ topic: 't', payload: Buffer.alloc(payloadBytes), source: 'test', timestampMs: 0, direction: 0 })
 
   it.each([
     ['events', { maxBufferedEvents: 3 }, 10],

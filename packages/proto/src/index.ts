@@ -31,6 +31,8 @@ export {
   type ServiceRequest,
   type ServiceResponse,
   type UnaryServiceMethod,
+  type StreamServiceMethod,
+  STREAM_SERVICE_METHODS,
   type ServiceApiErrorCode,
   type ControlPlaneMethod,
 } from './service-api.js'
@@ -44,7 +46,7 @@ export {
   carriesServiceApiToken,
   type ServiceApiAccess,
 } from './service-api-access.js'
-export { MemoryKvStore, KV_ENTRY_OVERHEAD_BYTES, type KvStore, type MemoryKvStoreOptions } from './kv-store.js'
+export { MemoryKvStore, KV_ENTRY_OVERHEAD_BYTES, parseCounter, type KvStore, type MemoryKvStoreOptions } from './kv-store.js'
 export { MemoryEventBus, topicMatches, type EventBus, type MemoryEventBusOptions } from './event-bus.js'
 export { callUnary, type UnaryCallOptions } from './grpc-call.js'
 export { BrokerTable, brokerTarget } from './broker-table.js'

@@ -14,6 +14,25 @@ export interface KvStore {
   set(namespace: string, key: string, value: Buffer, ttlMs: number): Promise<void>
   delete(namespace: string, key: string): Promise<boolean>
   list(namespace: string, prefix: string, limit: number): Promise<Array<{ key: string; value: Buffer }>>
+  /**
+   * Adds `delta` to the counter at `key` (absent counts as 0) atomically and
+   * returns the new value; `ttlMs` expires a counter this call creates. A
+   * value that is not a counter written by increment rejects with KV_NOT_A_COUNTER.
+   */
+  increment(namespace: string, key: string, delta: number, ttlMs: number): Promise<number>
+  /**
+   * Writes `value` only when the key holds `expected` (`undefined`: only when
+   * absent), atomically; returns whether it swapped and what the key holds now.
+   */
+  compareAndSet(namespace: string, key: string, expected: Buffer | undefined, value: Buffer, ttlMs: number): Promise<{ swapped: boolean; current: Buffer | undefined }>
+}
+
+/** How a counter is stored: its decimal digits, so `get` reads it as text. */
+export function parseCounter(value: Buffer | undefined, key: string): number {
+  if (value === undefined) return 0
+  const text = value.toString('utf8')
+  if (!/^-?\d{1,19}$/.test(text)) throw kvError('KV_NOT_A_COUNTER', `KV key "${key}" holds a value that is not a counter; increment only keys written by increment`)
+  return Number(text)
 }
 
 /** Size caps of a {@link MemoryKvStore}. Sizes count key and value bytes plus {@link KV_ENTRY_OVERHEAD_BYTES} per entry. */
@@ -98,6 +117,23 @@ export class MemoryKvStore implements KvStore {
     space.entries.set(key, { value: Buffer.from(value), expiresAt: ttlMs > 0 ? Date.now() + ttlMs : Infinity, size })
     space.bytes += added
     this.#bytes += added
+  }
+
+  async increment(namespace: string, key: string, delta: number, ttlMs: number): Promise<number> {
+    const entry = this.#live(namespace, key)
+    const value = parseCounter(entry?.value, key) + delta
+    if (!Number.isSafeInteger(value)) throw kvError('SERVICE_INVALID_REQUEST', `KV counter "${key}" would leave the safe integer range`)
+    const remaining = entry && entry.expiresAt !== Infinity ? Math.max(1, entry.expiresAt - Date.now()) : entry ? 0 : ttlMs
+    await this.set(namespace, key, Buffer.from(String(value)), remaining)
+    return value
+  }
+
+  async compareAndSet(namespace: string, key: string, expected: Buffer | undefined, value: Buffer, ttlMs: number): Promise<{ swapped: boolean; current: Buffer | undefined }> {
+    const current = this.#live(namespace, key)?.value
+    const matches = expected === undefined ? current === undefined : current !== undefined && current.equals(expected)
+    if (!matches) return { swapped: false, current }
+    await this.set(namespace, key, value, ttlMs)
+    return { swapped: true, current: value }
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {

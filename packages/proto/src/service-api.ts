@@ -1,14 +1,18 @@
 import { status as GrpcStatus } from '@grpc/grpc-js'
 import { PlugboardError } from './errors.js'
 import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
-import { ServiceApiService, type Event, type SubscribeRequest } from './gen/plugboard/service/v1/service.js'
+import { ServiceApiService } from './gen/plugboard/service/v1/service.js'
 
 type Definition = typeof ServiceApiService
 type RequestOf<M extends ServiceApiMethod> = ReturnType<Definition[M]['requestDeserialize']>
 type ResponseOf<M extends ServiceApiMethod> = ReturnType<Definition[M]['responseDeserialize']>
 
+/** Service API methods answered with a stream of responses. */
+export const STREAM_SERVICE_METHODS = ['subscribe', 'proxyCompletionStream'] as const satisfies readonly ServiceApiMethod[]
+export type StreamServiceMethod = (typeof STREAM_SERVICE_METHODS)[number]
+
 /** Service API methods answered with one response. */
-export type UnaryServiceMethod = Exclude<ServiceApiMethod, 'subscribe'>
+export type UnaryServiceMethod = Exclude<ServiceApiMethod, StreamServiceMethod>
 
 /** Who is calling: bound to the plugin's connection by the host, never read from a request. */
 export interface ServiceCaller {
@@ -24,7 +28,7 @@ export interface ServiceCaller {
 export type ServiceApiHandlers = {
   [M in UnaryServiceMethod]: (request: RequestOf<M>, caller: ServiceCaller, signal: AbortSignal) => Promise<ResponseOf<M>>
 } & {
-  subscribe(request: SubscribeRequest, caller: ServiceCaller, signal: AbortSignal): AsyncIterable<Event>
+  [M in StreamServiceMethod]: (request: RequestOf<M>, caller: ServiceCaller, signal: AbortSignal) => AsyncIterable<ResponseOf<M>>
 }
 
 export type ServiceRequest<M extends ServiceApiMethod> = RequestOf<M>
@@ -48,6 +52,7 @@ export const SERVICE_API_ERRORS = {
     doc: 'The plugin has as many calls (or subscriptions) in flight as its connection allows; retry when some finished.',
   },
   KV_VALUE_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'A KV value is larger than the store allows (1 MiB by default).' },
+  KV_NOT_A_COUNTER: { grpc: GrpcStatus.FAILED_PRECONDITION, doc: 'KvIncrement was called on a key whose value is not a counter.' },
   KV_QUOTA_EXCEEDED: {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     doc: "The write would take the plugin's KV namespace, or the whole store, over its size cap; delete keys or set TTLs.",
@@ -81,22 +86,31 @@ const CONTROL_PLANE_METHODS = [
   'getLlm',
   'createLlm',
   'updateLlm',
+  'deleteLlm',
   'proxyCompletion',
+  'proxyCompletionStream',
   'listApps',
   'getApp',
   'createApp',
   'updateApp',
+  'deleteApp',
   'listTools',
   'getTool',
   'executeTool',
   'listDatasources',
+  'getDatasource',
   'queryDatasource',
   'listUsers',
   'getUser',
   'getAnalyticsSummary',
   'listSchedules',
+  'setScheduleEnabled',
+  'runScheduleNow',
+  'listScheduleRuns',
   'getPluginInfo',
-] as const satisfies readonly UnaryServiceMethod[]
+  'getSystemInfo',
+  'sendEdgePayload',
+] as const satisfies readonly ServiceApiMethod[]
 
 export type ControlPlaneMethod = (typeof CONTROL_PLANE_METHODS)[number]
 
@@ -105,14 +119,18 @@ export type ControlPlaneMethod = (typeof CONTROL_PLANE_METHODS)[number]
  * with SERVICE_UNAVAILABLE naming the method, so a plugin gets a clear answer.
  */
 export function unavailableControlPlane(runtime: string): Pick<ServiceApiHandlers, ControlPlaneMethod> {
+  const refusal = (method: ControlPlaneMethod) =>
+    new PlugboardError<ServiceApiErrorCode>('SERVICE_UNAVAILABLE', `${method} needs the Studio control plane, which this ${runtime} host is not connected to`)
   const entries = CONTROL_PLANE_METHODS.map((method) => [
     method,
-    async () => {
-      throw new PlugboardError<ServiceApiErrorCode>(
-        'SERVICE_UNAVAILABLE',
-        `${method} needs the Studio control plane, which this ${runtime} host is not connected to`,
-      )
-    },
+    (STREAM_SERVICE_METHODS as readonly string[]).includes(method)
+      ? // eslint-disable-next-line require-yield
+        async function* () {
+          throw refusal(method)
+        }
+      : async () => {
+          throw refusal(method)
+        },
   ])
   return Object.fromEntries(entries) as Pick<ServiceApiHandlers, ControlPlaneMethod>
 }

@@ -1,4 +1,4 @@
-import type { ChannelCredentials, ClientReadableStream } from '@grpc/grpc-js'
+import type { ChannelCredentials, ClientReadableStream, Metadata } from '@grpc/grpc-js'
 import { PLUGIN_CHANNEL_OPTIONS, callUnary, fromGrpcError, serviceApiCallMetadata, servicev1, type ServiceApiAccess } from '@plugboard/proto'
 import type { ServiceApiTransport } from './services.js'
 
@@ -13,12 +13,13 @@ export function grpcServiceTransport(target: string, credentials: ChannelCredent
     call(method, request, signal) {
       return callUnary(client, method, request as never, { signal, errorCode: 'SERVICE_CALL_FAILED', metadata: serviceApiCallMetadata(access) }) as never
     },
-    async *subscribe(request, signal) {
-      const stream: ClientReadableStream<servicev1.Event> = client.subscribe(request, serviceApiCallMetadata(access))
+    async *stream(method, request, signal) {
+      const open = client[method].bind(client) as (request: unknown, metadata: Metadata) => ClientReadableStream<unknown>
+      const stream = open(request, serviceApiCallMetadata(access))
       const onAbort = () => stream.cancel()
       signal.addEventListener('abort', onAbort, { once: true })
       try {
-        for await (const event of stream) yield event as servicev1.Event
+        for await (const message of stream) yield message as never
       } catch (error) {
         if (!signal.aborted) throw fromGrpcError(error, 'SERVICE_CALL_FAILED')
       } finally {

@@ -3,6 +3,7 @@ import {
   servicev1,
   type ServiceRequest,
   type ServiceResponse,
+  type StreamServiceMethod,
   type UnaryServiceMethod,
 } from '@plugboard/proto'
 import type { Logger, LogLevelName } from './logger.js'
@@ -12,7 +13,7 @@ import type { BodyInit, JsonValue } from './types.js'
 /** How service calls reach the host: gRPC through the broker, or in-process in tests. */
 export interface ServiceApiTransport {
   call<M extends UnaryServiceMethod>(method: M, request: ServiceRequest<M>, signal?: AbortSignal): Promise<ServiceResponse<M>>
-  subscribe(request: servicev1.SubscribeRequest, signal: AbortSignal): AsyncIterable<servicev1.Event>
+  stream<M extends StreamServiceMethod>(method: M, request: ServiceRequest<M>, signal: AbortSignal): AsyncIterable<ServiceResponse<M>>
 }
 
 export interface KvClient {
@@ -138,10 +139,10 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     events: {
       async publish(topic, payload, options = {}) {
-        await call('publish', { topic, payload: encodeBody(payload) }, options.signal)
+        await call('publish', { topic, payload: encodeBody(payload), direction: servicev1.EventDirection.EVENT_DIRECTION_LOCAL }, options.signal)
       },
       async *subscribe(topic, options) {
-        for await (const event of transport.subscribe({ topic }, options.signal)) {
+        for await (const event of transport.stream('subscribe', { topic }, options.signal)) {
           yield {
             topic: event.topic,
             payload: event.payload,
@@ -204,7 +205,7 @@ export function unavailableTransport(reason: string): ServiceApiTransport {
   }
   return {
     call: async () => fail(),
-    subscribe: () => ({
+    stream: () => ({
       [Symbol.asyncIterator]: () => ({ next: async () => fail() }),
     }),
   }

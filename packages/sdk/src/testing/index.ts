@@ -124,9 +124,10 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
       const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<never>
       return handler(request, caller, signal ?? closing.signal)
     },
-    subscribe(request, signal) {
-      authorizeServiceCall('subscribe', caller)
-      return handlers.subscribe(request, caller, AbortSignal.any([signal, closing.signal]))
+    stream(method, request, signal) {
+      authorizeServiceCall(method, caller)
+      const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => AsyncIterable<never>
+      return handler(request, caller, AbortSignal.any([signal, closing.signal]))
     },
   }
   const log =

@@ -74,6 +74,7 @@ export interface LlmsTable extends Versioned {
   id: string
   slug: string
   name: string
+  description: Generated<string>
   vendor: string
   base_url: Generated<string>
   api_key_encrypted: string | null
@@ -220,8 +221,54 @@ export interface AuditLogTable {
 export interface PluginsTable extends Versioned {
   id: string
   name: string
+  /** What an admin set: source, config, granted scopes and topics, bindings (see plugins/plugin-spec.ts). */
   spec: Json<Record<string, unknown>>
   enabled: Generated<boolean>
+  /** What the plugin declared when it was installed or last (re)started; null for one that serves none. */
+  manifest: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
+  config_schema: ColumnType<unknown, string | null | undefined, string | null>
+  pending_scopes: ColumnType<string[], string | undefined, string>
+  revision: Generated<number>
+}
+
+export interface PluginKvTable {
+  namespace: string
+  key: string
+  value: Buffer
+  expires_at: Date | null
+}
+
+export interface SchedulesTable {
+  id: string
+  plugin_id: string
+  schedule_id: string
+  name: string
+  cron: string
+  timezone: Generated<string>
+  timeout_seconds: Generated<number>
+  config: Json<unknown> | null
+  enabled: Generated<boolean>
+  retries: Generated<number>
+  retry_backoff_ms: Generated<number>
+  created_at: CreatedAt
+  updated_at: CreatedAt
+}
+
+export type ScheduleRunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timed_out' | 'skipped'
+
+export interface ScheduleRunsTable {
+  id: string
+  schedule: string
+  scheduled_at: Timestamp
+  attempt: Generated<number>
+  trigger: 'cron' | 'manual' | 'retry'
+  status: ScheduleRunStatus
+  node: string | null
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+  duration_ms: number | null
+  error: string | null
+  output: Json<unknown> | null
 }
 
 export interface SettingsTable {
@@ -252,6 +299,9 @@ export interface StudioSchema {
   requests: RequestsTable
   audit_log: AuditLogTable
   plugins: PluginsTable
+  plugin_kv: PluginKvTable
+  schedules: SchedulesTable
+  schedule_runs: ScheduleRunsTable
   settings: SettingsTable
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Migration, MigrationProvider } from 'kysely'
 import { initial } from './0001-initial.js'
+import { pluginPlatform } from './0002-plugin-platform.js'
 
 /**
  * The one migration history of both databases, in order. Listed here rather
@@ -11,6 +12,7 @@ import { initial } from './0001-initial.js'
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-plugin-platform': pluginPlatform,
 }
 
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }

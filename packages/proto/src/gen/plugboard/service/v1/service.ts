@@ -29,17 +29,18 @@ import {
  * Scope per method (enforced by @plugboard/host, listed in @plugboard/proto):
  *   Kv*                     kv.readwrite
  *   Log                     (always allowed)
- *   Publish                 events.publish
+ *   Publish, SendEdgePayload  events.publish
  *   Subscribe               events.subscribe
- *   ListLlms, GetLlm        llms.read       CreateLlm, UpdateLlm  llms.write
- *   ProxyCompletion         llms.proxy
- *   ListApps, GetApp        apps.read       CreateApp, UpdateApp  apps.write
+ *   ListLlms, GetLlm        llms.read       CreateLlm, UpdateLlm, DeleteLlm  llms.write
+ *   ProxyCompletion, ProxyCompletionStream  llms.proxy
+ *   ListApps, GetApp        apps.read       CreateApp, UpdateApp, DeleteApp  apps.write
  *   ListTools, GetTool      tools.read      ExecuteTool           tools.execute
- *   ListDatasources         datasources.read  QueryDatasource     datasources.query
+ *   ListDatasources, GetDatasource  datasources.read  QueryDatasource  datasources.query
  *   ListUsers, GetUser      users.read
  *   GetAnalyticsSummary     analytics.read
- *   ListSchedules           scheduler.manage
+ *   ListSchedules, SetScheduleEnabled, RunScheduleNow, ListScheduleRuns  scheduler.manage
  *   GetPluginInfo           plugins.read
+ *   GetSystemInfo           system.read
  */
 
 export enum LogLevel {
@@ -48,6 +49,17 @@ export enum LogLevel {
   LOG_LEVEL_INFO = 2,
   LOG_LEVEL_WARN = 3,
   LOG_LEVEL_ERROR = 4,
+  UNRECOGNIZED = -1,
+}
+
+/**
+ * Where an event travels: within the runtime that published it, from gateways up to
+ * Studio, or from Studio down to gateways.
+ */
+export enum EventDirection {
+  EVENT_DIRECTION_LOCAL = 0,
+  EVENT_DIRECTION_UP = 1,
+  EVENT_DIRECTION_DOWN = 2,
   UNRECOGNIZED = -1,
 }
 
@@ -92,6 +104,33 @@ export interface KvListResponse {
   entries: KvEntry[];
 }
 
+export interface KvIncrementRequest {
+  key: string;
+  delta: number;
+  /** Expiry given to a counter this call creates (0 keeps it); an existing counter keeps its expiry. */
+  ttlMs: number;
+}
+
+export interface KvIncrementResponse {
+  value: number;
+}
+
+export interface KvCompareAndSetRequest {
+  key: string;
+  /** Swap only when the key is absent (expected is then ignored). */
+  expectAbsent: boolean;
+  expected: Buffer;
+  value: Buffer;
+  ttlMs: number;
+}
+
+export interface KvCompareAndSetResponse {
+  swapped: boolean;
+  /** What the key holds after the call. */
+  found: boolean;
+  current: Buffer;
+}
+
 export interface LogRequest {
   level: LogLevel;
   message: string;
@@ -100,6 +139,12 @@ export interface LogRequest {
 
 export interface PublishRequest {
   topic: string;
+  payload: Buffer;
+  direction: EventDirection;
+}
+
+export interface SendEdgePayloadRequest {
+  kind: string;
   payload: Buffer;
 }
 
@@ -114,6 +159,7 @@ export interface Event {
   /** Name of the plugin (or "host") that published it. */
   source: string;
   timestampMs: number;
+  direction: EventDirection;
 }
 
 export interface ListRequest {
@@ -149,6 +195,17 @@ export interface ProxyCompletionRequest {
 export interface ProxyCompletionResponse {
   status: number;
   responseJson: Buffer;
+}
+
+export interface ProxyCompletionChunk {
+  /** Set on the first chunk only. */
+  status: number;
+  data: Buffer;
+}
+
+export interface SetScheduleEnabledRequest {
+  id: string;
+  enabled: boolean;
 }
 
 export interface ExecuteToolRequest {
@@ -627,6 +684,278 @@ export const KvListResponse: MessageFns<KvListResponse> = {
   },
 };
 
+function createBaseKvIncrementRequest(): KvIncrementRequest {
+  return { key: "", delta: 0, ttlMs: 0 };
+}
+
+export const KvIncrementRequest: MessageFns<KvIncrementRequest> = {
+  encode(message: KvIncrementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.delta !== 0) {
+      writer.uint32(16).int64(message.delta);
+    }
+    if (message.ttlMs !== 0) {
+      writer.uint32(24).int64(message.ttlMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvIncrementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvIncrementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.delta = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ttlMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseKvIncrementResponse(): KvIncrementResponse {
+  return { value: 0 };
+}
+
+export const KvIncrementResponse: MessageFns<KvIncrementResponse> = {
+  encode(message: KvIncrementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== 0) {
+      writer.uint32(8).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvIncrementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvIncrementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseKvCompareAndSetRequest(): KvCompareAndSetRequest {
+  return { key: "", expectAbsent: false, expected: Buffer.alloc(0), value: Buffer.alloc(0), ttlMs: 0 };
+}
+
+export const KvCompareAndSetRequest: MessageFns<KvCompareAndSetRequest> = {
+  encode(message: KvCompareAndSetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.expectAbsent !== false) {
+      writer.uint32(16).bool(message.expectAbsent);
+    }
+    if (message.expected.length !== 0) {
+      writer.uint32(26).bytes(message.expected);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(34).bytes(message.value);
+    }
+    if (message.ttlMs !== 0) {
+      writer.uint32(40).int64(message.ttlMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvCompareAndSetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvCompareAndSetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectAbsent = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expected = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ttlMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseKvCompareAndSetResponse(): KvCompareAndSetResponse {
+  return { swapped: false, found: false, current: Buffer.alloc(0) };
+}
+
+export const KvCompareAndSetResponse: MessageFns<KvCompareAndSetResponse> = {
+  encode(message: KvCompareAndSetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.swapped !== false) {
+      writer.uint32(8).bool(message.swapped);
+    }
+    if (message.found !== false) {
+      writer.uint32(16).bool(message.found);
+    }
+    if (message.current.length !== 0) {
+      writer.uint32(26).bytes(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvCompareAndSetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvCompareAndSetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.swapped = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.current = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseLogRequest(): LogRequest {
   return { level: 0, message: "", fieldsJson: Buffer.alloc(0) };
 }
@@ -696,7 +1025,7 @@ export const LogRequest: MessageFns<LogRequest> = {
 };
 
 function createBasePublishRequest(): PublishRequest {
-  return { topic: "", payload: Buffer.alloc(0) };
+  return { topic: "", payload: Buffer.alloc(0), direction: 0 };
 }
 
 export const PublishRequest: MessageFns<PublishRequest> = {
@@ -706,6 +1035,9 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(18).bytes(message.payload);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(24).int32(message.direction);
     }
     return writer;
   },
@@ -729,6 +1061,71 @@ export const PublishRequest: MessageFns<PublishRequest> = {
             }
 
             message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payload = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSendEdgePayloadRequest(): SendEdgePayloadRequest {
+  return { kind: "", payload: Buffer.alloc(0) };
+}
+
+export const SendEdgePayloadRequest: MessageFns<SendEdgePayloadRequest> = {
+  encode(message: SendEdgePayloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.payload.length !== 0) {
+      writer.uint32(18).bytes(message.payload);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendEdgePayloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendEdgePayloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
             continue;
           }
           case 2: {
@@ -799,7 +1196,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseEvent(): Event {
-  return { topic: "", payload: Buffer.alloc(0), source: "", timestampMs: 0 };
+  return { topic: "", payload: Buffer.alloc(0), source: "", timestampMs: 0, direction: 0 };
 }
 
 export const Event: MessageFns<Event> = {
@@ -815,6 +1212,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.timestampMs !== 0) {
       writer.uint32(32).int64(message.timestampMs);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(40).int32(message.direction);
     }
     return writer;
   },
@@ -862,6 +1262,14 @@ export const Event: MessageFns<Event> = {
             }
 
             message.timestampMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
             continue;
           }
         }
@@ -1265,6 +1673,120 @@ export const ProxyCompletionResponse: MessageFns<ProxyCompletionResponse> = {
   },
 };
 
+function createBaseProxyCompletionChunk(): ProxyCompletionChunk {
+  return { status: 0, data: Buffer.alloc(0) };
+}
+
+export const ProxyCompletionChunk: MessageFns<ProxyCompletionChunk> = {
+  encode(message: ProxyCompletionChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProxyCompletionChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxyCompletionChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSetScheduleEnabledRequest(): SetScheduleEnabledRequest {
+  return { id: "", enabled: false };
+}
+
+export const SetScheduleEnabledRequest: MessageFns<SetScheduleEnabledRequest> = {
+  encode(message: SetScheduleEnabledRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(16).bool(message.enabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetScheduleEnabledRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetScheduleEnabledRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseExecuteToolRequest(): ExecuteToolRequest {
   return { id: "", operation: "", argumentsJson: Buffer.alloc(0) };
 }
@@ -1507,6 +2029,28 @@ export const ServiceApiService = {
     responseSerialize: (value: KvListResponse): Buffer => Buffer.from(KvListResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): KvListResponse => KvListResponse.decode(value),
   },
+  /** Adds delta to a counter (a missing key counts from 0) atomically, also across gateways sharing a store. */
+  kvIncrement: {
+    path: "/plugboard.service.v1.ServiceApi/KvIncrement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: KvIncrementRequest): Buffer => Buffer.from(KvIncrementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): KvIncrementRequest => KvIncrementRequest.decode(value),
+    responseSerialize: (value: KvIncrementResponse): Buffer => Buffer.from(KvIncrementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): KvIncrementResponse => KvIncrementResponse.decode(value),
+  },
+  /** Writes value only when the key holds `expected` (or is absent, with expect_absent), atomically. */
+  kvCompareAndSet: {
+    path: "/plugboard.service.v1.ServiceApi/KvCompareAndSet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: KvCompareAndSetRequest): Buffer =>
+      Buffer.from(KvCompareAndSetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): KvCompareAndSetRequest => KvCompareAndSetRequest.decode(value),
+    responseSerialize: (value: KvCompareAndSetResponse): Buffer =>
+      Buffer.from(KvCompareAndSetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): KvCompareAndSetResponse => KvCompareAndSetResponse.decode(value),
+  },
   log: {
     path: "/plugboard.service.v1.ServiceApi/Log" as const,
     requestStream: false as const,
@@ -1533,6 +2077,17 @@ export const ServiceApiService = {
     requestDeserialize: (value: Buffer): SubscribeRequest => SubscribeRequest.decode(value),
     responseSerialize: (value: Event): Buffer => Buffer.from(Event.encode(value).finish()),
     responseDeserialize: (value: Buffer): Event => Event.decode(value),
+  },
+  /** From a gateway half: delivered to the Studio half of the same plugin (ReceiveEdgePayload). */
+  sendEdgePayload: {
+    path: "/plugboard.service.v1.ServiceApi/SendEdgePayload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendEdgePayloadRequest): Buffer =>
+      Buffer.from(SendEdgePayloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendEdgePayloadRequest => SendEdgePayloadRequest.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
   listLlms: {
     path: "/plugboard.service.v1.ServiceApi/ListLlms" as const,
@@ -1570,6 +2125,15 @@ export const ServiceApiService = {
     responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
     responseDeserialize: (value: Buffer): Object => Object.decode(value),
   },
+  deleteLlm: {
+    path: "/plugboard.service.v1.ServiceApi/DeleteLlm" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ObjectId): Buffer => Buffer.from(ObjectId.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ObjectId => ObjectId.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
   proxyCompletion: {
     path: "/plugboard.service.v1.ServiceApi/ProxyCompletion" as const,
     requestStream: false as const,
@@ -1580,6 +2144,18 @@ export const ServiceApiService = {
     responseSerialize: (value: ProxyCompletionResponse): Buffer =>
       Buffer.from(ProxyCompletionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ProxyCompletionResponse => ProxyCompletionResponse.decode(value),
+  },
+  /** The same through the gateway pipeline with "stream": true: the status first, then the SSE bytes as sent. */
+  proxyCompletionStream: {
+    path: "/plugboard.service.v1.ServiceApi/ProxyCompletionStream" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ProxyCompletionRequest): Buffer =>
+      Buffer.from(ProxyCompletionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ProxyCompletionRequest => ProxyCompletionRequest.decode(value),
+    responseSerialize: (value: ProxyCompletionChunk): Buffer =>
+      Buffer.from(ProxyCompletionChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ProxyCompletionChunk => ProxyCompletionChunk.decode(value),
   },
   listApps: {
     path: "/plugboard.service.v1.ServiceApi/ListApps" as const,
@@ -1617,6 +2193,15 @@ export const ServiceApiService = {
     responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
     responseDeserialize: (value: Buffer): Object => Object.decode(value),
   },
+  deleteApp: {
+    path: "/plugboard.service.v1.ServiceApi/DeleteApp" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ObjectId): Buffer => Buffer.from(ObjectId.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ObjectId => ObjectId.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
   listTools: {
     path: "/plugboard.service.v1.ServiceApi/ListTools" as const,
     requestStream: false as const,
@@ -1652,6 +2237,15 @@ export const ServiceApiService = {
     requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
     responseSerialize: (value: ObjectList): Buffer => Buffer.from(ObjectList.encode(value).finish()),
     responseDeserialize: (value: Buffer): ObjectList => ObjectList.decode(value),
+  },
+  getDatasource: {
+    path: "/plugboard.service.v1.ServiceApi/GetDatasource" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ObjectId): Buffer => Buffer.from(ObjectId.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ObjectId => ObjectId.decode(value),
+    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Object => Object.decode(value),
   },
   queryDatasource: {
     path: "/plugboard.service.v1.ServiceApi/QueryDatasource" as const,
@@ -1691,8 +2285,38 @@ export const ServiceApiService = {
     responseSerialize: (value: JsonResult): Buffer => Buffer.from(JsonResult.encode(value).finish()),
     responseDeserialize: (value: Buffer): JsonResult => JsonResult.decode(value),
   },
+  /** Schedules of the calling plugin only. */
   listSchedules: {
     path: "/plugboard.service.v1.ServiceApi/ListSchedules" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
+    responseSerialize: (value: ObjectList): Buffer => Buffer.from(ObjectList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ObjectList => ObjectList.decode(value),
+  },
+  setScheduleEnabled: {
+    path: "/plugboard.service.v1.ServiceApi/SetScheduleEnabled" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetScheduleEnabledRequest): Buffer =>
+      Buffer.from(SetScheduleEnabledRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetScheduleEnabledRequest => SetScheduleEnabledRequest.decode(value),
+    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Object => Object.decode(value),
+  },
+  runScheduleNow: {
+    path: "/plugboard.service.v1.ServiceApi/RunScheduleNow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ObjectId): Buffer => Buffer.from(ObjectId.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ObjectId => ObjectId.decode(value),
+    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Object => Object.decode(value),
+  },
+  /** filter_json: {"scheduleId": "..."}; newest first. */
+  listScheduleRuns: {
+    path: "/plugboard.service.v1.ServiceApi/ListScheduleRuns" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
@@ -1709,6 +2333,15 @@ export const ServiceApiService = {
     responseSerialize: (value: JsonResult): Buffer => Buffer.from(JsonResult.encode(value).finish()),
     responseDeserialize: (value: Buffer): JsonResult => JsonResult.decode(value),
   },
+  getSystemInfo: {
+    path: "/plugboard.service.v1.ServiceApi/GetSystemInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
+    responseSerialize: (value: JsonResult): Buffer => Buffer.from(JsonResult.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JsonResult => JsonResult.decode(value),
+  },
 } as const;
 
 export interface ServiceApiServer extends UntypedServiceImplementation {
@@ -1716,28 +2349,45 @@ export interface ServiceApiServer extends UntypedServiceImplementation {
   kvSet: handleUnaryCall<KvSetRequest, Empty>;
   kvDelete: handleUnaryCall<KvKey, KvDeleteResponse>;
   kvList: handleUnaryCall<KvListRequest, KvListResponse>;
+  /** Adds delta to a counter (a missing key counts from 0) atomically, also across gateways sharing a store. */
+  kvIncrement: handleUnaryCall<KvIncrementRequest, KvIncrementResponse>;
+  /** Writes value only when the key holds `expected` (or is absent, with expect_absent), atomically. */
+  kvCompareAndSet: handleUnaryCall<KvCompareAndSetRequest, KvCompareAndSetResponse>;
   log: handleUnaryCall<LogRequest, Empty>;
   publish: handleUnaryCall<PublishRequest, Empty>;
   subscribe: handleServerStreamingCall<SubscribeRequest, Event>;
+  /** From a gateway half: delivered to the Studio half of the same plugin (ReceiveEdgePayload). */
+  sendEdgePayload: handleUnaryCall<SendEdgePayloadRequest, Empty>;
   listLlms: handleUnaryCall<ListRequest, ObjectList>;
   getLlm: handleUnaryCall<ObjectId, Object>;
   createLlm: handleUnaryCall<Object, Object>;
   updateLlm: handleUnaryCall<Object, Object>;
+  deleteLlm: handleUnaryCall<ObjectId, Empty>;
   proxyCompletion: handleUnaryCall<ProxyCompletionRequest, ProxyCompletionResponse>;
+  /** The same through the gateway pipeline with "stream": true: the status first, then the SSE bytes as sent. */
+  proxyCompletionStream: handleServerStreamingCall<ProxyCompletionRequest, ProxyCompletionChunk>;
   listApps: handleUnaryCall<ListRequest, ObjectList>;
   getApp: handleUnaryCall<ObjectId, Object>;
   createApp: handleUnaryCall<Object, Object>;
   updateApp: handleUnaryCall<Object, Object>;
+  deleteApp: handleUnaryCall<ObjectId, Empty>;
   listTools: handleUnaryCall<ListRequest, ObjectList>;
   getTool: handleUnaryCall<ObjectId, Object>;
   executeTool: handleUnaryCall<ExecuteToolRequest, JsonResult>;
   listDatasources: handleUnaryCall<ListRequest, ObjectList>;
+  getDatasource: handleUnaryCall<ObjectId, Object>;
   queryDatasource: handleUnaryCall<QueryDatasourceRequest, JsonResult>;
   listUsers: handleUnaryCall<ListRequest, ObjectList>;
   getUser: handleUnaryCall<ObjectId, Object>;
   getAnalyticsSummary: handleUnaryCall<AnalyticsSummaryRequest, JsonResult>;
+  /** Schedules of the calling plugin only. */
   listSchedules: handleUnaryCall<ListRequest, ObjectList>;
+  setScheduleEnabled: handleUnaryCall<SetScheduleEnabledRequest, Object>;
+  runScheduleNow: handleUnaryCall<ObjectId, Object>;
+  /** filter_json: {"scheduleId": "..."}; newest first. */
+  listScheduleRuns: handleUnaryCall<ListRequest, ObjectList>;
   getPluginInfo: handleUnaryCall<Empty, JsonResult>;
+  getSystemInfo: handleUnaryCall<Empty, JsonResult>;
 }
 
 export interface ServiceApiClient extends Client {
@@ -1795,6 +2445,38 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: KvListResponse) => void,
   ): ClientUnaryCall;
+  /** Adds delta to a counter (a missing key counts from 0) atomically, also across gateways sharing a store. */
+  kvIncrement(
+    request: KvIncrementRequest,
+    callback: (error: ServiceError | null, response: KvIncrementResponse) => void,
+  ): ClientUnaryCall;
+  kvIncrement(
+    request: KvIncrementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: KvIncrementResponse) => void,
+  ): ClientUnaryCall;
+  kvIncrement(
+    request: KvIncrementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: KvIncrementResponse) => void,
+  ): ClientUnaryCall;
+  /** Writes value only when the key holds `expected` (or is absent, with expect_absent), atomically. */
+  kvCompareAndSet(
+    request: KvCompareAndSetRequest,
+    callback: (error: ServiceError | null, response: KvCompareAndSetResponse) => void,
+  ): ClientUnaryCall;
+  kvCompareAndSet(
+    request: KvCompareAndSetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: KvCompareAndSetResponse) => void,
+  ): ClientUnaryCall;
+  kvCompareAndSet(
+    request: KvCompareAndSetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: KvCompareAndSetResponse) => void,
+  ): ClientUnaryCall;
   log(request: LogRequest, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
   log(
     request: LogRequest,
@@ -1825,6 +2507,22 @@ export interface ServiceApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<Event>;
+  /** From a gateway half: delivered to the Studio half of the same plugin (ReceiveEdgePayload). */
+  sendEdgePayload(
+    request: SendEdgePayloadRequest,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  sendEdgePayload(
+    request: SendEdgePayloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  sendEdgePayload(
+    request: SendEdgePayloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
   listLlms(request: ListRequest, callback: (error: ServiceError | null, response: ObjectList) => void): ClientUnaryCall;
   listLlms(
     request: ListRequest,
@@ -1873,6 +2571,18 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Object) => void,
   ): ClientUnaryCall;
+  deleteLlm(request: ObjectId, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
+  deleteLlm(
+    request: ObjectId,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  deleteLlm(
+    request: ObjectId,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
   proxyCompletion(
     request: ProxyCompletionRequest,
     callback: (error: ServiceError | null, response: ProxyCompletionResponse) => void,
@@ -1888,6 +2598,16 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ProxyCompletionResponse) => void,
   ): ClientUnaryCall;
+  /** The same through the gateway pipeline with "stream": true: the status first, then the SSE bytes as sent. */
+  proxyCompletionStream(
+    request: ProxyCompletionRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ProxyCompletionChunk>;
+  proxyCompletionStream(
+    request: ProxyCompletionRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ProxyCompletionChunk>;
   listApps(request: ListRequest, callback: (error: ServiceError | null, response: ObjectList) => void): ClientUnaryCall;
   listApps(
     request: ListRequest,
@@ -1935,6 +2655,18 @@ export interface ServiceApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  deleteApp(request: ObjectId, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
+  deleteApp(
+    request: ObjectId,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  deleteApp(
+    request: ObjectId,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
   listTools(
     request: ListRequest,
@@ -1993,6 +2725,18 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ObjectList) => void,
   ): ClientUnaryCall;
+  getDatasource(request: ObjectId, callback: (error: ServiceError | null, response: Object) => void): ClientUnaryCall;
+  getDatasource(
+    request: ObjectId,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  getDatasource(
+    request: ObjectId,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
   queryDatasource(
     request: QueryDatasourceRequest,
     callback: (error: ServiceError | null, response: JsonResult) => void,
@@ -2050,6 +2794,7 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: JsonResult) => void,
   ): ClientUnaryCall;
+  /** Schedules of the calling plugin only. */
   listSchedules(
     request: ListRequest,
     callback: (error: ServiceError | null, response: ObjectList) => void,
@@ -2065,6 +2810,49 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ObjectList) => void,
   ): ClientUnaryCall;
+  setScheduleEnabled(
+    request: SetScheduleEnabledRequest,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  setScheduleEnabled(
+    request: SetScheduleEnabledRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  setScheduleEnabled(
+    request: SetScheduleEnabledRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  runScheduleNow(request: ObjectId, callback: (error: ServiceError | null, response: Object) => void): ClientUnaryCall;
+  runScheduleNow(
+    request: ObjectId,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  runScheduleNow(
+    request: ObjectId,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Object) => void,
+  ): ClientUnaryCall;
+  /** filter_json: {"scheduleId": "..."}; newest first. */
+  listScheduleRuns(
+    request: ListRequest,
+    callback: (error: ServiceError | null, response: ObjectList) => void,
+  ): ClientUnaryCall;
+  listScheduleRuns(
+    request: ListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ObjectList) => void,
+  ): ClientUnaryCall;
+  listScheduleRuns(
+    request: ListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ObjectList) => void,
+  ): ClientUnaryCall;
   getPluginInfo(request: Empty, callback: (error: ServiceError | null, response: JsonResult) => void): ClientUnaryCall;
   getPluginInfo(
     request: Empty,
@@ -2072,6 +2860,18 @@ export interface ServiceApiClient extends Client {
     callback: (error: ServiceError | null, response: JsonResult) => void,
   ): ClientUnaryCall;
   getPluginInfo(
+    request: Empty,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JsonResult) => void,
+  ): ClientUnaryCall;
+  getSystemInfo(request: Empty, callback: (error: ServiceError | null, response: JsonResult) => void): ClientUnaryCall;
+  getSystemInfo(
+    request: Empty,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JsonResult) => void,
+  ): ClientUnaryCall;
+  getSystemInfo(
     request: Empty,
     metadata: Metadata,
     options: Partial<CallOptions>,
