@@ -75,3 +75,56 @@ export interface PluginDirectory {
   studioHalf(name: string): ManagedPlugin | undefined
   manifestOf(name: string): PluginManifest | undefined
 }
+
+/** The objects the Service API writes for plugins. */
+export type ServiceWritableType = 'llm' | 'app'
+
+/**
+ * The admin API's write path for one object type, callable without HTTP: the
+ * same schema validation, object hooks, audit entry and change feed as the
+ * routes, with `actor` as who wrote (a plugin through the Service API).
+ * Implemented by the resource layer (api/resource.ts).
+ */
+export interface ObjectWriter {
+  create(type: ServiceWritableType, body: unknown, actor: import('../api/writes.js').Actor): Promise<unknown>
+  update(type: ServiceWritableType, idOrSlug: string, patch: unknown, actor: import('../api/writes.js').Actor): Promise<unknown>
+  delete(type: ServiceWritableType, idOrSlug: string, actor: import('../api/writes.js').Actor): Promise<void>
+}
+
+/** A schedule as the API and the Service API show it. */
+export interface ScheduleView {
+  id: string
+  plugin: string
+  scheduleId: string
+  name: string
+  cron: string
+  timezone: string
+  timeoutSeconds: number
+  enabled: boolean
+  retries: number
+  nextRunAt: string | null
+  lastRun: ScheduleRunView | null
+}
+
+export interface ScheduleRunView {
+  id: string
+  scheduleId: string
+  scheduledAt: string
+  attempt: number
+  trigger: 'cron' | 'manual' | 'retry'
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'timed_out' | 'skipped'
+  node: string | null
+  startedAt: string | null
+  finishedAt: string | null
+  durationMs: number | null
+  error: string | null
+  output: unknown
+}
+
+/** What the Service API (and the admin API) do with schedules; implemented by the scheduler. `plugin` scopes each call to one plugin's schedules (undefined: all, admin only). */
+export interface ScheduleOperations {
+  list(plugin: string | undefined): Promise<ScheduleView[]>
+  setEnabled(plugin: string | undefined, id: string, enabled: boolean): Promise<ScheduleView>
+  runNow(plugin: string | undefined, id: string): Promise<ScheduleRunView>
+  runs(plugin: string | undefined, id: string, page: { limit: number; cursor?: string }): Promise<{ items: ScheduleRunView[]; nextCursor: string | null }>
+}
