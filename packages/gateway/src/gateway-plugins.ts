@@ -61,7 +61,7 @@ export interface PluginChanges {
   removed: string[]
   /** New process (config, source, env or restart policy changed), the old one drained. */
   reloaded: string[]
-  /** Only the granted scopes changed: the running process got the new grant. */
+  /** Only the granted scopes or topics changed: the running process got the new grant. */
   rescoped: string[]
   /** Only the binding changed (hooks, priority, failure policy, deadline, breaker, includeBodies): chains rebuilt. */
   rebound: string[]
@@ -97,10 +97,10 @@ const UNSCOPABLE_HOOKS: readonly HookName[] = ['pre_auth', 'auth', 'custom_endpo
 /** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
 const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
 
-/** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
+/** The fields of a plugin entry its process was started with; any change but to `scopes` and `topics` needs a new process. */
 function specOf(config: PluginConfig): PluginSpec {
-  const { name, source, scopes, env, allowRead, allowWrite, isolation, restart } = config
-  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, isolation, restart }
+  const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart } = config
+  return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart }
 }
 
 const sameProcess = (a: PluginConfig, b: PluginConfig) =>
@@ -180,9 +180,13 @@ export class GatewayPlugins {
       } else if (entry.plugin.state === 'failed') {
         await entry.plugin.restart()
         changes.restarted.push(config.name)
-      } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
+      } else if (!isDeepStrictEqual(previous.scopes, config.scopes) || !isDeepStrictEqual(previous.topics, config.topics)) {
         entry.plugin.setScopes(config.scopes)
-        undo.push(async () => entry.plugin.setScopes(previous.scopes))
+        entry.plugin.setTopics(config.topics ?? {})
+        undo.push(async () => {
+          entry.plugin.setScopes(previous.scopes)
+          entry.plugin.setTopics(previous.topics ?? {})
+        })
         changes.rescoped.push(config.name)
       } else if (!sameBinding(previous, config)) {
         changes.rebound.push(config.name)
