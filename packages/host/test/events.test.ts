@@ -156,6 +156,20 @@ describe('event directions between a gateway and Studio', () => {
     expect(deliverer.stats('events')).toEqual({ delivered: 1, dropped: 0, failed: 0, queued: 0 })
   })
 
+  it('bounds each plugin\'s edge payload queue (drops and counts what does not fit), times out a Studio half that hangs, and refuses a plugin that receives none', async () => {
+    const { host } = newHost('studio')
+    const [receiver, other] = await Promise.all([host.load(spec()), host.load({ name: 'not-a-receiver', source: fixture('service-client.mjs') })])
+    const deliverer = new EdgePayloadDeliverer({ logger: capturingLogger().logger, deadlineMs: 300, maxQueued: 2 })
+    const hanging = { gatewayId: 'gw', kind: 'hang', payload: Buffer.from('{}') }
+    expect([1, 2, 3, 4].map(() => deliverer.deliver(receiver!, hanging))).toEqual([true, true, false, false])
+    expect(deliverer.stats('events')).toMatchObject({ dropped: 2, queued: 2 })
+    await waitFor(() => deliverer.stats('events').failed === 2, 5000, 'both deliveries to time out')
+    expect(deliverer.stats('events')).toEqual({ delivered: 0, dropped: 2, failed: 2, queued: 0 })
+    expect(() => deliverer.deliver(other!, hanging)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('edge_payload_receiver') }))
+    deliverer.close()
+    expect(() => deliverer.deliver(receiver!, hanging)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }))
+  })
+
   it('answers SendEdgePayload with SERVICE_UNAVAILABLE on a gateway with no edgePayloads option', async () => {
     const { host } = newHost('gateway')
     const plugin = await host.load(spec())
