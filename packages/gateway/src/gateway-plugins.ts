@@ -1,10 +1,13 @@
 import { isDeepStrictEqual } from 'node:util'
-import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
-import type { CapabilityName, KvStore } from '@plugboard/proto'
+import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginHostOptions, type PluginSpec } from '@plugboard/host'
+import type { CapabilityName } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import { GatewayError } from './errors.js'
 import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
+
+/** What a gateway's plugin host is given beyond its runtime (see `PluginHostOptions`). */
+export type GatewayPluginHostOptions = Partial<Omit<PluginHostOptions, 'runtime'>>
 
 /** A data-collection plugin and what its binding lets it see. */
 export interface DataCollectionTarget {
@@ -98,12 +101,13 @@ const UNSCOPABLE_HOOKS: readonly HookName[] = ['pre_auth', 'auth', 'custom_endpo
 const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
 
 /** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
-function specOf(config: PluginConfig): PluginSpec {
+export function pluginSpecOf(config: PluginConfig): PluginSpec {
   const { name, source, scopes, env, allowRead, allowWrite, isolation, restart } = config
   return { name, source, config: config.config, scopes, env, allowRead, allowWrite, isolation, restart }
 }
 
-const sameProcess = (a: PluginConfig, b: PluginConfig) =>
+/** Whether two entries run the same process: false when a change needs a new one (a reload). */
+export const samePluginProcess = (a: PluginConfig, b: PluginConfig) =>
   a.source === b.source &&
   (a.revision ?? 0) === (b.revision ?? 0) &&
   isDeepStrictEqual(a.config, b.config) &&
@@ -135,8 +139,8 @@ export class GatewayPlugins {
   /** Removed by an apply, still serving requests that started before it; `release` unloads them. */
   readonly #retiring = new Map<string, Entry>()
 
-  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; kv?: KvStore }) {
-    this.host = new PluginHost({ runtime: 'gateway', logger: options.logger, kv: options.kv })
+  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; host?: GatewayPluginHostOptions }) {
+    this.host = new PluginHost({ logger: options.logger, ...options.host, runtime: 'gateway' })
   }
 
   /**
@@ -166,16 +170,16 @@ export class GatewayPlugins {
     const steps = configs.map(async (config) => {
       const entry = this.#entries.get(config.name)
       if (!entry) {
-        const plugin = await this.host.load(specOf(config))
+        const plugin = await this.host.load(pluginSpecOf(config))
         this.#entries.set(config.name, { config, plugin, capabilities: [], breakers: new Map() })
         undo.push(() => this.#forget(config.name))
         changes.added.push(config.name)
         return
       }
       const previous = entry.config
-      if (!sameProcess(previous, config)) {
-        await this.#relaunch(entry, specOf(config))
-        undo.push(() => this.#relaunch(entry, specOf(previous)))
+      if (!samePluginProcess(previous, config)) {
+        await this.#relaunch(entry, pluginSpecOf(config))
+        undo.push(() => this.#relaunch(entry, pluginSpecOf(previous)))
         changes.reloaded.push(config.name)
       } else if (entry.plugin.state === 'failed') {
         await entry.plugin.restart()

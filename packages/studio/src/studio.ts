@@ -11,6 +11,8 @@ import { Writes } from './api/writes.js'
 import { StudioBudgetStore } from './budgets/budget-store.js'
 import { PostgresChangeRelay } from './db/change-relay.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
+import { PluginLogTail } from './plugins/plugin-log-tail.js'
+import { StudioPlugins } from './plugins/studio-plugins.js'
 import { registerRoutes } from './resources/index.js'
 
 export interface StudioOptions {
@@ -44,6 +46,8 @@ export class Studio {
     readonly firstAdmin: FirstAdmin | undefined,
     /** With PostgreSQL: the changes of the other Studio processes on it. */
     readonly relay: PostgresChangeRelay | undefined,
+    /** The plugin platform: installed plugins and their Studio halves. */
+    readonly plugins: StudioPlugins,
   ) {}
 
   static async start(options: StudioOptions): Promise<Studio> {
@@ -60,6 +64,7 @@ export class Studio {
     const database = await opening
     let budgets: StudioBudgetStore | undefined
     let relay: PostgresChangeRelay | undefined
+    let plugins: StudioPlugins | undefined
     try {
       const changes = new ChangeFeed()
       if (options.databaseUrl) {
@@ -71,11 +76,13 @@ export class Studio {
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
       const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }
+      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail() })
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
-      registerRoutes(app, context)
+      registerRoutes(app, context, plugins)
       await app.ready()
-      return new Studio(database, context, app, handle, firstAdmin, relay)
+      return new Studio(database, context, app, handle, firstAdmin, relay, plugins)
     } catch (error) {
+      await plugins?.close()
       await relay?.close()
       await budgets?.close()
       await database.close()
@@ -85,6 +92,7 @@ export class Studio {
 
   async close(): Promise<void> {
     await this.api.close()
+    await this.plugins.close()
     await this.relay?.close()
     // Its last spending is written before the database closes.
     await this.context.budgets.close()
