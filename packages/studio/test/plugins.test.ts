@@ -219,6 +219,62 @@ describe('reloading', () => {
   })
 })
 
+describe('reloading under load', () => {
+  it('answers every request of 16 concurrent clients while the plugin is reloaded in both runtimes', async () => {
+    let stop = false
+    const statuses: number[] = []
+    const versions = new Set<string>()
+    const client = async () => {
+      while (!stop) {
+        const sent = await chat()
+        statuses.push(sent.status)
+        versions.add(String(sent.upstream['x-fixture-version']))
+      }
+    }
+    const clients = Array.from({ length: 16 }, client)
+    await sleep(200)
+    declare('fixture', { version: '3.0.0' })
+    const reloaded = await api('POST', '/plugins/fixture/reload')
+    undeclare('fixture')
+    await sleep(300)
+    stop = true
+    await Promise.all(clients)
+    expect(reloaded.status).toBe(200)
+    expect(statuses.length).toBeGreaterThan(100)
+    expect(statuses.filter((status) => status !== 200)).toEqual([])
+    expect(versions).toEqual(new Set(['1.0.0', '3.0.0']))
+  })
+})
+
+describe('a plugin that cannot start', () => {
+  it('fails alone: other changes still reach the gateway, and a fail-closed one fails requests naming itself', async () => {
+    const installed = await api('POST', '/plugins', { source, name: 'initfails' })
+    expect(installed.status).toBe(201)
+    const enabled = await api('PATCH', '/plugins/initfails', { config: { greeting: 'fail-init' }, failurePolicy: 'fail-closed', enabled: true })
+    expect(enabled.status).toBe(200)
+    expect(enabled.json.status).toBe('failed')
+    const status = await api('GET', '/plugins/initfails/status')
+    expect(status.json.lastErrors.map((problem: { runtime: string }) => problem.runtime)).toEqual(expect.arrayContaining(['studio', 'gateway']))
+    expect(status.json.lastErrors.at(-1).message).toContain('told to fail in Initialize')
+    const blocked = await fetch(`${platform.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(blocked.status).toBe(502)
+    expect(await blocked.json()).toMatchObject({ error: { code: 'PLUGIN_FAILED', message: expect.stringContaining('"initfails"') } })
+    // Another change still applies to the gateway while this plugin is failed.
+    expect((await api('POST', '/llms', { slug: 'later', vendor: 'mock', models: ['later-model'] })).status).toBe(201)
+    expect(platform.gateway.config.llms.map((llm) => llm.slug)).toContain('later')
+    // Fixed config: it starts, and requests pass again.
+    const fixed = await api('PATCH', '/plugins/initfails', { config: { greeting: 'fixed' } })
+    expect(fixed.json.status).toBe('running')
+    expect((await chat()).status).toBe(200)
+    const current = await api('GET', '/plugins/initfails')
+    expect((await api('DELETE', '/plugins/initfails', undefined, { 'if-match': current.etag! })).status).toBe(204)
+  })
+})
+
 describe('operating', () => {
   it('stops both halves when disabled, and removes everything when uninstalled', async () => {
     const disabled = await api('POST', '/plugins/fixture/disable')
