@@ -39,6 +39,9 @@ export const STUDIO_ERRORS = {
   PLUGIN_CONFIG_INVALID: { status: 422, doc: "The plugin's config does not match its JSON Schema; `details` lists each problem by JSON pointer (`/config/allow/0`). Nothing was saved or sent." },
   GRANT_NOT_REQUESTED: { status: 422, doc: "A scope, topic pattern or object type granted to a plugin is not requested by its manifest; `details[0].path` names it." },
   BINDING_INVALID: { status: 422, doc: 'A plugin bound to some apps or LLMs has hooks that run before the app is known (pre-auth, auth, endpoints): bind it globally, or list its hooks without them.' },
+  RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
+  PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
+  PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 

@@ -180,6 +180,15 @@ describe('granting and configuring', () => {
     expect((await chat(DEMO_KEY)).upstream['x-fixture-greeting']).toBe('hello')
   })
 
+  it("answers the plugin's admin RPC with the host-verified admin, refusing undeclared methods", async () => {
+    const answered = await api('POST', '/plugins/fixture/rpc/whoami', { asking: true, user: { email: 'forged@example.com' } })
+    expect(answered.status).toBe(200)
+    expect(answered.json.result).toMatchObject({ method: 'whoami', payload: { asking: true }, user: { email: ADMIN.email, roles: ['admin'] } })
+    const undeclared = await api('POST', '/plugins/fixture/rpc/shutdown', {})
+    expect(undeclared.status).toBe(403)
+    expect(undeclared.json.error.code).toBe('RPC_METHOD_NOT_DECLARED')
+  })
+
   it('keeps a log tail of both runtimes', async () => {
     const logs = await api('GET', '/plugins/fixture/logs?limit=50')
     expect(logs.status).toBe(200)

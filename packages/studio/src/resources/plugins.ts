@@ -106,6 +106,10 @@ const PluginStatus = Type.Object({
   pendingScopes: Type.Array(Type.String()),
   lastErrors: Type.Array(Type.Object({ at: Type.String(), runtime: Type.String(), code: Type.String(), message: Type.String() })),
 })
+const RpcParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), method: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }) })
+/** The most a plugin's admin RPC takes and may answer. */
+const MAX_RPC_BYTES = 256 * 1024
+const RPC_DEADLINE_MS = 10_000
 const LogLine = Type.Object({ at: Type.String(), runtime: Type.String(), level: Type.String(), message: Type.String(), fields: Type.Record(Type.String(), Type.Unknown()) })
 const LogQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 100 })) })
 
@@ -492,6 +496,47 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       const row = await findPlugin(ctx.db, request.params.id)
       const { status, runtimes } = statusOf(row)
       return { status, runtimes, pendingScopes: row.pending_scopes, lastErrors: plugins.problems(row.name) }
+    },
+  )
+
+  app.post(
+    `${base}/:id/rpc/:method`,
+    {
+      config,
+      bodyLimit: MAX_RPC_BYTES,
+      preValidation: async (request) => void (request.body ??= null),
+      schema: {
+        tags,
+        summary: "Call a method of the plugin's admin RPC (declared in its manifest's ui.rpc) with the signed-in admin as the host-verified user",
+        params: RpcParams,
+        body: Type.Unknown({ description: 'The payload, any JSON.' }),
+        response: { 200: Type.Object({ result: Type.Unknown() }), ...errorResponses(401, 403, 404, 413, 502, 503) },
+      },
+    },
+    async (request) => {
+      const row = await findPlugin(ctx.db, request.params.id)
+      const { method } = request.params
+      const declared = ((row.manifest as { ui?: { rpc?: unknown } } | null)?.ui?.rpc ?? []) as unknown[]
+      if (!declared.includes(method)) {
+        throw new StudioError('RPC_METHOD_NOT_DECLARED', `plugin "${row.name}" does not declare the admin RPC method "${method}" in its manifest (ui.rpc: ${declared.join(', ') || 'none'})`)
+      }
+      const half = plugins.studioHalf(row.name)
+      if (!half || !row.enabled) throw new StudioError('PLUGIN_NOT_RUNNING', `plugin "${row.name}" has no Studio process running (${row.enabled ? 'it failed to start; see its status' : 'it is disabled'})`)
+      const principal = principalOf(request)
+      const user = { id: principal.userId, email: principal.email, name: principal.name, roles: [principal.role] }
+      let answer: Awaited<ReturnType<typeof half.rpc<'handleUiRpc'>>>
+      try {
+        answer = await half.rpc('handleUiRpc', { method, payloadJson: Buffer.from(JSON.stringify(request.body ?? null)), user }, { deadlineMs: RPC_DEADLINE_MS })
+      } catch (error) {
+        throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" did not answer ${method}: ${(error as Error).message}`, { cause: error })
+      }
+      if (answer.error) throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" failed in ${method}: [${answer.error.code}] ${answer.error.message}`)
+      if (answer.resultJson.length > MAX_RPC_BYTES) throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" answered ${method} with ${answer.resultJson.length} bytes, more than ${MAX_RPC_BYTES}`)
+      try {
+        return { result: answer.resultJson.length ? JSON.parse(answer.resultJson.toString('utf8')) : null }
+      } catch {
+        throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" answered ${method} with invalid JSON`)
+      }
     },
   )
 
