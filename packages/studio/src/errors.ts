@@ -32,6 +32,9 @@ export const STUDIO_ERRORS = {
   TOOL_SPEC_INVALID: { status: 422, doc: 'The OpenAPI document of a tool cannot be read: not JSON or YAML, not OpenAPI 3, or without operations.' },
   TOOL_OPERATION_NOT_FOUND: { status: 404, doc: "The tool's OpenAPI document has no operation with that id." },
   TOOL_CALL_FAILED: { status: 502, doc: "The tool's server could not be reached, timed out, or answered something too large." },
+  OBJECT_HOOK_REJECTED: { status: 422, doc: "A plugin's before-hook refused the write; the message is the plugin's, `error.plugin` names it. Nothing was written." },
+  OBJECT_HOOK_INVALID_RESULT: { status: 422, doc: "A plugin's before-hook modified the object into one that does not fit the route's schema (`details` lists the paths) or answered something that is not a JSON object; `error.plugin` names it. Nothing was written." },
+  OBJECT_HOOK_FAILED: { status: 503, doc: "A fail-closed plugin's before-hook failed (an error, its deadline passed, or the plugin is not running); `error.plugin` names it. Nothing was written: retry once the plugin is healthy." },
   CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
@@ -48,6 +51,8 @@ export interface StudioErrorOptions {
   cause?: unknown
   details?: ErrorDetail[]
   headers?: Record<string, string>
+  /** The plugin whose object hook caused the error. */
+  plugin?: string
 }
 
 /** An admin API error: a stable `code`, its status, and the fields at fault. */
@@ -55,18 +60,20 @@ export class StudioError extends PlugboardError<StudioErrorCode> {
   readonly status: number
   readonly details: ErrorDetail[] | undefined
   readonly headers: Record<string, string> | undefined
+  readonly plugin: string | undefined
 
   constructor(code: StudioErrorCode, message: string, options: StudioErrorOptions = {}) {
     super(code, message, options)
     this.status = STUDIO_ERRORS[code].status
     this.details = options.details
     this.headers = options.headers
+    this.plugin = options.plugin
   }
 }
 
 /** The body of every admin API error. */
 export interface StudioErrorBody {
-  error: { code: string; message: string; details?: ErrorDetail[] }
+  error: { code: string; message: string; details?: ErrorDetail[]; plugin?: string }
 }
 
 export function notFound(type: string, id: string): StudioError {

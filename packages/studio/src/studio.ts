@@ -7,10 +7,12 @@ import { Authenticator } from './api/auth.js'
 import { ChangeFeed } from './api/changes.js'
 import type { StudioContext } from './api/context.js'
 import { createApi, type Api } from './api/server.js'
+import { ResourceRegistry } from './api/resource-registry.js'
 import { Writes } from './api/writes.js'
 import { StudioBudgetStore } from './budgets/budget-store.js'
 import { PostgresChangeRelay } from './db/change-relay.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
+import { ObjectHookRunner } from './plugins/object-hooks.js'
 import { registerRoutes } from './resources/index.js'
 
 export interface StudioOptions {
@@ -70,7 +72,17 @@ export class Studio {
       await checkMasterKey(database.db, masterKey)
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
-      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }
+      const context: StudioContext = {
+        db: database.db,
+        writes: new Writes(database.db, changes, relay),
+        changes,
+        masterKey,
+        auth,
+        logger: options.logger,
+        budgets,
+        resources: new ResourceRegistry(),
+        objectHooks: new ObjectHookRunner({ directory: () => context.plugins, logger: options.logger.child({ source: 'object-hooks' }) }),
+      }
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context)
       await app.ready()
