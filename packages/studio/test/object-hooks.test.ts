@@ -231,7 +231,6 @@ describe('object hooks on Studio writes (real plugin processes)', () => {
     const without = await createP50('none', 100)
     only({ managed: first })
     const withHook = await createP50('hook', 100)
-    // eslint-disable-next-line no-console
     console.info(`LLM create p50: ${without.toFixed(2)} ms without hooks, ${withHook.toFixed(2)} ms with one pass-through hook (+${(withHook - without).toFixed(2)} ms)`)
     expect(withHook - without).toBeLessThan(50)
   })
