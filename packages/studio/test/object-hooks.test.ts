@@ -106,6 +106,20 @@ describe('object hooks on Studio writes (real plugin processes)', () => {
     expect((await s.api('GET', `/api/v1/llms/${llm.id}`)).status).toBe(200)
   })
 
+  it('an update its hooks approved fails with 412 when the object changed while they ran', async () => {
+    only()
+    const llm = (await s.api('POST', '/api/v1/llms', { slug: 'slow-update', vendor: 'mock', models: ['m'] })).json
+    only({ managed: first })
+    // The hook takes 500 ms; another write lands meanwhile.
+    const patching = s.api('PATCH', `/api/v1/llms/${llm.id}`, { name: 'From the slow write' })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await s.studio.database.db.updateTable('llms').set((eb) => ({ version: eb('version', '+', 1), name: 'Meanwhile' })).where('id', '=', llm.id).execute()
+    const patched = await patching
+    expect(patched.status).toBe(412)
+    expect(patched.json.error.code).toBe('VERSION_MISMATCH')
+    expect((await s.api('GET', `/api/v1/llms/${llm.id}`)).json.name).toBe('Meanwhile')
+  })
+
   it('runs plugins in priority order, lower first, each seeing the previous one’s modification', async () => {
     // Listed in the wrong order on purpose: priority decides.
     only({ managed: second, priority: 20 }, { managed: first, priority: 10 })
