@@ -98,6 +98,15 @@ export interface PluginConfig {
   breaker?: { failureThreshold?: number; cooldownMs?: number }
   /** Data collection: send this plugin proxy-log request and response bodies; default metadata only. */
   includeBodies?: boolean
+  /** Runs only for requests of these apps / to these LLMs (slugs); absent or empty: every request. */
+  apps?: string[]
+  llms?: string[]
+  /** Event topic patterns granted (a subset of the manifest's `permissions.events`). */
+  topics?: { publish?: string[]; subscribe?: string[] }
+  /** A change starts a new process even when nothing else changed (Studio's reload). */
+  revision?: number
+  /** Studio only: object types whose object hooks may run; a gateway ignores it. */
+  objectHooks?: string[]
 }
 
 export interface Pricing {
@@ -293,6 +302,15 @@ const schema = {
             properties: { failureThreshold: { type: 'integer', minimum: 1 }, cooldownMs: { type: 'integer', minimum: 0 } },
           },
           includeBodies: { type: 'boolean' },
+          apps: { type: 'array', items: { type: 'string', minLength: 1 } },
+          llms: { type: 'array', items: { type: 'string', minLength: 1 } },
+          topics: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { publish: { type: 'array', items: { type: 'string', minLength: 1 } }, subscribe: { type: 'array', items: { type: 'string', minLength: 1 } } },
+          },
+          revision: { type: 'integer', minimum: 0 },
+          objectHooks: { type: 'array', items: { type: 'string' } },
         },
       },
     },

@@ -59,6 +59,11 @@ export interface ConnectOptions {
    * the plugin is alive to gRPC but cannot take hook calls, so the owner should restart it.
    */
   onBroken?: (error: PlugboardError) => void
+  /**
+   * Only read the manifest and config schema (an install's first look): no
+   * config or scope checks, no Service API, no Initialize, no hook channel.
+   */
+  describeOnly?: boolean
 }
 
 /** A hook channel that breaks this often within the window is not reopened again. */
@@ -329,6 +334,10 @@ export class PluginConnection {
     const described = await readSelfDescription(this.client, options.name, deadline)
     this.#manifest = described.manifest
     this.#configSchema = described.configSchema
+    if (options.describeOnly) {
+      this.#description = describedBy(described.manifest)
+      return
+    }
     validateConfig(options.name, described.configSchema, options.config)
     validateScopes(options.name, described.manifest, options.scopes)
     let serviceApiBrokerId = 0
@@ -408,4 +417,11 @@ export class PluginConnection {
     }
     return error
   }
+}
+
+/** What a manifest says a plugin is, before Initialize has been called. */
+function describedBy(manifest: PluginManifest | undefined): PluginDescription {
+  const capabilities = Array.isArray(manifest?.capabilities) ? (manifest.capabilities as CapabilityName[]) : []
+  const objectHooks = Array.isArray(manifest?.objectHooks) ? (manifest.objectHooks as string[]) : []
+  return { id: manifest?.id ?? '', name: manifest?.name ?? '', version: manifest?.version ?? '', capabilities, hookChannel: false, endpoints: [], objectHooks }
 }

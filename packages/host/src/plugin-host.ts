@@ -10,6 +10,7 @@ import {
 import { hostError } from './errors.js'
 import { PluginLogLimiter } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
+import type { JsonSchema, PluginManifest } from './plugin-manifest.js'
 import { ManagedPlugin, type PluginSpec, type ReloadOptions } from './supervisor.js'
 
 export interface PluginHostOptions {
@@ -71,6 +72,23 @@ export class PluginHost {
     } catch (error) {
       this.#plugins.delete(spec.name)
       throw error
+    }
+  }
+
+  /**
+   * Starts a plugin only to read what it says about itself (manifest and
+   * config schema; no config, grant or Initialize), then stops it: what an
+   * install shows an admin before anything is granted. Rejects as `load`
+   * does when it cannot be started (PLUGIN_NOT_FOUND, PLUGIN_EXITED, …).
+   */
+  async describe(spec: Pick<PluginSpec, 'name' | 'source' | 'env' | 'args' | 'isolation' | 'allowRead' | 'allowWrite' | 'handshakeTimeoutMs' | 'initializeTimeoutMs'>): Promise<{ manifest?: PluginManifest; configSchema?: JsonSchema }> {
+    if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot describe plugin "${spec.name}": the host is shutting down`)
+    const probe = new ManagedPlugin({ ...spec, healthIntervalMs: 0, restart: { maxCrashes: 1 } }, { runtime: this.options.runtime, logger: this.options.logger, describeOnly: true })
+    try {
+      await probe.start()
+      return { manifest: probe.manifest, configSchema: probe.configSchema }
+    } finally {
+      await probe.stop()
     }
   }
 

@@ -69,6 +69,8 @@ export interface SupervisorContext {
   runtime: 'gateway' | 'studio'
   logger: HostLogger
   serviceApi?: ServiceApiHandlers
+  /** Start it only to read its manifest and config schema (see `PluginHost.describe`). */
+  describeOnly?: boolean
 }
 
 /** How a reload hands over from the old process (or connection) to the new one. */
@@ -357,6 +359,7 @@ export class ManagedPlugin extends EventEmitter {
       serviceApi: this.context.serviceApi,
       logger: this.#logger,
       initializeTimeoutMs: spec.initializeTimeoutMs,
+      describeOnly: this.context.describeOnly,
       onBroken: (error) => {
         if (running) this.#replaceBroken(running, error)
       },

@@ -30,4 +30,6 @@ export interface Manifest {
   schedules?: ScheduleSpec[]
   endpoints?: EndpointSpec[]
   configSchema?: JsonValue
+  /** Object hook subscriptions ("llm:before_create"); filled in from `objectHooks()` when omitted. */
+  objectHooks?: string[]
 }

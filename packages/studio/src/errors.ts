@@ -36,6 +36,12 @@ export const STUDIO_ERRORS = {
   OBJECT_HOOK_INVALID_RESULT: { status: 422, doc: "A plugin's before-hook modified the object into one that does not fit the route's schema (`details` lists the paths) or answered something that is not a JSON object; `error.plugin` names it. Nothing was written." },
   OBJECT_HOOK_FAILED: { status: 503, doc: "A fail-closed plugin's before-hook failed (an error, its deadline passed, or the plugin is not running); `error.plugin` names it. Nothing was written: retry once the plugin is healthy." },
   CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
+  PLUGIN_INSTALL_FAILED: { status: 422, doc: "The plugin could not be started to read its manifest (missing path, not executable, failed handshake, exited); `details[0].message` starts with the host's code (PLUGIN_NOT_FOUND, PLUGIN_EXITED, …). Nothing was installed." },
+  PLUGIN_SCOPES_UNKNOWN: { status: 422, doc: 'The plugin asks for Service API scopes that do not exist; it was not installed.' },
+  PLUGIN_RELOAD_FAILED: { status: 422, doc: 'The new version of the plugin did not start (handshake, manifest); the running version keeps serving, and the error is in its status.' },
+  PLUGIN_CONFIG_INVALID: { status: 422, doc: "The plugin's config does not match its JSON Schema; `details` lists each problem by JSON pointer (`/config/allow/0`). Nothing was saved or sent." },
+  GRANT_NOT_REQUESTED: { status: 422, doc: "A scope, topic pattern or object type granted to a plugin is not requested by its manifest; `details[0].path` names it." },
+  BINDING_INVALID: { status: 422, doc: 'A plugin bound to some apps or LLMs has hooks that run before the app is known (pre-auth, auth, endpoints): bind it globally, or list its hooks without them.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 

@@ -63,7 +63,9 @@ export class Platform {
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
+        pluginHost: { logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
       })
+      studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)
       return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
       await analytics?.close()
