@@ -7,10 +7,12 @@ import { Authenticator } from './api/auth.js'
 import { ChangeFeed } from './api/changes.js'
 import type { StudioContext } from './api/context.js'
 import { createApi, type Api } from './api/server.js'
+import { ResourceRegistry } from './api/resource-registry.js'
 import { Writes } from './api/writes.js'
 import { StudioBudgetStore } from './budgets/budget-store.js'
 import { PostgresChangeRelay } from './db/change-relay.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
+import { ObjectHookRunner } from './plugins/object-hooks.js'
 import { PluginLogTail } from './plugins/plugin-log-tail.js'
 import { StudioPlugins } from './plugins/studio-plugins.js'
 import { registerRoutes } from './resources/index.js'
@@ -75,8 +77,19 @@ export class Studio {
       await checkMasterKey(database.db, masterKey)
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
-      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }
+      const context: StudioContext = {
+        db: database.db,
+        writes: new Writes(database.db, changes, relay),
+        changes,
+        masterKey,
+        auth,
+        logger: options.logger,
+        budgets,
+        resources: new ResourceRegistry(),
+        objectHooks: new ObjectHookRunner({ directory: () => context.plugins, logger: options.logger.child({ source: 'object-hooks' }) }),
+      }
       plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail() })
+      context.plugins = plugins
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context, plugins)
       await app.ready()

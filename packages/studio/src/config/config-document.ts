@@ -100,6 +100,7 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
     llms: llms.map((llm) => ({
       slug: llm.slug,
       ...(llm.name !== llm.slug && { name: llm.name }),
+      ...(llm.description && { description: llm.description }),
       ...(!llm.enabled && { enabled: false }),
       vendor: llm.vendor as 'mock',
       ...(llm.base_url && { baseUrl: llm.base_url }),
