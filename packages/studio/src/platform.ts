@@ -67,7 +67,7 @@ export class Platform {
         // One plugin that cannot start must not hold back every other change (a revoked key, a disabled LLM).
         pluginFailures: {
           isolate: true,
-          onProblem: (name, error) => studio.plugins.recordProblem(name, { runtime: 'gateway', code: (error as { code?: string }).code ?? 'PLUGIN_START_FAILED', message: (error as Error).message ?? String(error) }),
+          onProblem: (name, error) => studio.plugins.recordProblem(name, { runtime: 'gateway', code: (error as { code?: string }).code ?? 'PLUGIN_LAUNCH_FAILED', message: (error as Error).message ?? String(error) }),
         },
       })
       studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)

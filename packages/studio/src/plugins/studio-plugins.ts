@@ -224,7 +224,7 @@ export class StudioPlugins implements PluginDirectory {
     try {
       const plugin = await this.host.load(pluginSpecOf(config))
       plugin.on('crash', (reason: unknown) =>
-        this.recordProblem(config.name, { runtime: 'studio', code: 'PLUGIN_CRASHED', message: reason instanceof Error ? reason.message : `exited ${JSON.stringify(reason)}` }),
+        this.recordProblem(config.name, { runtime: 'studio', code: 'PLUGIN_EXITED', message: reason instanceof Error ? reason.message : `exited ${JSON.stringify(reason)}` }),
       )
       return plugin
     } catch (error) {
@@ -234,7 +234,7 @@ export class StudioPlugins implements PluginDirectory {
   }
 
   #failed(name: string, error: unknown, what: string): void {
-    const code = (error as { code?: string }).code ?? 'PLUGIN_START_FAILED'
+    const code = (error as { code?: string }).code ?? 'PLUGIN_LAUNCH_FAILED'
     const message = (error as Error).message ?? String(error)
     this.recordProblem(name, { runtime: 'studio', code, message })
     this.#logger.warn({ plugin: name, code, err: message }, what)

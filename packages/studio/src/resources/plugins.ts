@@ -190,7 +190,7 @@ async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: r
 /** Why a plugin could not be started to be looked at, as the admin sees it (the host's code kept in the details). */
 function startFailure(code: 'PLUGIN_INSTALL_FAILED' | 'PLUGIN_RELOAD_FAILED', error: unknown): StudioError {
   if (error instanceof StudioError) return error
-  const hostCode = isPlugboardError(error) ? error.code : 'PLUGIN_START_FAILED'
+  const hostCode = isPlugboardError(error) ? error.code : 'PLUGIN_LAUNCH_FAILED'
   const message = (error as Error).message ?? String(error)
   const what = code === 'PLUGIN_INSTALL_FAILED' ? 'the plugin could not be installed' : 'the new version did not start; the running one keeps serving'
   return new StudioError(code, `${what}: ${message}`, { details: [{ path: '/source', message: `${hostCode}: ${message}` }], cause: error })
@@ -444,7 +444,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       try {
         described = await plugins.host.describe({ name: found.name, source: specOf(found).source })
       } catch (error) {
-        plugins.recordProblem(found.name, { runtime: 'studio', code: isPlugboardError(error) ? error.code : 'PLUGIN_START_FAILED', message: (error as Error).message })
+        plugins.recordProblem(found.name, { runtime: 'studio', code: isPlugboardError(error) ? error.code : 'PLUGIN_LAUNCH_FAILED', message: (error as Error).message })
         throw startFailure('PLUGIN_RELOAD_FAILED', error)
       }
       const expected = parseIfMatch(request.headers['if-match'])
