@@ -297,3 +297,19 @@ describe('operating', () => {
     expect(platform.gateway.plugins().map((plugin) => plugin.name)).not.toContain('fixture')
   })
 })
+
+describe('a plugin added by a config file', () => {
+  // Last: applying a plugins section replaces every installed plugin.
+  it('has its manifest read once, so the API shows what it asks for', async () => {
+    const enricher = new URL('../../../examples/plugins/request-enricher', import.meta.url).href
+    expect((await api('POST', '/config/apply', { plugins: [{ name: 'from-file', source: enricher, enabled: false }] })).status).toBe(200)
+    let plugin = (await api('GET', '/plugins/from-file')).json
+    for (let i = 0; i < 100 && plugin.manifest === null; i++) {
+      await sleep(50)
+      plugin = (await api('GET', '/plugins/from-file')).json
+    }
+    expect(plugin).toMatchObject({ manifest: { id: 'request-enricher' }, requested: { scopes: ['kv.readwrite'] }, runtimes: ['gateway'] })
+    const current = await api('GET', '/plugins/from-file')
+    expect((await api('DELETE', '/plugins/from-file', undefined, { 'if-match': current.etag! })).status).toBe(204)
+  })
+})
