@@ -523,7 +523,8 @@ export class ManagedPlugin extends EventEmitter {
   #shutdown(running: Running, { replaced }: { replaced: boolean }): Promise<void> {
     running.shutdown ??= (async () => {
       const timeoutMs = this.#spec.shutdownTimeoutMs ?? 2000
-      if (running.process || !replaced) await running.connection.requestShutdown(timeoutMs)
+      // A remote process looked at only (describe) is left running: it serves whoever installs it next.
+      if (running.process || (!replaced && !this.context.describeOnly)) await running.connection.requestShutdown(timeoutMs)
       running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}": its process was stopped`))
       if (running.process) await terminate(running.process, timeoutMs)
     })()

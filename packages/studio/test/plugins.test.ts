@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -114,6 +116,28 @@ describe('installing a plugin', () => {
     expect(refused.json.error.code).toBe('PLUGIN_SCOPES_UNKNOWN')
     expect(refused.json.error.message).toContain('root.everything')
     expect((await api('GET', '/plugins/unknown-scope')).status).toBe(404)
+  })
+
+  it('installs a grpc:// plugin (a sidecar already running) without stopping it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-sidecar-'))
+    const sidecar = spawn(process.execPath, [new URL('main.mjs', FIXTURE).pathname], {
+      env: { PATH: process.env.PATH, PLUGBOARD_PLUGIN_COOKIE: 'plugboard.plugin.v1', PLUGIN_UNIX_SOCKET_DIR: dir, PLUGBOARD_PLUGIN_NAME: 'sidecar' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    try {
+      const [line] = (await once(sidecar.stdout!, 'data')) as [Buffer]
+      const address = line.toString().split('|')[3]!
+      const installed = await api('POST', '/plugins', { source: `grpc://unix:${address}`, name: 'sidecar' })
+      expect(installed.status).toBe(201)
+      expect(installed.json).toMatchObject({ source: `grpc://unix:${address}`, manifest: { id: 'platform-fixture' } })
+      expect(sidecar.exitCode).toBeNull()
+      expect((await api('PATCH', '/plugins/sidecar', { config: { greeting: 'from the sidecar' }, enabled: true })).json.status).toBe('running')
+      const current = await api('GET', '/plugins/sidecar')
+      expect((await api('DELETE', '/plugins/sidecar', undefined, { 'if-match': current.etag! })).status).toBe(204)
+    } finally {
+      sidecar.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('stores a plugin disabled with nothing granted, showing what it asks for', async () => {
