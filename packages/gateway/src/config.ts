@@ -194,6 +194,7 @@ const schema = {
         properties: {
           slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
           name: { type: 'string' },
+          description: { type: 'string' },
           enabled: { type: 'boolean' },
           vendor: { enum: ['mock', 'openai', 'anthropic'] },
           baseUrl: { type: 'string' },
@@ -430,6 +431,8 @@ export type ConfigDocument = {
   llms?: Array<{
     slug: string
     name?: string
+    /** For people (Studio's); the gateway ignores it. */
+    description?: string
     enabled?: boolean
     vendor: VendorName
     baseUrl?: string

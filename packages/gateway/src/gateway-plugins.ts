@@ -1,10 +1,13 @@
 import { isDeepStrictEqual } from 'node:util'
-import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
-import type { CapabilityName, KvStore } from '@plugboard/proto'
+import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginHostOptions, type PluginSpec } from '@plugboard/host'
+import type { CapabilityName } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import { GatewayError } from './errors.js'
 import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
+
+/** What a gateway's plugin host is given beyond its runtime (see `PluginHostOptions`). */
+export type GatewayPluginHostOptions = Partial<Omit<PluginHostOptions, 'runtime'>>
 
 /** A data-collection plugin and what its binding lets it see. */
 export interface DataCollectionTarget {
@@ -80,6 +83,20 @@ interface Entry {
   capabilities: readonly CapabilityName[]
   /** One breaker per chain the plugin is in; kept across applies so a failing plugin stays skipped. */
   breakers: Map<ChainName, CircuitBreaker>
+  /** With isolated failures: the entry whose start failed last, not tried again until it changes. */
+  failedConfig?: PluginConfig
+}
+
+/** How an apply treats a plugin that cannot be started. */
+export interface PluginFailureHandling {
+  /**
+   * Each plugin on its own (Studio's feed): one whose start, reload or grant
+   * fails keeps what ran before (a new one stays loaded, failed) and the rest
+   * of the config applies; `onProblem` hears of it. Otherwise (a YAML file) an
+   * apply is all or nothing.
+   */
+  isolate?: boolean
+  onProblem?: (plugin: string, error: unknown) => void
 }
 
 /** How long the old process of a reloaded plugin may take to finish its in-flight calls. */
@@ -95,15 +112,20 @@ const scopeOf = (config: PluginConfig): BindingScope | undefined => (config.apps
 const UNSCOPABLE_HOOKS: readonly HookName[] = ['pre_auth', 'auth', 'custom_endpoints']
 
 /** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
-const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
+const isBound = ({ config, capabilities, plugin }: Entry, hook: HookName) => {
+  // Never started, so what it declares is unknown: fail-closed, it fails every request at post-auth, naming itself.
+  if (capabilities.length === 0 && plugin.state === 'failed') return hook === 'post_auth' && config.failurePolicy === 'fail-closed'
+  return capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
+}
 
 /** The fields of a plugin entry its process was started with; any change but to `scopes` and `topics` needs a new process. */
-function specOf(config: PluginConfig): PluginSpec {
+export function pluginSpecOf(config: PluginConfig): PluginSpec {
   const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart } = config
   return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart }
 }
 
-const sameProcess = (a: PluginConfig, b: PluginConfig) =>
+/** Whether two entries run the same process: false when a change needs a new one (a reload). */
+export const samePluginProcess = (a: PluginConfig, b: PluginConfig) =>
   a.source === b.source &&
   (a.revision ?? 0) === (b.revision ?? 0) &&
   isDeepStrictEqual(a.config, b.config) &&
@@ -135,8 +157,8 @@ export class GatewayPlugins {
   /** Removed by an apply, still serving requests that started before it; `release` unloads them. */
   readonly #retiring = new Map<string, Entry>()
 
-  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; kv?: KvStore }) {
-    this.host = new PluginHost({ runtime: 'gateway', logger: options.logger, kv: options.kv })
+  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; host?: GatewayPluginHostOptions; failures?: PluginFailureHandling }) {
+    this.host = new PluginHost({ logger: options.logger, ...options.host, runtime: 'gateway' })
   }
 
   /**
@@ -163,19 +185,28 @@ export class GatewayPlugins {
         })
       }
     }
-    const steps = configs.map(async (config) => {
+    const isolate = this.options.failures?.isolate === true
+    const step = async (config: PluginConfig) => {
       const entry = this.#entries.get(config.name)
       if (!entry) {
-        const plugin = await this.host.load(specOf(config))
+        const plugin = await this.host.load(pluginSpecOf(config), { keepFailed: isolate }).catch((error: unknown) => {
+          const failed = isolate ? this.host.get(config.name) : undefined
+          if (!failed) throw error
+          // Kept, failed: a fail-closed one then fails the requests it would have seen (see #build).
+          this.#entries.set(config.name, { config, plugin: failed, capabilities: [], breakers: new Map(), failedConfig: config })
+          throw error
+        })
         this.#entries.set(config.name, { config, plugin, capabilities: [], breakers: new Map() })
         undo.push(() => this.#forget(config.name))
         changes.added.push(config.name)
         return
       }
       const previous = entry.config
-      if (!sameProcess(previous, config)) {
-        await this.#relaunch(entry, specOf(config))
-        undo.push(() => this.#relaunch(entry, specOf(previous)))
+      if (isolate && entry.failedConfig && isDeepStrictEqual(entry.failedConfig, config)) return
+      entry.failedConfig = undefined
+      if (!samePluginProcess(previous, config)) {
+        await this.#relaunch(entry, pluginSpecOf(config))
+        undo.push(() => this.#relaunch(entry, pluginSpecOf(previous)))
         changes.reloaded.push(config.name)
       } else if (entry.plugin.state === 'failed') {
         await entry.plugin.restart()
@@ -194,6 +225,17 @@ export class GatewayPlugins {
       if (!isDeepStrictEqual(previous.breaker, config.breaker)) entry.breakers.clear()
       entry.config = config
       undo.push(async () => void (entry.config = previous))
+    }
+    const steps = configs.map(async (config) => {
+      try {
+        await step(config)
+      } catch (error) {
+        if (!isolate) throw error
+        const entry = this.#entries.get(config.name)
+        if (entry) entry.failedConfig = config
+        this.options.logger.warn({ plugin: config.name, err: String(error) }, 'plugin could not be started; the rest of the config applies')
+        this.options.failures?.onProblem?.(config.name, error)
+      }
     })
     const failure = (await Promise.allSettled(steps)).find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failure) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
-import { completionJson, DEMO_KEY, fakeUpstream, pluginOutput, post, startGateway } from './helpers.js'
+import { completionJson, fakeUpstream, pluginOutput, post, startGateway } from './helpers.js'
 
 // A plugin bound to some apps or LLMs runs only for their requests; the others never reach it.
 

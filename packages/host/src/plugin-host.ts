@@ -82,8 +82,13 @@ export class PluginHost {
     }
   }
 
-  /** Starts a plugin and keeps it supervised; rejects when its first start fails. */
-  async load(spec: PluginSpec): Promise<ManagedPlugin> {
+  /**
+   * Starts a plugin and keeps it supervised; rejects when its first start
+   * fails. With `keepFailed`, a plugin whose first start failed stays loaded
+   * in state `failed` (`get(name)`; its calls fail with PLUGIN_FAILED) until a
+   * `reload` or `restart` starts it.
+   */
+  async load(spec: PluginSpec, options: { keepFailed?: boolean } = {}): Promise<ManagedPlugin> {
     if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot load plugin "${spec.name}": the host is shutting down`)
     if (this.#plugins.has(spec.name)) throw hostError('PLUGIN_SOURCE_INVALID', `a plugin named "${spec.name}" is already loaded`)
     const plugin = new ManagedPlugin(spec, { runtime: this.options.runtime, logger: this.options.logger, serviceApi: this.serviceApi })
@@ -92,7 +97,7 @@ export class PluginHost {
       await plugin.start()
       return plugin
     } catch (error) {
-      this.#plugins.delete(spec.name)
+      if (!options.keepFailed) this.#plugins.delete(spec.name)
       throw error
     }
   }

@@ -545,7 +545,8 @@ export class ManagedPlugin extends EventEmitter {
   #shutdown(running: Running, { replaced }: { replaced: boolean }): Promise<void> {
     running.shutdown ??= (async () => {
       const timeoutMs = this.#spec.shutdownTimeoutMs ?? 2000
-      if (running.process || !replaced) {
+      // A remote process looked at only (describe) is left running: it serves whoever installs it next.
+      if (running.process || (!replaced && !this.context.describeOnly)) {
         await running.connection.notifySession('closing', this.#spec.sessionHookTimeoutMs ?? 5000)
         await running.connection.requestShutdown(timeoutMs)
       }

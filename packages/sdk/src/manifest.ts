@@ -30,6 +30,8 @@ export interface Manifest {
     routes?: Array<{ path: string; title: string; element: string }>
     sidebar?: Array<{ title: string; path: string; icon?: string }>
     assets?: string[]
+    /** Admin RPC methods its pages may call (`POST /api/v1/plugins/{id}/rpc/{method}`); others are refused by the host. */
+    rpc?: string[]
   }
   portal?: { pages?: Array<{ path: string; title: string; element: string }> }
   schedules?: ScheduleSpec[]
