@@ -32,6 +32,7 @@ export const STUDIO_ERRORS = {
   TOOL_SPEC_INVALID: { status: 422, doc: 'The OpenAPI document of a tool cannot be read: not JSON or YAML, not OpenAPI 3, or without operations.' },
   TOOL_OPERATION_NOT_FOUND: { status: 404, doc: "The tool's OpenAPI document has no operation with that id." },
   TOOL_CALL_FAILED: { status: 502, doc: "The tool's server could not be reached, timed out, or answered something too large." },
+  SCHEDULE_RUN_IN_PROGRESS: { status: 409, doc: 'A run of the schedule is still running (runs of one schedule never overlap): wait for it to finish, then run it again; `details[0].message` is its run id.' },
   CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
