@@ -2,7 +2,7 @@ import type { pluginv1 as pb } from '@plugboard/proto'
 import type { ManagedPlugin } from '@plugboard/host'
 import type { Logger } from 'pino'
 import type { CollectorConfig } from './config.js'
-import type { DataCollectionTarget } from './gateway-plugins.js'
+import { inScope, type BindingScope, type DataCollectionTarget } from './gateway-plugins.js'
 import type { GatewayMetrics } from './metrics.js'
 
 type Kind = 'proxyLogs' | 'analytics' | 'budgetUsage'
@@ -83,7 +83,13 @@ export class DataCollectorQueue {
     let withoutBodies: pb.DataBatch | undefined
     for (const target of this.targets()) {
       withoutBodies ??= target.includeBodies ? undefined : stripBodies(batch)
-      this.#lane(target).enqueue(target.includeBodies ? batch : withoutBodies!)
+      const sent = target.includeBodies ? batch : withoutBodies!
+      if (!target.scope) {
+        this.#lane(target).enqueue(sent)
+        continue
+      }
+      const scoped = withinScope(sent, target.scope)
+      if (scoped.analytics.length + scoped.proxyLogs.length + scoped.budgetUsage.length > 0) this.#lane(target).enqueue(scoped)
     }
   }
 
@@ -256,5 +262,14 @@ class Lane {
   #settle(): void {
     if (this.#waiting.length > 0 || this.#inFlight > 0) return
     for (const resolve of this.#idle.splice(0)) resolve()
+  }
+}
+
+/** The records of a batch that belong to requests within `scope` (budget usage has no LLM: it goes by app). */
+function withinScope(batch: pb.DataBatch, scope: BindingScope): pb.DataBatch {
+  return {
+    analytics: batch.analytics.filter((record) => inScope(scope, record.appId, record.llm)),
+    proxyLogs: batch.proxyLogs.filter((record) => inScope(scope, record.appId, record.llm)),
+    budgetUsage: batch.budgetUsage.filter((record) => inScope({ apps: scope.apps }, record.appId, '')),
   }
 }

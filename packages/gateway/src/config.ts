@@ -98,6 +98,15 @@ export interface PluginConfig {
   breaker?: { failureThreshold?: number; cooldownMs?: number }
   /** Data collection: send this plugin proxy-log request and response bodies; default metadata only. */
   includeBodies?: boolean
+  /** Runs only for requests of these apps / to these LLMs (slugs); absent or empty: every request. */
+  apps?: string[]
+  llms?: string[]
+  /** Event topic patterns granted (a subset of the manifest's `permissions.events`). */
+  topics?: { publish?: string[]; subscribe?: string[] }
+  /** A change starts a new process even when nothing else changed (Studio's reload). */
+  revision?: number
+  /** Studio only: object types whose object hooks may run; a gateway ignores it. */
+  objectHooks?: string[]
 }
 
 export interface Pricing {
@@ -185,6 +194,7 @@ const schema = {
         properties: {
           slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
           name: { type: 'string' },
+          description: { type: 'string' },
           enabled: { type: 'boolean' },
           vendor: { enum: ['mock', 'openai', 'anthropic'] },
           baseUrl: { type: 'string' },
@@ -292,6 +302,15 @@ const schema = {
             properties: { failureThreshold: { type: 'integer', minimum: 1 }, cooldownMs: { type: 'integer', minimum: 0 } },
           },
           includeBodies: { type: 'boolean' },
+          apps: { type: 'array', items: { type: 'string', minLength: 1 } },
+          llms: { type: 'array', items: { type: 'string', minLength: 1 } },
+          topics: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { publish: { type: 'array', items: { type: 'string', minLength: 1 } }, subscribe: { type: 'array', items: { type: 'string', minLength: 1 } } },
+          },
+          revision: { type: 'integer', minimum: 0 },
+          objectHooks: { type: 'array', items: { type: 'string' } },
         },
       },
     },
@@ -412,6 +431,8 @@ export type ConfigDocument = {
   llms?: Array<{
     slug: string
     name?: string
+    /** For people (Studio's); the gateway ignores it. */
+    description?: string
     enabled?: boolean
     vendor: VendorName
     baseUrl?: string

@@ -1,15 +1,33 @@
 import { isDeepStrictEqual } from 'node:util'
-import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginSpec } from '@plugboard/host'
-import type { CapabilityName, KvStore } from '@plugboard/proto'
+import { CircuitBreaker, HookChain, PluginHost, type HookBinding, type ManagedPlugin, type PluginHostOptions, type PluginSpec } from '@plugboard/host'
+import type { CapabilityName } from '@plugboard/proto'
 import type { Logger } from 'pino'
+import { GatewayError } from './errors.js'
 import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
+
+/** What a gateway's plugin host is given beyond its runtime (see `PluginHostOptions`). */
+export type GatewayPluginHostOptions = Partial<Omit<PluginHostOptions, 'runtime'>>
 
 /** A data-collection plugin and what its binding lets it see. */
 export interface DataCollectionTarget {
   plugin: ManagedPlugin
   /** Proxy-log bodies are sent only when the binding opts in. */
   includeBodies: boolean
+  /** Bound to some apps or LLMs only: the records of other requests are not sent to it. */
+  scope?: BindingScope
+}
+
+/** The apps and LLMs (slugs) a binding is limited to; an absent or empty list limits nothing. */
+export interface BindingScope {
+  apps?: readonly string[]
+  llms?: readonly string[]
+}
+
+/** Whether a request of `app` to `llm` is within `scope`. */
+export function inScope(scope: BindingScope | undefined, app: string, llm: string): boolean {
+  if (!scope) return true
+  return (!scope.apps?.length || scope.apps.includes(app)) && (!scope.llms?.length || scope.llms.includes(llm))
 }
 
 /** The chains a request runs through, built once per applied configuration. */
@@ -23,6 +41,11 @@ export interface GatewayChains {
   streamComplete: ManagedPlugin[]
   dataCollection: DataCollectionTarget[]
   endpoints: Map<string, ManagedPlugin>
+  /**
+   * The chains of a request by `app` to `llm`: only the plugins bound
+   * globally or to that app and LLM. The same object when no binding is scoped.
+   */
+  scoped(app: string, llm: string): GatewayChains
 }
 
 type ChainName = 'preAuth' | 'auth' | 'postAuth' | 'responseHeaders' | 'responseBody' | 'responseChunks'
@@ -41,7 +64,7 @@ export interface PluginChanges {
   removed: string[]
   /** New process (config, source, env or restart policy changed), the old one drained. */
   reloaded: string[]
-  /** Only the granted scopes changed: the running process got the new grant. */
+  /** Only the granted scopes or topics changed: the running process got the new grant. */
   rescoped: string[]
   /** Only the binding changed (hooks, priority, failure policy, deadline, breaker, includeBodies): chains rebuilt. */
   rebound: string[]
@@ -60,23 +83,51 @@ interface Entry {
   capabilities: readonly CapabilityName[]
   /** One breaker per chain the plugin is in; kept across applies so a failing plugin stays skipped. */
   breakers: Map<ChainName, CircuitBreaker>
+  /** With isolated failures: the entry whose start failed last, not tried again until it changes. */
+  failedConfig?: PluginConfig
+}
+
+/** How an apply treats a plugin that cannot be started. */
+export interface PluginFailureHandling {
+  /**
+   * Each plugin on its own (Studio's feed): one whose start, reload or grant
+   * fails keeps what ran before (a new one stays loaded, failed) and the rest
+   * of the config applies; `onProblem` hears of it. Otherwise (a YAML file) an
+   * apply is all or nothing.
+   */
+  isolate?: boolean
+  onProblem?: (plugin: string, error: unknown) => void
 }
 
 /** How long the old process of a reloaded plugin may take to finish its in-flight calls. */
 const DRAIN_TIMEOUT_MS = 30_000
 const RESPONSE_PARTS = ['response_headers', 'response_body', 'response_chunks'] as const
 
-/** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
-const isBound = ({ config, capabilities }: Entry, hook: HookName) => capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
+/** Scoped chains kept per app and LLM pair, per applied config; past this many they are built per request. */
+const MAX_SCOPED_CHAINS = 1024
 
-/** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
-function specOf(config: PluginConfig): PluginSpec {
-  const { name, source, scopes, env, allowRead, allowWrite, isolation, restart } = config
-  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, isolation, restart }
+const scopeOf = (config: PluginConfig): BindingScope | undefined => (config.apps?.length || config.llms?.length ? { apps: config.apps, llms: config.llms } : undefined)
+
+/** Hooks that run before the app is known, so cannot be limited to apps or LLMs. */
+const UNSCOPABLE_HOOKS: readonly HookName[] = ['pre_auth', 'auth', 'custom_endpoints']
+
+/** Bound to `hook`: the plugin declares it, and the entry's `hooks` (default: all it declares) name it. */
+const isBound = ({ config, capabilities, plugin }: Entry, hook: HookName) => {
+  // Never started, so what it declares is unknown: fail-closed, it fails every request at post-auth, naming itself.
+  if (capabilities.length === 0 && plugin.state === 'failed') return hook === 'post_auth' && config.failurePolicy === 'fail-closed'
+  return capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
 }
 
-const sameProcess = (a: PluginConfig, b: PluginConfig) =>
+/** The fields of a plugin entry its process was started with; any change but to `scopes` and `topics` needs a new process. */
+export function pluginSpecOf(config: PluginConfig): PluginSpec {
+  const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart } = config
+  return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart }
+}
+
+/** Whether two entries run the same process: false when a change needs a new one (a reload). */
+export const samePluginProcess = (a: PluginConfig, b: PluginConfig) =>
   a.source === b.source &&
+  (a.revision ?? 0) === (b.revision ?? 0) &&
   isDeepStrictEqual(a.config, b.config) &&
   isDeepStrictEqual(a.env, b.env) &&
   isDeepStrictEqual(a.allowRead, b.allowRead) &&
@@ -90,7 +141,8 @@ const sameBinding = (a: PluginConfig, b: PluginConfig) =>
   a.failurePolicy === b.failurePolicy &&
   a.deadlineMs === b.deadlineMs &&
   isDeepStrictEqual(a.breaker, b.breaker) &&
-  (a.includeBodies ?? false) === (b.includeBodies ?? false)
+  (a.includeBodies ?? false) === (b.includeBodies ?? false) &&
+  isDeepStrictEqual(scopeOf(a), scopeOf(b))
 
 /**
  * The gateway's plugins, in ONE PluginHost for the gateway's lifetime, so
@@ -105,8 +157,8 @@ export class GatewayPlugins {
   /** Removed by an apply, still serving requests that started before it; `release` unloads them. */
   readonly #retiring = new Map<string, Entry>()
 
-  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; kv?: KvStore }) {
-    this.host = new PluginHost({ runtime: 'gateway', logger: options.logger, kv: options.kv })
+  constructor(private readonly options: { logger: Logger; metrics: GatewayMetrics; host?: GatewayPluginHostOptions; failures?: PluginFailureHandling }) {
+    this.host = new PluginHost({ logger: options.logger, ...options.host, runtime: 'gateway' })
   }
 
   /**
@@ -133,26 +185,39 @@ export class GatewayPlugins {
         })
       }
     }
-    const steps = configs.map(async (config) => {
+    const isolate = this.options.failures?.isolate === true
+    const step = async (config: PluginConfig) => {
       const entry = this.#entries.get(config.name)
       if (!entry) {
-        const plugin = await this.host.load(specOf(config))
+        const plugin = await this.host.load(pluginSpecOf(config), { keepFailed: isolate }).catch((error: unknown) => {
+          const failed = isolate ? this.host.get(config.name) : undefined
+          if (!failed) throw error
+          // Kept, failed: a fail-closed one then fails the requests it would have seen (see #build).
+          this.#entries.set(config.name, { config, plugin: failed, capabilities: [], breakers: new Map(), failedConfig: config })
+          throw error
+        })
         this.#entries.set(config.name, { config, plugin, capabilities: [], breakers: new Map() })
         undo.push(() => this.#forget(config.name))
         changes.added.push(config.name)
         return
       }
       const previous = entry.config
-      if (!sameProcess(previous, config)) {
-        await this.#relaunch(entry, specOf(config))
-        undo.push(() => this.#relaunch(entry, specOf(previous)))
+      if (isolate && entry.failedConfig && isDeepStrictEqual(entry.failedConfig, config)) return
+      entry.failedConfig = undefined
+      if (!samePluginProcess(previous, config)) {
+        await this.#relaunch(entry, pluginSpecOf(config))
+        undo.push(() => this.#relaunch(entry, pluginSpecOf(previous)))
         changes.reloaded.push(config.name)
       } else if (entry.plugin.state === 'failed') {
         await entry.plugin.restart()
         changes.restarted.push(config.name)
-      } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
+      } else if (!isDeepStrictEqual(previous.scopes, config.scopes) || !isDeepStrictEqual(previous.topics, config.topics)) {
         entry.plugin.setScopes(config.scopes)
-        undo.push(async () => entry.plugin.setScopes(previous.scopes))
+        entry.plugin.setTopics(config.topics ?? {})
+        undo.push(async () => {
+          entry.plugin.setScopes(previous.scopes)
+          entry.plugin.setTopics(previous.topics ?? {})
+        })
         changes.rescoped.push(config.name)
       } else if (!sameBinding(previous, config)) {
         changes.rebound.push(config.name)
@@ -160,6 +225,17 @@ export class GatewayPlugins {
       if (!isDeepStrictEqual(previous.breaker, config.breaker)) entry.breakers.clear()
       entry.config = config
       undo.push(async () => void (entry.config = previous))
+    }
+    const steps = configs.map(async (config) => {
+      try {
+        await step(config)
+      } catch (error) {
+        if (!isolate) throw error
+        const entry = this.#entries.get(config.name)
+        if (entry) entry.failedConfig = config
+        this.options.logger.warn({ plugin: config.name, err: String(error) }, 'plugin could not be started; the rest of the config applies')
+        this.options.failures?.onProblem?.(config.name, error)
+      }
     })
     const failure = (await Promise.allSettled(steps)).find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failure) {
@@ -174,6 +250,15 @@ export class GatewayPlugins {
     }
     const entries = configs.map((config) => this.#entries.get(config.name)!)
     for (const entry of entries) entry.capabilities = entry.plugin.description?.capabilities ?? entry.capabilities
+    const unscopable = entries.find((entry) => scopeOf(entry.config) && UNSCOPABLE_HOOKS.some((hook) => isBound(entry, hook)))
+    if (unscopable) {
+      for (const step of undo.reverse()) await step().catch(() => undefined)
+      const hooks = UNSCOPABLE_HOOKS.filter((hook) => isBound(unscopable, hook)).join(', ')
+      throw new GatewayError(
+        'CONFIG_INVALID',
+        `plugin "${unscopable.config.name}" is bound to some apps or LLMs, but its ${hooks} hooks run before the app is known; bind it globally, or list its hooks without them`,
+      )
+    }
     const failClosed = entries.filter((entry) => entry.config.failurePolicy === 'fail-closed' && HOOK_NAMES.some((hook) => isBound(entry, hook)))
     return { chains: this.#chains(entries), failClosed: failClosed.map(({ plugin }) => plugin), changes }
   }
@@ -218,6 +303,29 @@ export class GatewayPlugins {
   }
 
   #chains(entries: Entry[]): GatewayChains {
+    const chains = this.#build(entries)
+    if (!entries.some((entry) => scopeOf(entry.config))) {
+      const all: GatewayChains = { ...chains, scoped: () => all }
+      return all
+    }
+    const cache = new Map<string, GatewayChains>()
+    const result: GatewayChains = {
+      ...chains,
+      scoped: (app, llm) => {
+        const key = `${app}\n${llm}`
+        let scoped = cache.get(key)
+        if (!scoped) {
+          const bound = entries.filter((entry) => inScope(scopeOf(entry.config), app, llm))
+          scoped = { ...this.#build(bound), scoped: () => scoped! }
+          if (cache.size < MAX_SCOPED_CHAINS) cache.set(key, scoped)
+        }
+        return scoped
+      },
+    }
+    return result
+  }
+
+  #build(entries: Entry[]): Omit<GatewayChains, 'scoped'> {
     const boundTo = (hook: HookName) => entries.filter((entry) => isBound(entry, hook))
     /** Response plugins that implement `part`; one that declares no parts (an older or non-SDK plugin) gets all three. */
     const responseBoundTo = (part: (typeof RESPONSE_PARTS)[number]) =>
@@ -243,6 +351,7 @@ export class GatewayPlugins {
       dataCollection: byPriority('data_collection').map(({ config, plugin }) => ({
         plugin,
         includeBodies: config.includeBodies ?? false,
+        ...(scopeOf(config) && { scope: scopeOf(config) }),
       })),
       endpoints: new Map(byPriority('custom_endpoints').map(({ plugin }) => [plugin.name, plugin])),
     }

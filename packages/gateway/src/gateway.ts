@@ -14,7 +14,7 @@ import type { GatewayConfig, ServerConfig } from './config.js'
 import { configChanges } from './config-diff.js'
 import { staticConfigSource, type ConfigSource } from './config-source.js'
 import { GatewayError } from './errors.js'
-import { GatewayPlugins, type PluginChanges } from './gateway-plugins.js'
+import { GatewayPlugins, type GatewayPluginHostOptions, type PluginChanges, type PluginFailureHandling } from './gateway-plugins.js'
 import { sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
@@ -45,6 +45,14 @@ export type GatewayOptions = GatewayConfigOption & {
   requestLog?: RequestLog
   /** Paths another server on this port answers (Studio's admin API in `plugboard up`); the gateway hands those requests over untouched. */
   delegate?: RequestDelegate
+  /**
+   * What the gateway's plugin host gets besides its defaults: the KV store and
+   * event bus shared with Studio, the control plane's Service API methods, a
+   * logger of its own (Studio keeps each plugin's log tail).
+   */
+  pluginHost?: GatewayPluginHostOptions
+  /** Whether a plugin that cannot start fails the whole config change (the default) or only itself (see `PluginFailureHandling`). */
+  pluginFailures?: PluginFailureHandling
 }
 
 /** A handler for the paths it owns, sharing the gateway's port. */
@@ -142,7 +150,7 @@ export class Gateway {
     private readonly options: GatewayOptions,
     server: ServerConfig,
   ) {
-    this.#plugins = new GatewayPlugins({ logger: options.logger, metrics: this.metrics })
+    this.#plugins = new GatewayPlugins({ logger: options.logger, metrics: this.metrics, host: options.pluginHost, failures: options.pluginFailures })
     this.#collector = new DataCollectorQueue(() => this.#state.chains.dataCollection, () => this.#state.config.collector, this.metrics, options.logger)
     this.#services = {
       budgets: options.budgets ?? new MemoryBudgetStore(),

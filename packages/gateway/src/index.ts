@@ -6,7 +6,7 @@ export { Gateway, type GatewayOptions, type RequestDelegate, type GatewayConfigO
 export type { RequestRecord, RequestApi, RequestLog } from './request-log.js'
 export { yamlFileSource, staticConfigSource, type ConfigSource } from './config-source.js'
 export type { ConfigChanges, SectionChanges } from './config-diff.js'
-export type { PluginChanges } from './gateway-plugins.js'
+export { pluginSpecOf, samePluginProcess, type GatewayPluginHostOptions, type PluginChanges, type PluginFailureHandling } from './gateway-plugins.js'
 export {
   loadConfig,
   parseConfig,
@@ -16,6 +16,7 @@ export {
   hashApiKey,
   interpolateEnv,
   DEFAULT_BUDGET_THRESHOLDS,
+  HOOK_NAMES,
   MAX_PERIOD_DAYS,
   type ConfigDocument,
   type GatewayConfig,

@@ -108,7 +108,8 @@ export const relayUpstream: Stage = async (x, next) => {
   const answerHeaders = relayedResponseHeaders(response.headers)
   // A JSON answer goes through the response-body hooks and an event stream through the chunk hooks, as on the
   // vendor routes: a redactor of completions cannot be dodged by a path the gateway does not model (`…/chat/completions/`).
-  const { chains, config } = x.state
+  const { config } = x.state
+  const { chains } = x
   const status = response.statusCode
   if (chains.responseBody.size > 0 && hasBody(isJsonType, request.method, status, answerHeaders)) {
     const { bytes } = await readUpstreamJson(response, { url, maxBytes: config.server.upstreamMaxResponseBytes })

@@ -1,15 +1,19 @@
+import { hostname } from 'node:os'
 import {
   MemoryEventBus,
   MemoryKvStore,
   createCoreServiceHandlers,
   unavailableControlPlane,
+  type EdgePayloadSink,
   type EventBus,
+  type EventRelay,
   type KvStore,
   type ServiceApiHandlers,
 } from '@plugboard/proto'
 import { hostError } from './errors.js'
 import { PluginLogLimiter } from './log-forwarder.js'
 import type { HostLogger } from './logger.js'
+import type { JsonSchema, PluginManifest } from './plugin-manifest.js'
 import { ManagedPlugin, type PluginSpec, type ReloadOptions } from './supervisor.js'
 
 export interface PluginHostOptions {
@@ -17,8 +21,22 @@ export interface PluginHostOptions {
   logger: HostLogger
   /** Shared KV storage behind the Service API; in-memory by default. */
   kv?: KvStore
-  /** Event bus behind the Service API; in-process by default. */
+  /** This runtime's own event bus behind the Service API (LOCAL events); in-process by default. */
   events?: EventBus
+  /**
+   * The link to the other runtime's buses: a gateway's plugins publish UP
+   * through it, Studio's DOWN (see `InProcessEventRelay`). Without one, UP and
+   * DOWN fail with SERVICE_UNAVAILABLE and only LOCAL events work.
+   */
+  relay?: EventRelay
+  /** This host's id among its peers: the `gatewayId` of the edge payloads a gateway's plugins send. Default "hostname:pid". */
+  instanceId?: string
+  /**
+   * Gateway: takes the edge payloads its plugins send (SendEdgePayload) to
+   * the Studio half of the same plugin (see `EdgePayloadDeliverer` on the
+   * Studio side). Without it, SendEdgePayload fails with SERVICE_UNAVAILABLE.
+   */
+  edgePayloads?: EdgePayloadSink
   /** The runtime's own Service API methods (llms, apps, …); the rest answer SERVICE_UNAVAILABLE. */
   services?: Partial<ServiceApiHandlers>
 }
@@ -34,6 +52,8 @@ export interface PluginHostOptions {
  */
 export class PluginHost {
   readonly serviceApi: ServiceApiHandlers
+  /** This runtime's bus: LOCAL events of its plugins, and UP / DOWN events the relay brings in. */
+  readonly events: EventBus
   readonly #plugins = new Map<string, ManagedPlugin>()
   /** Each plugin's Service API `Log` calls pass the limits of its stderr. */
   readonly #logLimiters = new Map<string, PluginLogLimiter>()
@@ -41,11 +61,14 @@ export class PluginHost {
 
   constructor(private readonly options: PluginHostOptions) {
     const pluginLog = options.logger.child({ source: 'plugin-service-log' })
+    this.events = options.events ?? new MemoryEventBus()
     this.serviceApi = {
       ...unavailableControlPlane(options.runtime),
       ...createCoreServiceHandlers({
         kv: options.kv ?? new MemoryKvStore(),
-        events: options.events ?? new MemoryEventBus(),
+        events: this.events,
+        routing: { runtime: options.runtime, relay: options.relay, instanceId: options.instanceId ?? `${hostname()}:${process.pid}` },
+        edgePayloads: options.edgePayloads,
         log: ({ plugin, level, message, fields }) => {
           let limiter = this.#logLimiters.get(plugin)
           if (!limiter) {
@@ -59,8 +82,13 @@ export class PluginHost {
     }
   }
 
-  /** Starts a plugin and keeps it supervised; rejects when its first start fails. */
-  async load(spec: PluginSpec): Promise<ManagedPlugin> {
+  /**
+   * Starts a plugin and keeps it supervised; rejects when its first start
+   * fails. With `keepFailed`, a plugin whose first start failed stays loaded
+   * in state `failed` (`get(name)`; its calls fail with PLUGIN_FAILED) until a
+   * `reload` or `restart` starts it.
+   */
+  async load(spec: PluginSpec, options: { keepFailed?: boolean } = {}): Promise<ManagedPlugin> {
     if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot load plugin "${spec.name}": the host is shutting down`)
     if (this.#plugins.has(spec.name)) throw hostError('PLUGIN_SOURCE_INVALID', `a plugin named "${spec.name}" is already loaded`)
     const plugin = new ManagedPlugin(spec, { runtime: this.options.runtime, logger: this.options.logger, serviceApi: this.serviceApi })
@@ -69,8 +97,25 @@ export class PluginHost {
       await plugin.start()
       return plugin
     } catch (error) {
-      this.#plugins.delete(spec.name)
+      if (!options.keepFailed) this.#plugins.delete(spec.name)
       throw error
+    }
+  }
+
+  /**
+   * Starts a plugin only to read what it says about itself (manifest and
+   * config schema; no config, grant or Initialize), then stops it: what an
+   * install shows an admin before anything is granted. Rejects as `load`
+   * does when it cannot be started (PLUGIN_NOT_FOUND, PLUGIN_EXITED, …).
+   */
+  async describe(spec: Pick<PluginSpec, 'name' | 'source' | 'env' | 'args' | 'isolation' | 'allowRead' | 'allowWrite' | 'handshakeTimeoutMs' | 'initializeTimeoutMs'>): Promise<{ manifest?: PluginManifest; configSchema?: JsonSchema }> {
+    if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot describe plugin "${spec.name}": the host is shutting down`)
+    const probe = new ManagedPlugin({ ...spec, healthIntervalMs: 0, restart: { maxCrashes: 1 } }, { runtime: this.options.runtime, logger: this.options.logger, describeOnly: true })
+    try {
+      await probe.start()
+      return { manifest: probe.manifest, configSchema: probe.configSchema }
+    } finally {
+      await probe.stop()
     }
   }
 

@@ -159,6 +159,8 @@ export function createPluginHandlers(plugin: BasePlugin, context: () => PluginCo
       manifest.capabilities ??= detectCapabilities(plugin)
       if (typeof p.endpoints === 'function') manifest.endpoints ??= p.endpoints()
       if (typeof p.configSchema === 'function') manifest.configSchema ??= p.configSchema()
+      // What an install shows an admin to grant, before the plugin is initialized.
+      if (typeof p.objectHooks === 'function') manifest.objectHooks ??= p.objectHooks()
       return { json: encodeBody(manifest as unknown as JsonValue) }
     },
     configSchema(): pb.JsonDocument {

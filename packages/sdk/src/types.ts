@@ -197,7 +197,7 @@ export type EndpointResponse =
   | { status?: number; headers?: Headers; body?: BodyInit }
   | { status?: number; headers?: Headers; stream: AsyncIterable<BodyInit> }
 
-export type ObjectType = 'llm' | 'app' | 'tool' | 'datasource' | 'user'
+export type ObjectType = 'llm' | 'app' | 'tool' | 'datasource' | 'user' | 'group'
 export type ObjectEvent = 'before_create' | 'after_create' | 'before_update' | 'after_update' | 'before_delete' | 'after_delete'
 
 export interface ObjectHookEvent {

@@ -32,8 +32,20 @@ export const STUDIO_ERRORS = {
   TOOL_SPEC_INVALID: { status: 422, doc: 'The OpenAPI document of a tool cannot be read: not JSON or YAML, not OpenAPI 3, or without operations.' },
   TOOL_OPERATION_NOT_FOUND: { status: 404, doc: "The tool's OpenAPI document has no operation with that id." },
   TOOL_CALL_FAILED: { status: 502, doc: "The tool's server could not be reached, timed out, or answered something too large." },
+  OBJECT_HOOK_REJECTED: { status: 422, doc: "A plugin's before-hook refused the write; the message is the plugin's, `error.plugin` names it. Nothing was written." },
+  OBJECT_HOOK_INVALID_RESULT: { status: 422, doc: "A plugin's before-hook modified the object into one that does not fit the route's schema (`details` lists the paths) or answered something that is not a JSON object; `error.plugin` names it. Nothing was written." },
+  OBJECT_HOOK_FAILED: { status: 503, doc: "A fail-closed plugin's before-hook failed (an error, its deadline passed, or the plugin is not running); `error.plugin` names it. Nothing was written: retry once the plugin is healthy." },
   SCHEDULE_RUN_IN_PROGRESS: { status: 409, doc: 'A run of the schedule is still running (runs of one schedule never overlap): wait for it to finish, then run it again; `details[0].message` is its run id.' },
   CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
+  PLUGIN_INSTALL_FAILED: { status: 422, doc: "The plugin could not be started to read its manifest (missing path, not executable, failed handshake, exited); `details[0].message` starts with the host's code (PLUGIN_NOT_FOUND, PLUGIN_EXITED, …). Nothing was installed." },
+  PLUGIN_SCOPES_UNKNOWN: { status: 422, doc: 'The plugin asks for Service API scopes that do not exist; it was not installed.' },
+  PLUGIN_RELOAD_FAILED: { status: 422, doc: 'The new version of the plugin did not start (handshake, manifest); the running version keeps serving, and the error is in its status.' },
+  PLUGIN_CONFIG_INVALID: { status: 422, doc: "The plugin's config does not match its JSON Schema; `details` lists each problem by JSON pointer (`/config/allow/0`). Nothing was saved or sent." },
+  GRANT_NOT_REQUESTED: { status: 422, doc: "A scope, topic pattern or object type granted to a plugin is not requested by its manifest; `details[0].path` names it." },
+  BINDING_INVALID: { status: 422, doc: 'A plugin bound to some apps or LLMs has hooks that run before the app is known (pre-auth, auth, endpoints): bind it globally, or list its hooks without them.' },
+  RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
+  PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
+  PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 
@@ -49,6 +61,8 @@ export interface StudioErrorOptions {
   cause?: unknown
   details?: ErrorDetail[]
   headers?: Record<string, string>
+  /** The plugin whose object hook caused the error. */
+  plugin?: string
 }
 
 /** An admin API error: a stable `code`, its status, and the fields at fault. */
@@ -56,18 +70,20 @@ export class StudioError extends PlugboardError<StudioErrorCode> {
   readonly status: number
   readonly details: ErrorDetail[] | undefined
   readonly headers: Record<string, string> | undefined
+  readonly plugin: string | undefined
 
   constructor(code: StudioErrorCode, message: string, options: StudioErrorOptions = {}) {
     super(code, message, options)
     this.status = STUDIO_ERRORS[code].status
     this.details = options.details
     this.headers = options.headers
+    this.plugin = options.plugin
   }
 }
 
 /** The body of every admin API error. */
 export interface StudioErrorBody {
-  error: { code: string; message: string; details?: ErrorDetail[] }
+  error: { code: string; message: string; details?: ErrorDetail[]; plugin?: string }
 }
 
 export function notFound(type: string, id: string): StudioError {

@@ -1,6 +1,8 @@
 import { configFromDocument, type ConfigSource, type GatewayConfig } from '@plugboard/gateway'
 import type { StudioContext } from './api/context.js'
 import { readConfigDocument, type StudioConfigDocument } from './config/config-document.js'
+import type { PluginManifest } from '@plugboard/host'
+import { declarationsOf, runsIn } from './plugins/plugin-declarations.js'
 
 /** After a rebuild failed (the database away), the next try comes this much later. */
 const RETRY_MS = 1000
@@ -25,11 +27,15 @@ export class GatewayFeed implements ConfigSource {
   #owners = new Map<string, string>()
 
   async load(): Promise<GatewayConfig> {
-    const [document, owners] = await Promise.all([
+    const [document, owners, manifests] = await Promise.all([
       readConfigDocument(this.ctx.db, 'encrypted'),
       this.ctx.db.selectFrom('apps').select(['slug', 'owner_id']).where('owner_id', 'is not', null).execute(),
+      this.ctx.db.selectFrom('plugins').select(['name', 'manifest']).execute(),
     ])
-    const config = configFromDocument({ ...document, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
+    // A plugin with nothing to do in the gateway (object hooks, schedules only) runs its Studio half alone.
+    const studioOnly = new Set(manifests.filter((row) => !runsIn(declarationsOf(row.manifest as PluginManifest | null), 'gateway')).map((row) => row.name))
+    const plugins = document.plugins?.filter((plugin) => !studioOnly.has(plugin.name))
+    const config = configFromDocument({ ...document, plugins, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
     this.#owners = new Map(owners.map((app) => [app.slug, app.owner_id!]))
     return config
   }

@@ -63,7 +63,14 @@ export class Platform {
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
+        pluginHost: { logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
+        // One plugin that cannot start must not hold back every other change (a revoked key, a disabled LLM).
+        pluginFailures: {
+          isolate: true,
+          onProblem: (name, error) => studio.plugins.recordProblem(name, { runtime: 'gateway', code: (error as { code?: string }).code ?? 'PLUGIN_LAUNCH_FAILED', message: (error as Error).message ?? String(error) }),
+        },
       })
+      studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)
       return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
       await analytics?.close()

@@ -7,10 +7,14 @@ import { Authenticator } from './api/auth.js'
 import { ChangeFeed } from './api/changes.js'
 import type { StudioContext } from './api/context.js'
 import { createApi, type Api } from './api/server.js'
+import { ResourceRegistry } from './api/resource-registry.js'
 import { Writes } from './api/writes.js'
 import { StudioBudgetStore } from './budgets/budget-store.js'
 import { PostgresChangeRelay } from './db/change-relay.js'
 import { openDatabase, type StudioDatabase } from './db/database.js'
+import { ObjectHookRunner } from './plugins/object-hooks.js'
+import { PluginLogTail } from './plugins/plugin-log-tail.js'
+import { StudioPlugins } from './plugins/studio-plugins.js'
 import { registerRoutes } from './resources/index.js'
 
 export interface StudioOptions {
@@ -44,6 +48,8 @@ export class Studio {
     readonly firstAdmin: FirstAdmin | undefined,
     /** With PostgreSQL: the changes of the other Studio processes on it. */
     readonly relay: PostgresChangeRelay | undefined,
+    /** The plugin platform: installed plugins and their Studio halves. */
+    readonly plugins: StudioPlugins,
   ) {}
 
   static async start(options: StudioOptions): Promise<Studio> {
@@ -60,6 +66,7 @@ export class Studio {
     const database = await opening
     let budgets: StudioBudgetStore | undefined
     let relay: PostgresChangeRelay | undefined
+    let plugins: StudioPlugins | undefined
     try {
       const changes = new ChangeFeed()
       if (options.databaseUrl) {
@@ -70,12 +77,25 @@ export class Studio {
       await checkMasterKey(database.db, masterKey)
       const firstAdmin = await bootstrapAdmin(database.db, env)
       budgets = await StudioBudgetStore.open({ db: database.db, logger: options.logger })
-      const context: StudioContext = { db: database.db, writes: new Writes(database.db, changes, relay), changes, masterKey, auth, logger: options.logger, budgets }
+      const context: StudioContext = {
+        db: database.db,
+        writes: new Writes(database.db, changes, relay),
+        changes,
+        masterKey,
+        auth,
+        logger: options.logger,
+        budgets,
+        resources: new ResourceRegistry(),
+        objectHooks: new ObjectHookRunner({ directory: () => context.plugins, logger: options.logger.child({ source: 'object-hooks' }) }),
+      }
+      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail() })
+      context.plugins = plugins
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
-      registerRoutes(app, context)
+      registerRoutes(app, context, plugins)
       await app.ready()
-      return new Studio(database, context, app, handle, firstAdmin, relay)
+      return new Studio(database, context, app, handle, firstAdmin, relay, plugins)
     } catch (error) {
+      await plugins?.close()
       await relay?.close()
       await budgets?.close()
       await database.close()
@@ -85,6 +105,7 @@ export class Studio {
 
   async close(): Promise<void> {
     await this.api.close()
+    await this.plugins.close()
     await this.relay?.close()
     // Its last spending is written before the database closes.
     await this.context.budgets.close()

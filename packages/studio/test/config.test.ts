@@ -7,7 +7,7 @@ const DOCUMENT = {
   server: { maxBodyBytes: 2097152, host: '0.0.0.0', port: 9999 },
   llms: [
     { slug: 'mock', vendor: 'mock', models: ['mock-gpt', 'mock-mini'], mock: { latencyMs: 5 } },
-    { slug: 'openai', name: 'OpenAI', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-secret-9876', models: ['gpt-4o'], defaultModel: 'gpt-4o' },
+    { slug: 'openai', name: 'OpenAI', description: 'The main vendor', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-secret-9876', models: ['gpt-4o'], defaultModel: 'gpt-4o' },
   ],
   apps: [
     { id: 'demo', name: 'Demo', keys: [{ value: 'pb-config-test-key-01' }, { value: 'pb-config-test-key-02', revoked: true }], allowedLlms: ['mock'], metadata: { team: 'a' } },
@@ -56,6 +56,8 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     const { document, text } = await exported()
     expect(text).not.toContain('sk-live-secret')
     expect(document.llms.find((llm: { slug: string }) => llm.slug === 'openai').apiKeyEncrypted).toBeUndefined()
+    expect(document.llms.find((llm: { slug: string }) => llm.slug === 'openai').description).toBe('The main vendor')
+    expect((await s.api('GET', '/api/v1/llms/openai')).json.description).toBe('The main vendor')
     // Where a gateway listens is its command line's, not Studio's.
     expect(document.server).toEqual({ maxBodyBytes: 2097152 })
     expect((await apply(document)).json.changes).toEqual([])

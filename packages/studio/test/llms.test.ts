@@ -34,6 +34,17 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     expect((await s.api('GET', `/api/v1/llms/${created.json.id}`)).status).toBe(404)
   })
 
+  it('keeps a description for people, empty unless given', async () => {
+    const plain = await s.api('POST', '/api/v1/llms', { slug: 'described-not', vendor: 'mock', models: ['m'] })
+    expect(plain.json.description).toBe('')
+    const created = await s.api('POST', '/api/v1/llms', { slug: 'described', vendor: 'mock', models: ['m'], description: 'For the support team' })
+    expect(created.json.description).toBe('For the support team')
+    const updated = await s.api('PATCH', '/api/v1/llms/described', { description: 'For everyone' })
+    expect(updated.json).toMatchObject({ description: 'For everyone', version: 2 })
+    const tooLong = await s.api('PATCH', '/api/v1/llms/described', { description: 'x'.repeat(2001) })
+    expect(tooLong.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/description' }] })
+  })
+
   it('answers 409 on a duplicate slug and 422 with field paths on a bad body', async () => {
     expect((await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })).status).toBe(201)
     const dup = await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })

@@ -52,7 +52,7 @@ function outcomeOf(x: Exchange, api: string): RequestRecord {
 }
 
 function report(x: Exchange, outcome: RequestRecord): void {
-  const { chains } = x.state
+  const { chains } = x
   const context = x.context!
   const usage = x.usage && { promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens, totalTokens: x.usage.totalTokens }
   if (x.response && x.status > 0 && chains.streamComplete.length > 0) {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { BudgetReservation, BudgetStore } from '../budget.js'
 import type { DataCollectorQueue } from '../collector.js'
 import type { BudgetLimit, LlmConfig } from '../config.js'
+import type { GatewayChains } from '../gateway-plugins.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { ProxyState } from '../proxy.js'
 import type { RequestLog } from '../request-log.js'
@@ -102,6 +103,7 @@ export class Exchange {
   upstreamPath = ''
   #promptTokens = 0
   #promptTokensOf?: Record<string, unknown>
+  #chains?: GatewayChains
 
   constructor(
     readonly req: IncomingMessage,
@@ -117,6 +119,19 @@ export class Exchange {
     readonly state: ProxyState,
     readonly services: PipelineServices,
   ) {}
+
+  /**
+   * The chains this request runs through: every plugin until the caller is
+   * known, then only those bound globally or to its app and LLM (request context stage).
+   */
+  get chains(): GatewayChains {
+    return this.#chains ?? this.state.chains
+  }
+
+  /** Narrows the chains to the plugins bound to the request's app and LLM (see `GatewayChains.scoped`). */
+  scopeChains(): void {
+    this.#chains = this.state.chains.scoped(this.app?.id ?? '', this.llm?.slug ?? '')
+  }
 
   /** Sets where the request goes; the request context, once built, follows (a post-auth plugin may have changed the model). */
   routeTo(llm: LlmConfig | undefined, model: string, streaming: boolean): void {

@@ -7,10 +7,10 @@ import type { Exchange, Stage } from './exchange.js'
  * leave is what goes upstream; the route's request stage runs again after
  * this one to read a changed body.
  */
-export const postAuth: Stage = (x, next) => (x.state.chains.postAuth.size === 0 ? next() : runPostAuth(x, next))
+export const postAuth: Stage = (x, next) => (x.chains.postAuth.size === 0 ? next() : runPostAuth(x, next))
 
 async function runPostAuth(x: Exchange, next: () => Promise<void>): Promise<void> {
-  const outcome = await x.state.chains.postAuth.runPostAuth(x.request, x.context!, x.signal)
+  const outcome = await x.chains.postAuth.runPostAuth(x.request, x.context!, x.signal)
   if (outcome.kind === 'block') return answerBlocked(x, outcome)
   x.request = outcome.request
   x.metadata = x.context!.metadata = outcome.metadata

@@ -9,8 +9,9 @@ import type { Exchange, Stage } from './exchange.js'
  * the current figure for the hooks after it.
  */
 export const requestContext: Stage = (x, next) => {
+  x.scopeChains()
   const limits = x.state.budgets.of(x.app!, x.llm?.slug)
-  if (limits.length > 0 && x.state.chains.postAuth.size > 0) return withSpending(x, next, limits)
+  if (limits.length > 0 && x.chains.postAuth.size > 0) return withSpending(x, next, limits)
   build(x, limits, limits.map(() => 0))
   return next()
 }

@@ -48,7 +48,8 @@ class KeptBody {
  */
 export const respond: Stage = async (x) => {
   const response = x.response!
-  const { chains, config } = x.state
+  const { config } = x.state
+  const { chains } = x
   const context = x.context!
   const head = await chains.responseHeaders.runResponseHeaders({ context, status: response.status, headers: response.headers }, x.signal)
   x.status = head.status

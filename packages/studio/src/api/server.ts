@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Ajv, type ErrorObject } from 'ajv'
-import addFormats from 'ajv-formats'
+import type { ErrorObject } from 'ajv'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { databaseError } from '../db/database.js'
-import { StudioError, type ErrorDetail, type StudioErrorBody } from '../errors.js'
+import { StudioError, type StudioErrorBody } from '../errors.js'
 import type { Access, Authenticator } from './auth.js'
+import { API_VALIDATORS, detailsOf, schemaError } from './validation.js'
 
 export type Api = FastifyInstance<import('node:http').Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -17,27 +17,6 @@ export const API_PREFIX = '/api/v1'
 const REQUEST_ID = /^[\w.-]{1,128}$/
 /** The largest JSON body a route takes unless it says otherwise. */
 const BODY_LIMIT = 1024 * 1024
-
-/** Body values keep their JSON types; query strings and path parameters are coerced ("10" → 10). */
-function validators() {
-  const make = (coerce: boolean) => {
-    const ajv = new Ajv({ allErrors: true, coerceTypes: coerce ? 'array' : false, useDefaults: true, removeAdditional: false, strict: false })
-    addFormats.default(ajv)
-    return ajv
-  }
-  return { body: make(false), other: make(true) }
-}
-
-/** A JSON pointer for each ajv error, prefixed by the part of the request (`query/limit`; body fields bare: `/models/0`). */
-function detailsOf(errors: ErrorObject[], part: string): ErrorDetail[] {
-  return errors.slice(0, 20).map((error) => {
-    let path = error.instancePath || '/'
-    if (error.keyword === 'required') path = `${error.instancePath}/${(error.params as { missingProperty: string }).missingProperty}`
-    if (error.keyword === 'additionalProperties') path = `${error.instancePath}/${(error.params as { additionalProperty: string }).additionalProperty}`
-    const message = error.keyword === 'additionalProperties' ? 'is not a known field' : (error.message ?? 'is not valid')
-    return { path: part === 'body' ? path : `${part}${path === '/' ? '' : path}`, message }
-  })
-}
 
 /** `users_email_key` → `/email`: the field a Postgres unique or foreign-key violation is about. */
 function fieldOfViolation(error: { constraint?: string; detail?: string; table?: string }): string {
@@ -54,7 +33,7 @@ export function toStudioError(error: unknown): StudioError {
   const e = error as FastifyError & { constraint?: string; detail?: string; validation?: ErrorObject[]; validationContext?: string }
   if (e.validation) {
     const part = e.validationContext === 'querystring' ? 'query' : (e.validationContext ?? 'body')
-    return new StudioError('VALIDATION_FAILED', `the ${part} does not fit the schema`, { details: detailsOf(e.validation, part) })
+    return schemaError(part, detailsOf(e.validation, part))
   }
   switch (e.code) {
     case '23505':
@@ -85,7 +64,7 @@ export function toStudioError(error: unknown): StudioError {
 
 export function sendStudioError(request: FastifyRequest, reply: FastifyReply, error: StudioError): FastifyReply {
   if (error.code === 'INTERNAL_ERROR') request.log.error({ err: error.cause }, 'internal error')
-  const body: StudioErrorBody = { error: { code: error.code, message: error.code === 'INTERNAL_ERROR' ? `internal error (request ${request.id})` : error.message, ...(error.details && { details: error.details }) } }
+  const body: StudioErrorBody = { error: { code: error.code, message: error.code === 'INTERNAL_ERROR' ? `internal error (request ${request.id})` : error.message, ...(error.details && { details: error.details }), ...(error.plugin && { plugin: error.plugin }) } }
   return reply.code(error.status).headers(error.headers ?? {}).send(body)
 }
 
@@ -97,7 +76,6 @@ export function sendStudioError(request: FastifyRequest, reply: FastifyReply, er
  */
 export async function createApi(options: { logger: Logger; auth: Authenticator; info: { title: string; version: string } }) {
   let handle!: (req: IncomingMessage, res: ServerResponse) => void
-  const ajv = validators()
   const app = Fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -118,7 +96,7 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api
 
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.other).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? API_VALIDATORS.body : API_VALIDATORS.other).compile(schema))
   // An empty body with a JSON content type (some clients send the header on every request, a DELETE
   // included) is no body: routes that need one say so through their schema.
   const json = app.getDefaultJsonParser('error', 'error')

@@ -36,7 +36,7 @@ export interface WriteRequest {
  * audit entry (so there is no write without its entry, and no half-written
  * object after a crash), then announced on the change feed once committed;
  * it resolves once the feed's listeners took it in (the gateway serves it).
- * The plugin platform's object hooks slot in around `body`.
+ * Object hooks run around it, never inside the transaction (ResourceService).
  */
 /** Tells other Studio processes of a change, inside its transaction (PostgresChangeRelay). */
 export interface ChangeAnnouncer {

@@ -100,6 +100,7 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
     llms: llms.map((llm) => ({
       slug: llm.slug,
       ...(llm.name !== llm.slug && { name: llm.name }),
+      ...(llm.description && { description: llm.description }),
       ...(!llm.enabled && { enabled: false }),
       vendor: llm.vendor as 'mock',
       ...(llm.base_url && { baseUrl: llm.base_url }),
@@ -118,14 +119,19 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
       allowedLlms: llmsOf.get(app.id) ?? [],
     })),
     pricing: Object.fromEntries(prices.map((price) => [price.model, { input: price.input, output: price.output }])),
-    plugins: plugins.map((plugin) => ({ name: plugin.name, ...(!plugin.enabled && { enabled: false }), ...inReadingOrder(plugin.spec as { source: string }) })),
+    plugins: plugins.map((plugin) => ({
+      name: plugin.name,
+      ...(!plugin.enabled && { enabled: false }),
+      ...inReadingOrder(plugin.spec as { source: string }),
+      ...(plugin.revision > 0 && { revision: plugin.revision }),
+    })),
     ...(gateway.collector && { collector: gateway.collector }),
     budgets: { ...gateway.budgets, ...(limits.length > 0 && { limits }) },
   }
 }
 
 /** A plugin entry's keys in the order the README documents them (jsonb keeps its own order). */
-const PLUGIN_KEYS = ['source', 'hooks', 'priority', 'failurePolicy', 'deadlineMs', 'scopes', 'env', 'allowRead', 'allowWrite', 'isolation', 'restart', 'breaker', 'includeBodies', 'config']
+const PLUGIN_KEYS = ['source', 'hooks', 'priority', 'failurePolicy', 'deadlineMs', 'apps', 'llms', 'scopes', 'topics', 'objectHooks', 'env', 'allowRead', 'allowWrite', 'isolation', 'restart', 'breaker', 'includeBodies', 'config']
 
 function inReadingOrder<T extends Record<string, unknown>>(spec: T): T {
   const rank = (key: string) => (PLUGIN_KEYS.includes(key) ? PLUGIN_KEYS.indexOf(key) : PLUGIN_KEYS.length)

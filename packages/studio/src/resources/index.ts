@@ -1,5 +1,6 @@
 import type { StudioContext } from '../api/context.js'
 import type { Api } from '../api/server.js'
+import type { StudioPlugins } from '../plugins/studio-plugins.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerAppRoutes } from './apps.js'
@@ -10,12 +11,13 @@ import { registerDatasourceRoutes } from './datasources.js'
 import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
 import { registerMyLlmRoutes } from './my-llms.js'
+import { registerPluginRoutes } from './plugins.js'
 import { registerPriceRoutes } from './prices.js'
 import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
 
 /** Every admin API route, in one place. */
-export function registerRoutes(app: Api, ctx: StudioContext): void {
+export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlugins): void {
   registerAuthRoutes(app, ctx)
   registerLlmRoutes(app, ctx)
   registerConfigRoutes(app, ctx)
@@ -29,4 +31,5 @@ export function registerRoutes(app: Api, ctx: StudioContext): void {
   registerDatasourceRoutes(app, ctx)
   registerAnalyticsRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
+  registerPluginRoutes(app, ctx, plugins)
 }

@@ -20,12 +20,14 @@ const Mock = Type.Object(
   },
   { additionalProperties: false, description: 'Mock vendor only: how it answers.' },
 )
+const Description = Type.String({ maxLength: 2000 })
 const ApiKey = Type.String({ minLength: 1, maxLength: 4096, description: 'The vendor key; stored encrypted, never returned.' })
 
 export const Llm = Type.Object({
   id: Type.String(),
   slug: Slug,
   name: Type.String(),
+  description: Type.String(),
   vendor: Vendor,
   baseUrl: Type.String(),
   apiKeyHint: Type.Union([Type.String(), Type.Null()], { description: 'The last 4 characters of the vendor key.' }),
@@ -40,6 +42,7 @@ const LlmCreate = Type.Object(
   {
     slug: Slug,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Description),
     vendor: Vendor,
     baseUrl: Type.Optional(HttpUrl),
     apiKey: Type.Optional(ApiKey),
@@ -55,6 +58,7 @@ const LlmUpdate = Type.Object(
   {
     slug: Type.Optional(Slug),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Description),
     baseUrl: Type.Optional(Type.Union([HttpUrl, Type.Literal('')])),
     apiKey: Type.Optional(Type.Union([ApiKey, Type.Null()], { description: 'null removes the key.' })),
     models: Type.Optional(Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true })),
@@ -72,6 +76,7 @@ export function presentLlm(row: Row<'llms'>): LlmItem {
     id: row.id,
     slug: row.slug,
     name: row.name,
+    description: row.description,
     vendor: row.vendor as LlmItem['vendor'],
     baseUrl: row.base_url,
     apiKeyHint: row.api_key_hint,
@@ -112,6 +117,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
       return filtered
     },
     present: async (rows) => rows.map(presentLlm),
+    secrets: ['apiKey'],
     insert: async (trx, body) => {
       checkDefaultModel(body.models, body.defaultModel)
       const id = randomUUID()
@@ -121,6 +127,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
           id,
           slug: body.slug,
           name: body.name ?? body.slug,
+          description: body.description ?? '',
           vendor: body.vendor,
           base_url: body.baseUrl ?? '',
           api_key_encrypted: body.apiKey ? ctx.masterKey.encrypt(body.apiKey) : null,
@@ -141,6 +148,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
         .set({
           ...(patch.slug !== undefined && { slug: patch.slug }),
           ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.description !== undefined && { description: patch.description }),
           ...(patch.baseUrl !== undefined && { base_url: patch.baseUrl }),
           ...(patch.apiKey !== undefined && {
             api_key_encrypted: patch.apiKey === null ? null : ctx.masterKey.encrypt(patch.apiKey),

@@ -164,6 +164,7 @@ export function registerToolRoutes(app: Api, ctx: StudioContext): void {
     ...SLUG_NAMED_SORTS,
     filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
     present: async (rows) => rows.map(presentTool),
+    secrets: ['credential'],
     insert: async (trx, body) => {
       const { document } = readOpenApiDocument(body.spec)
       const auth = toolAuth(body.auth ?? { type: 'none' })

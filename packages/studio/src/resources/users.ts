@@ -102,6 +102,7 @@ export function registerUserRoutes(app: Api, ctx: StudioContext): void {
       return filtered
     },
     present: async (rows) => rows.map(presentUser),
+    secrets: ['password'],
     insert: async (trx, body) => {
       const id = randomUUID()
       const email = body.email.trim().toLowerCase()
