@@ -23,6 +23,7 @@ import {
   type PluginStreamMethod,
   type PluginUnaryMethod,
 } from './plugin-connection.js'
+import type { ServiceApiRateLimit } from './service-api-server.js'
 import { launchPlugin, type ExitStatus, type LaunchedPlugin } from './plugin-process.js'
 import { parsePluginSource, type PluginSource } from './source.js'
 
@@ -61,6 +62,8 @@ export interface PluginSpec {
   healthIntervalMs?: number
   restart?: RestartPolicy
   logForwarding?: LogForwarderOptions
+  /** Its Service API call rate (token bucket per connection); default `DEFAULT_SERVICE_API_RATE_LIMIT` (20,000/s, burst 40,000). */
+  serviceApiRateLimit?: ServiceApiRateLimit
 }
 
 export type PluginState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped'
@@ -357,6 +360,7 @@ export class ManagedPlugin extends EventEmitter {
       config: spec.config,
       scopes: spec.scopes ?? [],
       serviceApi: this.context.serviceApi,
+      serviceApiRateLimit: spec.serviceApiRateLimit,
       logger: this.#logger,
       initializeTimeoutMs: spec.initializeTimeoutMs,
       describeOnly: this.context.describeOnly,
