@@ -23,6 +23,14 @@ export interface KvClient {
   set(key: string, value: BodyInit, options?: CallOptions & { ttlMs?: number }): Promise<void>
   delete(key: string, options?: CallOptions): Promise<boolean>
   list(prefix: string, options?: CallOptions & { limit?: number }): Promise<Array<{ key: string; value: Buffer }>>
+  /**
+   * Adds `delta` (default 1; may be negative) to the counter at `key`
+   * atomically, an absent key counting as 0, and returns the new value: safe
+   * when many gateways count at once. `ttlMs` expires a counter this call
+   * creates; an existing one keeps its expiry. `get` reads a counter as its
+   * decimal digits; a key written by `set` rejects with KV_NOT_A_COUNTER.
+   */
+  increment(key: string, delta?: number, options?: CallOptions & { ttlMs?: number }): Promise<number>
 }
 
 export interface PluginEvent {
@@ -134,6 +142,9 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
       },
       async list(prefix, options = {}) {
         return (await call('kvList', { prefix, limit: options.limit ?? 0 }, options.signal)).entries
+      },
+      async increment(key, delta = 1, options = {}) {
+        return (await call('kvIncrement', { key, delta, ttlMs: options.ttlMs ?? 0 }, options.signal)).value
       },
     },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },

@@ -95,6 +95,17 @@ describe('createTestHost', () => {
     expect(sent.map(String)).toEqual(['data: my ******\n\n', 'data: [DONE]\n\n'])
   })
 
+  it('counts atomically with kv.increment, refusing a key that holds no counter', async () => {
+    const host = await createTestHost(new Sample(), { scopes: ['kv.readwrite'] })
+    const kv = host.context.services.kv
+    expect(await Promise.all([kv.increment('hits'), kv.increment('hits'), kv.increment('hits', 5)])).toHaveLength(3)
+    expect(await kv.increment('hits', -1)).toBe(6)
+    expect((await kv.get('hits'))?.toString()).toBe('6')
+    await kv.set('doc', { a: 1 })
+    await expect(kv.increment('doc')).rejects.toMatchObject({ code: 'KV_NOT_A_COUNTER' })
+    await expect((await createTestHost(new Sample())).context.services.kv.increment('hits')).rejects.toMatchObject({ code: 'SCOPE_DENIED' })
+  })
+
   it('drives admin RPC, scheduled tasks, edge payloads and the session as Studio does', async () => {
     const plugin = new StudioSide()
     const host = await createTestHost(plugin, { runtime: 'studio' })
