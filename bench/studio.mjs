@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { scratchPostgres } from '../packages/studio/dist/testing.js'
 import { freePort } from './free-port.mjs'
 import { percentile } from './sequential.mjs'
@@ -27,6 +27,8 @@ const PLAN = {
   gatewayRounds: QUICK ? 1 : 2,
   gatewayConnections: 16,
   analyticsRows: QUICK ? 100_000 : 1_000_000,
+  reloadSec: QUICK ? 3 : 5,
+  hookedWrites: QUICK ? 50 : 200,
 }
 const TARGETS = { coldStartMs: 3000, changeP99Ms: 100, gatewayShare: 0.9 }
 
@@ -215,6 +217,40 @@ try {
     await quiet?.stop()
     await up.stop()
   }
+  // ---- 6. the plugin platform: a reload under load, and what an object hook adds to a write
+  progress(`plugin reload under ${PLAN.gatewayConnections}-connection load, and object-hook cost on LLM creates`)
+  const platform = await startUp({ dataDir: newDataDir(), args: ['--no-analytics'] })
+  try {
+    await api(platform.url, 'POST', '/api/v1/config/apply', benchConfig)
+    const enricher = await api(platform.url, 'POST', '/api/v1/plugins', { source: pathToFileURL(here('../examples/plugins/request-enricher')).href, name: 'enricher' })
+    await api(platform.url, 'POST', `/api/v1/plugins/${enricher.id}/enable`)
+    const loading = load({ url: `${platform.url}/v1/chat/completions`, connections: PLAN.gatewayConnections, durationSec: PLAN.reloadSec, method: 'POST', headers: { authorization: `Bearer ${APP_KEY}`, 'content-type': 'application/json' }, body: '{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}' })
+    // Past the load generator's 1 s warm-up, into its timed run.
+    await new Promise((resolve) => setTimeout(resolve, 1000 + (PLAN.reloadSec * 1000) / 3))
+    const reloadStarted = performance.now()
+    await api(platform.url, 'POST', `/api/v1/plugins/${enricher.id}/reload`)
+    const switchMs = performance.now() - reloadStarted
+    const underLoad = await loading
+    results.reload = { switchMs, requests: underLoad.requests, failed: underLoad.non2xx + underLoad.errors + underLoad.timeouts, rps: underLoad.rps }
+
+    const creates = async (prefix) => {
+      const times = []
+      for (let i = 0; i < PLAN.hookedWrites; i++) {
+        const started = performance.now()
+        await api(platform.url, 'POST', '/api/v1/llms', { slug: `${prefix}-${i}`, vendor: 'mock', models: ['m'], baseUrl: 'https://llm.example.com/v1' })
+        times.push(performance.now() - started)
+      }
+      return percentile(times.sort((a, b) => a - b), 50)
+    }
+    const bare = await creates('bare')
+    const validator = await api(platform.url, 'POST', '/api/v1/plugins', { source: pathToFileURL(here('../examples/plugins/llm-validator')).href, name: 'validator' })
+    await api(platform.url, 'PATCH', `/api/v1/plugins/${validator.id}`, { objectHooks: ['llm'], enabled: true })
+    const hooked = await creates('hooked')
+    results.objectHook = { bareP50Ms: bare, hookedP50Ms: hooked }
+  } finally {
+    await platform.stop()
+  }
+
   // ---- 5. analytics ingest and the request log at a million rows (packages/studio/bench/analytics.mjs, per database)
   results.analytics = {}
   for (const db of ['pglite', 'postgres']) {
@@ -253,6 +289,9 @@ const rows = [
   ['ratio up / standalone', `${f(results.gateway.upRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, 'up writes every request to the analytics; the standalone gateway does not'],
   ['gateway in plugboard up --no-analytics, req/s @16', `${f(results.gateway.noAnalyticsRps)}`, '', `p50 ${f(results.gateway.noAnalyticsP50Ms, 2)} ms`],
   ['ratio up --no-analytics / standalone (live state alone)', `${f(results.gateway.noAnalyticsRps / results.gateway.standaloneRps, 2)}x`, `≥ ${TARGETS.gatewayShare}x`, ''],
+  ['plugin reload under load: failed requests', `${results.reload.failed} of ${results.reload.requests}`, '0', `${PLAN.gatewayConnections} connections, ${f(results.reload.rps)} req/s through a post-auth plugin`],
+  ['plugin reload: time to switch (API call to the new process serving)', `${f(results.reload.switchMs)} ms`, '', 'both runtimes, old process drained'],
+  ['LLM create p50: no object hook / one (llm-validator)', `${f(results.objectHook.bareP50Ms, 2)} / ${f(results.objectHook.hookedP50Ms, 2)} ms`, '', `adds ${f(results.objectHook.hookedP50Ms - results.objectHook.bareP50Ms, 2)} ms (before-hook on the request path; after-hooks beside it)`],
   ['analytics rows stored / requests served under that load', `${results.analyticsUnderLoad.stored} / ${results.analyticsUnderLoad.sent}`, 'all', `all stored ${results.analyticsUnderLoad.drainedMsAfterLoad} ms after the load ended`],
   ...['pglite', 'postgres'].flatMap((db) => {
     const a = results.analytics[db]

@@ -64,7 +64,7 @@ export interface PluginChanges {
   removed: string[]
   /** New process (config, source, env or restart policy changed), the old one drained. */
   reloaded: string[]
-  /** Only the granted scopes changed: the running process got the new grant. */
+  /** Only the granted scopes or topics changed: the running process got the new grant. */
   rescoped: string[]
   /** Only the binding changed (hooks, priority, failure policy, deadline, breaker, includeBodies): chains rebuilt. */
   rebound: string[]
@@ -118,10 +118,10 @@ const isBound = ({ config, capabilities, plugin }: Entry, hook: HookName) => {
   return capabilities.includes(hook) && (config.hooks ?? capabilities).includes(hook)
 }
 
-/** The fields of a plugin entry its process was started with; any change but to `scopes` needs a new process. */
+/** The fields of a plugin entry its process was started with; any change but to `scopes` and `topics` needs a new process. */
 export function pluginSpecOf(config: PluginConfig): PluginSpec {
-  const { name, source, scopes, env, allowRead, allowWrite, isolation, restart } = config
-  return { name, source, config: config.config, scopes, env, allowRead, allowWrite, isolation, restart }
+  const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart } = config
+  return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart }
 }
 
 /** Whether two entries run the same process: false when a change needs a new one (a reload). */
@@ -211,9 +211,13 @@ export class GatewayPlugins {
       } else if (entry.plugin.state === 'failed') {
         await entry.plugin.restart()
         changes.restarted.push(config.name)
-      } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
+      } else if (!isDeepStrictEqual(previous.scopes, config.scopes) || !isDeepStrictEqual(previous.topics, config.topics)) {
         entry.plugin.setScopes(config.scopes)
-        undo.push(async () => entry.plugin.setScopes(previous.scopes))
+        entry.plugin.setTopics(config.topics ?? {})
+        undo.push(async () => {
+          entry.plugin.setScopes(previous.scopes)
+          entry.plugin.setTopics(previous.topics ?? {})
+        })
         changes.rescoped.push(config.name)
       } else if (!sameBinding(previous, config)) {
         changes.rebound.push(config.name)

@@ -20,6 +20,7 @@ export const HOST_ERRORS = {
   PLUGIN_MANIFEST_INVALID: { status: 502, doc: 'The plugin served a manifest or config schema that is not valid JSON or JSON Schema.' },
   PLUGIN_CONFIG_INVALID: { status: 400, doc: 'The config does not match the plugin\'s config schema; `details` lists each problem as "JSON pointer: message".' },
   PLUGIN_SCOPES_INVALID: { status: 400, doc: 'A granted scope is not a Service API scope, or the plugin\'s manifest does not request it.' },
+  PLUGIN_TOPICS_INVALID: { status: 400, doc: 'A granted topic pattern is malformed, or not covered by a pattern the plugin\'s manifest declares in `permissions.events`.' },
   PLUGIN_NOT_LOADED: { status: 404, doc: 'No plugin of that name is loaded.' },
   PLUGIN_UNAVAILABLE: { status: 503, doc: 'The plugin is restarting, failed or stopped; the call was not made.' },
   PLUGIN_FAILED: { status: 503, doc: 'The plugin crashed too often and the supervisor gave up on it.' },
@@ -30,6 +31,7 @@ export const HOST_ERRORS = {
   HOOK_MESSAGE_TOO_LARGE: { status: 413, doc: 'A hook request or result is larger than the hook channel\'s limit (64 MB); only that call failed.' },
   CIRCUIT_OPEN: { status: 503, doc: 'The plugin failed repeatedly; its circuit breaker skips calls until the cool-down ends.' },
   SCOPE_DENIED: { status: 403, doc: 'A plugin called a Service API method outside the scopes granted to it.' },
+  TOPIC_DENIED: { status: 403, doc: 'A plugin published or subscribed outside the topic patterns granted to it, or published under the reserved `system.>`.' },
   HOST_SHUTTING_DOWN: { status: 503, doc: 'The host is shutting down and accepts no new plugin work.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 

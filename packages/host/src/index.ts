@@ -3,7 +3,8 @@
  */
 export { PluginHost, type PluginHostOptions } from './plugin-host.js'
 export { ManagedPlugin, type PluginSpec, type PluginState, type ReloadOptions, type RestartPolicy } from './supervisor.js'
-export { validateConfig, validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
+export { validateConfig, validateScopes, validateTopics, type JsonSchema, type PluginManifest, type TopicPatterns } from './plugin-manifest.js'
+export { EdgePayloadDeliverer, type EdgePayloadDelivery, type EdgePayloadDelivererOptions, type EdgePayloadStats } from './edge-payload-deliverer.js'
 export {
   HookChain,
   HookChainError,

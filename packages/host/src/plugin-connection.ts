@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { Metadata, type ChannelCredentials, type ClientReadableStream, type ServerCredentials } from '@grpc/grpc-js'
 import {
+  NO_TOPICS,
   PLUGIN_CHANNEL_OPTIONS,
   PluginClient,
   PluginService,
@@ -23,7 +25,7 @@ import { hostError } from './errors.js'
 import { HostBroker } from './broker.js'
 import { HookChannel, type HookCallOptions, type HookCase, type HookRequest, type HookResult } from './hook-channel.js'
 import type { HostLogger } from './logger.js'
-import { readSelfDescription, validateConfig, validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
+import { readSelfDescription, validateConfig, validateScopes, validateTopics, type JsonSchema, type PluginManifest, type TopicPatterns } from './plugin-manifest.js'
 import { serviceApiImplementation } from './service-api-server.js'
 
 /**
@@ -48,6 +50,8 @@ export interface ConnectOptions {
   runtime: 'gateway' | 'studio'
   config: unknown
   scopes: readonly Scope[]
+  /** Topic patterns granted for Publish and Subscribe; none when absent. */
+  topics?: TopicPatterns
   /** The Service API implementation; none means the plugin gets no Service API. */
   serviceApi?: ServiceApiHandlers
   logger: HostLogger
@@ -124,8 +128,10 @@ export class PluginConnection {
   #description!: PluginDescription
   #manifest: PluginManifest | undefined
   #configSchema: JsonSchema | undefined
-  /** Bound to the Service API served to this connection; `setScopes` swaps its scopes, read on every call. */
+  /** Bound to the Service API served to this connection; `setScopes` / `setTopics` swap its grants, read on every call. */
   readonly #caller: ServiceCaller
+  /** Names this connection's session in onSessionReady and onSessionClosing. */
+  readonly #sessionId = randomUUID()
   #closed = false
   #broken = false
   #channelBreaks: number[] = []
@@ -142,7 +148,7 @@ export class PluginConnection {
     this.#health = new health.HealthClient(target, credentials, channelOverride)
     this.#controller = new goplugin.GRPCControllerClient(target, credentials, channelOverride)
     this.#broker = new HostBroker(new goplugin.GRPCBrokerClient(target, credentials, channelOverride), options.logger)
-    this.#caller = { plugin: options.name, scopes: new Set(options.scopes) }
+    this.#caller = { plugin: options.name, scopes: new Set(options.scopes), topics: NO_TOPICS }
   }
 
   /**
@@ -200,6 +206,33 @@ export class PluginConnection {
    */
   setScopes(scopes: readonly string[]): void {
     this.#caller.scopes = new Set(validateScopes(this.options.name, this.#manifest, scopes))
+  }
+
+  /**
+   * Changes the topic patterns of this connection without reconnecting, as
+   * `setScopes` does; an open subscription the new grant no longer covers
+   * ends at its next event with TOPIC_DENIED. Throws PLUGIN_TOPICS_INVALID
+   * (and keeps the grant) unless the manifest covers each pattern.
+   */
+  setTopics(topics: TopicPatterns): void {
+    this.#caller.topics = validateTopics(this.options.name, this.#manifest, topics)
+  }
+
+  /**
+   * Tells a session-aware plugin its session is ready (after Initialize) or
+   * closing (before Controller.Shutdown), waiting at most `timeoutMs`. A
+   * plugin that does not declare session_aware is not called; a failure or
+   * timeout is logged, never thrown: session hooks must not keep a plugin
+   * from starting or stopping.
+   */
+  async notifySession(phase: 'ready' | 'closing', timeoutMs: number): Promise<void> {
+    if (this.#closed || this.options.describeOnly || !this.#description?.capabilities.includes('session_aware')) return
+    const method = phase === 'ready' ? 'onSessionReady' : 'onSessionClosing'
+    try {
+      await this.#unary(method, { sessionId: this.#sessionId }, { deadlineMs: timeoutMs })
+    } catch (error) {
+      this.options.logger.warn({ err: String(error), method, sessionId: this.#sessionId }, 'plugin session hook failed')
+    }
   }
 
   /** Calls a hot-path hook: over the hook channel when the plugin serves one, else as a unary RPC. */
@@ -340,6 +373,7 @@ export class PluginConnection {
     }
     validateConfig(options.name, described.configSchema, options.config)
     validateScopes(options.name, described.manifest, options.scopes)
+    this.#caller.topics = validateTopics(options.name, described.manifest, options.topics)
     let serviceApiBrokerId = 0
     if (options.serviceApi) {
       serviceApiBrokerId = nextServiceApiBrokerId++

@@ -1,9 +1,12 @@
+import { hostname } from 'node:os'
 import {
   MemoryEventBus,
   MemoryKvStore,
   createCoreServiceHandlers,
   unavailableControlPlane,
+  type EdgePayloadSink,
   type EventBus,
+  type EventRelay,
   type KvStore,
   type ServiceApiHandlers,
 } from '@plugboard/proto'
@@ -18,8 +21,22 @@ export interface PluginHostOptions {
   logger: HostLogger
   /** Shared KV storage behind the Service API; in-memory by default. */
   kv?: KvStore
-  /** Event bus behind the Service API; in-process by default. */
+  /** This runtime's own event bus behind the Service API (LOCAL events); in-process by default. */
   events?: EventBus
+  /**
+   * The link to the other runtime's buses: a gateway's plugins publish UP
+   * through it, Studio's DOWN (see `InProcessEventRelay`). Without one, UP and
+   * DOWN fail with SERVICE_UNAVAILABLE and only LOCAL events work.
+   */
+  relay?: EventRelay
+  /** This host's id among its peers: the `gatewayId` of the edge payloads a gateway's plugins send. Default "hostname:pid". */
+  instanceId?: string
+  /**
+   * Gateway: takes the edge payloads its plugins send (SendEdgePayload) to
+   * the Studio half of the same plugin (see `EdgePayloadDeliverer` on the
+   * Studio side). Without it, SendEdgePayload fails with SERVICE_UNAVAILABLE.
+   */
+  edgePayloads?: EdgePayloadSink
   /** The runtime's own Service API methods (llms, apps, …); the rest answer SERVICE_UNAVAILABLE. */
   services?: Partial<ServiceApiHandlers>
 }
@@ -35,6 +52,8 @@ export interface PluginHostOptions {
  */
 export class PluginHost {
   readonly serviceApi: ServiceApiHandlers
+  /** This runtime's bus: LOCAL events of its plugins, and UP / DOWN events the relay brings in. */
+  readonly events: EventBus
   readonly #plugins = new Map<string, ManagedPlugin>()
   /** Each plugin's Service API `Log` calls pass the limits of its stderr. */
   readonly #logLimiters = new Map<string, PluginLogLimiter>()
@@ -42,11 +61,14 @@ export class PluginHost {
 
   constructor(private readonly options: PluginHostOptions) {
     const pluginLog = options.logger.child({ source: 'plugin-service-log' })
+    this.events = options.events ?? new MemoryEventBus()
     this.serviceApi = {
       ...unavailableControlPlane(options.runtime),
       ...createCoreServiceHandlers({
         kv: options.kv ?? new MemoryKvStore(),
-        events: options.events ?? new MemoryEventBus(),
+        events: this.events,
+        routing: { runtime: options.runtime, relay: options.relay, instanceId: options.instanceId ?? `${hostname()}:${process.pid}` },
+        edgePayloads: options.edgePayloads,
         log: ({ plugin, level, message, fields }) => {
           let limiter = this.#logLimiters.get(plugin)
           if (!limiter) {

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv'
-import { SCOPES, callUnary, isPlugboardError, type Scope, type pluginv1 as pb } from '@plugboard/proto'
+import { SCOPES, callUnary, isPlugboardError, topicProblem, withinAny, type Scope, type TopicGrant, type pluginv1 as pb } from '@plugboard/proto'
 import { hostError } from './errors.js'
 
 /**
@@ -11,10 +11,19 @@ export interface PluginManifest {
   name?: string
   version?: string
   description?: string
-  /** The Service API scopes the plugin asks for; an admin grants a subset. */
-  permissions?: { services?: string[] }
+  /**
+   * `services`: the Service API scopes the plugin asks for; an admin grants a subset.
+   * `events`: the topic patterns it asks to publish to and subscribe within; an admin grants patterns they cover.
+   */
+  permissions?: { services?: string[]; events?: TopicPatterns }
   configSchema?: unknown
   [field: string]: unknown
+}
+
+/** Topic patterns for publishing and for subscribing, as a manifest declares them and an admin grants them. */
+export interface TopicPatterns {
+  publish?: string[]
+  subscribe?: string[]
 }
 
 /** A JSON Schema (draft 2020-12 or 07, as ajv reads it). */
@@ -117,4 +126,29 @@ export function validateScopes(plugin: string, manifest: PluginManifest | undefi
     }
   }
   return scopes as Scope[]
+}
+
+/**
+ * Checks a topic grant: every granted pattern must be well-formed and lie
+ * within a pattern the manifest's `permissions.events` declares for the same
+ * use (granting `usage.app.*` for a declared `usage.>` is fine; `>` is not).
+ * Throws PLUGIN_TOPICS_INVALID naming the pattern; returns the grant with
+ * both lists present.
+ */
+export function validateTopics(plugin: string, manifest: PluginManifest | undefined, topics: TopicPatterns | undefined): TopicGrant {
+  const grant: TopicGrant = { publish: [...(topics?.publish ?? [])], subscribe: [...(topics?.subscribe ?? [])] }
+  for (const action of ['publish', 'subscribe'] as const) {
+    const declared = manifest?.permissions?.events?.[action] ?? []
+    for (const pattern of grant[action]) {
+      const problem = topicProblem(pattern, { wildcards: true })
+      if (problem) throw hostError('PLUGIN_TOPICS_INVALID', `topic pattern "${pattern}" granted to plugin "${plugin}" for ${action} ${problem}`)
+      if (!withinAny(pattern, declared)) {
+        throw hostError(
+          'PLUGIN_TOPICS_INVALID',
+          `topic pattern "${pattern}" granted to plugin "${plugin}" for ${action} is not covered by its manifest (permissions.events.${action}: ${declared.join(', ') || 'none'}); grant only what the plugin asks for`,
+        )
+      }
+    }
+  }
+  return grant
 }

@@ -13,7 +13,7 @@ import type { HookCallOptions, HookCase, HookRequest, HookResult } from './hook-
 import type { LogForwarderOptions } from './log-forwarder.js'
 import type { PluginIsolation } from './isolation.js'
 import type { HostLogger } from './logger.js'
-import { validateScopes, type JsonSchema, type PluginManifest } from './plugin-manifest.js'
+import { validateScopes, validateTopics, type JsonSchema, type PluginManifest, type TopicPatterns } from './plugin-manifest.js'
 import {
   PluginConnection,
   type ConnectOptions,
@@ -46,6 +46,8 @@ export interface PluginSpec {
   config?: unknown
   /** Service API scopes an admin granted. */
   scopes?: Scope[]
+  /** Topic patterns an admin granted, each within the manifest's `permissions.events`; none when absent. */
+  topics?: TopicPatterns
   autoMtls?: boolean
   /** Own uid/gid when the host is root, Node's permission model for Node plugins; `false` turns both off. */
   isolation?: PluginIsolation | false
@@ -57,6 +59,8 @@ export interface PluginSpec {
   initializeTimeoutMs?: number
   /** Time the plugin gets to exit after Controller.Shutdown before SIGTERM, and again before SIGKILL. */
   shutdownTimeoutMs?: number
+  /** Time a session-aware plugin gets for onSessionReady (each process, after Initialize) and onSessionClosing (before shutdown); default 5 s. */
+  sessionHookTimeoutMs?: number
   /** Interval of gRPC health checks; 0 turns them off. */
   healthIntervalMs?: number
   restart?: RestartPolicy
@@ -116,8 +120,8 @@ export class ManagedPlugin extends EventEmitter {
   #crashes: number[] = []
   #restarts = 0
   #generation = 0
-  /** Counts `setScopes` calls: a replacement asked for before the latest one must take that grant, not its spec's. */
-  #scopeChanges = 0
+  /** Counts `setScopes` and `setTopics` calls: a replacement asked for before the latest one must take that grant, not its spec's. */
+  #grantChanges = 0
   #retryTimer: NodeJS.Timeout | undefined
   #healthTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
@@ -136,7 +140,7 @@ export class ManagedPlugin extends EventEmitter {
     this.#logger = context.logger.child({ plugin: spec.name })
   }
 
-  /** The spec the plugin runs with now (the last one reloaded, with the current scopes). */
+  /** The spec the plugin runs with now (the last one reloaded, with the current scopes and topics). */
   get spec(): PluginSpec {
     return this.#spec
   }
@@ -236,7 +240,21 @@ export class ManagedPlugin extends EventEmitter {
     validateScopes(this.name, this.#manifest, scopes)
     this.#running?.connection.setScopes(scopes)
     this.#spec = { ...this.#spec, scopes: [...scopes] }
-    this.#scopeChanges++
+    this.#grantChanges++
+  }
+
+  /**
+   * Changes the topic patterns granted to the plugin without reconnecting,
+   * as `setScopes` does: the next Publish or Subscribe is checked against
+   * them, and an open subscription they no longer cover ends at its next
+   * event with TOPIC_DENIED. Throws PLUGIN_TOPICS_INVALID (and keeps the old
+   * grant) unless the manifest's `permissions.events` covers each pattern.
+   */
+  setTopics(topics: TopicPatterns): void {
+    validateTopics(this.name, this.#manifest, topics)
+    this.#running?.connection.setTopics(topics)
+    this.#spec = { ...this.#spec, topics: { publish: [...(topics.publish ?? [])], subscribe: [...(topics.subscribe ?? [])] } }
+    this.#grantChanges++
   }
 
   callHook<H extends HookCase>(hook: H, request: HookRequest<H>, options: HookCallOptions): Promise<HookResult<H>> {
@@ -297,14 +315,14 @@ export class ManagedPlugin extends EventEmitter {
   }
 
   async #replace(requested: PluginSpec, options: ReloadOptions, reason: 'reload' | 'restart'): Promise<void> {
-    const scopeChanges = this.#scopeChanges
+    const grantChanges = this.#grantChanges
     const previous = await this.#serialized(async () => {
       if (this.#stopping) throw hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}" was stopped; load it again instead`)
       if (requested.name !== this.name) throw hostError('PLUGIN_SOURCE_INVALID', `cannot reload plugin "${this.name}" as "${requested.name}": the name is its identity`)
       const source = supportedSource(requested)
       let opened: { running: Running; spec: PluginSpec }
       try {
-        opened = await this.#openWithCurrentScopes(requested, source, scopeChanges)
+        opened = await this.#openWithCurrentGrant(requested, source, grantChanges)
       } catch (error) {
         this.#logger.warn({ err: String(error), reason }, 'plugin replacement failed to start; the current one keeps serving')
         throw error
@@ -332,15 +350,16 @@ export class ManagedPlugin extends EventEmitter {
   }
 
   /**
-   * {@link #open}, then, when `setScopes` ran since `scopeChanges` was read (an admin revoked a scope
-   * while the process started), the grant set then replaces the spec's: the later call wins.
+   * {@link #open}, then, when `setScopes` or `setTopics` ran since `grantChanges` was read (an admin
+   * revoked a grant while the process started), the grant set then replaces the spec's: the later call wins.
    */
-  async #openWithCurrentScopes(spec: PluginSpec, source: SupportedSource, scopeChanges: number): Promise<{ running: Running; spec: PluginSpec }> {
+  async #openWithCurrentGrant(spec: PluginSpec, source: SupportedSource, grantChanges: number): Promise<{ running: Running; spec: PluginSpec }> {
     const running = await this.#open(spec, source)
-    if (this.#scopeChanges === scopeChanges) return { running, spec }
-    const current = { ...spec, scopes: this.#spec.scopes }
+    if (this.#grantChanges === grantChanges) return { running, spec }
+    const current = { ...spec, scopes: this.#spec.scopes, topics: this.#spec.topics }
     try {
       running.connection.setScopes(current.scopes ?? [])
+      running.connection.setTopics(current.topics ?? {})
     } catch (error) {
       await this.#dispose(running)
       throw error
@@ -356,6 +375,7 @@ export class ManagedPlugin extends EventEmitter {
       runtime: this.context.runtime,
       config: spec.config,
       scopes: spec.scopes ?? [],
+      topics: spec.topics,
       serviceApi: this.context.serviceApi,
       logger: this.#logger,
       initializeTimeoutMs: spec.initializeTimeoutMs,
@@ -373,6 +393,8 @@ export class ManagedPlugin extends EventEmitter {
       await this.#dispose(running)
       throw error
     }
+    // Every process gets its own session: a restarted or reloaded one is told again.
+    await running.connection.notifySession('ready', spec.sessionHookTimeoutMs ?? 5000)
     return running
   }
 
@@ -506,7 +528,7 @@ export class ManagedPlugin extends EventEmitter {
     if (this.#running || this.#stopping) return
     this.#restarts++
     try {
-      const { running, spec } = await this.#openWithCurrentScopes(this.#spec, this.#source, this.#scopeChanges)
+      const { running, spec } = await this.#openWithCurrentGrant(this.#spec, this.#source, this.#grantChanges)
       this.#spec = spec
       this.#install(running)
       this.emit('restarted')
@@ -523,7 +545,11 @@ export class ManagedPlugin extends EventEmitter {
   #shutdown(running: Running, { replaced }: { replaced: boolean }): Promise<void> {
     running.shutdown ??= (async () => {
       const timeoutMs = this.#spec.shutdownTimeoutMs ?? 2000
-      if (running.process || !replaced) await running.connection.requestShutdown(timeoutMs)
+      // A remote process looked at only (describe) is left running: it serves whoever installs it next.
+      if (running.process || (!replaced && !this.context.describeOnly)) {
+        await running.connection.notifySession('closing', this.#spec.sessionHookTimeoutMs ?? 5000)
+        await running.connection.requestShutdown(timeoutMs)
+      }
       running.connection.close(hostError('PLUGIN_UNAVAILABLE', `plugin "${this.name}": its process was stopped`))
       if (running.process) await terminate(running.process, timeoutMs)
     })()

@@ -28,7 +28,7 @@ async function ask(plugin: ManagedPlugin, headers: Record<string, string>, deadl
 
 const kvSet = (plugin: ManagedPlugin, key: string, value: string) => ask(plugin, { 'x-fault': 'kv-set', 'x-key': key, 'x-value': value })
 const kvGet = async (plugin: ManagedPlugin, key: string) => (await ask(plugin, { 'x-fault': 'kv-get', 'x-key': key })).value
-const caller = (plugin: string, scopes: Scope[]) => ({ plugin, scopes: new Set(scopes) })
+const caller = (plugin: string, scopes: Scope[], subscribe: string[] = []) => ({ plugin, scopes: new Set(scopes), topics: { publish: [], subscribe } })
 
 describe('Service API KV bounds, through a real plugin', () => {
   it('refuses a value over the cap with KV_VALUE_TOO_LARGE and a full namespace with KV_QUOTA_EXCEEDED, as typed errors in plugin code', async () => {
@@ -53,7 +53,12 @@ describe('Service API identity', () => {
     startHost({ events: bus })
     const [a, b] = await Promise.all(
       ['plugin-a', 'plugin-b'].map((name) =>
-        host!.load({ name, source: fixture(name === 'plugin-a' ? 'faulty-plugin.mjs' : 'service-client.mjs'), scopes: ['kv.readwrite', 'events.publish'] }),
+        host!.load({
+          name,
+          source: fixture(name === 'plugin-a' ? 'faulty-plugin.mjs' : 'service-client.mjs'),
+          scopes: ['kv.readwrite', 'events.publish'],
+          ...(name === 'plugin-b' && { topics: { publish: ['audit.>'] } }),
+        }),
       ),
     )
     await kvSet(a!, 'shared-name', 'from a')
@@ -79,7 +84,7 @@ describe('Service API event subscriptions', () => {
 
   async function subscribedClient(bus: MemoryEventBus): Promise<ManagedPlugin> {
     startHost({ events: bus })
-    const plugin = await host!.load({ name: 'subscriber', source: fixture('service-client.mjs'), scopes: ['events.subscribe'] })
+    const plugin = await host!.load({ name: 'subscriber', source: fixture('service-client.mjs'), scopes: ['events.subscribe'], topics: { subscribe: ['bulk.>'] } })
     await ask(plugin, { 'x-action': 'subscribe', 'x-topic': topic })
     await waitFor(() => bus.subscriberCount === 1, 10_000, 'the subscription')
     return plugin
@@ -139,7 +144,7 @@ describe('Service API subscriptions per connection', () => {
     const bus = new MemoryEventBus()
     startHost({ events: bus })
     const server = new Server(PLUGIN_CHANNEL_OPTIONS)
-    const implementation = serviceApiImplementation(host!.serviceApi, caller('watcher', ['events.subscribe']), capturingLogger().logger, { maxSubscriptions: 3 })
+    const implementation = serviceApiImplementation(host!.serviceApi, caller('watcher', ['events.subscribe'], ['t']), capturingLogger().logger, { maxSubscriptions: 3 })
     server.addService(servicev1.ServiceApiService, implementation)
     const target = `unix:${join(dir, 'service.sock')}`
     await new Promise<number>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))))

@@ -1,10 +1,13 @@
 import { PlugboardError } from './errors.js'
+import type { EdgePayloadSink } from './edge-payloads.js'
+import { MAX_EDGE_PAYLOAD_BYTES } from './edge-payloads.js'
 import type { EventBus } from './event-bus.js'
+import { routeEvent, type EventRouting } from './event-relay.js'
 import type { KvStore } from './kv-store.js'
 import { LogLevel } from './gen/plugboard/service/v1/service.js'
-import type { ServiceApiErrorCode, ServiceApiHandlers } from './service-api.js'
+import { authorizeServiceCall, authorizeTopic, type ServiceApiErrorCode, type ServiceApiHandlers, type ServiceCaller } from './service-api.js'
 
-export type CoreServiceMethod = 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'kvIncrement' | 'kvCompareAndSet' | 'log' | 'publish' | 'subscribe'
+export type CoreServiceMethod = 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'kvIncrement' | 'kvCompareAndSet' | 'log' | 'publish' | 'subscribe' | 'sendEdgePayload'
 
 export type PluginLogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -48,16 +51,37 @@ function parseFields(json: Buffer): Record<string, unknown> {
 }
 
 /**
- * KV, logging and events: the Service API methods every host serves itself.
- * KV keys are namespaced by the caller's plugin name; events carry the
- * publishing plugin as their source.
+ * Ends a subscription once its grant no longer covers it: the caller's topics or scopes were
+ * replaced (a revocation) since `pattern` was checked. Re-checked only when a grant object changed.
+ */
+async function* whileGranted<T>(events: AsyncIterable<T>, caller: ServiceCaller, pattern: string): AsyncIterable<T> {
+  let checked = { topics: caller.topics, scopes: caller.scopes }
+  for await (const event of events) {
+    if (caller.topics !== checked.topics || caller.scopes !== checked.scopes) {
+      authorizeServiceCall('subscribe', caller)
+      authorizeTopic(caller, 'subscribe', pattern)
+      checked = { topics: caller.topics, scopes: caller.scopes }
+    }
+    yield event
+  }
+}
+
+/**
+ * KV, logging, events and edge payloads: the Service API methods every host
+ * serves itself. KV keys are namespaced by the caller's plugin name; events
+ * carry the publishing plugin as their source and are limited to its granted
+ * topics; `routing` says which directions the host's plugins publish in and
+ * where UP / DOWN events go (only LOCAL without it); edge payloads go to
+ * `edgePayloads` (SERVICE_UNAVAILABLE without it).
  */
 export function createCoreServiceHandlers(deps: {
   kv: KvStore
   events: EventBus
   log: PluginLogSink
+  routing?: EventRouting
+  edgePayloads?: EdgePayloadSink
 }): Pick<ServiceApiHandlers, CoreServiceMethod> {
-  const { kv, events, log } = deps
+  const { kv, events, log, routing, edgePayloads } = deps
   return {
     async kvGet(request, caller) {
       checkKey(request.key)
@@ -94,13 +118,30 @@ export function createCoreServiceHandlers(deps: {
       return {}
     },
     async publish(request, caller) {
-      if (!request.topic) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'event topic must not be empty')
-      await events.publish({ topic: request.topic, payload: request.payload, source: caller.plugin, timestampMs: Date.now(), direction: request.direction })
+      authorizeTopic(caller, 'publish', request.topic)
+      await routeEvent(events, routing, { topic: request.topic, payload: request.payload, source: caller.plugin, timestampMs: Date.now(), direction: request.direction })
       return {}
     },
-    subscribe(request, _caller, signal) {
-      if (!request.topic) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'subscription topic must not be empty')
-      return events.subscribe(request.topic, signal)
+    subscribe(request, caller, signal) {
+      authorizeTopic(caller, 'subscribe', request.topic)
+      return whileGranted(events.subscribe(request.topic, signal), caller, request.topic)
+    },
+    async sendEdgePayload(request, caller, signal) {
+      if (routing?.runtime === 'studio') {
+        throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `plugin "${caller.plugin}" sent an edge payload from Studio; only gateway halves send them`)
+      }
+      if (!request.kind) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', 'edge payload kind must not be empty')
+      if (request.payload.length > MAX_EDGE_PAYLOAD_BYTES) {
+        throw new PlugboardError<ServiceApiErrorCode>(
+          'SERVICE_INVALID_REQUEST',
+          `edge payload "${request.kind}" is ${request.payload.length} bytes, over the ${MAX_EDGE_PAYLOAD_BYTES}-byte limit; send a summary, or several`,
+        )
+      }
+      if (!edgePayloads || !routing) {
+        throw new PlugboardError<ServiceApiErrorCode>('SERVICE_UNAVAILABLE', `plugin "${caller.plugin}" sent an edge payload, but this host is not linked to a Studio`)
+      }
+      await edgePayloads({ plugin: caller.plugin, gatewayId: routing.instanceId }, request.kind, request.payload, signal)
+      return {}
     },
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryEventBus, topicMatches } from './event-bus.js'
+import { MemoryEventBus } from './event-bus.js'
 
 describe('MemoryEventBus', () => {
   it('delivers matching events to subscribers until they abort', async () => {
@@ -20,11 +20,22 @@ describe('MemoryEventBus', () => {
     expect(received).toEqual(['llm.created', 'llm.updated'])
   })
 
-  it('matches exact topics and ".>" wildcards', () => {
-    expect(topicMatches('a.b', 'a.b')).toBe(true)
-    expect(topicMatches('a.>', 'a.b.c')).toBe(true)
-    expect(topicMatches('a.>', 'ab.c')).toBe(false)
-    expect(topicMatches('>', 'anything')).toBe(true)
+  it('delivers by "*" patterns: one token, no more', async () => {
+    const bus = new MemoryEventBus()
+    const controller = new AbortController()
+    const received: string[] = []
+    const consuming = (async () => {
+      for await (const event of bus.subscribe('usage.*.count', controller.signal)) {
+        received.push(event.topic)
+        if (event.topic === 'usage.end.count') controller.abort()
+      }
+    })()
+    await new Promise((resolve) => setImmediate(resolve))
+    for (const topic of ['usage.a.count', 'usage.a.b.count', 'usage.count', 'usage.end.count']) {
+      await bus.publish({ topic, payload: Buffer.alloc(0), source: 'test', timestampMs: 0, direction: 0 })
+    }
+    await consuming
+    expect(received).toEqual(['usage.a.count', 'usage.end.count'])
   })
 })
 

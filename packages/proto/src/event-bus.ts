@@ -1,6 +1,7 @@
 import { PlugboardError } from './errors.js'
 import type { Event } from './gen/plugboard/service/v1/service.js'
 import type { ServiceApiErrorCode } from './service-api.js'
+import { topicMatches } from './topic-patterns.js'
 
 /**
  * Topic-based publish/subscribe between plugins, Studio and gateways. The
@@ -9,14 +10,8 @@ import type { ServiceApiErrorCode } from './service-api.js'
  */
 export interface EventBus {
   publish(event: Event): Promise<void>
-  /** Yields events whose topic matches until `signal` aborts. */
-  subscribe(topic: string, signal: AbortSignal): AsyncIterable<Event>
-}
-
-/** NATS-style matching: an exact topic, or "prefix.>" for everything below prefix. */
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === '>') return true
-  return pattern.endsWith('.>') ? topic.startsWith(pattern.slice(0, -1)) : pattern === topic
+  /** Yields events whose topic matches the pattern (see `topicMatches`) until `signal` aborts. */
+  subscribe(pattern: string, signal: AbortSignal): AsyncIterable<Event>
 }
 
 interface Subscription {

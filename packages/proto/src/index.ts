@@ -24,6 +24,7 @@ export { SCOPES, SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } 
 export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabilities.js'
 export {
   authorizeServiceCall,
+  authorizeTopic,
   unavailableControlPlane,
   SERVICE_API_ERRORS,
   type ServiceApiHandlers,
@@ -47,7 +48,11 @@ export {
   type ServiceApiAccess,
 } from './service-api-access.js'
 export { MemoryKvStore, KV_ENTRY_OVERHEAD_BYTES, parseCounter, type KvStore, type MemoryKvStoreOptions } from './kv-store.js'
-export { MemoryEventBus, topicMatches, type EventBus, type MemoryEventBusOptions } from './event-bus.js'
+export { MemoryEventBus, type EventBus, type MemoryEventBusOptions } from './event-bus.js'
+export { topicMatches, patternWithin, withinAny, topicProblem, NO_TOPICS, MAX_TOPIC_LENGTH, type TopicGrant } from './topic-patterns.js'
+export { InProcessEventRelay, routeEvent, type EventRelay, type EventRouting, type EventRuntime } from './event-relay.js'
+export { publishSystemEvent, isSystemTopic, SYSTEM_TOPICS, HOST_EVENT_SOURCE } from './system-events.js'
+export { MAX_EDGE_PAYLOAD_BYTES, type EdgePayloadSink } from './edge-payloads.js'
 export { callUnary, type UnaryCallOptions } from './grpc-call.js'
 export { BrokerTable, brokerTarget } from './broker-table.js'
 export { Deadlines } from './deadlines.js'

@@ -2,6 +2,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js'
 import { PlugboardError } from './errors.js'
 import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
 import { ServiceApiService } from './gen/plugboard/service/v1/service.js'
+import { SYSTEM_TOPICS, isSystemTopic } from './system-events.js'
+import { topicProblem, withinAny, type TopicGrant } from './topic-patterns.js'
 
 type Definition = typeof ServiceApiService
 type RequestOf<M extends ServiceApiMethod> = ReturnType<Definition[M]['requestDeserialize']>
@@ -18,6 +20,8 @@ export type UnaryServiceMethod = Exclude<ServiceApiMethod, StreamServiceMethod>
 export interface ServiceCaller {
   plugin: string
   scopes: ReadonlySet<Scope>
+  /** Topic patterns granted for Publish and Subscribe; absent means none. Replaced as a whole when a grant changes. */
+  topics?: TopicGrant
 }
 
 /**
@@ -40,12 +44,19 @@ export type ServiceResponse<M extends ServiceApiMethod> = ResponseOf<M>
  */
 export const SERVICE_API_ERRORS = {
   SCOPE_DENIED: { grpc: GrpcStatus.PERMISSION_DENIED, doc: 'The plugin called a method outside the scopes granted to it.' },
+  TOPIC_DENIED: {
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    doc: 'The plugin published to a topic, or subscribed to a pattern, outside the topic patterns granted to it (or published under the reserved `system.>`).',
+  },
   SERVICE_UNAUTHENTICATED: {
     grpc: GrpcStatus.UNAUTHENTICATED,
     doc: 'The call did not carry the token the host gave this connection (grpc:// plugins).',
   },
   SERVICE_UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, doc: 'The method needs a part of the host that is not there (e.g. Studio).' },
-  SERVICE_INVALID_REQUEST: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'The request is malformed (empty topic, bad key, negative TTL).' },
+  SERVICE_INVALID_REQUEST: {
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    doc: 'The request is malformed (bad topic or pattern, an event direction this runtime may not publish in, an edge payload over 1 MiB, bad key, negative TTL).',
+  },
   SERVICE_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, doc: 'The object the request names does not exist.' },
   SERVICE_TOO_MANY_CALLS: {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
@@ -80,6 +91,30 @@ export function authorizeServiceCall(method: ServiceApiMethod, caller: ServiceCa
   return scope
 }
 
+/**
+ * Throws TOPIC_DENIED unless the caller may publish to `topic` (`publish`),
+ * or subscribe to `pattern` (`subscribe`: the whole pattern must lie within
+ * one granted pattern, so `>` is refused to a plugin granted `usage.>`).
+ * Publishing under `system.>` is refused whatever was granted; malformed
+ * topics and patterns fail with SERVICE_INVALID_REQUEST.
+ */
+export function authorizeTopic(caller: ServiceCaller, action: 'publish' | 'subscribe', pattern: string): void {
+  const problem = topicProblem(pattern, { wildcards: action === 'subscribe' })
+  if (problem) {
+    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `${action === 'publish' ? 'event topic' : 'subscription pattern'} "${pattern}" ${problem}`)
+  }
+  if (action === 'publish' && isSystemTopic(pattern)) {
+    throw new PlugboardError<ServiceApiErrorCode>('TOPIC_DENIED', `plugin "${caller.plugin}" may not publish to "${pattern}": ${SYSTEM_TOPICS} is reserved for the host`)
+  }
+  const granted = caller.topics?.[action] ?? []
+  if (!withinAny(pattern, granted)) {
+    throw new PlugboardError<ServiceApiErrorCode>(
+      'TOPIC_DENIED',
+      `plugin "${caller.plugin}" may not ${action === 'publish' ? 'publish to' : 'subscribe to'} "${pattern}": it is outside the topics granted to it for ${action} (${granted.join(', ') || 'none'}); an admin must grant a pattern covering it`,
+    )
+  }
+}
+
 /** The Service API methods that need the control plane; a host without one answers SERVICE_UNAVAILABLE. */
 const CONTROL_PLANE_METHODS = [
   'listLlms',
@@ -109,7 +144,6 @@ const CONTROL_PLANE_METHODS = [
   'listScheduleRuns',
   'getPluginInfo',
   'getSystemInfo',
-  'sendEdgePayload',
 ] as const satisfies readonly ServiceApiMethod[]
 
 export type ControlPlaneMethod = (typeof CONTROL_PLANE_METHODS)[number]

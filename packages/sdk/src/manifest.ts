@@ -20,7 +20,12 @@ export interface Manifest {
   runtimes?: Runtime[]
   /** Filled in by the SDK from the methods the plugin implements when omitted. */
   capabilities?: CapabilityName[]
-  permissions?: { services?: Scope[] }
+  /**
+   * `services`: the Service API scopes it asks for. `events`: the topic
+   * patterns it asks to publish to and subscribe within (`usage.>`,
+   * `usage.*.count`); an admin grants patterns these cover.
+   */
+  permissions?: { services?: Scope[]; events?: { publish?: string[]; subscribe?: string[] } }
   ui?: {
     routes?: Array<{ path: string; title: string; element: string }>
     sidebar?: Array<{ title: string; path: string; icon?: string }>

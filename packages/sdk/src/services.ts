@@ -33,19 +33,49 @@ export interface KvClient {
   increment(key: string, delta?: number, options?: CallOptions & { ttlMs?: number }): Promise<number>
 }
 
+/**
+ * Where an event goes: `local` to subscribers in the publisher's own runtime,
+ * `up` from a gateway to Studio's subscribers, `down` from Studio to every
+ * gateway's subscribers.
+ */
+export type EventDirection = 'local' | 'up' | 'down'
+
 export interface PluginEvent {
   topic: string
   payload: Buffer
-  /** The publishing plugin's name, or "host". */
+  /** The publishing plugin's name, or "host" (system events). */
   source: string
   timestamp: Date
+  /** How it was published: an `up` event came from a gateway, a `down` one from Studio. */
+  direction: EventDirection
   json<T = JsonValue>(): T
 }
 
+/**
+ * Events on topics (dot-separated tokens, `usage.app.demo`). Publishing and
+ * subscribing need the `events.publish` / `events.subscribe` scopes and a
+ * topic pattern the admin granted (from the manifest's `permissions.events`);
+ * outside them a call rejects with TOPIC_DENIED. `system.>` carries the
+ * host's events (object changes): plugins may subscribe, never publish.
+ */
 export interface EventsClient {
-  publish(topic: string, payload: BodyInit, options?: CallOptions): Promise<void>
-  /** Exact topic or "prefix.>"; iterates until `signal` aborts. */
-  subscribe(topic: string, options: { signal: AbortSignal }): AsyncIterable<PluginEvent>
+  /**
+   * `direction` defaults to `local`. A gateway half may publish `up`, a
+   * Studio half `down`; the other direction rejects with SERVICE_INVALID_REQUEST.
+   */
+  publish(topic: string, payload: BodyInit, options?: CallOptions & { direction?: EventDirection }): Promise<void>
+  /** A topic, or a pattern: `*` for one token, a final `>` for one or more (`usage.>`); iterates until `signal` aborts. */
+  subscribe(pattern: string, options: { signal: AbortSignal }): AsyncIterable<PluginEvent>
+}
+
+/** Edge payloads: a gateway half sends data to the Studio half of the same plugin (its `receiveEdgePayload`). */
+export interface EdgeClient {
+  /**
+   * Needs the `events.publish` scope; at most 1 MiB (larger: SERVICE_INVALID_REQUEST).
+   * Resolves once Studio took it for delivery; from Studio, or a gateway not linked to one,
+   * it rejects (SERVICE_INVALID_REQUEST / SERVICE_UNAVAILABLE).
+   */
+  send(kind: string, payload: BodyInit, options?: CallOptions): Promise<void>
 }
 
 export interface ObjectCollection {
@@ -71,6 +101,7 @@ export interface Services {
   kv: KvClient
   log: Omit<Logger, 'child'>
   events: EventsClient
+  edge: EdgeClient
   llms: WritableObjectCollection & {
     proxyCompletion(llm: string, request: JsonValue, options?: CallOptions): Promise<{ status: number; body: JsonValue }>
   }
@@ -91,6 +122,13 @@ const LOG_LEVEL: Record<LogLevelName, servicev1.LogLevel> = {
   warn: servicev1.LogLevel.LOG_LEVEL_WARN,
   error: servicev1.LogLevel.LOG_LEVEL_ERROR,
 }
+
+const DIRECTION: Record<EventDirection, servicev1.EventDirection> = {
+  local: servicev1.EventDirection.EVENT_DIRECTION_LOCAL,
+  up: servicev1.EventDirection.EVENT_DIRECTION_UP,
+  down: servicev1.EventDirection.EVENT_DIRECTION_DOWN,
+}
+const DIRECTION_NAME = new Map(Object.entries(DIRECTION).map(([name, value]) => [value, name as EventDirection]))
 
 const json = (bytes: Buffer): JsonValue => parseJson(bytes, 'SERVICE_INVALID_RESPONSE')
 const jsonBytes = (value: JsonValue): Buffer => Buffer.from(JSON.stringify(value))
@@ -150,18 +188,24 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     events: {
       async publish(topic, payload, options = {}) {
-        await call('publish', { topic, payload: encodeBody(payload), direction: servicev1.EventDirection.EVENT_DIRECTION_LOCAL }, options.signal)
+        await call('publish', { topic, payload: encodeBody(payload), direction: DIRECTION[options.direction ?? 'local'] }, options.signal)
       },
-      async *subscribe(topic, options) {
-        for await (const event of transport.stream('subscribe', { topic }, options.signal)) {
+      async *subscribe(pattern, options) {
+        for await (const event of transport.stream('subscribe', { topic: pattern }, options.signal)) {
           yield {
             topic: event.topic,
             payload: event.payload,
             source: event.source,
             timestamp: new Date(event.timestampMs),
+            direction: DIRECTION_NAME.get(event.direction) ?? 'local',
             json: <T>() => parseJson(event.payload, 'SERVICE_INVALID_RESPONSE') as T,
           }
         }
+      },
+    },
+    edge: {
+      async send(kind, payload, options = {}) {
+        await call('sendEdgePayload', { kind, payload: encodeBody(payload) }, options.signal)
       },
     },
     llms: {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -114,6 +116,28 @@ describe('installing a plugin', () => {
     expect(refused.json.error.code).toBe('PLUGIN_SCOPES_UNKNOWN')
     expect(refused.json.error.message).toContain('root.everything')
     expect((await api('GET', '/plugins/unknown-scope')).status).toBe(404)
+  })
+
+  it('installs a grpc:// plugin (a sidecar already running) without stopping it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-sidecar-'))
+    const sidecar = spawn(process.execPath, [new URL('main.mjs', FIXTURE).pathname], {
+      env: { PATH: process.env.PATH, PLUGBOARD_PLUGIN_COOKIE: 'plugboard.plugin.v1', PLUGIN_UNIX_SOCKET_DIR: dir, PLUGBOARD_PLUGIN_NAME: 'sidecar' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    try {
+      const [line] = (await once(sidecar.stdout!, 'data')) as [Buffer]
+      const address = line.toString().split('|')[3]!
+      const installed = await api('POST', '/plugins', { source: `grpc://unix:${address}`, name: 'sidecar' })
+      expect(installed.status).toBe(201)
+      expect(installed.json).toMatchObject({ source: `grpc://unix:${address}`, manifest: { id: 'platform-fixture' } })
+      expect(sidecar.exitCode).toBeNull()
+      expect((await api('PATCH', '/plugins/sidecar', { config: { greeting: 'from the sidecar' }, enabled: true })).json.status).toBe('running')
+      const current = await api('GET', '/plugins/sidecar')
+      expect((await api('DELETE', '/plugins/sidecar', undefined, { 'if-match': current.etag! })).status).toBe(204)
+    } finally {
+      sidecar.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('stores a plugin disabled with nothing granted, showing what it asks for', async () => {
@@ -295,5 +319,21 @@ describe('operating', () => {
     expect((await api('GET', '/plugins/fixture')).status).toBe(404)
     for (let i = 0; i < 50 && platform.gateway.plugins().some((plugin) => plugin.name === 'fixture'); i++) await sleep(100)
     expect(platform.gateway.plugins().map((plugin) => plugin.name)).not.toContain('fixture')
+  })
+})
+
+describe('a plugin added by a config file', () => {
+  // Last: applying a plugins section replaces every installed plugin.
+  it('has its manifest read once, so the API shows what it asks for', async () => {
+    const enricher = new URL('../../../examples/plugins/request-enricher', import.meta.url).href
+    expect((await api('POST', '/config/apply', { plugins: [{ name: 'from-file', source: enricher, enabled: false }] })).status).toBe(200)
+    let plugin = (await api('GET', '/plugins/from-file')).json
+    for (let i = 0; i < 100 && plugin.manifest === null; i++) {
+      await sleep(50)
+      plugin = (await api('GET', '/plugins/from-file')).json
+    }
+    expect(plugin).toMatchObject({ manifest: { id: 'request-enricher' }, requested: { scopes: ['kv.readwrite'] }, runtimes: ['gateway'] })
+    const current = await api('GET', '/plugins/from-file')
+    expect((await api('DELETE', '/plugins/from-file', undefined, { 'if-match': current.etag! })).status).toBe(204)
   })
 })

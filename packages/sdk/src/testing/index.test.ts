@@ -69,7 +69,7 @@ describe('createTestHost', () => {
     await expect(denied.preAuth({ request: { headers: { 'x-store': '1' } } })).rejects.toMatchObject({ code: 'SCOPE_DENIED' })
     expect(await denied.kv.get('last')).toBeUndefined()
 
-    const granted = await createTestHost(new Sample(), { scopes: ['kv.readwrite', 'events.publish'] })
+    const granted = await createTestHost(new Sample(), { scopes: ['kv.readwrite', 'events.publish'], topics: { publish: ['sample.>'] } })
     const subscription = new AbortController()
     const events = granted.events.subscribe('sample.>', subscription.signal)[Symbol.asyncIterator]()
     const next = events.next()
@@ -77,6 +77,29 @@ describe('createTestHost', () => {
     expect(JSON.parse((await granted.kv.get('last'))!.toString())).toEqual({ ip: '10.0.0.7' })
     expect((await next).value).toMatchObject({ topic: 'sample.seen', source: 'sample' })
     subscription.abort()
+  })
+
+  it('limits events to the granted topics and routes them by direction, as the host does', async () => {
+    const gateway = await createTestHost(new Sample(), { scopes: ['events.publish', 'events.subscribe'], topics: { publish: ['usage.>'], subscribe: ['usage.*'] } })
+    const { events, edge } = gateway.context.services
+    await events.publish('usage.demo', { n: 1 }, { direction: 'up' })
+    expect(gateway.relayed).toMatchObject([{ topic: 'usage.demo', source: 'sample', direction: 1 }])
+    await expect(events.publish('usage.demo', {}, { direction: 'down' })).rejects.toMatchObject({ code: 'SERVICE_INVALID_REQUEST' })
+    await expect(events.publish('billing.demo', {})).rejects.toMatchObject({ code: 'TOPIC_DENIED' })
+    await expect(events.publish('system.objects.llm.created', {})).rejects.toMatchObject({ code: 'TOPIC_DENIED' })
+    const wider = events.subscribe('usage.>', { signal: new AbortController().signal })[Symbol.asyncIterator]()
+    await expect(wider.next()).rejects.toMatchObject({ code: 'TOPIC_DENIED' })
+
+    const subscription = new AbortController()
+    const received = events.subscribe('usage.*', { signal: subscription.signal })[Symbol.asyncIterator]()
+    const next = received.next()
+    await new Promise((resolve) => setImmediate(resolve))
+    await events.publish('usage.local', { n: 2 })
+    await expect(next).resolves.toMatchObject({ value: { topic: 'usage.local', direction: 'local' } })
+    subscription.abort()
+
+    await edge.send('usage', { n: 3 })
+    expect(gateway.edgePayloads.map(({ kind, payload }) => [kind, payload.toString()])).toEqual([['usage', '{"n":3}']])
   })
 
   it('answers control-plane services with SERVICE_UNAVAILABLE unless faked', async () => {

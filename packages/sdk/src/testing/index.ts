@@ -16,7 +16,9 @@ import {
   createCoreServiceHandlers,
   pluginv1 as pb,
   unavailableControlPlane,
+  type EventRelay,
   type PluginLogLevel,
+  type servicev1,
   type Scope,
   type ServiceApiHandlers,
   type ServiceCaller,
@@ -44,6 +46,8 @@ export interface TestHostOptions {
   config?: JsonValue
   /** Scopes granted to the plugin; Service API calls outside them reject with SCOPE_DENIED. */
   scopes?: Scope[]
+  /** Topic patterns granted to the plugin (none by default); Publish and Subscribe outside them reject with TOPIC_DENIED. */
+  topics?: { publish?: string[]; subscribe?: string[] }
   pluginName?: string
   /** Fakes for control-plane methods (llms, apps, …), which otherwise reject with SERVICE_UNAVAILABLE. */
   services?: Partial<ServiceApiHandlers>
@@ -111,10 +115,23 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
   const bus = new MemoryEventBus()
   const logs: LoggedEntry[] = []
   const pluginName = options.pluginName ?? plugin.manifest.id
-  const caller: ServiceCaller = { plugin: pluginName, scopes: new Set(options.scopes ?? []) }
+  const caller: ServiceCaller = {
+    plugin: pluginName,
+    scopes: new Set(options.scopes ?? []),
+    topics: { publish: options.topics?.publish ?? [], subscribe: options.topics?.subscribe ?? [] },
+  }
+  const relayed: servicev1.Event[] = []
+  const relay: EventRelay = { up: async (event) => void relayed.push(event), down: async (event) => void relayed.push(event) }
+  const edgePayloads: Array<{ kind: string; payload: Buffer }> = []
   const handlers: ServiceApiHandlers = {
     ...unavailableControlPlane('test'),
-    ...createCoreServiceHandlers({ kv: kvStore, events: bus, log: ({ level, message, fields }) => logs.push({ level, message, fields }) }),
+    ...createCoreServiceHandlers({
+      kv: kvStore,
+      events: bus,
+      log: ({ level, message, fields }) => logs.push({ level, message, fields }),
+      routing: { runtime: options.runtime ?? 'gateway', relay, instanceId: 'test-gateway' },
+      edgePayloads: async (_from, kind, payload) => void edgePayloads.push({ kind, payload }),
+    }),
     ...options.services,
   }
   const closing = new AbortController()
@@ -160,8 +177,12 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
       get: (key: string) => kvStore.get(pluginName, key),
       set: (key: string, value: Buffer | string, ttlMs = 0) => kvStore.set(pluginName, key, Buffer.from(value), ttlMs),
     },
-    /** Publishes an event to the plugin's subscriptions, or subscribes to what it publishes. */
+    /** Publishes an event to the plugin's subscriptions, or subscribes to what it publishes (LOCAL). */
     events: bus,
+    /** Events the plugin published `up` (gateway) or `down` (Studio), which a real host would relay to the other runtime. */
+    relayed,
+    /** Edge payloads the plugin sent (gateway runtime). */
+    edgePayloads,
 
     async preAuth(input: { requestId?: string; request?: Partial<HttpRequest> } = {}, signal?: AbortSignal) {
       const request = roundTrip(pb.PreAuthRequest, { requestId: input.requestId ?? 'test-request', request: httpRequest(input.request) })

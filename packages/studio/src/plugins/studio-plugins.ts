@@ -4,6 +4,7 @@ import { pluginSpecOf, samePluginProcess, type PluginConfig } from '@plugboard/g
 import type { Scope } from '@plugboard/proto'
 import type { Logger } from 'pino'
 import type { StudioContext } from '../api/context.js'
+import { SYSTEM_ACTOR } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { declarationsOf, runsIn } from './plugin-declarations.js'
 import type { PluginLogTail } from './plugin-log-tail.js'
@@ -76,11 +77,14 @@ export class StudioPlugins implements PluginDirectory {
   readonly #problems = new Map<string, PluginProblem[]>()
   readonly #logger: Logger
   #reconciling: Promise<void> = Promise.resolve()
+  /** Plugins stored without a manifest (from a config file) whose manifest was looked for once. */
+  readonly #described = new Set<string>()
+  #learning: Promise<void> = Promise.resolve()
   #unsubscribe: (() => void) | undefined
   #closed = false
 
   private constructor(
-    private readonly ctx: Pick<StudioContext, 'db' | 'changes' | 'logger'>,
+    private readonly ctx: Pick<StudioContext, 'db' | 'changes' | 'logger' | 'writes'>,
     readonly logTail: PluginLogTail,
     hostOptions: Partial<Omit<PluginHostOptions, 'runtime' | 'logger'>>,
   ) {
@@ -89,10 +93,11 @@ export class StudioPlugins implements PluginDirectory {
   }
 
   /** Starts the Studio halves of the enabled plugins (a failure is recorded, not thrown) and follows changes. */
-  static async start(ctx: Pick<StudioContext, 'db' | 'changes' | 'logger'>, options: StudioPluginsOptions): Promise<StudioPlugins> {
+  static async start(ctx: Pick<StudioContext, 'db' | 'changes' | 'logger' | 'writes'>, options: StudioPluginsOptions): Promise<StudioPlugins> {
     const { logTail, ...hostOptions } = options
     const plugins = new StudioPlugins(ctx, logTail, hostOptions)
-    plugins.#unsubscribe = ctx.changes.subscribe((change) => (change.type === 'plugin' ? plugins.reconcile() : undefined))
+    // `config apply` writes plugins too, announced as one settings change.
+    plugins.#unsubscribe = ctx.changes.subscribe((change) => (change.type === 'plugin' || change.type === 'setting' ? plugins.reconcile() : undefined))
     await plugins.reconcile()
     return plugins
   }
@@ -166,6 +171,7 @@ export class StudioPlugins implements PluginDirectory {
     this.#closed = true
     this.#unsubscribe?.()
     await this.#reconciling
+    await this.#learning
     await this.host.shutdown()
   }
 
@@ -179,6 +185,36 @@ export class StudioPlugins implements PluginDirectory {
       if (entry.studio) await this.host.unload(name)
     }
     await Promise.all(rows.map((row) => this.#reconcileOne(row)))
+    const unknown = rows.filter((row) => row.manifest === null && !this.#described.has(row.name))
+    if (unknown.length > 0) this.#learning = this.#learning.then(() => this.#learnManifests(unknown))
+  }
+
+  /**
+   * A plugin added by a config file (`config apply`, the first start's seed)
+   * was stored without looking at it: its manifest and config schema are read
+   * once, off the start path, so the API shows what it asks for and its
+   * Studio half starts if it has one.
+   */
+  async #learnManifests(rows: Array<Row<'plugins'>>): Promise<void> {
+    for (const row of rows) {
+      this.#described.add(row.name)
+      if (this.#closed) return
+      try {
+        const described = await this.host.describe({ name: row.name, source: (row.spec as StudioPluginSpec).source })
+        if (!described.manifest || this.#closed) continue
+        await this.ctx.writes.run({ actor: SYSTEM_ACTOR, action: 'describe', type: 'plugin' }, async (trx) => {
+          await trx
+            .updateTable('plugins')
+            .set({ manifest: JSON.stringify(described.manifest), config_schema: described.configSchema === undefined ? null : JSON.stringify(described.configSchema) })
+            .where('id', '=', row.id)
+            .where('manifest', 'is', null)
+            .execute()
+          return { id: row.id, before: undefined, after: { manifest: { id: described.manifest!.id, version: described.manifest!.version } }, result: undefined }
+        })
+      } catch (error) {
+        this.#logger.warn({ plugin: row.name, err: String(error) }, 'the manifest of a plugin added by a config file could not be read')
+      }
+    }
   }
 
   async #reconcileOne(row: Row<'plugins'>): Promise<void> {

@@ -104,6 +104,10 @@ const PluginStatus = Type.Object({
   status: Status,
   runtimes: Type.Object({ studio: Type.Optional(Type.Union([HalfStatus, Type.Null()])), gateway: Type.Optional(Type.Union([HalfStatus, Type.Null()])) }),
   pendingScopes: Type.Array(Type.String()),
+  objectHooks: Type.Object(
+    { failedOpen: Type.Integer(), afterFailed: Type.Integer(), afterDropped: Type.Integer() },
+    { description: 'Since Studio started: before-hooks that failed on a fail-open binding (the write went ahead), after-hooks that failed or were dropped.' },
+  ),
   lastErrors: Type.Array(Type.Object({ at: Type.String(), runtime: Type.String(), code: Type.String(), message: Type.String() })),
 })
 const RpcParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), method: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }) })
@@ -495,7 +499,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
     async (request) => {
       const row = await findPlugin(ctx.db, request.params.id)
       const { status, runtimes } = statusOf(row)
-      return { status, runtimes, pendingScopes: row.pending_scopes, lastErrors: plugins.problems(row.name) }
+      return { status, runtimes, pendingScopes: row.pending_scopes, objectHooks: ctx.objectHooks.counters(row.name), lastErrors: plugins.problems(row.name) }
     },
   )
 
