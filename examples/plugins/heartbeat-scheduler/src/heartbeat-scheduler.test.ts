@@ -30,12 +30,12 @@ describe('HeartbeatScheduler (in-process)', () => {
     expect(await host.uiRpc('last')).toEqual({ result: { at: at.toISOString(), count: 2, runId: 'run-2' } })
   })
 
-  it('counts again from 1 over a stored value that is not a heartbeat, and says so', async () => {
+  it('answers null for a stored value that is not a heartbeat, and fails a run whose counter is not one', async () => {
     const host = await scheduler()
     await host.kv.set('heartbeat', '{"count":"lots"}')
     expect(await host.uiRpc('last')).toEqual({ result: null })
-    expect(await host.scheduledTask({ scheduleId: 'heartbeat', runId: 'r' })).toMatchObject({ count: 1 })
-    expect(host.logs.map((entry) => entry.message)).toContain('stored heartbeat is not one; counting again from 1')
+    await host.kv.set('heartbeat-count', 'many')
+    await expect(host.scheduledTask({ scheduleId: 'heartbeat', runId: 'r' })).rejects.toMatchObject({ code: 'KV_NOT_A_COUNTER' })
   })
 
   it('refuses a schedule and an RPC method it does not have', async () => {

@@ -20,6 +20,8 @@ export type Heartbeat = {
 }
 
 export const HEARTBEAT_KEY = 'heartbeat'
+/** The run counter, apart from the heartbeat: an atomic KV counter holds only its number. */
+const COUNT_KEY = 'heartbeat-count'
 const SCHEDULE_ID = 'heartbeat'
 
 const isHeartbeat = (value: unknown): value is Heartbeat =>
@@ -30,8 +32,8 @@ const isHeartbeat = (value: unknown): value is Heartbeat =>
  * `heartbeat`, which writes `{ at, count, runId }` to the plugin's KV store
  * (scope kv.readwrite) and returns it as the run's output. The admin RPC
  * method `last` answers the latest heartbeat, or null before the first run.
- * Runs of one schedule never overlap, so reading the count and writing it
- * back cannot lose a beat.
+ * The count is an atomic KV counter, so runs on several Studio nodes never
+ * lose a beat.
  */
 export class HeartbeatScheduler extends BasePlugin implements ScheduledTasks, Pick<UiProvider, 'handleUiRpc'> {
   readonly manifest = {
@@ -51,9 +53,8 @@ export class HeartbeatScheduler extends BasePlugin implements ScheduledTasks, Pi
 
   async runScheduledTask(task: ScheduledTask, ctx: HookContext): Promise<JsonValue> {
     if (task.scheduleId !== SCHEDULE_ID) throw new PlugboardError('SCHEDULE_UNKNOWN', `heartbeat-scheduler has no schedule ${JSON.stringify(task.scheduleId.slice(0, 100))}`)
-    const previous = await ctx.services.kv.getJson(HEARTBEAT_KEY, { signal: ctx.signal })
-    if (previous !== undefined && !isHeartbeat(previous)) ctx.log.warn('stored heartbeat is not one; counting again from 1', { key: HEARTBEAT_KEY })
-    const beat: Heartbeat = { at: this.now().toISOString(), count: (isHeartbeat(previous) ? previous.count : 0) + 1, runId: task.runId }
+    const count = await ctx.services.kv.increment(COUNT_KEY, 1, { signal: ctx.signal })
+    const beat: Heartbeat = { at: this.now().toISOString(), count, runId: task.runId }
     await ctx.services.kv.set(HEARTBEAT_KEY, beat, { signal: ctx.signal })
     return beat
   }
