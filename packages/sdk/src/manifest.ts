@@ -6,8 +6,13 @@ export interface ScheduleSpec {
   name: string
   cron: string
   timezone?: string
+  /** The run's deadline: `ctx.signal` aborts at it (default 60). */
   timeoutSeconds?: number
   config?: JsonValue
+  /** Extra attempts after a failure or timeout (0–10, default 0). */
+  retries?: number
+  /** Wait before the first retry, doubling for each next one (default 1000). */
+  retryBackoffMs?: number
 }
 
 /** What a plugin says about itself; also readable from its artifact without running it. */

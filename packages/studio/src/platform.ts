@@ -63,7 +63,7 @@ export class Platform {
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
         delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
-        pluginHost: { logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
+        pluginHost: { ...studio.plugins.gatewayHostOptions(), logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
         // One plugin that cannot start must not hold back every other change (a revoked key, a disabled LLM).
         pluginFailures: {
           isolate: true,

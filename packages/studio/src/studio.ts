@@ -88,7 +88,7 @@ export class Studio {
         resources: new ResourceRegistry(),
         objectHooks: new ObjectHookRunner({ directory: () => context.plugins, logger: options.logger.child({ source: 'object-hooks' }) }),
       }
-      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail() })
+      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail(), present: (type, id) => context.resources.present(type, id) })
       context.plugins = plugins
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context, plugins)

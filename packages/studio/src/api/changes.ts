@@ -1,5 +1,5 @@
 /** An object type the admin API writes. */
-export type ObjectType = 'llm' | 'app' | 'app_key' | 'user' | 'group' | 'token' | 'model_price' | 'budget' | 'tool' | 'datasource' | 'document' | 'plugin' | 'setting'
+export type ObjectType = 'llm' | 'app' | 'app_key' | 'user' | 'group' | 'token' | 'model_price' | 'budget' | 'tool' | 'datasource' | 'document' | 'plugin' | 'schedule' | 'setting'
 
 /** A committed write, announced after its transaction ended. */
 export interface Change {

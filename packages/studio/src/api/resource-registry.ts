@@ -29,6 +29,18 @@ export class ResourceRegistry implements ObjectWriter {
     return service
   }
 
+  /** The object as the API presents it; undefined when it is gone, or its type is not a resource. */
+  async present(type: ObjectType, id: string): Promise<unknown> {
+    const service = this.#services.get(type)
+    if (!service) return undefined
+    try {
+      return await service.find(id)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NOT_FOUND') return undefined
+      throw error
+    }
+  }
+
   async create(type: ObjectType, body: unknown, actor: Actor): Promise<unknown> {
     const service = this.get(type)
     return service.create(service.parse('create', body), { actor })

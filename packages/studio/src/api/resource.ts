@@ -125,6 +125,11 @@ export class ResourceService<T extends ResourceTable, Item extends TObject, Crea
     return value as Static<Create> | Static<Update>
   }
 
+  /** The object as the API presents it, by id or slug (NOT_FOUND when there is none). */
+  async find(idOrSlug: string): Promise<Static<Item>> {
+    return this.#one(this.ctx.db, await findRow(this.ctx.db, this.def.table, idOrSlug, this.def.label))
+  }
+
   async create(body: Static<Create>, write: WriteContext): Promise<Static<Item>> {
     const object = await this.#before('before_create', body, write, { check: this.#checks.create })
     const created = await this.ctx.writes.run(this.#request('create', write), async (trx) => {

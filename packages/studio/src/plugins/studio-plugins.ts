@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util'
-import { PluginHost, type ManagedPlugin, type PluginHostOptions, type PluginManifest } from '@plugboard/host'
-import { pluginSpecOf, samePluginProcess, type PluginConfig } from '@plugboard/gateway'
-import type { Scope } from '@plugboard/proto'
+import { EdgePayloadDeliverer, PluginHost, type ManagedPlugin, type PluginHostOptions, type PluginManifest } from '@plugboard/host'
+import { pluginSpecOf, samePluginProcess, type GatewayPluginHostOptions, type PluginConfig } from '@plugboard/gateway'
+import { InProcessEventRelay, MemoryEventBus, PlugboardError, type Scope, type ServiceApiErrorCode } from '@plugboard/proto'
 import type { Logger } from 'pino'
+import type { ObjectType } from '../api/changes.js'
 import type { StudioContext } from '../api/context.js'
+import { SystemEventPublisher } from './system-events.js'
 import { SYSTEM_ACTOR } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { declarationsOf, runsIn } from './plugin-declarations.js'
@@ -41,8 +43,10 @@ interface Entry {
   studio?: ManagedPlugin
 }
 
-export interface StudioPluginsOptions extends Partial<Omit<PluginHostOptions, 'runtime' | 'logger'>> {
+export interface StudioPluginsOptions extends Partial<Omit<PluginHostOptions, 'runtime' | 'logger' | 'events' | 'relay'>> {
   logTail: PluginLogTail
+  /** An object as the admin API presents it, for the `system.objects.>` events (see SystemEventPublisher). */
+  present: (type: ObjectType, id: string) => Promise<unknown>
 }
 
 /** A stored plugin as the gateway YAML's plugin entry (what both runtimes' hosts run). */
@@ -76,6 +80,10 @@ export class StudioPlugins implements PluginDirectory {
   readonly #entries = new Map<string, Entry>()
   readonly #problems = new Map<string, PluginProblem[]>()
   readonly #logger: Logger
+  /** Studio's event bus; gateways in this process are linked to it through the relay. */
+  readonly #relay: InProcessEventRelay
+  readonly #edge: EdgePayloadDeliverer
+  readonly #systemEvents: SystemEventPublisher
   #reconciling: Promise<void> = Promise.resolve()
   /** Plugins stored without a manifest (from a config file) whose manifest was looked for once. */
   readonly #described = new Set<string>()
@@ -86,10 +94,33 @@ export class StudioPlugins implements PluginDirectory {
   private constructor(
     private readonly ctx: Pick<StudioContext, 'db' | 'changes' | 'logger' | 'writes'>,
     readonly logTail: PluginLogTail,
-    hostOptions: Partial<Omit<PluginHostOptions, 'runtime' | 'logger'>>,
+    { present, ...hostOptions }: Omit<StudioPluginsOptions, 'logTail'>,
   ) {
     this.#logger = ctx.logger.child({ component: 'plugins' })
-    this.host = new PluginHost({ ...hostOptions, runtime: 'studio', logger: logTail.wrap(ctx.logger, 'studio') })
+    const bus = new MemoryEventBus()
+    this.#relay = new InProcessEventRelay(bus)
+    this.#edge = new EdgePayloadDeliverer({ logger: this.#logger })
+    this.host = new PluginHost({ ...hostOptions, events: bus, relay: this.#relay, runtime: 'studio', logger: logTail.wrap(ctx.logger, 'studio') })
+    this.#systemEvents = new SystemEventPublisher({ changes: ctx.changes, bus, present, logger: this.#logger })
+  }
+
+  /**
+   * What a gateway in this process gives its plugin host: a bus of its own
+   * linked to Studio's (UP events reach Studio's subscribers, DOWN ones the
+   * gateway's), and edge payloads handed to each plugin's Studio half.
+   */
+  gatewayHostOptions(): GatewayPluginHostOptions {
+    const bus = new MemoryEventBus()
+    this.#relay.linkGateway(bus)
+    return {
+      events: bus,
+      relay: this.#relay,
+      edgePayloads: async (from, kind, payload) => {
+        const half = this.studioHalf(from.plugin)
+        if (!half) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_UNAVAILABLE', `plugin "${from.plugin}" has no Studio process running to receive edge payloads`)
+        this.#edge.deliver(half, { gatewayId: from.gatewayId, kind, payload })
+      },
+    }
   }
 
   /** Starts the Studio halves of the enabled plugins (a failure is recorded, not thrown) and follows changes. */
@@ -170,6 +201,8 @@ export class StudioPlugins implements PluginDirectory {
   async close(): Promise<void> {
     this.#closed = true
     this.#unsubscribe?.()
+    await this.#systemEvents.close()
+    this.#edge.close()
     await this.#reconciling
     await this.#learning
     await this.host.shutdown()
@@ -247,9 +280,10 @@ export class StudioPlugins implements PluginDirectory {
       } catch (error) {
         this.#failed(row.name, error, 'a new Studio process did not start; the previous one keeps serving')
       }
-    } else if (!isDeepStrictEqual(previous.scopes, config.scopes)) {
+    } else if (!isDeepStrictEqual(previous.scopes, config.scopes) || !isDeepStrictEqual(previous.topics, config.topics)) {
       try {
         entry.studio.setScopes(config.scopes)
+        entry.studio.setTopics(config.topics ?? {})
       } catch (error) {
         this.#failed(row.name, error, 'the new grant was refused')
       }

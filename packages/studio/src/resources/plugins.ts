@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { isPlugboardError, SCOPES, type Scope } from '@plugboard/proto'
+import { isPlugboardError, patternWithin, SCOPES, type Scope } from '@plugboard/proto'
 import { parsePluginSource, validateConfig, type ManagedPlugin, type PluginManifest } from '@plugboard/host'
 import { HOOK_NAMES } from '@plugboard/gateway'
 import { actorOf, principalOf } from '../api/auth.js'
@@ -15,7 +15,6 @@ import type { Row } from '../db/schema.js'
 import { StudioError, notFound, type ErrorDetail } from '../errors.js'
 import { declarationsOf, newlyRequested, runsIn, type PluginDeclarations } from '../plugins/plugin-declarations.js'
 import { HOOKED_OBJECT_TYPES, type HookedObjectType, type StudioPluginSpec } from '../plugins/plugin-runtime.js'
-import { topicPatternCovers } from '../plugins/topic-grants.js'
 import type { StudioPlugins } from '../plugins/studio-plugins.js'
 
 const ScopeName = Type.Union(SCOPES.map((scope) => Type.Literal(scope)))
@@ -148,7 +147,7 @@ function checkGrants(declared: PluginDeclarations, spec: StudioPluginSpec): void
   }
   for (const direction of ['publish', 'subscribe'] as const) {
     for (const [index, pattern] of (spec.topics?.[direction] ?? []).entries()) {
-      if (!declared.topics[direction].some((requested) => topicPatternCovers(requested, pattern))) {
+      if (!declared.topics[direction].some((requested) => patternWithin(pattern, requested))) {
         throw notRequested(`${direction} topic "${pattern}"`, `/topics/${direction}/${index}`, declared.topics[direction])
       }
     }
@@ -466,8 +465,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
           ...(request.body.config !== undefined && { config: request.body.config }),
           scopes,
           topics: {
-            publish: grantedTopics(spec).publish.filter((pattern) => next.topics.publish.some((requested) => topicPatternCovers(requested, pattern))),
-            subscribe: grantedTopics(spec).subscribe.filter((pattern) => next.topics.subscribe.some((requested) => topicPatternCovers(requested, pattern))),
+            publish: grantedTopics(spec).publish.filter((pattern) => next.topics.publish.some((requested) => patternWithin(pattern, requested))),
+            subscribe: grantedTopics(spec).subscribe.filter((pattern) => next.topics.subscribe.some((requested) => patternWithin(pattern, requested))),
           },
           objectHooks: (spec.objectHooks ?? []).filter((type): type is HookedObjectType => next.objectTypes.includes(type)),
         }
