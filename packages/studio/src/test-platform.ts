@@ -23,6 +23,14 @@ export interface PluginGrants {
   config?: unknown
 }
 
+/** A run of a schedule as the admin API shows it (the fields tests look at). */
+export interface ScheduleRun {
+  id: string
+  status: string
+  output: unknown
+  error: string | null
+}
+
 export interface TestPlatform {
   platform: Platform
   /** The platform's base URL: the LLM API at /v1, the admin API at /api/v1. */
@@ -39,7 +47,7 @@ export interface TestPlatform {
    * Runs a plugin's manifest schedule now and waits (up to `timeoutMs`) for the
    * run to finish; answers the run (`status` completed, failed, timed_out).
    */
-  runSchedule(plugin: string, scheduleId: string, timeoutMs?: number): Promise<{ status: string; output: unknown; error: string | null }>
+  runSchedule(plugin: string, scheduleId: string, timeoutMs?: number): Promise<ScheduleRun>
   /** Stops the platform and removes its data directory. */
   close(): Promise<void>
 }
@@ -111,7 +119,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
       const deadline = Date.now() + timeoutMs
       while (Date.now() < deadline) {
         const runs = await expectOk('listing runs', api('GET', `/schedules/${schedule.id}/runs`))
-        const current = (runs.json.items as Array<{ id: string; status: string; output: unknown; error: string | null }>).find((item) => item.id === run.id)
+        const current = (runs.json.items as ScheduleRun[]).find((item) => item.id === run.id)
         if (current && !['pending', 'running'].includes(current.status)) return current
         await sleep(50)
       }

@@ -26,4 +26,4 @@ export async function scratchPostgres(prefix = 'pb_test', adminUrl = POSTGRES_AD
   return { url: url.toString(), drop: () => onAdmin(adminUrl, `drop database if exists ${name} with (force)`) }
 }
 
-export { startTestPlatform, TEST_ADMIN, type TestPlatform, type PluginGrants, type ApiAnswer } from './test-platform.js'
+export { startTestPlatform, TEST_ADMIN, type TestPlatform, type PluginGrants, type ApiAnswer, type ScheduleRun } from './test-platform.js'

@@ -23,7 +23,7 @@ describe('heartbeat-scheduler in a real Studio', () => {
     expect(run).toMatchObject({ status: 'completed', output: { count: 1 } })
     const last = await test.api('POST', '/plugins/heartbeat/rpc/last', {})
     expect(last.status).toBe(200)
-    expect(last.json.result).toMatchObject({ count: 1, runId: expect.any(String), at: expect.any(String) })
+    expect(last.json.result).toMatchObject({ count: 1, runId: run.id, at: expect.any(String) })
     expect(Date.now() - Date.parse(last.json.result.at)).toBeLessThan(60_000)
   })
 })

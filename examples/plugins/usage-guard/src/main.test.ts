@@ -44,11 +44,10 @@ describe('usage-guard in both runtimes of a real platform', () => {
     expect(await usage()).toMatchObject({ totals: { demo: LIMIT }, today: { demo: LIMIT }, blocked: ['demo'], pending: 0 })
   })
 
-  it('blocks the app over its daily limit with 429 and a JSON error once the gateway reads the block', async () => {
+  it('blocks the app over its daily limit with 429 and a JSON error once Studio published the block down', async () => {
     let answer = await chat()
-    // The gateway trusts what it read about the app for 5 s.
-    for (let i = 0; i < 80 && answer.status === 200; i++) {
-      await sleep(100)
+    for (let i = 0; i < 40 && answer.status === 200; i++) {
+      await sleep(50)
       answer = await chat()
     }
     expect(answer.status).toBe(429)

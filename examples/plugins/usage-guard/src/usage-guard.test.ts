@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestHost, type TestHost } from '@plugboard/sdk/testing'
-import { COUNTS_TOPIC, UsageGuard, parseBatch } from './usage-guard.js'
+import { COUNTS_TOPIC, UsageGuard, parseBatch, parseBlocked } from './usage-guard.js'
 
 const DAY = '2026-03-04'
 const app = (id: string) => ({ id, name: id, allowedLlms: [], monthlyBudget: 0, metadata: {} })
@@ -96,8 +96,8 @@ describe('UsageGuard (in-process)', () => {
     expect(studio.logs.filter((entry) => entry.message === 'usage batch ignored').map((entry) => entry.fields.problem)).toEqual(['not JSON', 'not { "counts": { … } }', '10001 apps, more than 10000'])
   })
 
-  it('guards: an app that reached its daily limit is blocked with 429 by the gateway, cached for a few seconds', async () => {
-    const config = { limits: { a: 3 } }
+  it('guards: Studio publishes the apps at their daily limit down, and the gateway answers their requests 429 until the day ends', async () => {
+    const config = { limits: { a: 3, b: 100 } }
     const studio = await half('studio', config)
     const gateway = await half('gateway', config)
     for (let i = 0; i < 3; i++) expect((await gateway.postAuth({ context: { app: app('a') } })).action).toBe('pass')
@@ -105,38 +105,49 @@ describe('UsageGuard (in-process)', () => {
     await relay(gateway, studio)
     await pendingIn(studio, 3)
     expect(await studio.scheduledTask({ scheduleId: 'aggregate' })).toEqual({ apps: 1, requests: 3, blocked: ['a'] })
-    // One KV store in a real platform; here the test carries the key across.
-    const blockedState = (await studio.kv.get('blocked:a'))!
-    expect(JSON.parse(blockedState.toString())).toEqual({ day: DAY, count: 3, limit: 3 })
+    expect(studio.relayed).toHaveLength(1)
+    expect(JSON.parse(studio.relayed[0]!.payload.toString())).toEqual({ day: DAY, blocked: { a: { count: 3, limit: 3 } } })
+    expect(await studio.uiRpc('usage')).toMatchObject({ result: { blocked: ['a'], today: { a: 3 } } })
 
-    // The gateway read "not blocked" a moment ago and trusts it for 5 s.
-    await gateway.kv.set('blocked:a', blockedState)
-    expect((await gateway.postAuth({ context: { app: app('a') } })).action).toBe('pass')
-    clock += 5_001
-    const blocked = await gateway.postAuth({ context: { app: app('a') } })
-    expect(blocked).toMatchObject({ action: 'block', status: 429, headers: { 'retry-after': String(12 * 3600 - 5) } })
+    await relay(studio, gateway)
+    let blocked = await gateway.postAuth({ context: { app: app('a') } })
+    for (let i = 0; i < 100 && blocked.action === 'pass'; i++) {
+      await sleep(5)
+      blocked = await gateway.postAuth({ context: { app: app('a') } })
+    }
+    expect(blocked).toMatchObject({ action: 'block', status: 429, headers: { 'retry-after': String(12 * 3600) } })
     expect(blocked.action === 'block' && blocked.json()).toEqual({
       error: { code: 'USAGE_LIMIT_EXCEEDED', type: 'rate_limit_error', message: 'app a made 3 requests today (UTC), its limit is 3; it may send again after 00:00 UTC' },
     })
-    // Apps without a limit are never looked up, nor blocked.
+    // Other apps pass; a block of another day does not hold.
     expect((await gateway.postAuth({ context: { app: app('b') } })).action).toBe('pass')
-    // A block of another day does not hold.
     clock += 24 * 60 * 60_000
     expect((await gateway.postAuth({ context: { app: app('a') } })).action).toBe('pass')
   })
 
+  it('gateway half: ignores a blocked list that is not one, keeping what it knew', async () => {
+    const gateway = await half('gateway', { limits: { a: 1 } })
+    const down = (payload: string) => gateway.events.publish({ topic: 'usage-guard.blocked', payload: Buffer.from(payload), source: 'usage-guard', timestampMs: clock, direction: 2 })
+    await down(JSON.stringify({ day: DAY, blocked: { a: { count: 1, limit: 1 } } }))
+    await down('{"day":7}')
+    await down('garbage')
+    await sleep(10)
+    expect((await gateway.postAuth({ context: { app: app('a') } })).action).toBe('block')
+    expect(gateway.logs.filter((entry) => entry.message === 'blocked apps ignored: not { day, blocked }')).toHaveLength(2)
+  })
+
   it('lifts a block when a raised limit is no longer reached', async () => {
-    const strict = await half('studio', { limits: { a: 1 } })
-    await strict.events.publish({ topic: COUNTS_TOPIC, payload: Buffer.from('{"counts":{"a":2}}'), source: 'usage-guard', timestampMs: clock, direction: 1 })
-    await pendingIn(strict, 2)
-    expect(await strict.scheduledTask({ scheduleId: 'aggregate' })).toMatchObject({ blocked: ['a'] })
-    const raised = await createTestHost(new UsageGuard({ now: () => clock }), { runtime: 'studio', config: { limits: { a: 10 } }, ...grants })
-    hosts.push(raised)
-    // The same KV namespace after a config change: the plugin is restarted with the new config.
-    await raised.kv.set('day:2026-03-04:a', (await strict.kv.get('day:2026-03-04:a'))!)
-    await raised.kv.set('blocked:a', (await strict.kv.get('blocked:a'))!)
-    expect(await raised.scheduledTask({ scheduleId: 'aggregate' })).toEqual({ apps: 0, requests: 0, blocked: [] })
-    expect(await raised.kv.get('blocked:a')).toBeUndefined()
+    const studio = await half('studio', { limits: { a: 10 } })
+    // What an earlier run under a limit of 1 left: today's counter at 2.
+    await studio.kv.set('day:2026-03-04:a', '2')
+    expect(await studio.scheduledTask({ scheduleId: 'aggregate' })).toEqual({ apps: 0, requests: 0, blocked: [] })
+    expect(JSON.parse(studio.relayed[0]!.payload.toString())).toEqual({ day: DAY, blocked: {} })
+  })
+
+  it('publishes nothing down without limits', async () => {
+    const studio = await half('studio')
+    await studio.scheduledTask({ scheduleId: 'aggregate' })
+    expect(studio.relayed).toEqual([])
   })
 
   it('refuses an unknown schedule or RPC method, and bad config', async () => {
@@ -151,5 +162,6 @@ describe('UsageGuard (in-process)', () => {
   it('reads a batch without ever throwing', () => {
     expect(parseBatch(Buffer.from([0xff, 0xfe]))).toEqual({ problem: 'not JSON' })
     expect(parseBatch(Buffer.from('{"counts":{"a":1}}'))).toEqual({ counts: { a: 1 } })
+    expect(parseBlocked(Buffer.from('{"day":"2026-03-04","blocked":{"a":{"count":1,"limit":1},"b":{"count":-1,"limit":1}}}'))).toEqual({ day: '2026-03-04', blocked: { a: { count: 1, limit: 1 } } })
   })
 })

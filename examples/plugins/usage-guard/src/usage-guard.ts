@@ -21,10 +21,10 @@ import { UsageBatcher, type UsageCounts } from './usage-batcher.js'
 
 /** The topic gateway halves publish their batches on (`up`, to Studio). */
 export const COUNTS_TOPIC = 'usage-guard.counts'
+/** The topic the Studio half publishes the apps blocked today on (`down`, to every gateway), after each aggregation. */
+export const BLOCKED_TOPIC = 'usage-guard.blocked'
 const AGGREGATE_SCHEDULE = 'aggregate'
 const DAY_MS = 24 * 60 * 60_000
-/** How long a gateway trusts what it read about an app being blocked. */
-const BLOCK_CACHE_MS = 5_000
 /** Bounds on what one batch, the Studio half's pending counts and the config may hold. */
 const MAX_APP_ID_CHARS = 200
 const MAX_APPS_PER_BATCH = 10_000
@@ -49,8 +49,10 @@ export interface UsageGuardOptions {
   flushEvery?: number
 }
 
-/** What the Studio half writes under `blocked:<appId>` for gateways to read. */
-type BlockedApp = { day: string; count: number; limit: number }
+/** An app at its limit: its count today and the limit. */
+type Blocked = { count: number; limit: number }
+/** What the Studio half publishes on {@link BLOCKED_TOPIC}: every app blocked on `day`, so a gateway replaces what it knew. */
+type BlockedToday = { day: string; blocked: Record<string, Blocked> }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 const isCount = (value: unknown, max = MAX_COUNT): value is number => Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= max
@@ -62,7 +64,7 @@ const untilNextUtcDay = (ms: number) => DAY_MS - (ms % DAY_MS)
 
 const usageKey = (appId: string) => `usage:${appId}`
 const dayKey = (day: string, appId: string) => `day:${day}:${appId}`
-const blockedKey = (appId: string) => `blocked:${appId}`
+const counterOf = (value: Buffer | undefined) => Number(value?.toString('utf8') ?? 0)
 
 function parseConfig(config: JsonValue): UsageGuardConfig {
   if (config === null) return { limits: {} }
@@ -93,6 +95,21 @@ export function parseBatch(payload: Buffer): { counts: UsageCounts } | { problem
   return { counts: Object.fromEntries(entries.filter(([appId, count]) => isAppId(appId) && isCount(count))) as UsageCounts }
 }
 
+/** Reads what the Studio half published on {@link BLOCKED_TOPIC}; undefined for anything else. */
+export function parseBlocked(payload: Buffer): BlockedToday | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(payload.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (!isObject(value) || typeof value.day !== 'string' || !isObject(value.blocked) || Object.keys(value.blocked).length > MAX_LIMITS) return undefined
+  const blocked = Object.entries(value.blocked).filter(
+    ([appId, entry]) => isAppId(appId) && isObject(entry) && isCount(entry.count, Number.MAX_SAFE_INTEGER) && isCount(entry.limit),
+  )
+  return { day: value.day, blocked: Object.fromEntries(blocked) as Record<string, Blocked> }
+}
+
 function counterValues(entries: Array<{ key: string; value: Buffer }>, prefix: string): Record<string, number> {
   return Object.fromEntries(entries.map(({ key, value }) => [key.slice(prefix.length), Number(value.toString('utf8'))]))
 }
@@ -106,13 +123,15 @@ function counterValues(entries: Array<{ key: string; value: Buffer }>, prefix: s
  * schedule (every minute) adds them to KV counters: `usage:<appId>` (all
  * time) and `day:<YYYY-MM-DD>:<appId>` (scope kv.readwrite).
  *
- * With config `limits: { "<appId>": <requests per day> }` it also guards: an
- * app whose day count reached its limit gets `blocked:<appId>` until the end
- * of the UTC day, and gateway halves, which read that (cached 5 s) for the
- * apps with a limit, answer its requests 429 `USAGE_LIMIT_EXCEEDED`. Counts
- * are a minute behind, so an app may pass its limit by about a minute of
- * traffic. Counts still in a gateway's or Studio's memory are lost if it
- * dies. The admin RPC method `usage` answers the totals.
+ * With config `limits: { "<appId>": <requests per day> }` it also guards:
+ * after each aggregation the Studio half publishes the apps whose count today
+ * reached their limit `down` to every gateway (`usage-guard.blocked`), and
+ * gateway halves, which subscribe to it, answer those apps' requests 429
+ * `USAGE_LIMIT_EXCEEDED` until the UTC day ends. Nothing is read on the
+ * request path. Counts are a minute behind, so an app may pass its limit by
+ * about a minute of traffic, and a gateway that starts learns the blocks at
+ * the next aggregation. Counts still in a gateway's or Studio's memory are
+ * lost if it dies. The admin RPC method `usage` answers the totals.
  */
 export class UsageGuard extends BasePlugin implements PostAuthHook, ScheduledTasks, SessionAware, ConfigProvider, Pick<UiProvider, 'handleUiRpc'> {
   readonly manifest = {
@@ -131,11 +150,12 @@ export class UsageGuard extends BasePlugin implements PostAuthHook, ScheduledTas
   readonly #now: () => number
   readonly #batcherOptions: { intervalMs: number; flushEvery: number }
   #config: UsageGuardConfig = { limits: {} }
-  /** Gateway half. */
+  /** Gateway half: its batches, and the blocks Studio last published. */
   #batcher: UsageBatcher | undefined
-  readonly #blocked = new Map<string, { until: number; state: Promise<BlockedApp | undefined> }>()
+  #blocked: BlockedToday = { day: '', blocked: {} }
   /** Studio half: counts received and not yet aggregated. */
   #pending = new Map<string, number>()
+  /** Ends the subscription of either half. */
   #listening: AbortController | undefined
 
   constructor(options: UsageGuardOptions = {}) {
@@ -171,13 +191,26 @@ export class UsageGuard extends BasePlugin implements PostAuthHook, ScheduledTas
     })
   }
 
-  /** Gateway half: starts sending batches. Studio half: starts listening to them, for as long as the session lasts. */
+  /**
+   * Gateway half: starts sending batches and listening to the blocks. Studio
+   * half: starts listening to the batches. For as long as the session lasts.
+   */
   onSessionReady(ctx: PluginContext): void {
+    if (this.#listening) return
+    const signal = (this.#listening = new AbortController()).signal
     if (this.#batcher) {
       this.#batcher.start()
-    } else if (!this.#listening) {
-      this.#listening = new AbortController()
-      void this.#listen(ctx, this.#listening.signal)
+      void this.#listen(ctx, BLOCKED_TOPIC, signal, (payload) => {
+        const blocked = parseBlocked(payload)
+        if (blocked) this.#blocked = blocked
+        else ctx.log.warn('blocked apps ignored: not { day, blocked }')
+      })
+    } else {
+      void this.#listen(ctx, COUNTS_TOPIC, signal, (payload, source) => {
+        const batch = parseBatch(payload)
+        if ('problem' in batch) ctx.log.warn('usage batch ignored', { source, problem: batch.problem })
+        else for (const [appId, count] of Object.entries(batch.counts)) this.#accumulate(appId, count)
+      })
     }
   }
 
@@ -190,10 +223,10 @@ export class UsageGuard extends BasePlugin implements PostAuthHook, ScheduledTas
     await this.onSessionClosing()
   }
 
-  async postAuth({ context }: PostAuthRequest, ctx: HookContext): Promise<RequestHookResult> {
+  postAuth({ context }: PostAuthRequest): RequestHookResult {
     const appId = context.app?.id
     if (!appId || !this.#batcher) return pass()
-    const blocked = await this.#blockedApp(appId, ctx)
+    const blocked = this.#blocked.day === utcDay(this.#now()) ? this.#blocked.blocked[appId] : undefined
     if (blocked) {
       return block({
         status: 429,
@@ -231,69 +264,48 @@ export class UsageGuard extends BasePlugin implements PostAuthHook, ScheduledTas
       }
       requests += count
     }
-    const blocked: string[] = []
-    for (const [appId, limit] of Object.entries(this.#config.limits)) {
-      const count = today.get(appId) ?? Number((await kv.get(dayKey(day, appId), options))?.toString('utf8') ?? 0)
-      if (count >= limit) {
-        const state: BlockedApp = { day, count, limit }
-        await kv.set(blockedKey(appId), state, { ...options, ttlMs: untilNextUtcDay(this.#now()) })
-        blocked.push(appId)
-      } else {
-        // A raised limit lifts a block at the next run.
-        await kv.delete(blockedKey(appId), options)
-      }
-    }
-    return { apps: batch.length, requests, blocked }
+    const blocked = await this.#blockedToday(day, today, ctx)
+    // All of today's blocks each time: a gateway that missed one, or started since, catches up; a raised limit lifts a block.
+    if (Object.keys(this.#config.limits).length > 0) await ctx.services.events.publish(BLOCKED_TOPIC, { day, blocked }, { ...options, direction: 'down' })
+    return { apps: batch.length, requests, blocked: Object.keys(blocked) }
   }
 
   async handleUiRpc({ method }: UiRpcRequest, ctx: HookContext): Promise<JsonValue> {
     if (method !== 'usage') throw new PlugboardError('RPC_METHOD_UNKNOWN', `usage-guard answers the admin RPC method "usage", not ${JSON.stringify(method.slice(0, 100))}`)
     const options = { signal: ctx.signal, limit: RPC_LIST_LIMIT }
     const day = utcDay(this.#now())
-    const [totals, today, blocked] = await Promise.all([
-      ctx.services.kv.list('usage:', options),
-      ctx.services.kv.list(`day:${day}:`, options),
-      ctx.services.kv.list('blocked:', options),
-    ])
+    const [totals, today] = await Promise.all([ctx.services.kv.list('usage:', options), ctx.services.kv.list(`day:${day}:`, options)])
+    const todayCounts = counterValues(today, `day:${day}:`)
     return {
       totals: counterValues(totals, 'usage:'),
-      today: counterValues(today, `day:${day}:`),
-      blocked: blocked.map(({ key }) => key.slice('blocked:'.length)),
+      today: todayCounts,
+      blocked: Object.entries(this.#config.limits)
+        .filter(([appId, limit]) => (todayCounts[appId] ?? 0) >= limit)
+        .map(([appId]) => appId),
       limits: this.#config.limits,
       /** Received from gateways, not yet aggregated. */
       pending: [...this.#pending.values()].reduce((sum, count) => sum + count, 0),
     }
   }
 
-  /** Whether `appId` is blocked today, read at most every 5 s per app; only apps with a limit are looked up. */
-  #blockedApp(appId: string, ctx: HookContext): Promise<BlockedApp | undefined> {
-    if (!Object.hasOwn(this.#config.limits, appId)) return Promise.resolve(undefined)
-    const now = this.#now()
-    const cached = this.#blocked.get(appId)
-    if (cached && cached.until > now) return cached.state
-    // Concurrent requests share one read; a failed read keeps what was known (fail open when nothing was).
-    const state = ctx.services.kv.getJson(blockedKey(appId)).then(
-      (value) => (isObject(value) && value.day === utcDay(now) && isCount(value.count, Number.MAX_SAFE_INTEGER) && isCount(value.limit) ? (value as BlockedApp) : undefined),
-      async (error: unknown) => {
-        ctx.log.warn('could not read whether an app is blocked; keeping what was known', { appId, error: String(error) })
-        return cached?.state
-      },
-    )
-    this.#blocked.set(appId, { until: now + BLOCK_CACHE_MS, state })
-    return state
+  /** The apps with a limit whose count on `day` reached it; `counted` holds the counts this run already knows. */
+  async #blockedToday(day: string, counted: Map<string, number>, ctx: HookContext): Promise<Record<string, Blocked>> {
+    const blocked: Record<string, Blocked> = {}
+    for (const [appId, limit] of Object.entries(this.#config.limits)) {
+      const count = counted.get(appId) ?? counterOf(await ctx.services.kv.get(dayKey(day, appId), { signal: ctx.signal }))
+      if (count >= limit) blocked[appId] = { count, limit }
+    }
+    return blocked
   }
 
-  async #listen(ctx: PluginContext, signal: AbortSignal): Promise<void> {
+  /** Hands each event on `topic` to `onEvent` until `signal` aborts, subscribing again after a failure. */
+  async #listen(ctx: PluginContext, topic: string, signal: AbortSignal, onEvent: (payload: Buffer, source: string) => void): Promise<void> {
     while (!signal.aborted) {
       try {
-        for await (const event of ctx.services.events.subscribe(COUNTS_TOPIC, { signal })) {
-          const batch = parseBatch(event.payload)
-          if ('problem' in batch) ctx.log.warn('usage batch ignored', { source: event.source, problem: batch.problem })
-          else for (const [appId, count] of Object.entries(batch.counts)) this.#accumulate(appId, count)
-        }
+        for await (const event of ctx.services.events.subscribe(topic, { signal })) onEvent(event.payload, event.source)
       } catch (error) {
         if (signal.aborted) return
-        ctx.log.warn('usage subscription failed; subscribing again', { error: String(error) })
+        ctx.log.warn('subscription failed; subscribing again', { topic, error: String(error) })
       }
       await sleep(RESUBSCRIBE_MS, undefined, { signal }).catch(() => undefined)
     }
