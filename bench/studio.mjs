@@ -30,7 +30,7 @@ const PLAN = {
   reloadSec: QUICK ? 3 : 5,
   hookedWrites: QUICK ? 50 : 200,
 }
-const TARGETS = { coldStartMs: 3000, changeP99Ms: 100, gatewayShare: 0.9 }
+const TARGETS = { coldStartMs: 3000, changeP99Ms: 100, gatewayShare: 0.9, kvGetsPerSecond: 10_000 }
 
 const progress = (message) => process.stderr.write(`[bench] ${message}\n`)
 const cleanups = new Set()
@@ -263,6 +263,17 @@ try {
     if (code !== 0) throw new Error(`analytics bench on ${db} exited with ${code}`)
     results.analytics[db] = JSON.parse(last)
   }
+  // ---- 6. Service API KV get/set calls/s from one plugin on the warm embedded database (packages/studio/bench/service-kv.mjs)
+  progress('Service API KV: a real plugin process doing concurrent kv.set, then kv.get, on the warm embedded database')
+  {
+    const child = spawn(process.execPath, [here('../packages/studio/bench/service-kv.mjs'), '--seconds', QUICK ? '2' : '5'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    cleanups.add(async () => child.kill('SIGKILL'))
+    let last = ''
+    createInterface({ input: child.stdout }).on('line', (text) => (last = text))
+    const [code] = await once(child, 'exit')
+    if (code !== 0) throw new Error(`Service API KV bench exited with ${code}`)
+    results.serviceKv = JSON.parse(last)
+  }
 } finally {
   await Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
   await rm(scratch, { recursive: true, force: true })
@@ -301,6 +312,12 @@ const rows = [
       [`request log at ${PLAN.analyticsRows.toLocaleString()} rows, ${db}: first / 1,000 pages deep / app=`, `${a.firstPageMs} / ${a.deepPageMs} / ${a.appPageMs} ms`, '< 200 ms', `usage by day ${a.usageByDayMs} ms, latency percentiles ${a.latencyMs} ms`],
     ]
   }),
+  [
+    `Service API KV get / set calls/s from one plugin (${results.serviceKv.workers} concurrent), embedded DB`,
+    `${f(results.serviceKv.getPerSecond)} / ${f(results.serviceKv.setPerSecond)}`,
+    `≥ ${TARGETS.kvGetsPerSecond} gets/s`,
+    `gets without the read cache ${f(results.serviceKv.getPerSecondUncached)}/s; against the in-memory store (transport alone) ${f(results.serviceKv.getPerSecondMemoryStore)}/s`,
+  ],
 ]
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 6))
 process.stdout.write(`\nStudio benchmark${QUICK ? ' (--quick)' : ''}\n\n`)

@@ -23,6 +23,6 @@ export { launchPlugin, type LaunchOptions, type LaunchedPlugin, type ExitStatus 
 export type { PluginIsolation, ResolvedIsolation } from './isolation.js'
 export { parsePluginSource, type PluginSource } from './source.js'
 export { forwardLines, type LogForwarderOptions } from './log-forwarder.js'
-export { serviceApiImplementation, type ServiceApiServerOptions } from './service-api-server.js'
+export { DEFAULT_SERVICE_API_RATE_LIMIT, serviceApiImplementation, TokenBucket, type ServiceApiRateLimit, type ServiceApiServerOptions } from './service-api-server.js'
 export { HOST_ERRORS, httpStatusOf, type HostErrorCode } from './errors.js'
 export { HOST_LOG_FIELDS, pluginLogFields, type HostLogger, type HostLogLevel } from './logger.js'

@@ -26,7 +26,7 @@ import { HostBroker } from './broker.js'
 import { HookChannel, type HookCallOptions, type HookCase, type HookRequest, type HookResult } from './hook-channel.js'
 import type { HostLogger } from './logger.js'
 import { readSelfDescription, validateConfig, validateScopes, validateTopics, type JsonSchema, type PluginManifest, type TopicPatterns } from './plugin-manifest.js'
-import { serviceApiImplementation } from './service-api-server.js'
+import { serviceApiImplementation, type ServiceApiRateLimit } from './service-api-server.js'
 
 /**
  * Broker id under which the host offers the Service API on its first connection. Each later
@@ -54,6 +54,8 @@ export interface ConnectOptions {
   topics?: TopicPatterns
   /** The Service API implementation; none means the plugin gets no Service API. */
   serviceApi?: ServiceApiHandlers
+  /** The plugin's Service API call rate; see `ServiceApiServerOptions.rateLimit`. */
+  serviceApiRateLimit?: ServiceApiRateLimit | undefined
   logger: HostLogger
   /** Deadline for connecting and Initialize. */
   initializeTimeoutMs?: number
@@ -381,7 +383,7 @@ export class PluginConnection {
         dir: options.dir,
         credentials: options.brokerCredentials,
         register: (server) =>
-          server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger, { token: options.serviceApiAccess?.token })),
+          server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger, { token: options.serviceApiAccess?.token, ...(options.serviceApiRateLimit && { rateLimit: options.serviceApiRateLimit }) })),
       })
     }
     let response: pb.InitializeResponse

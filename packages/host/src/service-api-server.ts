@@ -31,6 +31,51 @@ export interface ServiceApiServerOptions {
   maxInFlightCalls?: number
   /** Event subscriptions the plugin may hold open at once; more fail with SERVICE_TOO_MANY_CALLS. Default 16. */
   maxSubscriptions?: number
+  /** Calls per second the plugin may make (a token bucket); more fail at once with SERVICE_RATE_LIMITED. Default {@link DEFAULT_SERVICE_API_RATE_LIMIT}. */
+  rateLimit?: ServiceApiRateLimit
+}
+
+/** A plugin's Service API call rate: `callsPerSecond` sustained, up to `burst` at once (default twice the rate). */
+export interface ServiceApiRateLimit {
+  callsPerSecond: number
+  burst?: number
+}
+
+/**
+ * Generous enough for a plugin's hot path (tens of thousands of KV gets a
+ * second, the bench's 10,000/s target included) while stopping a plugin stuck in
+ * a loop from taking the host's CPU and database from every other plugin.
+ */
+export const DEFAULT_SERVICE_API_RATE_LIMIT: Required<ServiceApiRateLimit> = { callsPerSecond: 20_000, burst: 40_000 }
+
+/**
+ * A token bucket: `take()` spends a token when one is there, refilled at
+ * `rate` per second up to `burst`. Refills lazily on take, so it needs no timer.
+ */
+export class TokenBucket {
+  readonly #rate: number
+  readonly #burst: number
+  readonly #now: () => number
+  #tokens: number
+  #at: number
+
+  constructor(limit: ServiceApiRateLimit, now: () => number = () => performance.now()) {
+    if (!(limit.callsPerSecond > 0)) throw new RangeError('a Service API rate limit needs callsPerSecond above 0')
+    this.#rate = limit.callsPerSecond
+    this.#burst = Math.max(1, limit.burst ?? limit.callsPerSecond * 2)
+    this.#tokens = this.#burst
+    this.#now = now
+    this.#at = now()
+  }
+
+  take(): boolean {
+    const now = this.#now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) / 1000) * this.#rate)
+    this.#at = now
+    if (this.#tokens < 1) return false
+    this.#tokens--
+    return true
+  }
 }
 
 function grpcStatusOf(error: unknown): GrpcStatus {
@@ -60,8 +105,8 @@ function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSign
  * connection. `caller` is fixed when the connection is made, so a plugin's
  * identity and scopes come from the connection, never from a request. Before
  * any handler runs, a call must carry the connection's token (when it has
- * one), fit in the connection's in-flight limits, and be inside the granted
- * scopes; refusals are written to the audit log.
+ * one), be inside the granted scopes, fit in the connection's rate limit
+ * (refused at once, never queued) and in-flight limits; refusals are written to the audit log.
  *
  * Subscriptions follow write backpressure: the next event is taken from the
  * bus only once the client has read the previous ones, so a slow subscriber's
@@ -77,6 +122,8 @@ export function serviceApiImplementation(
   const audit = logger.child({ audit: true, plugin: caller.plugin })
   const maxInFlight = { unary: options.maxInFlightCalls ?? 128, subscribe: options.maxSubscriptions ?? 16 }
   const inFlight = { unary: 0, subscribe: 0 }
+  const rate = options.rateLimit ?? DEFAULT_SERVICE_API_RATE_LIMIT
+  const bucket = new TokenBucket(rate)
 
   /** Checks a call and counts it in flight; the returned function releases it. */
   const admit = (method: ServiceApiMethod, metadata: Metadata): (() => void) => {
@@ -89,6 +136,9 @@ export function serviceApiImplementation(
     } catch (error) {
       audit.warn({ method, requiredScope: SERVICE_API_METHOD_SCOPES[method], granted: [...caller.scopes] }, 'service API call denied')
       throw error
+    }
+    if (!bucket.take()) {
+      throw serviceError('SERVICE_RATE_LIMITED', `plugin "${caller.plugin}" made more than ${rate.callsPerSecond} Service API calls a second, its limit (PluginSpec.serviceApiRateLimit); slow down and retry`)
     }
     const kind = isStream(method) ? 'subscribe' : 'unary'
     if (inFlight[kind] >= maxInFlight[kind]) {

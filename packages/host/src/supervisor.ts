@@ -23,6 +23,7 @@ import {
   type PluginStreamMethod,
   type PluginUnaryMethod,
 } from './plugin-connection.js'
+import type { ServiceApiRateLimit } from './service-api-server.js'
 import { launchPlugin, type ExitStatus, type LaunchedPlugin } from './plugin-process.js'
 import { parsePluginSource, type PluginSource } from './source.js'
 
@@ -65,6 +66,8 @@ export interface PluginSpec {
   healthIntervalMs?: number
   restart?: RestartPolicy
   logForwarding?: LogForwarderOptions
+  /** Its Service API call rate (token bucket per connection); default `DEFAULT_SERVICE_API_RATE_LIMIT` (20,000/s, burst 40,000). */
+  serviceApiRateLimit?: ServiceApiRateLimit
 }
 
 export type PluginState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped'
@@ -377,6 +380,7 @@ export class ManagedPlugin extends EventEmitter {
       scopes: spec.scopes ?? [],
       topics: spec.topics,
       serviceApi: this.context.serviceApi,
+      serviceApiRateLimit: spec.serviceApiRateLimit,
       logger: this.#logger,
       initializeTimeoutMs: spec.initializeTimeoutMs,
       describeOnly: this.context.describeOnly,

@@ -170,3 +170,27 @@ describe('Service API subscriptions per connection', () => {
     }
   })
 })
+
+describe('Service API rate limit', () => {
+  it('refuses a flooding plugin at once with SERVICE_RATE_LIMITED while another plugin on the host is unaffected', async () => {
+    startHost({ services: { getPluginInfo: async () => ({ json: Buffer.from('{}') }) } })
+    const [flooder, neighbour] = await Promise.all([
+      host!.load({ name: 'flooder', source: fixture('service-client.mjs'), scopes: ['plugins.read'], serviceApiRateLimit: { callsPerSecond: 10, burst: 20 } }),
+      host!.load({ name: 'neighbour', source: fixture('service-client.mjs'), scopes: ['plugins.read'] }),
+    ])
+    const started = Date.now()
+    const [flood, calm] = await Promise.all([
+      ask(flooder, { 'x-action': 'info-burst', 'x-calls': '120' }, 20_000),
+      ask(neighbour, { 'x-action': 'info-burst', 'x-calls': '100' }, 20_000),
+    ])
+    const elapsedS = (Date.now() - started) / 1000
+    const flooded = JSON.parse(flood.counts!) as Record<string, number>
+    // The burst, plus what refilled meanwhile; the rest refused, not queued (so the burst returns quickly).
+    expect(flooded.ok).toBeGreaterThanOrEqual(20)
+    expect(flooded.ok).toBeLessThanOrEqual(20 + Math.ceil(elapsedS * 10) + 1)
+    expect(flooded.SERVICE_RATE_LIMITED).toBe(120 - flooded.ok!)
+    expect(JSON.parse(calm.counts!)).toEqual({ ok: 100 })
+    const later = JSON.parse((await ask(flooder, { 'x-action': 'info-burst', 'x-calls': '1' })).counts!) as Record<string, number>
+    expect(later.ok ?? 0).toBeLessThanOrEqual(1)
+  })
+})

@@ -62,6 +62,10 @@ export const SERVICE_API_ERRORS = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     doc: 'The plugin has as many calls (or subscriptions) in flight as its connection allows; retry when some finished.',
   },
+  SERVICE_RATE_LIMITED: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: "The plugin called faster than its Service API rate limit (its spec's serviceApiRateLimit); refused at once, not queued: slow down and retry.",
+  },
   KV_VALUE_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'A KV value is larger than the store allows (1 MiB by default).' },
   KV_NOT_A_COUNTER: { grpc: GrpcStatus.FAILED_PRECONDITION, doc: 'KvIncrement was called on a key whose value is not a counter.' },
   KV_QUOTA_EXCEEDED: {

@@ -24,13 +24,16 @@ export interface KvClient {
   delete(key: string, options?: CallOptions): Promise<boolean>
   list(prefix: string, options?: CallOptions & { limit?: number }): Promise<Array<{ key: string; value: Buffer }>>
   /**
-   * Adds `delta` (default 1; may be negative) to the counter at `key`
-   * atomically, an absent key counting as 0, and returns the new value: safe
-   * when many gateways count at once. `ttlMs` expires a counter this call
-   * creates; an existing one keeps its expiry. `get` reads a counter as its
-   * decimal digits; a key written by `set` rejects with KV_NOT_A_COUNTER.
+   * Adds `delta` (default 1) to the counter at `key` (absent counts from 0)
+   * atomically, also across gateways sharing the store, and returns the new
+   * value. `ttlMs` expires a counter this call creates; an existing one keeps its expiry.
    */
   increment(key: string, delta?: number, options?: CallOptions & { ttlMs?: number }): Promise<number>
+  /**
+   * Writes `value` only when the key holds `expected` (`undefined`: only when
+   * absent), atomically; says whether it swapped and what the key holds now.
+   */
+  compareAndSet(key: string, expected: BodyInit | undefined, value: BodyInit, options?: CallOptions & { ttlMs?: number }): Promise<{ swapped: boolean; current: Buffer | undefined }>
 }
 
 /**
@@ -78,14 +81,18 @@ export interface EdgeClient {
   send(kind: string, payload: BodyInit, options?: CallOptions): Promise<void>
 }
 
+/** A list call: at most `limit` items (the host caps it at 100), from `cursor` (a previous `nextCursor`), narrowed by `filter` (e.g. `{ q: 'gpt', enabled: true }`). */
+export type ListOptions = CallOptions & { limit?: number; cursor?: string; filter?: Record<string, JsonValue> }
+
 export interface ObjectCollection {
-  list(options?: CallOptions & { limit?: number; cursor?: string }): Promise<{ items: JsonValue[]; nextCursor: string }>
+  list(options?: ListOptions): Promise<{ items: JsonValue[]; nextCursor: string }>
   get(id: string, options?: CallOptions): Promise<JsonValue>
 }
 
 export interface WritableObjectCollection extends ObjectCollection {
   create(object: JsonValue, options?: CallOptions): Promise<JsonValue>
   update(id: string, object: JsonValue, options?: CallOptions): Promise<JsonValue>
+  delete(id: string, options?: CallOptions): Promise<void>
 }
 
 export interface CallOptions {
@@ -104,16 +111,32 @@ export interface Services {
   edge: EdgeClient
   llms: WritableObjectCollection & {
     proxyCompletion(llm: string, request: JsonValue, options?: CallOptions): Promise<{ status: number; body: JsonValue }>
+    /**
+     * The same with `"stream": true`: resolves with the gateway's status once
+     * it answered, then `body` yields the SSE bytes as the gateway sent them.
+     * Stopping the iteration (or `signal`) cancels the completion.
+     */
+    proxyCompletionStream(llm: string, request: JsonValue, options?: CallOptions): Promise<{ status: number; body: AsyncIterable<Buffer> }>
   }
   apps: WritableObjectCollection
   tools: ObjectCollection & { execute(id: string, operation: string, args: JsonValue, options?: CallOptions): Promise<JsonValue> }
-  datasources: Omit<ObjectCollection, 'get'> & {
+  datasources: ObjectCollection & {
     query(id: string, query: string, options?: CallOptions & { limit?: number }): Promise<JsonValue>
   }
   users: ObjectCollection
   analytics: { summary(filter: { appId?: string; from?: Date; to?: Date }, options?: CallOptions): Promise<JsonValue> }
-  schedules: { list(options?: CallOptions): Promise<JsonValue[]> }
+  /** This plugin's own schedules (from its manifest). */
+  schedules: {
+    list(options?: CallOptions): Promise<JsonValue[]>
+    setEnabled(id: string, enabled: boolean, options?: CallOptions): Promise<JsonValue>
+    /** Starts a run now, outside the cron; resolves with the run. */
+    runNow(id: string, options?: CallOptions): Promise<JsonValue>
+    /** A schedule's runs, newest first. */
+    runs(id: string, options?: CallOptions & { limit?: number; cursor?: string }): Promise<{ items: JsonValue[]; nextCursor: string }>
+  }
   plugin: { info(options?: CallOptions): Promise<JsonValue> }
+  /** Studio's version, node id, uptime and runtime. */
+  system: { info(options?: CallOptions): Promise<JsonValue> }
 }
 
 const LOG_LEVEL: Record<LogLevelName, servicev1.LogLevel> = {
@@ -140,11 +163,12 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
   const list =
     (method: 'listLlms' | 'listApps' | 'listTools' | 'listUsers' | 'listDatasources'): ObjectCollection['list'] =>
     async (options = {}) => {
-      const response = await call(method, { limit: options.limit ?? 0, cursor: options.cursor ?? '', filterJson: '' }, options.signal)
+      const filterJson = options.filter ? JSON.stringify(options.filter) : ''
+      const response = await call(method, { limit: options.limit ?? 0, cursor: options.cursor ?? '', filterJson }, options.signal)
       return { items: response.items.map((item) => json(item.json)), nextCursor: response.nextCursor }
     }
   const get =
-    (method: 'getLlm' | 'getApp' | 'getTool' | 'getUser'): ObjectCollection['get'] =>
+    (method: 'getLlm' | 'getApp' | 'getTool' | 'getUser' | 'getDatasource'): ObjectCollection['get'] =>
     async (id, options = {}) =>
       json((await call(method, { id }, options.signal)).json)
   const create =
@@ -155,6 +179,12 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
     (method: 'updateLlm' | 'updateApp'): WritableObjectCollection['update'] =>
     async (id, object, options = {}) =>
       json((await call(method, { id, json: jsonBytes(object) }, options.signal)).json)
+
+  const remove =
+    (method: 'deleteLlm' | 'deleteApp'): WritableObjectCollection['delete'] =>
+    async (id, options = {}) => {
+      await call(method, { id }, options.signal)
+    }
 
   const log = (level: LogLevelName) => (message: string, fields?: Record<string, unknown>) => {
     call('log', { level: LOG_LEVEL[level], message, fieldsJson: fields ? Buffer.from(JSON.stringify(fields)) : Buffer.alloc(0) }).catch(
@@ -183,6 +213,11 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
       },
       async increment(key, delta = 1, options = {}) {
         return (await call('kvIncrement', { key, delta, ttlMs: options.ttlMs ?? 0 }, options.signal)).value
+      },
+      async compareAndSet(key, expected, value, options = {}) {
+        const request = { key, expectAbsent: expected === undefined, expected: expected === undefined ? Buffer.alloc(0) : encodeBody(expected), value: encodeBody(value), ttlMs: options.ttlMs ?? 0 }
+        const response = await call('kvCompareAndSet', request, options.signal)
+        return { swapped: response.swapped, current: response.found ? response.current : undefined }
       },
     },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
@@ -213,12 +248,44 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
       get: get('getLlm'),
       create: create('createLlm'),
       update: update('updateLlm'),
+      delete: remove('deleteLlm'),
       async proxyCompletion(llm, request, options = {}) {
         const response = await call('proxyCompletion', { llm, requestJson: jsonBytes(request) }, options.signal)
         return { status: response.status, body: json(response.responseJson) }
       },
+      async proxyCompletionStream(llm, request, options = {}) {
+        // Its own controller: a caller that stops reading the body cancels the stream without a signal of its own.
+        const controller = new AbortController()
+        const stop = () => controller.abort(options.signal?.reason)
+        options.signal?.addEventListener('abort', stop, { once: true })
+        const chunks = transport.stream('proxyCompletionStream', { llm, requestJson: jsonBytes(request) }, controller.signal)[Symbol.asyncIterator]()
+        const done = () => {
+          options.signal?.removeEventListener('abort', stop)
+          controller.abort()
+        }
+        let first: IteratorResult<ServiceResponse<'proxyCompletionStream'>>
+        try {
+          first = await chunks.next()
+        } catch (error) {
+          done()
+          throw error
+        }
+        if (first.done) {
+          done()
+          throw new PlugboardError('SERVICE_INVALID_RESPONSE', 'the host ended a streamed completion before its status')
+        }
+        async function* body(): AsyncIterable<Buffer> {
+          try {
+            if (first.value.data.length > 0) yield first.value.data
+            for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value.data
+          } finally {
+            done()
+          }
+        }
+        return { status: first.value.status, body: body() }
+      },
     },
-    apps: { list: list('listApps'), get: get('getApp'), create: create('createApp'), update: update('updateApp') },
+    apps: { list: list('listApps'), get: get('getApp'), create: create('createApp'), update: update('updateApp'), delete: remove('deleteApp') },
     tools: {
       list: list('listTools'),
       get: get('getTool'),
@@ -228,6 +295,7 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
     },
     datasources: {
       list: list('listDatasources'),
+      get: get('getDatasource'),
       async query(id, query, options = {}) {
         return json((await call('queryDatasource', { id, query, limit: options.limit ?? 0 }, options.signal)).json)
       },
@@ -244,10 +312,25 @@ export function createServices(transport: ServiceApiTransport, fallbackLog: Logg
         const response = await call('listSchedules', { limit: 0, cursor: '', filterJson: '' }, options.signal)
         return response.items.map((item) => json(item.json))
       },
+      async setEnabled(id, enabled, options = {}) {
+        return json((await call('setScheduleEnabled', { id, enabled }, options.signal)).json)
+      },
+      async runNow(id, options = {}) {
+        return json((await call('runScheduleNow', { id }, options.signal)).json)
+      },
+      async runs(id, options = {}) {
+        const response = await call('listScheduleRuns', { limit: options.limit ?? 0, cursor: options.cursor ?? '', filterJson: JSON.stringify({ scheduleId: id }) }, options.signal)
+        return { items: response.items.map((item) => json(item.json)), nextCursor: response.nextCursor }
+      },
     },
     plugin: {
       async info(options = {}) {
         return json((await call('getPluginInfo', {}, options.signal)).json)
+      },
+    },
+    system: {
+      async info(options = {}) {
+        return json((await call('getSystemInfo', {}, options.signal)).json)
       },
     },
   }

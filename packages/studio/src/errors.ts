@@ -35,6 +35,7 @@ export const STUDIO_ERRORS = {
   OBJECT_HOOK_REJECTED: { status: 422, doc: "A plugin's before-hook refused the write; the message is the plugin's, `error.plugin` names it. Nothing was written." },
   OBJECT_HOOK_INVALID_RESULT: { status: 422, doc: "A plugin's before-hook modified the object into one that does not fit the route's schema (`details` lists the paths) or answered something that is not a JSON object; `error.plugin` names it. Nothing was written." },
   OBJECT_HOOK_FAILED: { status: 503, doc: "A fail-closed plugin's before-hook failed (an error, its deadline passed, or the plugin is not running); `error.plugin` names it. Nothing was written: retry once the plugin is healthy." },
+  SCHEDULE_INVALID: { status: 422, doc: "A schedule in a plugin's manifest cannot run (a bad cron expression or time zone, a duplicate id); it is not stored, and the problem shows in the plugin's status." },
   SCHEDULE_RUN_IN_PROGRESS: { status: 409, doc: 'A run of the schedule is still running (runs of one schedule never overlap): wait for it to finish, then run it again; `details[0].message` is its run id.' },
   CONFIG_APPLY_INVALID: { status: 422, doc: 'A config file given to `config apply` is not a valid gateway config; the message says where.' },
   PLUGIN_INSTALL_FAILED: { status: 422, doc: "The plugin could not be started to read its manifest (missing path, not executable, failed handshake, exited); `details[0].message` starts with the host's code (PLUGIN_NOT_FOUND, PLUGIN_EXITED, …). Nothing was installed." },

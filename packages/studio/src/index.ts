@@ -19,3 +19,5 @@ export { seedRequests, type SeedRequestsOptions } from './analytics/seed-request
 export { Scheduler, type SchedulerOptions, type ScheduleWriteOrigin, type ScheduleListQuery } from './scheduler/scheduler.js'
 export { registerScheduleRoutes } from './scheduler/schedule-routes.js'
 export type { ScheduleProblem } from './scheduler/schedule-sync.js'
+export { PostgresKvStore, type PostgresKvStoreOptions } from './plugins/kv-store.js'
+export { createStudioServiceApi, toServiceError, MAX_SERVICE_LIST, type StudioServiceApiDeps, type CompletionProxy, type ProxiedCompletion } from './plugins/service-api.js'

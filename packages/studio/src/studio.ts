@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
@@ -16,6 +17,8 @@ import { ObjectHookRunner } from './plugins/object-hooks.js'
 import { PluginLogTail } from './plugins/plugin-log-tail.js'
 import { StudioPlugins } from './plugins/studio-plugins.js'
 import { registerRoutes } from './resources/index.js'
+import { Scheduler } from './scheduler/scheduler.js'
+import { registerScheduleRoutes } from './scheduler/schedule-routes.js'
 
 export interface StudioOptions {
   /** Data directory: the embedded database (unless `databaseUrl`) and the master key file. */
@@ -50,6 +53,8 @@ export class Studio {
     readonly relay: PostgresChangeRelay | undefined,
     /** The plugin platform: installed plugins and their Studio halves. */
     readonly plugins: StudioPlugins,
+    /** Plugins' scheduled tasks: each tick runs once across the Studio processes sharing the database. */
+    readonly scheduler: Scheduler,
   ) {}
 
   static async start(options: StudioOptions): Promise<Studio> {
@@ -67,6 +72,7 @@ export class Studio {
     let budgets: StudioBudgetStore | undefined
     let relay: PostgresChangeRelay | undefined
     let plugins: StudioPlugins | undefined
+    let scheduler: Scheduler | undefined
     try {
       const changes = new ChangeFeed()
       if (options.databaseUrl) {
@@ -90,11 +96,17 @@ export class Studio {
       }
       plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail(), present: (type, id) => context.resources.present(type, id) })
       context.plugins = plugins
+      const tasks = new Scheduler({ db: database.db, logger: options.logger.child({ source: 'scheduler' }), node: randomUUID(), plugins, writes: context.writes, changes })
+      scheduler = tasks
+      await plugins.onSchedules((plugin, schedules) => tasks.sync(plugin.id, plugin.name, schedules))
+      await tasks.start()
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
       registerRoutes(app, context, plugins)
+      registerScheduleRoutes(app, tasks)
       await app.ready()
-      return new Studio(database, context, app, handle, firstAdmin, relay, plugins)
+      return new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks)
     } catch (error) {
+      await scheduler?.stop()
       await plugins?.close()
       await relay?.close()
       await budgets?.close()
@@ -105,6 +117,7 @@ export class Studio {
 
   async close(): Promise<void> {
     await this.api.close()
+    await this.scheduler.stop()
     await this.plugins.close()
     await this.relay?.close()
     // Its last spending is written before the database closes.

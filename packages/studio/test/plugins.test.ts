@@ -195,6 +195,19 @@ describe('granting and configuring', () => {
     expect(sent.upstream['x-fixture-greeting']).toBe('hello')
   })
 
+  it("stores the manifest's schedules and runs one now in the Studio half", async () => {
+    const schedules = await api('GET', '/schedules?plugin=fixture')
+    expect(schedules.json.items).toMatchObject([{ plugin: 'fixture', scheduleId: 'tick', cron: '0 0 1 1 *', enabled: true }])
+    const run = await api('POST', `/schedules/${schedules.json.items[0].id}/run`)
+    expect(run.status).toBe(202)
+    let runs = await api('GET', `/schedules/${schedules.json.items[0].id}/runs`)
+    for (let i = 0; i < 100 && runs.json.items[0]?.status !== 'completed'; i++) {
+      await sleep(50)
+      runs = await api('GET', `/schedules/${schedules.json.items[0].id}/runs`)
+    }
+    expect(runs.json.items[0]).toMatchObject({ trigger: 'manual', status: 'completed', output: { ran: true } })
+  })
+
   it('runs a hook bound to an app only for that app', async () => {
     expect((await api('PATCH', '/plugins/fixture', { apps: ['nope'] })).json.error.code).toBe('REFERENCE_NOT_FOUND')
     expect((await api('PATCH', '/plugins/fixture', { apps: ['other'] })).status).toBe(200)

@@ -238,6 +238,12 @@ export interface PluginKvTable {
   expires_at: Date | null
 }
 
+/** Bytes a KV namespace holds, kept by the `plugin_kv_account` trigger (never written by code). */
+export interface PluginKvUsageTable {
+  namespace: string
+  bytes: ColumnType<string, never, never>
+}
+
 export interface SchedulesTable {
   id: string
   plugin_id: string
@@ -300,6 +306,7 @@ export interface StudioSchema {
   audit_log: AuditLogTable
   plugins: PluginsTable
   plugin_kv: PluginKvTable
+  plugin_kv_usage: PluginKvUsageTable
   schedules: SchedulesTable
   schedule_runs: ScheduleRunsTable
   settings: SettingsTable

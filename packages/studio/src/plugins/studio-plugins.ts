@@ -49,6 +49,9 @@ export interface StudioPluginsOptions extends Partial<Omit<PluginHostOptions, 'r
   present: (type: ObjectType, id: string) => Promise<unknown>
 }
 
+/** A plugin's declared schedules, stored for the scheduler (see `StudioPlugins.onSchedules`). */
+export type ScheduleSync = (plugin: { id: string; name: string }, schedules: ManifestSchedule[]) => Promise<Array<{ scheduleId: string; message: string }>>
+
 /** A stored plugin as the gateway YAML's plugin entry (what both runtimes' hosts run). */
 export function pluginConfigOf(row: Pick<Row<'plugins'>, 'name' | 'spec' | 'revision'>): PluginConfig {
   const spec = row.spec as StudioPluginSpec
@@ -88,6 +91,9 @@ export class StudioPlugins implements PluginDirectory {
   /** Plugins stored without a manifest (from a config file) whose manifest was looked for once. */
   readonly #described = new Set<string>()
   #learning: Promise<void> = Promise.resolve()
+  /** Stores the schedules manifests declare; the manifests last stored, by plugin. */
+  #syncSchedules: ScheduleSync | undefined
+  readonly #syncedSchedules = new Map<string, string>()
   #unsubscribe: (() => void) | undefined
   #closed = false
 
@@ -138,6 +144,17 @@ export class StudioPlugins implements PluginDirectory {
     const run = this.#reconciling.then(() => this.#reconcile())
     this.#reconciling = run.catch((error: unknown) => this.#logger.error({ err: String(error) }, 'plugins could not be reconciled'))
     return this.#reconciling
+  }
+
+  /**
+   * Hands every plugin's declared schedules to `sync` now and whenever a
+   * manifest's schedules change (install, reload), with what it could not
+   * store recorded as the plugin's problems.
+   */
+  async onSchedules(sync: ScheduleSync): Promise<void> {
+    this.#syncSchedules = sync
+    this.#syncedSchedules.clear()
+    await this.reconcile()
   }
 
   /** Records a problem of a plugin in either runtime (the gateway reports its own here). */
@@ -218,8 +235,23 @@ export class StudioPlugins implements PluginDirectory {
       if (entry.studio) await this.host.unload(name)
     }
     await Promise.all(rows.map((row) => this.#reconcileOne(row)))
+    await this.#storeSchedules(rows)
     const unknown = rows.filter((row) => row.manifest === null && !this.#described.has(row.name))
     if (unknown.length > 0) this.#learning = this.#learning.then(() => this.#learnManifests(unknown))
+  }
+
+  async #storeSchedules(rows: Array<Row<'plugins'>>): Promise<void> {
+    if (!this.#syncSchedules) return
+    for (const name of this.#syncedSchedules.keys()) if (!rows.some((row) => row.name === name)) this.#syncedSchedules.delete(name)
+    for (const row of rows) {
+      const declared = declarationsOf(row.manifest as PluginManifest | null)
+      if (!declared.capabilities.includes('scheduler')) continue
+      const key = `${row.id}:${JSON.stringify(declared.schedules)}`
+      if (this.#syncedSchedules.get(row.name) === key) continue
+      this.#syncedSchedules.set(row.name, key)
+      const problems = await this.#syncSchedules({ id: row.id, name: row.name }, declared.schedules as ManifestSchedule[])
+      for (const problem of problems) this.recordProblem(row.name, { runtime: 'studio', code: 'SCHEDULE_INVALID', message: `schedule "${problem.scheduleId}": ${problem.message}` })
+    }
   }
 
   /**

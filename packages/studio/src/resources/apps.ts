@@ -58,7 +58,7 @@ const AppUpdate = Type.Object(
 type AppItem = Static<typeof App>
 
 /** Apps with their allowed LLMs' slugs: one query for the whole page. */
-async function presentApps(rows: Row<'apps'>[], db: StudioDb | Trx): Promise<AppItem[]> {
+export async function presentApps(rows: Row<'apps'>[], db: StudioDb | Trx): Promise<AppItem[]> {
   const allowed = rows.length
     ? await db
         .selectFrom('app_llms')

@@ -7,9 +7,10 @@ import type { StudioContext } from '../api/context.js'
 import { containsText, listPage, ListQuerySchema, Page } from '../api/list.js'
 import { errorResponses, findRow, IdParams, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import { API_PREFIX, type Api } from '../api/server.js'
-import { lockVersioned } from '../api/writes.js'
+import { lockVersioned, type Trx } from '../api/writes.js'
 import { chunkText, type DocumentContentType } from '../datasources/chunker.js'
 import { indexChunks, MAX_QUERY_CHARS, MAX_QUERY_LIMIT, queryDatasource, reindexDatasource, SEARCH_LANGUAGES } from '../datasources/search.js'
+import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
 import { notFound, StudioError } from '../errors.js'
 import { removeGrants } from './groups.js'
@@ -85,6 +86,34 @@ function readUpload(request: FastifyRequest): { name: string; contentType: Docum
   return request.body as Static<typeof DocumentUpload>
 }
 
+/** Datasources with their document and chunk counts: one query for the whole page. */
+export async function presentDatasources(rows: Row<'datasources'>[], db: StudioDb | Trx): Promise<Static<typeof Datasource>[]> {
+  const totals =
+    rows.length === 0
+      ? []
+      : await db
+          .selectFrom('documents')
+          .select((eb) => ['datasource_id', eb.fn.countAll<string>().as('documents'), eb.fn.sum<string>('chunks').as('chunks')])
+          .where(
+            'datasource_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .groupBy('datasource_id')
+          .execute()
+  const byId = new Map(totals.map((t) => [t.datasource_id, t]))
+  return rows.map((row) => ({
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    description: row.description,
+    language: row.language,
+    documents: Number(byId.get(row.id)?.documents ?? 0),
+    chunks: Number(byId.get(row.id)?.chunks ?? 0),
+    ...timestamps(row),
+  }))
+}
+
 /** Datasources: CRUD, their documents, and querying them. */
 export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
   registerResource(app, ctx, {
@@ -97,32 +126,7 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
     schemas: { item: Datasource, create: DatasourceCreate, update: DatasourceUpdate, filters: { q: TextQuery('slug or name') } },
     ...SLUG_NAMED_SORTS,
     filter: (query, { q }) => (q ? query.where(containsText(['slug', 'name'], q)) : query),
-    present: async (rows, db) => {
-      const totals =
-        rows.length === 0
-          ? []
-          : await db
-              .selectFrom('documents')
-              .select((eb) => ['datasource_id', eb.fn.countAll<string>().as('documents'), eb.fn.sum<string>('chunks').as('chunks')])
-              .where(
-                'datasource_id',
-                'in',
-                rows.map((r) => r.id),
-              )
-              .groupBy('datasource_id')
-              .execute()
-      const byId = new Map(totals.map((t) => [t.datasource_id, t]))
-      return rows.map((row) => ({
-        id: row.id,
-        slug: row.slug,
-        name: row.name,
-        description: row.description,
-        language: row.language,
-        documents: Number(byId.get(row.id)?.documents ?? 0),
-        chunks: Number(byId.get(row.id)?.chunks ?? 0),
-        ...timestamps(row),
-      }))
-    },
+    present: presentDatasources,
     insert: async (trx, body) => {
       const id = randomUUID()
       await trx

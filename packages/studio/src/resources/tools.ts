@@ -110,7 +110,7 @@ const ToolCallResult = Type.Object({
 
 type ToolItem = Static<typeof Tool>
 
-function presentTool(row: Row<'tools'>): ToolItem {
+export function presentTool(row: Row<'tools'>): ToolItem {
   return {
     id: row.id,
     slug: row.slug,

@@ -31,6 +31,36 @@ export const pluginPlatform: Migration = {
       .addPrimaryKeyConstraint('plugin_kv_pkey', ['namespace', 'key'])
       .execute()
     await db.schema.createIndex('plugin_kv_expires').on('plugin_kv').column('expires_at').where(sql.ref('expires_at'), 'is not', null).execute()
+    // What each namespace holds (key and value bytes plus 128 per entry, KV_ENTRY_OVERHEAD_BYTES), kept by a
+    // trigger: every write, delete and sweep counts from the row versions it really changed, so the quota
+    // check is one primary-key read and never drifts, however writes to one key race.
+    await db.schema
+      .createTable('plugin_kv_usage')
+      .addColumn('namespace', 'text', (c) => c.primaryKey())
+      .addColumn('bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute()
+    await sql`
+      create function plugin_kv_account() returns trigger language plpgsql as $$
+      declare
+        delta bigint := 0;
+        space text;
+      begin
+        if tg_op in ('UPDATE', 'DELETE') then
+          delta := delta - (octet_length(old.key) + octet_length(old.value) + 128);
+          space := old.namespace;
+        end if;
+        if tg_op in ('INSERT', 'UPDATE') then
+          delta := delta + (octet_length(new.key) + octet_length(new.value) + 128);
+          space := new.namespace;
+        end if;
+        if delta <> 0 then
+          insert into plugin_kv_usage (namespace, bytes) values (space, delta)
+            on conflict (namespace) do update set bytes = plugin_kv_usage.bytes + excluded.bytes;
+        end if;
+        return null;
+      end
+      $$`.execute(db)
+    await sql`create trigger plugin_kv_account after insert or update or delete on plugin_kv for each row execute function plugin_kv_account()`.execute(db)
 
     await db.schema
       .createTable('schedules')
