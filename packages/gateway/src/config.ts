@@ -107,6 +107,8 @@ export interface PluginConfig {
   revision?: number
   /** Studio only: object types whose object hooks may run; a gateway ignores it. */
   objectHooks?: string[]
+  /** Service API calls the plugin may make per second (a token bucket per connection); more fail with SERVICE_RATE_LIMITED. */
+  serviceApiRateLimit?: { callsPerSecond: number; burst?: number }
 }
 
 export interface Pricing {
@@ -311,6 +313,12 @@ const schema = {
           },
           revision: { type: 'integer', minimum: 0 },
           objectHooks: { type: 'array', items: { type: 'string' } },
+          serviceApiRateLimit: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['callsPerSecond'],
+            properties: { callsPerSecond: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
+          },
         },
       },
     },

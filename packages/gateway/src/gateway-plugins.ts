@@ -120,8 +120,8 @@ const isBound = ({ config, capabilities, plugin }: Entry, hook: HookName) => {
 
 /** The fields of a plugin entry its process was started with; any change but to `scopes` and `topics` needs a new process. */
 export function pluginSpecOf(config: PluginConfig): PluginSpec {
-  const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart } = config
-  return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart }
+  const { name, source, scopes, topics, env, allowRead, allowWrite, isolation, restart, serviceApiRateLimit } = config
+  return { name, source, config: config.config, scopes, topics, env, allowRead, allowWrite, isolation, restart, serviceApiRateLimit }
 }
 
 /** Whether two entries run the same process: false when a change needs a new one (a reload). */
@@ -133,7 +133,8 @@ export const samePluginProcess = (a: PluginConfig, b: PluginConfig) =>
   isDeepStrictEqual(a.allowRead, b.allowRead) &&
   isDeepStrictEqual(a.allowWrite, b.allowWrite) &&
   isDeepStrictEqual(a.isolation, b.isolation) &&
-  isDeepStrictEqual(a.restart, b.restart)
+  isDeepStrictEqual(a.restart, b.restart) &&
+  isDeepStrictEqual(a.serviceApiRateLimit, b.serviceApiRateLimit)
 
 const sameBinding = (a: PluginConfig, b: PluginConfig) =>
   isDeepStrictEqual(a.hooks, b.hooks) &&

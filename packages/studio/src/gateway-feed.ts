@@ -3,6 +3,8 @@ import type { StudioContext } from './api/context.js'
 import { readConfigDocument, type StudioConfigDocument } from './config/config-document.js'
 import type { PluginManifest } from '@plugboard/host'
 import { declarationsOf, runsIn } from './plugins/plugin-declarations.js'
+import type { StudioPluginSpec } from './plugins/plugin-runtime.js'
+import { hashSecret } from './accounts/secrets.js'
 
 /** After a rebuild failed (the database away), the next try comes this much later. */
 const RETRY_MS = 1000
@@ -21,6 +23,8 @@ export class GatewayFeed implements ConfigSource {
     private readonly ctx: Pick<StudioContext, 'db' | 'changes' | 'masterKey'>,
     /** Applied over what Studio stores (the CLI's --host/--port, the server limits of `plugboard up`). */
     private readonly overrides: Pick<StudioConfigDocument, 'server'> = {},
+    /** The key of each plugin granted `llms.proxy`: its completions go through the gateway as the app `plugin:<name>`. */
+    private readonly proxyKey?: (plugin: string) => string,
   ) {}
 
   /** App (slug) → its owner's user id, as of the last load: the analytics' user of a request no auth plugin named one for. */
@@ -30,12 +34,18 @@ export class GatewayFeed implements ConfigSource {
     const [document, owners, manifests] = await Promise.all([
       readConfigDocument(this.ctx.db, 'encrypted'),
       this.ctx.db.selectFrom('apps').select(['slug', 'owner_id']).where('owner_id', 'is not', null).execute(),
-      this.ctx.db.selectFrom('plugins').select(['name', 'manifest']).execute(),
+      this.ctx.db.selectFrom('plugins').select(['name', 'manifest', 'spec', 'enabled']).execute(),
     ])
     // A plugin with nothing to do in the gateway (object hooks, schedules only) runs its Studio half alone.
     const studioOnly = new Set(manifests.filter((row) => !runsIn(declarationsOf(row.manifest as PluginManifest | null), 'gateway')).map((row) => row.name))
     const plugins = document.plugins?.filter((plugin) => !studioOnly.has(plugin.name))
-    const config = configFromDocument({ ...document, plugins, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
+    const proxying = this.proxyKey ? manifests.filter((row) => row.enabled && ((row.spec as StudioPluginSpec).scopes ?? []).includes('llms.proxy')) : []
+    const llms = (document.llms ?? []).map((llm) => llm.slug)
+    const apps = [
+      ...(document.apps ?? []),
+      ...proxying.map((row) => ({ id: `plugin:${row.name}`, name: `Plugin ${row.name}`, keys: [{ hash: `sha256:${hashSecret(this.proxyKey!(row.name))}` }], allowedLlms: llms })),
+    ]
+    const config = configFromDocument({ ...document, apps, plugins, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
     this.#owners = new Map(owners.map((app) => [app.slug, app.owner_id!]))
     return config
   }

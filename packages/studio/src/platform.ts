@@ -53,7 +53,7 @@ export class Platform {
     let analytics: AnalyticsWriter | undefined
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
-      const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } })
+      const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } }, (plugin) => studio.plugins.proxyKey(plugin))
       const writer = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
       analytics = writer
       const gateway = await Gateway.start({
@@ -71,6 +71,18 @@ export class Platform {
         },
       })
       studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)
+      studio.completionProxy = async (plugin, llm, body, signal) => {
+        // A plugin may leave the model to the LLM: its first.
+        const target = gateway.config.llms.find((candidate) => candidate.slug === llm)
+        if (body.model === undefined && target) body = { ...body, model: target.models[0] }
+        const response = await fetch(`${gateway.url}/llm/${encodeURIComponent(llm)}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${studio.plugins.proxyKey(plugin)}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal,
+        })
+        return { status: response.status, headers: Object.fromEntries(response.headers), body: streamOf(response.body) }
+      }
       return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
       await analytics?.close()
@@ -102,4 +114,10 @@ async function seed(studio: Studio, file: string, env: NodeJS.ProcessEnv): Promi
   const document = await readConfigFile(file, { ...env, PLUGBOARD_DEMO_KEY: demoKey })
   await applyConfigDocument(studio.context.writes, studio.context.masterKey, document, { actor: SYSTEM_ACTOR, dryRun: false })
   return { file, demoKey, generated }
+}
+
+/** A fetch body as the Buffers the Service API streams. */
+async function* streamOf(body: ReadableStream<Uint8Array> | null): AsyncIterable<Buffer> {
+  if (!body) return
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield Buffer.from(chunk)
 }

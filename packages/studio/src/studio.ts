@@ -18,6 +18,13 @@ import { PluginLogTail } from './plugins/plugin-log-tail.js'
 import { StudioPlugins } from './plugins/studio-plugins.js'
 import { registerRoutes } from './resources/index.js'
 import { Scheduler } from './scheduler/scheduler.js'
+import { PostgresKvStore } from './plugins/kv-store.js'
+import { createStudioServiceApi, type CompletionProxy } from './plugins/service-api.js'
+import type { ScheduleOperations } from './plugins/plugin-runtime.js'
+import { PlugboardError, type ServiceApiErrorCode } from '@plugboard/proto'
+
+/** Studio's version, as the OpenAPI document and the Service API's system info give it. */
+export const STUDIO_VERSION = '0.1.0'
 import { registerScheduleRoutes } from './scheduler/schedule-routes.js'
 
 export interface StudioOptions {
@@ -55,7 +62,16 @@ export class Studio {
     readonly plugins: StudioPlugins,
     /** Plugins' scheduled tasks: each tick runs once across the Studio processes sharing the database. */
     readonly scheduler: Scheduler,
+    /** Plugins' KV store, in the database: shared by both runtimes and by every node. */
+    readonly kv: PostgresKvStore,
   ) {}
+
+  /**
+   * How a plugin's completion goes through a gateway (`llms.proxy`); set by
+   * the platform that runs one beside Studio. Without one the Service API
+   * answers SERVICE_UNAVAILABLE.
+   */
+  completionProxy: CompletionProxy | undefined
 
   static async start(options: StudioOptions): Promise<Studio> {
     const env = options.env ?? process.env
@@ -73,6 +89,7 @@ export class Studio {
     let relay: PostgresChangeRelay | undefined
     let plugins: StudioPlugins | undefined
     let scheduler: Scheduler | undefined
+    let kv: PostgresKvStore | undefined
     try {
       const changes = new ChangeFeed()
       if (options.databaseUrl) {
@@ -94,20 +111,47 @@ export class Studio {
         resources: new ResourceRegistry(),
         objectHooks: new ObjectHookRunner({ directory: () => context.plugins, logger: options.logger.child({ source: 'object-hooks' }) }),
       }
-      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail(), present: (type, id) => context.resources.present(type, id) })
+      // The embedded database has one writer, this process (the data directory's lock): its reads may be cached exactly.
+      const store = new PostgresKvStore({ db: database.db, logger: options.logger.child({ source: 'plugin-kv' }), exactReadCache: database.kind === 'embedded' })
+      kv = store
+      const node = randomUUID()
+      // Made before the scheduler they call (which needs the plugins); both are in place before any plugin calls.
+      let tasks: Scheduler | undefined
+      const schedules: ScheduleOperations = {
+        list: (plugin) => tasks!.list(plugin),
+        setEnabled: (plugin, id, enabled) => tasks!.setEnabled(plugin, id, enabled),
+        runNow: (plugin, id) => tasks!.runNow(plugin, id),
+        runs: (plugin, id, page) => tasks!.runs(plugin, id, page),
+      }
+      let studio: Studio | undefined
+      const services = createStudioServiceApi({
+        db: database.db,
+        masterKey,
+        writer: context.resources,
+        schedules,
+        plugins: { manifestOf: (name) => plugins?.manifestOf(name) },
+        proxy: (plugin, llm, body, signal) => {
+          if (!studio?.completionProxy) throw new PlugboardError<ServiceApiErrorCode>('SERVICE_UNAVAILABLE', 'this Studio runs no gateway to send completions through')
+          return studio.completionProxy(plugin, llm, body, signal)
+        },
+        system: { version: STUDIO_VERSION, nodeId: node, database: database.kind },
+      })
+      plugins = await StudioPlugins.start(context, { logTail: new PluginLogTail(), present: (type, id) => context.resources.present(type, id), kv: store, services })
       context.plugins = plugins
-      const tasks = new Scheduler({ db: database.db, logger: options.logger.child({ source: 'scheduler' }), node: randomUUID(), plugins, writes: context.writes, changes })
+      tasks = new Scheduler({ db: database.db, logger: options.logger.child({ source: 'scheduler' }), node, plugins, writes: context.writes, changes })
       scheduler = tasks
       await plugins.onSchedules((plugin, schedules) => tasks.sync(plugin.id, plugin.name, schedules))
       await tasks.start()
-      const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: '0.1.0' } })
+      const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: STUDIO_VERSION } })
       registerRoutes(app, context, plugins)
       registerScheduleRoutes(app, tasks)
       await app.ready()
-      return new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks)
+      studio = new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks, store)
+      return studio
     } catch (error) {
       await scheduler?.stop()
       await plugins?.close()
+      await kv?.stop()
       await relay?.close()
       await budgets?.close()
       await database.close()
@@ -119,6 +163,7 @@ export class Studio {
     await this.api.close()
     await this.scheduler.stop()
     await this.plugins.close()
+    await this.kv.stop()
     await this.relay?.close()
     // Its last spending is written before the database closes.
     await this.context.budgets.close()

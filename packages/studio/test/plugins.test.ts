@@ -149,7 +149,7 @@ describe('installing a plugin', () => {
       status: 'disabled',
       runtimes: ['gateway', 'studio'],
       manifest: { id: 'platform-fixture', version: '1.0.0', capabilities: expect.arrayContaining(['post_auth', 'object_hooks', 'scheduler']) },
-      requested: { scopes: ['kv.readwrite', 'llms.read'], topics: { publish: ['fixture.>'], subscribe: ['system.objects.>'] }, objectHooks: ['llm'] },
+      requested: { scopes: ['kv.readwrite', 'llms.read', 'llms.proxy'], topics: { publish: ['fixture.>'], subscribe: ['system.objects.>'] }, objectHooks: ['llm'] },
       granted: { scopes: [], topics: { publish: [], subscribe: [] }, objectHooks: [] },
       configSchema: { required: ['greeting'] },
     })
@@ -226,6 +226,25 @@ describe('granting and configuring', () => {
     expect(undeclared.json.error.code).toBe('RPC_METHOD_NOT_DECLARED')
   })
 
+  it('serves the Service API to the plugin, within its grant: KV in the database, LLMs, completions through the gateway as the plugin', async () => {
+    expect((await api('POST', '/plugins/fixture/rpc/llms', {})).json.result).toMatchObject({ error: 'SCOPE_DENIED' })
+    expect((await api('POST', '/plugins/fixture/rpc/count', {})).json.result).toEqual({ value: 1 })
+    expect((await api('POST', '/plugins/fixture/rpc/count', {})).json.result).toEqual({ value: 2 })
+    const stored = await platform.studio.context.db.selectFrom('plugin_kv').selectAll().where('namespace', '=', 'fixture').execute()
+    expect(stored.map((row) => [row.key, Buffer.from(row.value).toString()])).toEqual([['count', '2']])
+    expect((await api('POST', '/plugins/fixture/scopes', { scope: 'llms.read' })).status).toBe(200)
+    expect((await api('POST', '/plugins/fixture/rpc/llms', {})).json.result).toEqual(['up'])
+    expect((await api('POST', '/plugins/fixture/rpc/complete', { llm: 'up' })).json.result).toMatchObject({ error: 'SCOPE_DENIED' })
+    expect((await api('POST', '/plugins/fixture/scopes', { scope: 'llms.proxy' })).status).toBe(200)
+    const before = seen.length
+    const completed = await api('POST', '/plugins/fixture/rpc/complete', { llm: 'up' })
+    expect(completed.json.result).toMatchObject({ status: 200, body: { choices: [{ message: { content: 'ok' } }] } })
+    // Through the gateway pipeline: the plugin's own post-auth hook ran on it, as on any request.
+    expect(seen.length).toBe(before + 1)
+    expect(seen.at(-1)!['x-fixture-greeting']).toBe('hello')
+    for (const scope of ['llms.read', 'llms.proxy']) expect((await api('DELETE', `/plugins/fixture/scopes/${scope}`)).status).toBe(200)
+  })
+
   it('keeps a log tail of both runtimes', async () => {
     const logs = await api('GET', '/plugins/fixture/logs?limit=50')
     expect(logs.status).toBe(200)
@@ -261,7 +280,8 @@ describe('reloading', () => {
 
   it('drops a grant the new version no longer asks for', async () => {
     const reloaded = await api('POST', '/plugins/fixture/reload')
-    expect(reloaded.json).toMatchObject({ manifest: { version: '1.0.0' }, granted: { scopes: ['kv.readwrite'] }, pendingScopes: [], status: 'running' })
+    // v1 asks for llms.proxy, which v2 did not: pending again.
+    expect(reloaded.json).toMatchObject({ manifest: { version: '1.0.0' }, granted: { scopes: ['kv.readwrite'] }, pendingScopes: ['llms.proxy'], status: 'scopes_pending' })
   })
 })
 

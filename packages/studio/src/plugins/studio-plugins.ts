@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { ObjectType } from '../api/changes.js'
 import type { StudioContext } from '../api/context.js'
 import { SystemEventPublisher } from './system-events.js'
+import { newSecret } from '../accounts/secrets.js'
 import { SYSTEM_ACTOR } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { declarationsOf, runsIn } from './plugin-declarations.js'
@@ -87,6 +88,10 @@ export class StudioPlugins implements PluginDirectory {
   readonly #relay: InProcessEventRelay
   readonly #edge: EdgePayloadDeliverer
   readonly #systemEvents: SystemEventPublisher
+  /** What both runtimes' hosts share: the KV store and Studio's Service API methods. */
+  readonly #shared: Pick<PluginHostOptions, 'kv' | 'services'>
+  /** Per-process credentials of plugins granted llms.proxy: their completions go through the gateway as `plugin:<name>`. */
+  readonly #proxyKeys = new Map<string, string>()
   #reconciling: Promise<void> = Promise.resolve()
   /** Plugins stored without a manifest (from a config file) whose manifest was looked for once. */
   readonly #described = new Set<string>()
@@ -106,6 +111,7 @@ export class StudioPlugins implements PluginDirectory {
     const bus = new MemoryEventBus()
     this.#relay = new InProcessEventRelay(bus)
     this.#edge = new EdgePayloadDeliverer({ logger: this.#logger })
+    this.#shared = { kv: hostOptions.kv, services: hostOptions.services }
     this.host = new PluginHost({ ...hostOptions, events: bus, relay: this.#relay, runtime: 'studio', logger: logTail.wrap(ctx.logger, 'studio') })
     this.#systemEvents = new SystemEventPublisher({ changes: ctx.changes, bus, present, logger: this.#logger })
   }
@@ -119,6 +125,7 @@ export class StudioPlugins implements PluginDirectory {
     const bus = new MemoryEventBus()
     this.#relay.linkGateway(bus)
     return {
+      ...this.#shared,
       events: bus,
       relay: this.#relay,
       edgePayloads: async (from, kind, payload) => {
@@ -144,6 +151,16 @@ export class StudioPlugins implements PluginDirectory {
     const run = this.#reconciling.then(() => this.#reconcile())
     this.#reconciling = run.catch((error: unknown) => this.#logger.error({ err: String(error) }, 'plugins could not be reconciled'))
     return this.#reconciling
+  }
+
+  /**
+   * The key with which plugin `plugin`'s completions (`llms.proxy`) go through
+   * the gateway as the app `plugin:<name>`: made for this process, never stored.
+   */
+  proxyKey(plugin: string): string {
+    let key = this.#proxyKeys.get(plugin)
+    if (!key) this.#proxyKeys.set(plugin, (key = newSecret('pb-plugin-')))
+    return key
   }
 
   /**

@@ -83,6 +83,12 @@ const Update = Type.Object(
     topics: Type.Optional(Type.Object({ publish: Type.Optional(Type.Array(TopicPattern, { maxItems: 50 })), subscribe: Type.Optional(Type.Array(TopicPattern, { maxItems: 50 })) }, { additionalProperties: false })),
     objectHooks: Type.Optional(Type.Array(ObjectTypeName, { uniqueItems: true, description: 'Object types whose hooks may run.' })),
     enabled: Type.Optional(Type.Boolean()),
+    serviceApiRateLimit: Type.Optional(
+      Type.Object(
+        { callsPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_000_000 })) },
+        { additionalProperties: false, description: 'Service API calls per second (a token bucket); default 20,000/s, burst 40,000; more fail with SERVICE_RATE_LIMITED.' },
+      ),
+    ),
     ...Binding,
   },
   { additionalProperties: false, minProperties: 1 },
