@@ -13,6 +13,8 @@ export interface ApiAnswer {
   status: number
   // The admin API's answers are JSON of many shapes; tests assert on them.
   json: any
+  /** The object's version, for If-Match. */
+  etag: string | null
 }
 
 /** What an installed plugin is given before it is enabled, each through its own admin route. */
@@ -36,7 +38,7 @@ export interface TestPlatform {
   /** The platform's base URL: the LLM API at /v1, the admin API at /api/v1. */
   url: string
   /** Calls the admin API (`path` below /api/v1) as the first admin. */
-  api(method: string, path: string, body?: unknown): Promise<ApiAnswer>
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>
   /**
    * Installs a plugin from `source` (`file://<package dir>`), grants what
    * `grants` lists, sets its config and enables it; throws with the API's
@@ -80,14 +82,14 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     throw error
   }
 
-  const api = async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
+  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> => {
     const response = await fetch(`${platform.url}${API_PREFIX}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TEST_ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${TEST_ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     })
     const text = await response.text()
-    return { status: response.status, json: text ? JSON.parse(text) : undefined }
+    return { status: response.status, json: text ? JSON.parse(text) : undefined, etag: response.headers.get('etag') }
   }
   const expectOk = async (step: string, answer: Promise<ApiAnswer>): Promise<ApiAnswer> => {
     const done = await answer

@@ -6,10 +6,9 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Platform } from '../src/index.js'
-import { ADMIN } from './helpers.js'
+import type { Platform } from '../src/index.js'
+import { startTestPlatform, TEST_ADMIN as ADMIN, type TestPlatform } from '../src/test-platform.js'
 
 // Installing, granting, configuring, binding, operating and reloading a plugin through the admin API,
 // against a real Studio + gateway (`plugboard up`) and a real plugin process in each runtime.
@@ -29,20 +28,12 @@ const undeclare = (name: string) => {
 const DEMO_KEY = 'pb-plugins-demo-key-0123'
 const OTHER_KEY = 'pb-plugins-other-key-012'
 
+let test: TestPlatform
 let platform: Platform
-let dataDir: string
 let upstream: Server
 const seen: IncomingHttpHeaders[] = []
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${platform.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, json: text ? JSON.parse(text) : undefined, etag: response.headers.get('etag') }
-}
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => test.api(method, path, body, headers)
 
 async function chatWith(headers: Record<string, string>) {
   const response = await fetch(`${platform.url}/v1/chat/completions`, {
@@ -75,15 +66,8 @@ beforeAll(async () => {
     })
   })
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-  dataDir = mkdtempSync(join(tmpdir(), 'pb-plugins-'))
-  platform = await Platform.start({
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    logger: pino({ level: 'silent' }),
-    analytics: false,
-    env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token },
-  })
+  test = await startTestPlatform()
+  platform = test.platform
   const applied = await api('POST', '/config/apply', {
     llms: [{ slug: 'up', vendor: 'openai', baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, apiKey: 'sk-up', models: ['up-model'] }],
     apps: [
@@ -95,9 +79,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await platform?.close()
+  await test?.close()
   await new Promise((resolve) => upstream?.close(resolve))
-  rmSync(dataDir, { recursive: true, force: true })
   for (const name of ['fixture', 'broken', 'unknown-scope']) undeclare(name)
 })
 
