@@ -110,7 +110,9 @@ export class PluginHost {
    */
   async describe(spec: Pick<PluginSpec, 'name' | 'source' | 'env' | 'args' | 'isolation' | 'allowRead' | 'allowWrite' | 'handshakeTimeoutMs' | 'initializeTimeoutMs'>): Promise<{ manifest?: PluginManifest; configSchema?: JsonSchema }> {
     if (this.#shuttingDown) throw hostError('HOST_SHUTTING_DOWN', `cannot describe plugin "${spec.name}": the host is shutting down`)
-    const probe = new ManagedPlugin({ ...spec, healthIntervalMs: 0, restart: { maxCrashes: 1 } }, { runtime: this.options.runtime, logger: this.options.logger, describeOnly: true })
+    // Someone is waiting for the answer (an admin installing it): a plugin that does not come up is given up sooner than at a load.
+    const bounded = { handshakeTimeoutMs: spec.handshakeTimeoutMs ?? 15_000, initializeTimeoutMs: spec.initializeTimeoutMs ?? 10_000 }
+    const probe = new ManagedPlugin({ ...spec, ...bounded, healthIntervalMs: 0, restart: { maxCrashes: 1 } }, { runtime: this.options.runtime, logger: this.options.logger, describeOnly: true })
     try {
       await probe.start()
       return { manifest: probe.manifest, configSchema: probe.configSchema }
