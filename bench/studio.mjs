@@ -263,7 +263,7 @@ try {
     if (code !== 0) throw new Error(`analytics bench on ${db} exited with ${code}`)
     results.analytics[db] = JSON.parse(last)
   }
-  // ---- 6. Service API KV get/set calls/s from one plugin on the warm embedded database (packages/studio/bench/service-kv.mjs)
+  // ---- 7. Service API KV get/set calls/s from one plugin on the warm embedded database (packages/studio/bench/service-kv.mjs)
   progress('Service API KV: a real plugin process doing concurrent kv.set, then kv.get, on the warm embedded database')
   {
     const child = spawn(process.execPath, [here('../packages/studio/bench/service-kv.mjs'), '--seconds', QUICK ? '2' : '5'], { stdio: ['ignore', 'pipe', 'inherit'] })

@@ -25,3 +25,5 @@ export async function scratchPostgres(prefix = 'pb_test', adminUrl = POSTGRES_AD
   url.pathname = `/${name}`
   return { url: url.toString(), drop: () => onAdmin(adminUrl, `drop database if exists ${name} with (force)`) }
 }
+
+export { startTestPlatform, TEST_ADMIN, type TestPlatform, type PluginGrants, type ApiAnswer, type ScheduleRun } from './test-platform.js'

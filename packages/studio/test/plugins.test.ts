@@ -44,6 +44,16 @@ async function api(method: string, path: string, body?: unknown, headers: Record
   return { status: response.status, json: text ? JSON.parse(text) : undefined, etag: response.headers.get('etag') }
 }
 
+async function chatWith(headers: Record<string, string>) {
+  const response = await fetch(`${platform.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  await response.text()
+  return { status: response.status }
+}
+
 async function chat(key = DEMO_KEY) {
   const response = await fetch(`${platform.url}/v1/chat/completions`, {
     method: 'POST',
@@ -149,7 +159,7 @@ describe('installing a plugin', () => {
       status: 'disabled',
       runtimes: ['gateway', 'studio'],
       manifest: { id: 'platform-fixture', version: '1.0.0', capabilities: expect.arrayContaining(['post_auth', 'object_hooks', 'scheduler']) },
-      requested: { scopes: ['kv.readwrite', 'llms.read', 'llms.proxy'], topics: { publish: ['fixture.>'], subscribe: ['system.objects.>'] }, objectHooks: ['llm'] },
+      requested: { scopes: ['kv.readwrite', 'llms.read', 'llms.proxy', 'events.publish', 'events.subscribe'], topics: { publish: ['fixture.>'], subscribe: ['system.objects.>'] }, objectHooks: ['llm'] },
       granted: { scopes: [], topics: { publish: [], subscribe: [] }, objectHooks: [] },
       configSchema: { required: ['greeting'] },
     })
@@ -193,6 +203,17 @@ describe('granting and configuring', () => {
     const sent = await chat()
     expect(sent.status).toBe(200)
     expect(sent.upstream['x-fixture-greeting']).toBe('hello')
+  })
+
+  it('runs its object hooks only while the object type is granted', async () => {
+    const rejected = await api('POST', '/llms', { slug: 'forbidden-one', name: 'forbidden one', vendor: 'mock', models: ['m'] })
+    expect(rejected.status).toBe(422)
+    expect(rejected.json.error).toMatchObject({ code: 'OBJECT_HOOK_REJECTED', message: expect.stringContaining('"fixture"') })
+    expect((await api('PATCH', '/plugins/fixture', { objectHooks: [] })).status).toBe(200)
+    const allowed = await api('POST', '/llms', { slug: 'forbidden-one', name: 'forbidden one', vendor: 'mock', models: ['m'] })
+    expect(allowed.status).toBe(201)
+    expect((await api('DELETE', '/llms/forbidden-one', undefined, { 'if-match': allowed.etag! })).status).toBe(204)
+    expect((await api('PATCH', '/plugins/fixture', { objectHooks: ['llm'] })).status).toBe(200)
   })
 
   it("stores the manifest's schedules and runs one now in the Studio half", async () => {
@@ -245,6 +266,34 @@ describe('granting and configuring', () => {
     for (const scope of ['llms.read', 'llms.proxy']) expect((await api('DELETE', `/plugins/fixture/scopes/${scope}`)).status).toBe(200)
   })
 
+  it("carries edge payloads from the gateway half to the Studio half, and object events within the grant, without secrets", async () => {
+    // Without events.publish the gateway half's send is refused, and the request fails open.
+    expect((await chatWith({ 'x-edge': 'refused' })).status).toBe(200)
+    expect((await api('POST', '/plugins/fixture/rpc/edge', {})).json.result).toEqual([])
+    expect((await api('POST', '/plugins/fixture/scopes', { scope: 'events.publish' })).status).toBe(200)
+    expect((await chatWith({ 'x-edge': 'hello studio' })).status).toBe(200)
+    let edge = (await api('POST', '/plugins/fixture/rpc/edge', {})).json.result
+    for (let i = 0; i < 50 && edge.length === 0; i++) {
+      await sleep(20)
+      edge = (await api('POST', '/plugins/fixture/rpc/edge', {})).json.result
+    }
+    expect(edge).toMatchObject([{ kind: 'probe', payload: 'hello studio' }])
+
+    expect((await api('POST', '/plugins/fixture/scopes', { scope: 'events.subscribe' })).status).toBe(200)
+    expect((await api('PATCH', '/plugins/fixture', { topics: { subscribe: ['system.objects.llm.>'] } })).status).toBe(200)
+    expect((await api('POST', '/plugins/fixture/rpc/subscribe', { topic: 'system.objects.>' })).status).toBe(200)
+    expect((await api('POST', '/plugins/fixture/rpc/events', {})).json.result).toEqual([{ error: 'TOPIC_DENIED' }])
+    expect((await api('POST', '/plugins/fixture/rpc/subscribe', { topic: 'system.objects.llm.>' })).status).toBe(200)
+    expect((await api('POST', '/llms', { slug: 'with-key', vendor: 'openai', baseUrl: 'https://llm.example.com/v1', apiKey: 'sk-very-secret-key', models: ['m'] })).status).toBe(201)
+    let events = (await api('POST', '/plugins/fixture/rpc/events', {})).json.result
+    for (let i = 0; i < 50 && events.length < 2; i++) {
+      await sleep(20)
+      events = (await api('POST', '/plugins/fixture/rpc/events', {})).json.result
+    }
+    expect(events[1]).toMatchObject({ topic: 'system.objects.llm.create', source: 'host', payload: { type: 'llm', action: 'create', object: { slug: 'with-key', apiKeyHint: '…-key' } } })
+    expect(JSON.stringify(events)).not.toContain('sk-very-secret-key')
+  })
+
   it('keeps a log tail of both runtimes', async () => {
     const logs = await api('GET', '/plugins/fixture/logs?limit=50')
     expect(logs.status).toBe(200)
@@ -280,8 +329,9 @@ describe('reloading', () => {
 
   it('drops a grant the new version no longer asks for', async () => {
     const reloaded = await api('POST', '/plugins/fixture/reload')
-    // v1 asks for llms.proxy, which v2 did not: pending again.
-    expect(reloaded.json).toMatchObject({ manifest: { version: '1.0.0' }, granted: { scopes: ['kv.readwrite'] }, pendingScopes: ['llms.proxy'], status: 'scopes_pending' })
+    // v1 asks for scopes v2 did not: pending again.
+    expect(reloaded.json).toMatchObject({ manifest: { version: '1.0.0' }, granted: { scopes: ['kv.readwrite'] }, status: 'scopes_pending' })
+    expect([...reloaded.json.pendingScopes].sort()).toEqual(['events.publish', 'events.subscribe', 'llms.proxy'])
   })
 })
 

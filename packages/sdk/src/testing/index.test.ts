@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { BasePlugin, block, modify, pass, type HookContext, type PluginContext, type PostAuthRequest, type PreAuthRequest } from '../index.js'
+import {
+  BasePlugin,
+  PlugboardError,
+  block,
+  modify,
+  pass,
+  type EdgePayload,
+  type HookContext,
+  type PluginContext,
+  type PostAuthRequest,
+  type PreAuthRequest,
+  type ScheduledTask,
+  type UiRpcRequest,
+} from '../index.js'
 import { createTestHost } from './index.js'
 
 class Sample extends BasePlugin {
@@ -104,4 +117,53 @@ describe('createTestHost', () => {
     const sent = await host.responseStream(['data: my secret\n\n', 'data: [DONE]\n\n'])
     expect(sent.map(String)).toEqual(['data: my ******\n\n', 'data: [DONE]\n\n'])
   })
+
+  it('counts atomically with kv.increment, refusing a key that holds no counter', async () => {
+    const host = await createTestHost(new Sample(), { scopes: ['kv.readwrite'] })
+    const kv = host.context.services.kv
+    expect(await Promise.all([kv.increment('hits'), kv.increment('hits'), kv.increment('hits', 5)])).toHaveLength(3)
+    expect(await kv.increment('hits', -1)).toBe(6)
+    expect((await kv.get('hits'))?.toString()).toBe('6')
+    await kv.set('doc', { a: 1 })
+    await expect(kv.increment('doc')).rejects.toMatchObject({ code: 'KV_NOT_A_COUNTER' })
+    await expect((await createTestHost(new Sample())).context.services.kv.increment('hits')).rejects.toMatchObject({ code: 'SCOPE_DENIED' })
+  })
+
+  it('drives admin RPC, scheduled tasks, edge payloads and the session as Studio does', async () => {
+    const plugin = new StudioSide()
+    const host = await createTestHost(plugin, { runtime: 'studio' })
+    await host.sessionReady()
+    expect(plugin.seen).toEqual(['ready'])
+    expect(await host.uiRpc('echo', { n: 1 }, { id: 'u1', email: 'admin@example.com', name: 'Admin', roles: ['admin'] })).toEqual({ result: { n: 1, by: 'admin@example.com' } })
+    expect(await host.uiRpc('nope')).toEqual({ error: { code: 'UNKNOWN_METHOD', message: 'no method nope' } })
+    expect(await host.scheduledTask({ scheduleId: 'tick', runId: 'run-7', config: { every: 1 } })).toEqual({ ran: 'tick', runId: 'run-7', config: { every: 1 } })
+    await host.edgePayload('counts', '{"a":1}')
+    expect(plugin.seen).toEqual(['ready', 'counts from test-gateway: {"a":1}'])
+    await host.close()
+    expect(plugin.seen.at(-1)).toBe('closing')
+  })
 })
+
+class StudioSide extends BasePlugin {
+  readonly manifest = { id: 'studio-side', name: 'Studio side', version: '1.0.0' }
+  readonly seen: string[] = []
+  handleUiRpc({ method, payload, user }: UiRpcRequest) {
+    if (method !== 'echo') throw new PlugboardError('UNKNOWN_METHOD', `no method ${method}`)
+    return { ...(payload as object), by: user?.email ?? '' }
+  }
+  serveAsset() {
+    return undefined
+  }
+  runScheduledTask({ scheduleId, runId, config }: ScheduledTask) {
+    return { ran: scheduleId, runId, config }
+  }
+  receiveEdgePayload({ gatewayId, kind, payload }: EdgePayload) {
+    this.seen.push(`${kind} from ${gatewayId}: ${payload.toString()}`)
+  }
+  onSessionReady() {
+    this.seen.push('ready')
+  }
+  onSessionClosing() {
+    this.seen.push('closing')
+  }
+}

@@ -285,8 +285,38 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
       }
       return chunks
     },
-    /** Calls the plugin's shutdown and ends its subscriptions. */
+    /**
+     * Calls the plugin's admin RPC as Studio does, `user` standing for the
+     * host-verified admin: `{ result }`, or `{ error }` with the code and
+     * message of what the plugin threw (Studio answers that as PLUGIN_RPC_FAILED).
+     */
+    async uiRpc(method: string, payload: JsonValue = null, user?: pb.User): Promise<{ result: JsonValue } | { error: { code: string; message: string } }> {
+      const answer = roundTrip(pb.UiRpcResponse, await pluginHandlers.handleUiRpc({ method, payloadJson: Buffer.from(JSON.stringify(payload)), user }, call('')))
+      if (answer.error) return { error: { code: answer.error.code, message: answer.error.message } }
+      return { result: answer.resultJson.length ? parseJson(answer.resultJson) : null }
+    },
+    /** Runs one of the plugin's scheduled tasks as Studio's scheduler does; answers its output (undefined for none). */
+    async scheduledTask(input: { scheduleId: string; runId?: string; config?: JsonValue; scheduledAt?: Date }, signal?: AbortSignal) {
+      const request = roundTrip(pb.ScheduledTaskRequest, {
+        scheduleId: input.scheduleId,
+        runId: input.runId ?? 'test-run',
+        configJson: input.config === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(input.config)),
+        scheduledAtMs: (input.scheduledAt ?? new Date()).getTime(),
+      })
+      const result = await pluginHandlers.runScheduledTask(request, call('', signal))
+      return result.outputJson.length ? parseJson(result.outputJson) : undefined
+    },
+    /** Hands the plugin an edge payload, as Studio does with what a gateway half sent. */
+    async edgePayload(kind: string, payload: Buffer | string, gatewayId = 'test-gateway') {
+      await pluginHandlers.receiveEdgePayload(roundTrip(pb.EdgePayload, { gatewayId, kind, payload: Buffer.from(payload) }), call(''))
+    },
+    /** Tells the plugin its session is ready, as a host does once it is initialized. */
+    async sessionReady() {
+      await pluginHandlers.onSessionReady()
+    },
+    /** Tells the plugin its session closes, calls its shutdown and ends its subscriptions, as a host does at shutdown. */
     async close() {
+      await pluginHandlers.onSessionClosing()
       closing.abort()
       await plugin.shutdown?.()
     },
