@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { credentials, Server, ServerCredentials, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js'
 import { serviceApiImplementation } from '@plugboard/host'
@@ -10,9 +7,9 @@ import { fromGrpcError, SCOPES, SERVICE_API_METHOD_SCOPES, servicev1, STREAM_SER
 import { sql } from 'kysely'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Platform } from '../src/index.js'
+import type { Platform } from '../src/index.js'
 import { STUDIO_VERSION } from '../src/studio.js'
-import { ADMIN } from './helpers.js'
+import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '../src/testing.js'
 
 // Every Service API method against the production wiring: a real Platform (Studio + gateway on
 // PGlite) and the handler set its Studio-runtime PluginHost serves plugins (`host.serviceApi`:
@@ -25,8 +22,8 @@ const TOPICS: TopicGrant = { publish: ['scoped.>'], subscribe: ['scoped.>'] }
 const FIXTURE = new URL('./fixtures/platform-plugin/main.mjs', import.meta.url).href
 const logger = pino({ level: 'silent' })
 
+let test: TestPlatform
 let platform: Platform
-let dataDir: string
 let upstream: HttpServer
 let toolServer: HttpServer
 /** What reached the mock LLM: each request's headers and body. */
@@ -36,15 +33,7 @@ const busEvents: Array<{ topic: string; source: string }> = []
 const following = new AbortController()
 const seeded = { llm: '', app: '', tool: '', datasource: '', user: '', schedule: '', otherSchedule: '', doomedLlm: '', doomedApp: '', pluginId: '' }
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${platform.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, json: text ? JSON.parse(text) : undefined }
-}
+const api = (method: string, path: string, body?: unknown) => test.api(method, path, body)
 
 async function created(path: string, body: object): Promise<string> {
   const { status, json } = await api('POST', path, body)
@@ -198,7 +187,7 @@ const CASES: Record<ServiceApiMethod, Case> = {
   getDatasource: { request: () => ({ id: seeded.datasource }), check: (v) => expect(parse(v).documents).toBe(1) },
   queryDatasource: { request: () => ({ id: seeded.datasource, query: 'kettle', limit: 5 }), check: (v) => expect(parse(v).items.length).toBe(1) },
   listUsers: { request: () => page(), check: (v) => expect(JSON.stringify(v.items.map(parse))).not.toContain('password_hash') },
-  getUser: { request: () => ({ id: seeded.user }), check: (v) => expect(parse(v)).toMatchObject({ email: ADMIN.email }) },
+  getUser: { request: () => ({ id: seeded.user }), check: (v) => expect(parse(v)).toMatchObject({ email: TEST_ADMIN.email }) },
   getAnalyticsSummary: { request: () => ({ appId: '', fromMs: 0, toMs: 0 }), check: (v) => expect(parse(v).totals).toHaveProperty('requests') },
   // Only the caller's own schedules: "other"'s is not listed.
   listSchedules: { request: () => page(), check: (v) => expect(v.items.map(parse)).toMatchObject([{ id: seeded.schedule, plugin: PLUGIN, scheduleId: 'tick' }]) },
@@ -239,14 +228,9 @@ beforeAll(async () => {
   const llmUrl = await listen((upstream = mockLlm()))
   toolServer = createServer((_req, res) => res.setHeader('content-type', 'application/json').end('{"pong":true}'))
   const toolUrl = await listen(toolServer)
-  dataDir = mkdtempSync(join(tmpdir(), 'pb-scopes-'))
-  platform = await Platform.start({
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-    env: { PLUGBOARD_ADMIN_EMAIL: ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: ADMIN.password, PLUGBOARD_ADMIN_TOKEN: ADMIN.token },
-  })
+  // With the analytics, as `plugboard up` runs: the plugin's completions are recorded as its app's requests.
+  test = await startTestPlatform({ analytics: true })
+  platform = test.platform
   seeded.llm = await created('/llms', { slug: 'seed-llm', vendor: 'openai', baseUrl: `${llmUrl}/v1`, models: ['m'], apiKey: 'sk-secret-1234' })
   seeded.doomedLlm = await created('/llms', { slug: 'doomed-llm', vendor: 'mock', models: ['m'] })
   seeded.app = await created('/apps', { slug: 'seed-app' })
@@ -259,10 +243,9 @@ beforeAll(async () => {
 
   // The caller: installed through the admin API, granted llms.proxy (the gateway then serves it the
   // app plugin:scoped), configured and enabled, so both its halves run; its manifest's schedule is stored.
-  seeded.pluginId = await created('/plugins', { source: FIXTURE, name: PLUGIN })
-  expect((await api('POST', `/plugins/${PLUGIN}/scopes`, { scope: 'llms.proxy' })).status).toBe(200)
-  const enabled = await api('PATCH', `/plugins/${PLUGIN}`, { config: { greeting: 'hello' }, enabled: true })
+  const enabled = await test.installPlugin(PLUGIN, FIXTURE, { scopes: ['llms.proxy'], config: { greeting: 'hello' } })
   expect(enabled.json, JSON.stringify(enabled.json)).toMatchObject({ status: 'running' })
+  seeded.pluginId = enabled.json.id
   await until(() => platform.gateway.config.apps.some((app) => app.id === `plugin:${PLUGIN}`), 'the gateway to serve the app plugin:scoped')
   // Another plugin with a schedule of its own, which the caller must never reach.
   await created('/plugins', { source: FIXTURE, name: 'other' })
@@ -279,9 +262,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   following.abort()
-  await platform?.close()
+  await test?.close()
   for (const server of [upstream, toolServer]) await new Promise((resolve) => server?.close(resolve))
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 const scoped = (Object.entries(SERVICE_API_METHOD_SCOPES) as Array<[ServiceApiMethod, Scope | null]>).filter((entry): entry is [ServiceApiMethod, Scope] => entry[1] !== null)
