@@ -155,7 +155,10 @@ export function serviceApiImplementation(
     const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<unknown>
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const controller = new AbortController()
-      call.on('cancelled', () => controller.abort())
+      let answered = false
+      // grpc-js reports every answered call as cancelled too: only a call still running is aborted
+      // (an abort costs a DOMException and its stack, on the KV hot path once per call).
+      call.on('cancelled', () => answered || controller.abort())
       let release: (() => void) | undefined
       Promise.resolve()
         .then(() => {
@@ -163,8 +166,14 @@ export function serviceApiImplementation(
           return handler(call.request, caller, controller.signal)
         })
         .then(
-          (response) => callback(null, response),
-          (error: unknown) => callback(toGrpcError(error, grpcStatusOf(error))),
+          (response) => {
+            answered = true
+            callback(null, response)
+          },
+          (error: unknown) => {
+            answered = true
+            callback(toGrpcError(error, grpcStatusOf(error)))
+          },
         )
         .finally(() => release?.())
     }

@@ -138,6 +138,43 @@ describe('Service API calls in flight', () => {
   })
 })
 
+describe("A unary Service API call's signal", () => {
+  it('aborts when the client cancels the call while it runs, and never once the call was answered', async () => {
+    const signals: AbortSignal[] = []
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const handlers = {
+      ...startHost().serviceApi,
+      getPluginInfo: async (_request: unknown, _caller: unknown, signal: AbortSignal) => {
+        signals.push(signal)
+        if (signals.length === 1) await held
+        return { json: Buffer.from('{}') }
+      },
+    } as ServiceApiHandlers
+    const server = new Server(PLUGIN_CHANNEL_OPTIONS)
+    server.addService(servicev1.ServiceApiService, serviceApiImplementation(handlers, caller('p', ['plugins.read']), capturingLogger().logger))
+    const dir = mkdtempSync(join(tmpdir(), 'pb-signal-'))
+    const address = `unix:${join(dir, 's.sock')}`
+    await new Promise<void>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())))
+    const client = new servicev1.ServiceApiClient(address, credentials.createInsecure(), PLUGIN_CHANNEL_OPTIONS)
+    try {
+      const cancelled = client.getPluginInfo({}, () => undefined)
+      await waitFor(() => signals.length === 1, 5_000, 'the first call to run')
+      cancelled.cancel()
+      await waitFor(() => signals[0]!.aborted, 5_000, 'the cancelled call to be aborted')
+      release()
+      await new Promise((resolve, reject) => client.getPluginInfo({}, (error, response) => (error ? reject(error) : resolve(response))))
+      // grpc-js reports an answered call as cancelled too: its handler's signal must not abort then.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(signals[1]!.aborted).toBe(false)
+    } finally {
+      client.close()
+      server.forceShutdown()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('Service API subscriptions per connection', () => {
   it('are capped: the subscription over the cap fails with SERVICE_TOO_MANY_CALLS, and a cancelled one frees its slot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-svc-'))

@@ -71,10 +71,16 @@ export function mtlsChannelCredentials(identity: TlsIdentity | undefined, peerCe
   return credentials.createSsl(Buffer.from(peerCertPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem))
 }
 
-/** Channel options for plugin connections: certificates name "localhost" whatever the socket path is. */
+/**
+ * Channel and server options for plugin connections: certificates name
+ * "localhost" whatever the socket path is; channelz off, since no channelz
+ * service is served and its per-call counters and timestamps cost on every
+ * call (the Service API's KV hot path).
+ */
 export const PLUGIN_CHANNEL_OPTIONS = {
   'grpc.ssl_target_name_override': 'localhost',
   'grpc.default_authority': 'localhost',
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.enable_channelz': 0,
 } as const

@@ -65,7 +65,7 @@ export interface TestPlatform {
  * expect((await test.api('POST', '/llms', { slug: 'x', vendor: 'openai', baseUrl: 'http://example.com', models: ['m'] })).status).toBe(422)
  * await test.close()
  */
-export async function startTestPlatform(): Promise<TestPlatform> {
+export async function startTestPlatform(options: { analytics?: boolean } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pb-test-platform-'))
   let platform: Platform
   try {
@@ -74,7 +74,8 @@ export async function startTestPlatform(): Promise<TestPlatform> {
       host: '127.0.0.1',
       port: 0,
       logger: pino({ level: 'silent' }),
-      analytics: false,
+      // Off unless asked for: a test looking at the requests table sees only what it wrote.
+      analytics: options.analytics ?? false,
       env: { PLUGBOARD_ADMIN_EMAIL: TEST_ADMIN.email, PLUGBOARD_ADMIN_PASSWORD: TEST_ADMIN.password, PLUGBOARD_ADMIN_TOKEN: TEST_ADMIN.token },
     })
   } catch (error) {
