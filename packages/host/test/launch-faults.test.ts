@@ -58,13 +58,18 @@ describe('a file:// plugin that cannot start', () => {
 })
 
 /** Starts test/fixtures/host-process.mjs: a real host that loads one plugin and prints both pids. */
+/** The hosts of this test keep their socket directories here: a host other tests start meanwhile (in the system temp dir) would clean up the dead one's first. */
+const hostsTmp = mkdtempSync(join(tmpdir(), 'pb-hosts-'))
+// As root, plugins run under their own uids and must reach their socket directories below it.
+chmodSync(hostsTmp, 0o755)
+
 async function startHostProcess(): Promise<{ child: ChildProcess; pid: number; pluginPid: number }> {
-  const child = spawn(process.execPath, [fixturePath('host-process.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [fixturePath('host-process.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: hostsTmp } })
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string]
   return { child, ...(JSON.parse(line) as { pid: number; pluginPid: number }) }
 }
 
-const hostDirs = (pid: number) => readdirSync(tmpdir()).filter((name) => name.startsWith(`plugboard-${pid}-`))
+const hostDirs = (pid: number) => readdirSync(hostsTmp).filter((name) => name.startsWith(`plugboard-${pid}-`))
 
 describe('socket directories', () => {
   const started: Array<{ child: ChildProcess; pid: number; pluginPid: number }> = []
@@ -75,8 +80,9 @@ describe('socket directories', () => {
         await once(child, 'exit')
       }
       await waitFor(() => !processAlive(pluginPid), 10_000, 'an orphaned plugin to exit')
-      for (const name of hostDirs(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true })
+      for (const name of hostDirs(pid)) rmSync(join(hostsTmp, name), { recursive: true, force: true })
     }
+    rmSync(hostsTmp, { recursive: true, force: true })
   })
 
   it('of a host killed with SIGKILL are gone after the next host starts', async () => {
