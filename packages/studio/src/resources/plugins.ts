@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { isPlugboardError, patternWithin, SCOPES, type Scope } from '@plugboard/proto'
+import { isPlugboardError, patternWithin, SCOPES, topicProblem, type Scope } from '@plugboard/proto'
 import { parsePluginSource, validateConfig, type ManagedPlugin, type PluginManifest } from '@plugboard/host'
 import { HOOK_NAMES } from '@plugboard/gateway'
 import { actorOf, principalOf } from '../api/auth.js'
@@ -153,6 +153,9 @@ function checkGrants(declared: PluginDeclarations, spec: StudioPluginSpec): void
   }
   for (const direction of ['publish', 'subscribe'] as const) {
     for (const [index, pattern] of (spec.topics?.[direction] ?? []).entries()) {
+      // Checked with the host's own rule: a pattern it would refuse at start must not be stored (the plugin would only fail).
+      const problem = topicProblem(pattern, { wildcards: true })
+      if (problem) throw new StudioError('VALIDATION_FAILED', `${direction} topic pattern "${pattern}" ${problem}`, { details: [{ path: `/topics/${direction}/${index}`, message: problem }] })
       if (!declared.topics[direction].some((requested) => patternWithin(pattern, requested))) {
         throw notRequested(`${direction} topic "${pattern}"`, `/topics/${direction}/${index}`, declared.topics[direction])
       }
@@ -168,11 +171,25 @@ function checkConfig(row: Pick<Row<'plugins'>, 'name' | 'config_schema'>, config
   try {
     validateConfig(row.name, (row.config_schema ?? undefined) as Parameters<typeof validateConfig>[1], config)
   } catch (error) {
-    const problems = ((error as { details?: string[] }).details ?? [(error as Error).message]).map((problem): ErrorDetail => {
+    // Without details the schema itself did not compile (a plugin stored before it was looked at): one problem, as the host put it.
+    const details = (error as { details?: string[] }).details ?? [`/: ${(error as Error).message}`]
+    const problems = details.map((problem): ErrorDetail => {
       const at = problem.indexOf(': ')
       return at > 0 ? { path: `/config${problem.slice(0, at) === '/' ? '' : problem.slice(0, at)}`, message: problem.slice(at + 2) } : { path: '/config', message: problem }
     })
     throw new StudioError('PLUGIN_CONFIG_INVALID', `config does not match the schema of plugin "${row.name}": ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: problems })
+  }
+}
+
+/**
+ * Throws the host's PLUGIN_MANIFEST_INVALID when the plugin serves a config schema that does not compile:
+ * no config could ever be checked against it, so it could never be enabled.
+ */
+function checkSchemaCompiles(name: string, schema: unknown): void {
+  try {
+    validateConfig(name, schema as Parameters<typeof validateConfig>[1], undefined)
+  } catch (error) {
+    if (isPlugboardError(error) && error.code === 'PLUGIN_MANIFEST_INVALID') throw error
   }
 }
 
@@ -346,6 +363,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
       try {
         described = await plugins.host.describe({ name: probeName, source })
+        checkSchemaCompiles(probeName, described.configSchema)
       } catch (error) {
         throw startFailure('PLUGIN_INSTALL_FAILED', error)
       }
@@ -452,6 +470,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
       try {
         described = await plugins.host.describe({ name: found.name, source: specOf(found).source })
+        checkSchemaCompiles(found.name, described.configSchema)
       } catch (error) {
         plugins.recordProblem(found.name, { runtime: 'studio', code: isPlugboardError(error) ? error.code : 'PLUGIN_LAUNCH_FAILED', message: (error as Error).message })
         throw startFailure('PLUGIN_RELOAD_FAILED', error)

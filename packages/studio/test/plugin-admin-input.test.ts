@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCoreServiceHandlers, MemoryEventBus, type ServiceCaller } from '@plugboard/proto'
+import { openDatabase, type StudioDatabase } from '../src/db/database.js'
+import { PostgresKvStore } from '../src/plugins/kv-store.js'
+import { startTestPlatform, type TestPlatform } from '../src/testing.js'
+
+// Input a careless admin or a hostile plugin gives the plugin platform, against a real Studio + gateway:
+// each must be refused with a clear 4xx (or a typed Service API error), never stored to fail later.
+
+const PLATFORM_PLUGIN = new URL('./fixtures/platform-plugin/main.mjs', import.meta.url).href
+const ODD_SCHEMA_PLUGIN = new URL('./fixtures/odd-schema-plugin.mjs', import.meta.url).href
+
+let test: TestPlatform
+
+beforeAll(async () => {
+  test = await startTestPlatform()
+}, 60_000)
+
+afterAll(async () => {
+  await test?.close()
+})
+
+describe('topic grants', () => {
+  it('refuses a pattern the host would refuse at start (422 with its path), so the plugin keeps running', async () => {
+    await test.installPlugin('topics', PLATFORM_PLUGIN, { config: { greeting: 'hi' } })
+    for (const [direction, pattern] of [
+      ['publish', 'fixture.>>'],
+      ['publish', 'fixture.>.x'],
+      ['publish', 'fixture..a'],
+      ['publish', 'fixture.a*'],
+      ['subscribe', 'system.objects..llm'],
+    ] as const) {
+      const refused = await test.api('PATCH', '/plugins/topics', { topics: { [direction]: [pattern] } })
+      expect(refused.status, pattern).toBe(422)
+      expect(refused.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: `/topics/${direction}/0` }] })
+    }
+    const plugin = await test.api('GET', '/plugins/topics')
+    expect(plugin.json).toMatchObject({ status: 'running', granted: { topics: { publish: [], subscribe: [] } } })
+    expect((await test.api('PATCH', '/plugins/topics', { topics: { publish: ['fixture.*'] } })).json).toMatchObject({ status: 'running', granted: { topics: { publish: ['fixture.*'] } } })
+  })
+})
+
+describe('a config schema that does not compile', () => {
+  it('refuses the install with the host code, and installs nothing', async () => {
+    const refused = await test.api('POST', '/plugins', { source: ODD_SCHEMA_PLUGIN, name: 'schema-invalid' })
+    expect(refused.status).toBe(422)
+    expect(refused.json.error.code).toBe('PLUGIN_INSTALL_FAILED')
+    expect(refused.json.error.details[0].message).toMatch(/^PLUGIN_MANIFEST_INVALID: .*config schema ajv cannot compile/)
+    expect((await test.api('GET', '/plugins/schema-invalid')).status).toBe(404)
+  })
+
+  it('a schema of false installs, and enabling it answers 422 at /config: no config can fit', async () => {
+    expect((await test.api('POST', '/plugins', { source: ODD_SCHEMA_PLUGIN, name: 'schema-false' })).status).toBe(201)
+    const refused = await test.api('POST', '/plugins/schema-false/enable')
+    expect(refused.status).toBe(422)
+    expect(refused.json.error).toMatchObject({ code: 'PLUGIN_CONFIG_INVALID', details: [{ path: '/config', message: 'boolean schema is false' }] })
+  })
+})
+
+describe('Service API KV keys with a NUL byte', () => {
+  let database: StudioDatabase
+  let dir: string
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pb-kv-nul-'))
+    database = await openDatabase({ dataDir: dir })
+  })
+  afterAll(async () => {
+    await database?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('are refused as SERVICE_INVALID_REQUEST before they reach the database (which cannot hold NUL in text)', async () => {
+    const kv = new PostgresKvStore({ db: database.db, logger: pino({ level: 'silent' }), exactReadCache: false })
+    const api = createCoreServiceHandlers({ kv, events: new MemoryEventBus(), log: () => {} })
+    const caller: ServiceCaller = { plugin: 'kv-nul', scopes: new Set(['kv.readwrite', 'kv.read']), topics: { publish: [], subscribe: [] } }
+    const codeOf = (call: Promise<unknown>) => call.then(() => 'ok', (error: { code?: string }) => error.code)
+    const key = 'a\u0000b'
+    expect(await codeOf(api.kvSet({ key, value: Buffer.from('x'), ttlMs: 0 }, caller))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvGet({ key }, caller))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvIncrement({ key, delta: 1, ttlMs: 0 }, caller))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvList({ prefix: '\u0000', limit: 10 }, caller))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvList({ prefix: '', limit: 10 }, caller))).toBe('ok')
+  })
+})
