@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCoreServiceHandlers, MemoryEventBus, type ServiceCaller } from '@plugboard/proto'
+import { createCoreServiceHandlers, MemoryEventBus, type Scope, type ServiceCaller } from '@plugboard/proto'
 import { openDatabase, type StudioDatabase } from '../src/db/database.js'
 import { PostgresKvStore } from '../src/plugins/kv-store.js'
 import { startTestPlatform, type TestPlatform } from '../src/testing.js'
@@ -76,13 +76,14 @@ describe('Service API KV keys with a NUL byte', () => {
   it('are refused as SERVICE_INVALID_REQUEST before they reach the database (which cannot hold NUL in text)', async () => {
     const kv = new PostgresKvStore({ db: database.db, logger: pino({ level: 'silent' }), exactReadCache: false })
     const api = createCoreServiceHandlers({ kv, events: new MemoryEventBus(), log: () => {} })
-    const caller: ServiceCaller = { plugin: 'kv-nul', scopes: new Set(['kv.readwrite', 'kv.read']), topics: { publish: [], subscribe: [] } }
+    const caller: ServiceCaller = { plugin: 'kv-nul', scopes: new Set<Scope>(['kv.readwrite']), topics: { publish: [], subscribe: [] } }
     const codeOf = (call: Promise<unknown>) => call.then(() => 'ok', (error: { code?: string }) => error.code)
     const key = 'a\u0000b'
-    expect(await codeOf(api.kvSet({ key, value: Buffer.from('x'), ttlMs: 0 }, caller))).toBe('SERVICE_INVALID_REQUEST')
-    expect(await codeOf(api.kvGet({ key }, caller))).toBe('SERVICE_INVALID_REQUEST')
-    expect(await codeOf(api.kvIncrement({ key, delta: 1, ttlMs: 0 }, caller))).toBe('SERVICE_INVALID_REQUEST')
-    expect(await codeOf(api.kvList({ prefix: '\u0000', limit: 10 }, caller))).toBe('SERVICE_INVALID_REQUEST')
-    expect(await codeOf(api.kvList({ prefix: '', limit: 10 }, caller))).toBe('ok')
+    const { signal } = new AbortController()
+    expect(await codeOf(api.kvSet({ key, value: Buffer.from('x'), ttlMs: 0 }, caller, signal))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvGet({ key }, caller, signal))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvIncrement({ key, delta: 1, ttlMs: 0 }, caller, signal))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvList({ prefix: '\u0000', limit: 10 }, caller, signal))).toBe('SERVICE_INVALID_REQUEST')
+    expect(await codeOf(api.kvList({ prefix: '', limit: 10 }, caller, signal))).toBe('ok')
   })
 })
