@@ -44,6 +44,22 @@ describe('topic grants', () => {
   })
 })
 
+describe('a binding to an app that was renamed or deleted since', () => {
+  it('does not lock the plugin: it can still be disabled and have a scope revoked, and a new unknown app is still refused', async () => {
+    expect((await test.api('POST', '/apps', { slug: 'bound-app', name: 'Bound' })).status).toBe(201)
+    await test.installPlugin('bound', PLATFORM_PLUGIN, { scopes: ['kv.readwrite'], config: { greeting: 'hi' } })
+    expect((await test.api('PATCH', '/plugins/bound', { apps: ['bound-app'], hooks: ['post_auth'] })).status).toBe(200)
+    expect((await test.api('PATCH', '/apps/bound-app', { slug: 'renamed-app' })).status).toBe(200)
+
+    expect((await test.api('DELETE', '/plugins/bound/scopes/kv.readwrite')).json).toMatchObject({ granted: { scopes: [] } })
+    expect((await test.api('POST', '/plugins/bound/disable')).json).toMatchObject({ enabled: false, status: 'disabled' })
+    const unknown = await test.api('PATCH', '/plugins/bound', { apps: ['bound-app', 'no-such-app'] })
+    expect(unknown.status).toBe(422)
+    expect(unknown.json.error).toMatchObject({ code: 'REFERENCE_NOT_FOUND', details: [{ path: '/apps/1' }] })
+    expect((await test.api('PATCH', '/plugins/bound', { apps: ['renamed-app'] })).json).toMatchObject({ binding: { apps: ['renamed-app'] } })
+  })
+})
+
 describe('a config schema that does not compile', () => {
   it('refuses the install with the host code, and installs nothing', async () => {
     const refused = await test.api('POST', '/plugins', { source: ODD_SCHEMA_PLUGIN, name: 'schema-invalid' })

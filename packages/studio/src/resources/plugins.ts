@@ -205,11 +205,16 @@ function checkBinding(declared: PluginDeclarations, spec: StudioPluginSpec): voi
   }
 }
 
-/** REFERENCE_NOT_FOUND unless every slug names an app (LLM). */
-async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: readonly string[] | undefined, path: string): Promise<void> {
-  if (!slugs?.length) return
-  const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', [...slugs]).execute()).map((row) => row.slug))
-  const missing = slugs.findIndex((slug) => !found.has(slug))
+/**
+ * REFERENCE_NOT_FOUND unless every slug not `stored` already names an app (LLM). Slugs
+ * the binding held before are not checked again: one whose app was since renamed or
+ * deleted must not lock the plugin (a disable or a revoke must still go through).
+ */
+async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: readonly string[] = [], stored: readonly string[] = [], path: string): Promise<void> {
+  const added = slugs.filter((slug) => !stored.includes(slug))
+  if (added.length === 0) return
+  const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', added).execute()).map((row) => row.slug))
+  const missing = slugs.findIndex((slug) => added.includes(slug) && !found.has(slug))
   if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${table === 'apps' ? 'app' : 'LLM'} "${slugs[missing]}"`, { details: [{ path: `${path}/${missing}`, message: 'names no existing object' }] })
 }
 
@@ -293,8 +298,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       const declared = declarationsOf(row.manifest as PluginManifest | null)
       checkGrants(declared, next.spec)
       checkBinding(declared, next.spec)
-      await checkTargets(trx, 'apps', next.spec.apps, '/apps')
-      await checkTargets(trx, 'llms', next.spec.llms, '/llms')
+      await checkTargets(trx, 'apps', next.spec.apps, specOf(row).apps, '/apps')
+      await checkTargets(trx, 'llms', next.spec.llms, specOf(row).llms, '/llms')
       const enabled = next.enabled ?? row.enabled
       if (enabled) checkConfig(row, next.spec.config)
       const pending = (next.pending ?? row.pending_scopes).filter((scope) => !(next.spec.scopes ?? []).includes(scope as Scope))
