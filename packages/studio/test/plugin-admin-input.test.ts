@@ -13,6 +13,7 @@ import { startTestPlatform, type TestPlatform } from '../src/testing.js'
 
 const PLATFORM_PLUGIN = new URL('./fixtures/platform-plugin/main.mjs', import.meta.url).href
 const ODD_SCHEMA_PLUGIN = new URL('./fixtures/odd-schema-plugin.mjs', import.meta.url).href
+const NOT_A_PLUGIN = new URL('./fixtures/exits-before-handshake.mjs', import.meta.url).href
 
 let test: TestPlatform
 
@@ -41,6 +42,21 @@ describe('topic grants', () => {
     const plugin = await test.api('GET', '/plugins/topics')
     expect(plugin.json).toMatchObject({ status: 'running', granted: { topics: { publish: [], subscribe: [] } } })
     expect((await test.api('PATCH', '/plugins/topics', { topics: { publish: ['fixture.*'] } })).json).toMatchObject({ status: 'running', granted: { topics: { publish: ['fixture.*'] } } })
+  })
+})
+
+describe('failed installs', () => {
+  it('leave no log lines behind (the log tail tracks a bounded number of plugins), and a taken name is refused before anything starts', async () => {
+    for (let i = 0; i < 3; i++) expect((await test.api('POST', '/plugins', { source: NOT_A_PLUGIN, name: 'retried' })).json.error.code).toBe('PLUGIN_INSTALL_FAILED')
+    await test.installPlugin('retried', PLATFORM_PLUGIN, { config: { greeting: 'hi' } })
+    const fromFailures = async () => ((await test.api('GET', '/plugins/retried/logs')).json.items as unknown[]).filter((line) => JSON.stringify(line).includes('this is not a plugin'))
+    expect((await test.api('GET', '/plugins/retried/logs')).json.items.length).toBeGreaterThan(0)
+    expect(await fromFailures()).toEqual([])
+
+    const taken = await test.api('POST', '/plugins', { source: NOT_A_PLUGIN, name: 'retried' })
+    expect(taken.status).toBe(409)
+    expect(taken.json.error).toMatchObject({ code: 'ALREADY_EXISTS', details: [{ path: '/name' }] })
+    expect(await fromFailures()).toEqual([])
   })
 })
 

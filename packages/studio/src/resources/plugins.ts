@@ -365,42 +365,51 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
         throw new StudioError('VALIDATION_FAILED', (error as Error).message, { details: [{ path: '/source', message: (error as Error).message }] })
       }
       const probeName = request.body.name ?? `install-${randomUUID().slice(0, 8)}`
-      let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
+      const installedAs = (name: string) => ctx.db.selectFrom('plugins').select('id').where('name', '=', name).executeTakeFirst()
+      if (request.body.name && (await installedAs(request.body.name))) {
+        throw new StudioError('ALREADY_EXISTS', 'an object with that name already exists', { details: [{ path: '/name', message: 'is already taken' }] })
+      }
       try {
-        described = await plugins.host.describe({ name: probeName, source })
-        checkSchemaCompiles(probeName, described.configSchema)
-      } catch (error) {
-        throw startFailure('PLUGIN_INSTALL_FAILED', error)
-      }
-      const declared = declarationsOf(described.manifest)
-      const unknown = declared.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
-      if (unknown.length > 0) {
-        throw new StudioError('PLUGIN_SCOPES_UNKNOWN', `the plugin asks for scopes that do not exist: ${unknown.join(', ')} (known: ${SCOPES.join(', ')}); it was not installed`, {
-          details: unknown.map((scope) => ({ path: '/manifest/permissions/services', message: `unknown scope "${scope}"` })),
-        })
-      }
-      const name = request.body.name ?? (typeof described.manifest?.id === 'string' ? described.manifest.id : undefined)
-      if (!name || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
-        throw new StudioError('VALIDATION_FAILED', 'the plugin serves no manifest id that is a slug; give it a name', { details: [{ path: '/name', message: 'is required for this plugin' }] })
-      }
-      const spec: StudioPluginSpec = { source, scopes: [] }
-      const installed = await ctx.writes.run(write(request, 'install'), async (trx) => {
-        const row = await trx
-          .insertInto('plugins')
-          .values({
-            id: randomUUID(),
-            name,
-            spec: JSON.stringify(spec),
-            enabled: false,
-            manifest: described.manifest ? JSON.stringify(described.manifest) : null,
-            config_schema: described.configSchema === undefined ? null : JSON.stringify(described.configSchema),
+        let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
+        try {
+          described = await plugins.host.describe({ name: probeName, source })
+          checkSchemaCompiles(probeName, described.configSchema)
+        } catch (error) {
+          throw startFailure('PLUGIN_INSTALL_FAILED', error)
+        }
+        const declared = declarationsOf(described.manifest)
+        const unknown = declared.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
+        if (unknown.length > 0) {
+          throw new StudioError('PLUGIN_SCOPES_UNKNOWN', `the plugin asks for scopes that do not exist: ${unknown.join(', ')} (known: ${SCOPES.join(', ')}); it was not installed`, {
+            details: unknown.map((scope) => ({ path: '/manifest/permissions/services', message: `unknown scope "${scope}"` })),
           })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        return { id: row.id, before: undefined, after: present(row), result: row }
-      })
-      reply.code(201).header('etag', etag(installed.version)).header('location', `${base}/${installed.id}`)
-      return present(installed)
+        }
+        const name = request.body.name ?? (typeof described.manifest?.id === 'string' ? described.manifest.id : undefined)
+        if (!name || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+          throw new StudioError('VALIDATION_FAILED', 'the plugin serves no manifest id that is a slug; give it a name', { details: [{ path: '/name', message: 'is required for this plugin' }] })
+        }
+        const spec: StudioPluginSpec = { source, scopes: [] }
+        const installed = await ctx.writes.run(write(request, 'install'), async (trx) => {
+          const row = await trx
+            .insertInto('plugins')
+            .values({
+              id: randomUUID(),
+              name,
+              spec: JSON.stringify(spec),
+              enabled: false,
+              manifest: described.manifest ? JSON.stringify(described.manifest) : null,
+              config_schema: described.configSchema === undefined ? null : JSON.stringify(described.configSchema),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow()
+          return { id: row.id, before: undefined, after: present(row), result: row }
+        })
+        reply.code(201).header('etag', etag(installed.version)).header('location', `${base}/${installed.id}`)
+        return present(installed)
+      } finally {
+        // What the probe logged is kept only under a plugin installed by its name: failed installs must not fill the log tail's plugins.
+        if (!(await installedAs(probeName))) plugins.logTail.forget(probeName)
+      }
     },
   )
 
