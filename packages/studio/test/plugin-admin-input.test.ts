@@ -76,6 +76,16 @@ describe('a binding to an app that was renamed or deleted since', () => {
   })
 })
 
+describe('a config given with a reload', () => {
+  it('is checked against the schema also while the plugin is disabled, and not saved when it does not fit', async () => {
+    expect((await test.api('POST', '/plugins', { source: PLATFORM_PLUGIN, name: 'reloaded-off' })).status).toBe(201)
+    const refused = await test.api('POST', '/plugins/reloaded-off/reload', { config: { greeting: 5 } })
+    expect(refused.status).toBe(422)
+    expect(refused.json.error).toMatchObject({ code: 'PLUGIN_CONFIG_INVALID', details: [{ path: '/config/greeting' }] })
+    expect((await test.api('GET', '/plugins/reloaded-off')).json).toMatchObject({ config: null, revision: 0 })
+  })
+})
+
 describe('a config schema that does not compile', () => {
   it('refuses the install with the host code, and installs nothing', async () => {
     const refused = await test.api('POST', '/plugins', { source: ODD_SCHEMA_PLUGIN, name: 'schema-invalid' })

@@ -510,7 +510,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
           objectHooks: (spec.objectHooks ?? []).filter((type): type is HookedObjectType => next.objectTypes.includes(type)),
         }
         const reloaded = { ...row, config_schema: described.configSchema ?? null, manifest: (described.manifest ?? null) as Row<'plugins'>['manifest'] }
-        if (row.enabled) checkConfig(reloaded, nextSpec.config)
+        // A config given with the reload is checked even while disabled: nothing that does not fit is saved.
+        if (row.enabled || request.body.config !== undefined) checkConfig(reloaded, nextSpec.config)
         const updated = await trx
           .updateTable('plugins')
           .set((eb) => ({
