@@ -133,7 +133,7 @@ function handlers(): ServiceApiHandlers {
 /** A Service API server for one plugin connection with `scopes`, and a gRPC client of it. */
 async function connect(scopes: readonly Scope[]): Promise<{ client: Client; close: () => Promise<void> }> {
   const server = new Server()
-  server.addService(servicev1.ServiceApiService, serviceApiImplementation(handlers(), { plugin: PLUGIN, scopes: new Set(scopes), topics: { publish: ['scoped.>'], subscribe: ['scoped.>'] } }, logger))
+  server.addService(servicev1.ServiceApiService, serviceApiImplementation(handlers(), { plugin: PLUGIN, scopes: new Set(scopes) }, logger))
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))))
   const client = new servicev1.ServiceApiClient(`127.0.0.1:${port}`, credentials.createInsecure())
   return {
