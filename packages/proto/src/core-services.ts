@@ -29,9 +29,10 @@ const MAX_LIST = 1000
 /** Log fields larger than this (serialized) are not parsed but kept as a cut string: a log line is no place for a payload. */
 const MAX_LOG_FIELDS_BYTES = 8192
 
-function checkKey(key: string): void {
-  if (!key || Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV key must be 1 to ${MAX_KEY_BYTES} bytes of UTF-8`)
+// PostgreSQL text cannot hold NUL: refused here for every store alike, rather than as an internal error of one.
+function checkKey(key: string, { prefix = false } = {}): void {
+  if ((!key && !prefix) || Buffer.byteLength(key) > MAX_KEY_BYTES || key.includes('\u0000')) {
+    throw new PlugboardError<ServiceApiErrorCode>('SERVICE_INVALID_REQUEST', `KV ${prefix ? 'prefix must be at most' : 'key must be 1 to'} ${MAX_KEY_BYTES} bytes of UTF-8 without NUL`)
   }
 }
 
@@ -99,6 +100,7 @@ export function createCoreServiceHandlers(deps: {
       return { deleted: await kv.delete(caller.plugin, request.key) }
     },
     async kvList(request, caller) {
+      checkKey(request.prefix, { prefix: true })
       const limit = request.limit > 0 ? Math.min(request.limit, MAX_LIST) : MAX_LIST
       return { entries: await kv.list(caller.plugin, request.prefix, limit) }
     },

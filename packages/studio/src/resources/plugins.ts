@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { isPlugboardError, patternWithin, SCOPES, type Scope } from '@plugboard/proto'
+import { isPlugboardError, patternWithin, SCOPES, topicProblem, type Scope } from '@plugboard/proto'
 import { parsePluginSource, validateConfig, type ManagedPlugin, type PluginManifest } from '@plugboard/host'
 import { HOOK_NAMES } from '@plugboard/gateway'
 import { actorOf, principalOf } from '../api/auth.js'
@@ -153,6 +153,9 @@ function checkGrants(declared: PluginDeclarations, spec: StudioPluginSpec): void
   }
   for (const direction of ['publish', 'subscribe'] as const) {
     for (const [index, pattern] of (spec.topics?.[direction] ?? []).entries()) {
+      // Checked with the host's own rule: a pattern it would refuse at start must not be stored (the plugin would only fail).
+      const problem = topicProblem(pattern, { wildcards: true })
+      if (problem) throw new StudioError('VALIDATION_FAILED', `${direction} topic pattern "${pattern}" ${problem}`, { details: [{ path: `/topics/${direction}/${index}`, message: problem }] })
       if (!declared.topics[direction].some((requested) => patternWithin(pattern, requested))) {
         throw notRequested(`${direction} topic "${pattern}"`, `/topics/${direction}/${index}`, declared.topics[direction])
       }
@@ -168,11 +171,25 @@ function checkConfig(row: Pick<Row<'plugins'>, 'name' | 'config_schema'>, config
   try {
     validateConfig(row.name, (row.config_schema ?? undefined) as Parameters<typeof validateConfig>[1], config)
   } catch (error) {
-    const problems = ((error as { details?: string[] }).details ?? [(error as Error).message]).map((problem): ErrorDetail => {
+    // Without details the schema itself did not compile (a plugin stored before it was looked at): one problem, as the host put it.
+    const details = (error as { details?: string[] }).details ?? [`/: ${(error as Error).message}`]
+    const problems = details.map((problem): ErrorDetail => {
       const at = problem.indexOf(': ')
       return at > 0 ? { path: `/config${problem.slice(0, at) === '/' ? '' : problem.slice(0, at)}`, message: problem.slice(at + 2) } : { path: '/config', message: problem }
     })
     throw new StudioError('PLUGIN_CONFIG_INVALID', `config does not match the schema of plugin "${row.name}": ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: problems })
+  }
+}
+
+/**
+ * Throws the host's PLUGIN_MANIFEST_INVALID when the plugin serves a config schema that does not compile:
+ * no config could ever be checked against it, so it could never be enabled.
+ */
+function checkSchemaCompiles(name: string, schema: unknown): void {
+  try {
+    validateConfig(name, schema as Parameters<typeof validateConfig>[1], undefined)
+  } catch (error) {
+    if (isPlugboardError(error) && error.code === 'PLUGIN_MANIFEST_INVALID') throw error
   }
 }
 
@@ -188,11 +205,16 @@ function checkBinding(declared: PluginDeclarations, spec: StudioPluginSpec): voi
   }
 }
 
-/** REFERENCE_NOT_FOUND unless every slug names an app (LLM). */
-async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: readonly string[] | undefined, path: string): Promise<void> {
-  if (!slugs?.length) return
-  const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', [...slugs]).execute()).map((row) => row.slug))
-  const missing = slugs.findIndex((slug) => !found.has(slug))
+/**
+ * REFERENCE_NOT_FOUND unless every slug not `stored` already names an app (LLM). Slugs
+ * the binding held before are not checked again: one whose app was since renamed or
+ * deleted must not lock the plugin (a disable or a revoke must still go through).
+ */
+async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: readonly string[] = [], stored: readonly string[] = [], path: string): Promise<void> {
+  const added = slugs.filter((slug) => !stored.includes(slug))
+  if (added.length === 0) return
+  const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', added).execute()).map((row) => row.slug))
+  const missing = slugs.findIndex((slug) => added.includes(slug) && !found.has(slug))
   if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${table === 'apps' ? 'app' : 'LLM'} "${slugs[missing]}"`, { details: [{ path: `${path}/${missing}`, message: 'names no existing object' }] })
 }
 
@@ -276,8 +298,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       const declared = declarationsOf(row.manifest as PluginManifest | null)
       checkGrants(declared, next.spec)
       checkBinding(declared, next.spec)
-      await checkTargets(trx, 'apps', next.spec.apps, '/apps')
-      await checkTargets(trx, 'llms', next.spec.llms, '/llms')
+      await checkTargets(trx, 'apps', next.spec.apps, specOf(row).apps, '/apps')
+      await checkTargets(trx, 'llms', next.spec.llms, specOf(row).llms, '/llms')
       const enabled = next.enabled ?? row.enabled
       if (enabled) checkConfig(row, next.spec.config)
       const pending = (next.pending ?? row.pending_scopes).filter((scope) => !(next.spec.scopes ?? []).includes(scope as Scope))
@@ -343,41 +365,51 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
         throw new StudioError('VALIDATION_FAILED', (error as Error).message, { details: [{ path: '/source', message: (error as Error).message }] })
       }
       const probeName = request.body.name ?? `install-${randomUUID().slice(0, 8)}`
-      let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
+      const installedAs = (name: string) => ctx.db.selectFrom('plugins').select('id').where('name', '=', name).executeTakeFirst()
+      if (request.body.name && (await installedAs(request.body.name))) {
+        throw new StudioError('ALREADY_EXISTS', 'an object with that name already exists', { details: [{ path: '/name', message: 'is already taken' }] })
+      }
       try {
-        described = await plugins.host.describe({ name: probeName, source })
-      } catch (error) {
-        throw startFailure('PLUGIN_INSTALL_FAILED', error)
-      }
-      const declared = declarationsOf(described.manifest)
-      const unknown = declared.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
-      if (unknown.length > 0) {
-        throw new StudioError('PLUGIN_SCOPES_UNKNOWN', `the plugin asks for scopes that do not exist: ${unknown.join(', ')} (known: ${SCOPES.join(', ')}); it was not installed`, {
-          details: unknown.map((scope) => ({ path: '/manifest/permissions/services', message: `unknown scope "${scope}"` })),
-        })
-      }
-      const name = request.body.name ?? (typeof described.manifest?.id === 'string' ? described.manifest.id : undefined)
-      if (!name || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
-        throw new StudioError('VALIDATION_FAILED', 'the plugin serves no manifest id that is a slug; give it a name', { details: [{ path: '/name', message: 'is required for this plugin' }] })
-      }
-      const spec: StudioPluginSpec = { source, scopes: [] }
-      const installed = await ctx.writes.run(write(request, 'install'), async (trx) => {
-        const row = await trx
-          .insertInto('plugins')
-          .values({
-            id: randomUUID(),
-            name,
-            spec: JSON.stringify(spec),
-            enabled: false,
-            manifest: described.manifest ? JSON.stringify(described.manifest) : null,
-            config_schema: described.configSchema === undefined ? null : JSON.stringify(described.configSchema),
+        let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
+        try {
+          described = await plugins.host.describe({ name: probeName, source })
+          checkSchemaCompiles(probeName, described.configSchema)
+        } catch (error) {
+          throw startFailure('PLUGIN_INSTALL_FAILED', error)
+        }
+        const declared = declarationsOf(described.manifest)
+        const unknown = declared.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
+        if (unknown.length > 0) {
+          throw new StudioError('PLUGIN_SCOPES_UNKNOWN', `the plugin asks for scopes that do not exist: ${unknown.join(', ')} (known: ${SCOPES.join(', ')}); it was not installed`, {
+            details: unknown.map((scope) => ({ path: '/manifest/permissions/services', message: `unknown scope "${scope}"` })),
           })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        return { id: row.id, before: undefined, after: present(row), result: row }
-      })
-      reply.code(201).header('etag', etag(installed.version)).header('location', `${base}/${installed.id}`)
-      return present(installed)
+        }
+        const name = request.body.name ?? (typeof described.manifest?.id === 'string' ? described.manifest.id : undefined)
+        if (!name || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+          throw new StudioError('VALIDATION_FAILED', 'the plugin serves no manifest id that is a slug; give it a name', { details: [{ path: '/name', message: 'is required for this plugin' }] })
+        }
+        const spec: StudioPluginSpec = { source, scopes: [] }
+        const installed = await ctx.writes.run(write(request, 'install'), async (trx) => {
+          const row = await trx
+            .insertInto('plugins')
+            .values({
+              id: randomUUID(),
+              name,
+              spec: JSON.stringify(spec),
+              enabled: false,
+              manifest: described.manifest ? JSON.stringify(described.manifest) : null,
+              config_schema: described.configSchema === undefined ? null : JSON.stringify(described.configSchema),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow()
+          return { id: row.id, before: undefined, after: present(row), result: row }
+        })
+        reply.code(201).header('etag', etag(installed.version)).header('location', `${base}/${installed.id}`)
+        return present(installed)
+      } finally {
+        // What the probe logged is kept only under a plugin installed by its name: failed installs must not fill the log tail's plugins.
+        if (!(await installedAs(probeName))) plugins.logTail.forget(probeName)
+      }
     },
   )
 
@@ -452,6 +484,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       let described: Awaited<ReturnType<StudioPlugins['host']['describe']>>
       try {
         described = await plugins.host.describe({ name: found.name, source: specOf(found).source })
+        checkSchemaCompiles(found.name, described.configSchema)
       } catch (error) {
         plugins.recordProblem(found.name, { runtime: 'studio', code: isPlugboardError(error) ? error.code : 'PLUGIN_LAUNCH_FAILED', message: (error as Error).message })
         throw startFailure('PLUGIN_RELOAD_FAILED', error)
@@ -477,7 +510,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
           objectHooks: (spec.objectHooks ?? []).filter((type): type is HookedObjectType => next.objectTypes.includes(type)),
         }
         const reloaded = { ...row, config_schema: described.configSchema ?? null, manifest: (described.manifest ?? null) as Row<'plugins'>['manifest'] }
-        if (row.enabled) checkConfig(reloaded, nextSpec.config)
+        // A config given with the reload is checked even while disabled: nothing that does not fit is saved.
+        if (row.enabled || request.body.config !== undefined) checkConfig(reloaded, nextSpec.config)
         const updated = await trx
           .updateTable('plugins')
           .set((eb) => ({
