@@ -66,6 +66,10 @@ export const SERVICE_API_ERRORS = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     doc: "The plugin called faster than its Service API rate limit (its spec's serviceApiRateLimit); refused at once, not queued: slow down and retry.",
   },
+  SERVICE_MESSAGE_TOO_LARGE: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: "A request or response on the Service API channel is larger than a frame may be (gRPC's message limit); that call fails, the channel keeps working: ask for less (a smaller list limit).",
+  },
   KV_VALUE_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'A KV value is larger than the store allows (1 MiB by default).' },
   KV_NOT_A_COUNTER: { grpc: GrpcStatus.FAILED_PRECONDITION, doc: 'KvIncrement was called on a key whose value is not a counter.' },
   KV_QUOTA_EXCEEDED: {
