@@ -1,5 +1,4 @@
 import {
-  status as GrpcStatus,
   type Metadata,
   type sendUnaryData,
   type ServerDuplexStream,
@@ -9,12 +8,11 @@ import {
 } from '@grpc/grpc-js'
 import {
   PlugboardError,
-  SERVICE_API_ERRORS,
   SERVICE_API_METHOD_SCOPES,
   STREAM_SERVICE_METHODS,
   authorizeServiceCall,
   carriesServiceApiToken,
-  isPlugboardError,
+  serviceErrorStatus,
   toGrpcError,
   type ServiceApiErrorCode,
   type ServiceApiHandlers,
@@ -81,10 +79,6 @@ export class TokenBucket {
     this.#tokens--
     return true
   }
-}
-
-function grpcStatusOf(error: unknown): GrpcStatus {
-  return (isPlugboardError(error) && SERVICE_API_ERRORS[error.code as ServiceApiErrorCode]?.grpc) || GrpcStatus.INTERNAL
 }
 
 const serviceError = (code: ServiceApiErrorCode, message: string) => new PlugboardError<ServiceApiErrorCode>(code, message)
@@ -191,7 +185,7 @@ export function serviceApiImplementation(
           },
           (error: unknown) => {
             answered = true
-            callback(toGrpcError(error, grpcStatusOf(error)))
+            callback(toGrpcError(error, serviceErrorStatus(error)))
           },
         )
     }
@@ -200,7 +194,7 @@ export function serviceApiImplementation(
     try {
       authenticate('channel', call.metadata)
     } catch (error) {
-      call.emit('error', toGrpcError(error, grpcStatusOf(error)))
+      call.emit('error', toGrpcError(error, serviceErrorStatus(error)))
       return
     }
     serveServiceChannel(call, runUnary)
@@ -219,7 +213,7 @@ export function serviceApiImplementation(
         }
         if (!controller.signal.aborted) call.end()
       } catch (error) {
-        if (!controller.signal.aborted) call.emit('error', toGrpcError(error, grpcStatusOf(error)))
+        if (!controller.signal.aborted) call.emit('error', toGrpcError(error, serviceErrorStatus(error)))
       } finally {
         release?.()
       }

@@ -1,10 +1,12 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js'
+import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js'
 import {
   CHANNEL_FRAME_LIMIT,
+  SERVICE_API_ERRORS,
   SERVICE_FRAME_MAX_MESSAGES,
   encodeServiceFrames,
   isPlugboardError,
   isUnaryServiceMethod,
+  serviceErrorStatus,
   serviceMethodCodec,
   servicev1,
   type ServiceApiErrorCode,
@@ -40,7 +42,8 @@ export function serveServiceChannel(stream: ServerDuplexStream<servicev1.Service
     // With other calls still running, wait for the end of the event-loop turn so their answers share the frame.
     ;(inFlight.size > 0 ? setImmediate : queueMicrotask)(flush)
   }
-  const fail = (id: number, code: ServiceApiErrorCode | '', message: string) => answer({ id, method: '', body: Buffer.alloc(0), error: { code, message }, cancel: false })
+  const fail = (id: number, code: ServiceApiErrorCode | '', message: string, grpcStatus: GrpcStatus = SERVICE_API_ERRORS[code as ServiceApiErrorCode]?.grpc ?? GrpcStatus.INTERNAL) =>
+    answer({ id, method: '', body: Buffer.alloc(0), error: { code, message, grpcStatus }, cancel: false })
   const flush = () => {
     flushScheduled = false
     const messages = outgoing
@@ -60,7 +63,9 @@ export function serveServiceChannel(stream: ServerDuplexStream<servicev1.Service
       if (!controller.signal.aborted) answer({ id, method: '', body: serviceMethodCodec(method).responseSerialize(response), cancel: false })
     } catch (error) {
       // Codes travel as the unary call's trailer carries them: none for an error that is not a PlugboardError.
-      if (!controller.signal.aborted) fail(id, isPlugboardError(error) ? (error.code as ServiceApiErrorCode) : '', error instanceof Error ? error.message : String(error))
+      if (!controller.signal.aborted) {
+        fail(id, isPlugboardError(error) ? (error.code as ServiceApiErrorCode) : '', error instanceof Error ? error.message : String(error), serviceErrorStatus(error))
+      }
     } finally {
       inFlight.delete(id)
     }

@@ -27,6 +27,7 @@ export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabil
 export {
   authorizeServiceCall,
   authorizeTopic,
+  serviceErrorStatus,
   unavailableControlPlane,
   SERVICE_API_ERRORS,
   type ServiceApiHandlers,

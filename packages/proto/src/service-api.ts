@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js'
-import { PlugboardError } from './errors.js'
+import { PlugboardError, isPlugboardError } from './errors.js'
 import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
 import { ServiceApiService } from './gen/plugboard/service/v1/service.js'
 import { SYSTEM_TOPICS, isSystemTopic } from './system-events.js'
@@ -83,6 +83,11 @@ export const SERVICE_API_ERRORS = {
 } as const satisfies Record<string, { grpc: GrpcStatus; doc: string }>
 
 export type ServiceApiErrorCode = keyof typeof SERVICE_API_ERRORS
+
+/** The gRPC status a Service API call fails with: its code's (see {@link SERVICE_API_ERRORS}), INTERNAL for any other error. */
+export function serviceErrorStatus(error: unknown): GrpcStatus {
+  return (isPlugboardError(error) && SERVICE_API_ERRORS[error.code as ServiceApiErrorCode]?.grpc) || GrpcStatus.INTERNAL
+}
 
 /**
  * Throws SCOPE_DENIED unless the caller was granted the scope `method` needs.

@@ -142,7 +142,9 @@ export class ServiceChannel {
       const pending = this.#settle(id)
       if (!pending) continue
       if (error) {
-        pending.reject(new PlugboardError(error.code || 'SERVICE_CALL_FAILED', error.message))
+        // As a unary call's error is: the code rebuilt, the gRPC failure (its status) as the cause.
+        const cause = Object.assign(new Error(error.message), { code: error.grpcStatus, details: error.message })
+        pending.reject(new PlugboardError(error.code || 'SERVICE_CALL_FAILED', error.message, { cause }))
         continue
       }
       let response: unknown

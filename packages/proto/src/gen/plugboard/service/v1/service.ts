@@ -234,9 +234,11 @@ export interface AnalyticsSummaryRequest {
 }
 
 export interface ServiceCallError {
-  /** Stable machine-readable code, e.g. SCOPE_DENIED. */
+  /** Stable machine-readable code, e.g. SCOPE_DENIED; empty for a failure without one. */
   code: string;
   message: string;
+  /** The gRPC status the unary call would have failed with (grpc.status code). */
+  grpcStatus: number;
 }
 
 export interface ServiceMessage {
@@ -2025,7 +2027,7 @@ export const AnalyticsSummaryRequest: MessageFns<AnalyticsSummaryRequest> = {
 };
 
 function createBaseServiceCallError(): ServiceCallError {
-  return { code: "", message: "" };
+  return { code: "", message: "", grpcStatus: 0 };
 }
 
 export const ServiceCallError: MessageFns<ServiceCallError> = {
@@ -2035,6 +2037,9 @@ export const ServiceCallError: MessageFns<ServiceCallError> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.grpcStatus !== 0) {
+      writer.uint32(24).uint32(message.grpcStatus);
     }
     return writer;
   },
@@ -2066,6 +2071,14 @@ export const ServiceCallError: MessageFns<ServiceCallError> = {
             }
 
             message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.grpcStatus = reader.uint32();
             continue;
           }
         }
