@@ -107,7 +107,8 @@ function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSign
  * one), be inside the granted scopes, fit in the connection's rate limit
  * (refused at once, never queued) and in-flight limits; refusals are written to the audit log.
  * The unary methods also travel on the `Channel` stream (see `serveServiceChannel`): the
- * token is checked when it opens, and each call on it takes the unary path above.
+ * token is checked when it opens, and each call on it takes the unary path above. Register it
+ * with `ServiceApiService` from `@plugboard/proto` (whose channel passes encoded frames through).
  *
  * Subscriptions follow write backpressure: the next event is taken from the
  * bus only once the client has read the previous ones, so a slow subscriber's

@@ -40,12 +40,12 @@ interface Served {
   signals: AbortSignal[]
 }
 
-async function serve(scopes: Scope[], options: { withoutChannel?: boolean } = {}): Promise<Served> {
+async function serve(scopes: Scope[], options: { withoutChannel?: boolean; token?: string; sendToken?: string } = {}): Promise<Served> {
   const host = new PluginHost({ runtime: 'gateway', logger: capturingLogger().logger, kv: new MemoryKvStore() })
   cleanups.push(() => host.shutdown())
   const { logger, lines } = capturingLogger()
   const signals: AbortSignal[] = []
-  const implementation: UntypedServiceImplementation = serviceApiImplementation(handlersWithHang(host.serviceApi, signals), { plugin: 'p', scopes: new Set(scopes) }, logger)
+  const implementation: UntypedServiceImplementation = serviceApiImplementation(handlersWithHang(host.serviceApi, signals), { plugin: 'p', scopes: new Set(scopes) }, logger, { ...(options.token && { token: options.token }) })
   const channels: Served['channels'] = []
   const onChannel: string[] = []
   const frameSizes: number[] = []
@@ -68,7 +68,7 @@ async function serve(scopes: Scope[], options: { withoutChannel?: boolean } = {}
   const dir = mkdtempSync(join(tmpdir(), 'pb-svc-channel-'))
   const target = `unix:${join(dir, 's.sock')}`
   await new Promise<void>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())))
-  const transport = grpcServiceTransport(target, credentials.createInsecure())
+  const transport = grpcServiceTransport(target, credentials.createInsecure(), options.sendToken ? { token: options.sendToken, certDer: Buffer.alloc(0) } : undefined)
   cleanups.push(() => {
     transport.close()
     server.forceShutdown()
@@ -135,6 +135,16 @@ describe('Service API channel', () => {
     expect(answers.get(3)!.error).toBeUndefined()
     expect(servicev1.KvGetResponse.decode(answers.get(3)!.body)).toEqual({ found: false, value: Buffer.alloc(0) })
     expect(answers.get(9999)!.error).toMatchObject({ code: 'SERVICE_TOO_MANY_CALLS', message: expect.stringContaining(`at most ${SERVICE_FRAME_MAX_MESSAGES}`) })
+  })
+
+  it('is opened only with the connection token: without it calls fail SERVICE_UNAUTHENTICATED, with it they are answered on the channel', async () => {
+    const refused = await serve(['kv.readwrite'], { token: 'secret', sendToken: 'wrong' })
+    await expect(codeOf(refused.transport.call('kvGet', { key: 'k' }))).resolves.toBe('SERVICE_UNAUTHENTICATED')
+    expect(refused.onChannel).toEqual([])
+    expect(refused.lines.some((line) => line.method === 'channel' && line.msg === 'service API call without the connection token refused')).toBe(true)
+    const admitted = await serve(['kv.readwrite'], { token: 'secret', sendToken: 'secret' })
+    await expect(admitted.transport.call('kvGet', { key: 'k' })).resolves.toEqual({ found: false, value: Buffer.alloc(0) })
+    expect(admitted.onChannel).toEqual(['kvGet'])
   })
 
   it('rejects a call at once when its signal aborts, and the host aborts the handler; other calls go on', async () => {
