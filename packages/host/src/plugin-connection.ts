@@ -13,7 +13,7 @@ import {
   isPlugboardError,
   pluginv1 as pb,
   type PlugboardError,
-  servicev1,
+  ServiceApiService,
   writeServiceApiAccess,
   type CapabilityName,
   type ServiceApiAccess,
@@ -383,7 +383,7 @@ export class PluginConnection {
         dir: options.dir,
         credentials: options.brokerCredentials,
         register: (server) =>
-          server.addService(servicev1.ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger, { token: options.serviceApiAccess?.token, ...(options.serviceApiRateLimit && { rateLimit: options.serviceApiRateLimit }) })),
+          server.addService(ServiceApiService, serviceApiImplementation(options.serviceApi!, this.#caller, options.logger, { token: options.serviceApiAccess?.token, ...(options.serviceApiRateLimit && { rateLimit: options.serviceApiRateLimit }) })),
       })
     }
     let response: pb.InitializeResponse

@@ -1,33 +1,36 @@
 import {
-  status as GrpcStatus,
   type Metadata,
   type sendUnaryData,
+  type ServerDuplexStream,
   type ServerUnaryCall,
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js'
 import {
   PlugboardError,
-  SERVICE_API_ERRORS,
   SERVICE_API_METHOD_SCOPES,
   STREAM_SERVICE_METHODS,
   authorizeServiceCall,
   carriesServiceApiToken,
-  isPlugboardError,
+  serviceErrorStatus,
   toGrpcError,
   type ServiceApiErrorCode,
   type ServiceApiHandlers,
   type ServiceApiMethod,
   type ServiceCaller,
   type StreamServiceMethod,
+  type servicev1,
 } from '@plugboard/proto'
 import type { HostLogger } from './logger.js'
+import { serveServiceChannel, type ServiceCallRunner } from './service-channel.js'
+
+type UnaryHandler = (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<unknown>
 
 /** Limits and credentials of one plugin connection's Service API. */
 export interface ServiceApiServerOptions {
   /** When set, every call must carry this token (see `ServiceApiAccess`); others fail with SERVICE_UNAUTHENTICATED. */
   token?: string
-  /** Unary calls the plugin may have in flight at once; more fail with SERVICE_TOO_MANY_CALLS. Default 128. */
+  /** Unary calls (their own RPCs and those on the channel together) the plugin may have in flight at once; more fail with SERVICE_TOO_MANY_CALLS. Default 128. */
   maxInFlightCalls?: number
   /** Event subscriptions the plugin may hold open at once; more fail with SERVICE_TOO_MANY_CALLS. Default 16. */
   maxSubscriptions?: number
@@ -78,10 +81,6 @@ export class TokenBucket {
   }
 }
 
-function grpcStatusOf(error: unknown): GrpcStatus {
-  return (isPlugboardError(error) && SERVICE_API_ERRORS[error.code as ServiceApiErrorCode]?.grpc) || GrpcStatus.INTERNAL
-}
-
 const serviceError = (code: ServiceApiErrorCode, message: string) => new PlugboardError<ServiceApiErrorCode>(code, message)
 
 /** Resolves true once `call` can take writes again, false when `signal` aborts first (the client left). */
@@ -107,6 +106,9 @@ function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSign
  * any handler runs, a call must carry the connection's token (when it has
  * one), be inside the granted scopes, fit in the connection's rate limit
  * (refused at once, never queued) and in-flight limits; refusals are written to the audit log.
+ * The unary methods also travel on the `Channel` stream (see `serveServiceChannel`): the
+ * token is checked when it opens, and each call on it takes the unary path above. Register it
+ * with `ServiceApiService` from `@plugboard/proto` (whose channel passes encoded frames through).
  *
  * Subscriptions follow write backpressure: the next event is taken from the
  * bus only once the client has read the previous ones, so a slow subscriber's
@@ -125,12 +127,16 @@ export function serviceApiImplementation(
   const rate = options.rateLimit ?? DEFAULT_SERVICE_API_RATE_LIMIT
   const bucket = new TokenBucket(rate)
 
-  /** Checks a call and counts it in flight; the returned function releases it. */
-  const admit = (method: ServiceApiMethod, metadata: Metadata): (() => void) => {
+  /** Refuses a call (or a channel, at its opening) that does not carry the connection's token. */
+  const authenticate = (method: ServiceApiMethod | 'channel', metadata: Metadata) => {
     if (options.token !== undefined && !carriesServiceApiToken(metadata, options.token)) {
       audit.warn({ method }, 'service API call without the connection token refused')
       throw serviceError('SERVICE_UNAUTHENTICATED', `${method} did not carry the Service API token the host gave plugin "${caller.plugin}" in Initialize`)
     }
+  }
+
+  /** Checks a call and counts it in flight; the returned function releases it. */
+  const admit = (method: ServiceApiMethod): (() => void) => {
     try {
       authorizeServiceCall(method, caller)
     } catch (error) {
@@ -149,21 +155,29 @@ export function serviceApiImplementation(
     return () => void inFlight[kind]--
   }
 
+  /** One unary call, whether it came as its own RPC or on the channel: admitted, handled, released. */
+  const runUnary: ServiceCallRunner = async (method, request, signal) => {
+    const release = admit(method)
+    try {
+      return await (handlers[method] as UnaryHandler)(request, caller, signal)
+    } finally {
+      release()
+    }
+  }
+
   const implementation: UntypedServiceImplementation = {}
   for (const method of Object.keys(SERVICE_API_METHOD_SCOPES) as ServiceApiMethod[]) {
     if (isStream(method)) continue
-    const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => Promise<unknown>
     implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const controller = new AbortController()
       let answered = false
       // grpc-js reports every answered call as cancelled too: only a call still running is aborted
       // (an abort costs a DOMException and its stack, on the KV hot path once per call).
       call.on('cancelled', () => answered || controller.abort())
-      let release: (() => void) | undefined
       Promise.resolve()
         .then(() => {
-          release = admit(method, call.metadata)
-          return handler(call.request, caller, controller.signal)
+          authenticate(method, call.metadata)
+          return runUnary(method, call.request, controller.signal)
         })
         .then(
           (response) => {
@@ -172,11 +186,19 @@ export function serviceApiImplementation(
           },
           (error: unknown) => {
             answered = true
-            callback(toGrpcError(error, grpcStatusOf(error)))
+            callback(toGrpcError(error, serviceErrorStatus(error)))
           },
         )
-        .finally(() => release?.())
     }
+  }
+  implementation.channel = (call: ServerDuplexStream<servicev1.ServiceFrame, Buffer>) => {
+    try {
+      authenticate('channel', call.metadata)
+    } catch (error) {
+      call.emit('error', toGrpcError(error, serviceErrorStatus(error)))
+      return
+    }
+    serveServiceChannel(call, runUnary)
   }
   for (const method of STREAM_SERVICE_METHODS) {
     const handler = handlers[method] as (request: unknown, caller: ServiceCaller, signal: AbortSignal) => AsyncIterable<unknown>
@@ -185,13 +207,14 @@ export function serviceApiImplementation(
       call.on('cancelled', () => controller.abort())
       let release: (() => void) | undefined
       try {
-        release = admit(method, call.metadata)
+        authenticate(method, call.metadata)
+        release = admit(method)
         for await (const message of handler(call.request, caller, controller.signal)) {
           if (!call.write(message) && !(await drained(call, controller.signal))) break
         }
         if (!controller.signal.aborted) call.end()
       } catch (error) {
-        if (!controller.signal.aborted) call.emit('error', toGrpcError(error, grpcStatusOf(error)))
+        if (!controller.signal.aborted) call.emit('error', toGrpcError(error, serviceErrorStatus(error)))
       } finally {
         release?.()
       }

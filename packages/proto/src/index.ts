@@ -6,6 +6,8 @@
 export * as pluginv1 from './gen/plugboard/plugin/v1/plugin.js'
 export { PluginService, PluginClient, serializeHookFrame, encodeHookFrames, HOOK_FRAME_LIMIT, type EncodedHookFrames } from './plugin-service.js'
 export * as servicev1 from './gen/plugboard/service/v1/service.js'
+export { ServiceApiService, ServiceApiClient, SERVICE_FRAME_MAX_MESSAGES, encodeServiceFrames, serializeServiceFrame, isUnaryServiceMethod, serviceMethodCodec } from './service-channel.js'
+export { CHANNEL_FRAME_LIMIT, type EncodedFrames } from './frames.js'
 export * as goplugin from './go-plugin.js'
 export * as health from './gen/grpc/health/v1/health.js'
 export { PlugboardError, isPlugboardError, toGrpcError, fromGrpcError, ERROR_CODE_METADATA_KEY } from './errors.js'
@@ -25,6 +27,7 @@ export { CAPABILITY_NAMES, capabilityName, type CapabilityName } from './capabil
 export {
   authorizeServiceCall,
   authorizeTopic,
+  serviceErrorStatus,
   unavailableControlPlane,
   SERVICE_API_ERRORS,
   type ServiceApiHandlers,

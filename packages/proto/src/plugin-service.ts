@@ -1,91 +1,24 @@
 import { makeGenericClientConstructor } from '@grpc/grpc-js'
-import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import {
   HookFrame,
   HookMessage,
   PluginClient as GeneratedPluginClient,
   PluginService as GeneratedPluginService,
 } from './gen/plugboard/plugin/v1/plugin.js'
-import { PLUGIN_CHANNEL_OPTIONS } from './mtls.js'
+import { CHANNEL_FRAME_LIMIT, encodeFrames, frameSerializer, type EncodedFrames } from './frames.js'
 
-/**
- * One writer for every hook-channel frame. The generated serializer starts a
- * fresh writer per frame, regrows its buffer from nothing and copies the result
- * twice: half the cost of encoding a hook call (6 µs of 12 for a pre-auth
- * frame). Encoding is synchronous, so sharing the writer is safe.
- */
-const frameWriter = new BinaryWriter()
-
-export function serializeHookFrame(frame: HookFrame): Buffer {
-  try {
-    const bytes = HookFrame.encode(frame, frameWriter).finish()
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  } catch (error) {
-    frameWriter.finish()
-    throw error
-  }
-}
+/** Encodes a hook-channel frame with one shared writer (see `frameSerializer`). */
+export const serializeHookFrame: (frame: HookFrame) => Buffer = frameSerializer(HookFrame)
 
 /** The largest frame either end of a plugin connection sends or accepts (gRPC's message limit). */
-export const HOOK_FRAME_LIMIT = Math.min(PLUGIN_CHANNEL_OPTIONS['grpc.max_send_message_length'], PLUGIN_CHANNEL_OPTIONS['grpc.max_receive_message_length'])
+export const HOOK_FRAME_LIMIT = CHANNEL_FRAME_LIMIT
 
 /** What `encodeHookFrames` made of a batch of messages. */
-export interface EncodedHookFrames {
-  /** Frames to write, in order, each within the limit. */
-  frames: Buffer[]
-  /** Messages too large for any frame: not in `frames`. */
-  tooLarge: HookMessage[]
-  /** Messages protobuf could not encode (a value of the wrong type), with the reason: not in `frames`. */
-  unencodable: Array<{ message: HookMessage; error: Error }>
-}
+export type EncodedHookFrames = EncodedFrames<HookMessage>
 
-/**
- * Encodes hook-channel messages into frames the peer accepts. Usually they fit
- * one frame and are encoded once. Otherwise each is encoded alone to learn its
- * size, and they go in as many frames as needed, each within `limit`; a message
- * that fits no frame, or cannot be encoded at all, is set aside for its sender
- * to fail that one call. Left to grpc-js, a frame over gRPC's limit ends the
- * whole stream (RESOURCE_EXHAUSTED) and one that fails to encode ends it too,
- * failing every call on it.
- */
+/** Encodes hook-channel messages into frames within `limit` (see `encodeFrames`). */
 export function encodeHookFrames(messages: HookMessage[], limit: number = HOOK_FRAME_LIMIT): EncodedHookFrames {
-  let whole: Buffer | undefined
-  try {
-    whole = serializeHookFrame({ messages })
-  } catch {
-    // One of them cannot be encoded: find it below.
-  }
-  if (whole && whole.length <= limit) return { frames: [whole], tooLarge: [], unencodable: [] }
-  // A frame of one message is that message and a few bytes: no need to encode it again to know.
-  if (whole && messages.length === 1) return { frames: [], tooLarge: messages, unencodable: [] }
-  const result: EncodedHookFrames = { frames: [], tooLarge: [], unencodable: [] }
-  let group: HookMessage[] = []
-  let groupBytes = 0
-  const flush = () => {
-    if (group.length > 0) result.frames.push(serializeHookFrame({ messages: group }))
-    group = []
-    groupBytes = 0
-  }
-  for (const message of messages) {
-    let size: number
-    try {
-      size = HookMessage.encode(message).finish().byteLength
-    } catch (error) {
-      result.unencodable.push({ message, error: error instanceof Error ? error : new Error(String(error)) })
-      continue
-    }
-    // In a frame, each message is field 1 (one tag byte) with its length as a varint (at most 5 bytes).
-    const entryBytes = size + 6
-    if (entryBytes > limit) {
-      result.tooLarge.push(message)
-      continue
-    }
-    if (groupBytes + entryBytes > limit) flush()
-    group.push(message)
-    groupBytes += entryBytes
-  }
-  flush()
-  return result
+  return encodeFrames(messages, { serialize: serializeHookFrame, message: HookMessage }, limit)
 }
 
 /** The Plugin service with the hook channel's frames encoded by `serializeHookFrame`; hosts and plugins use this one. */

@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js'
-import { PlugboardError } from './errors.js'
+import { PlugboardError, isPlugboardError } from './errors.js'
 import { SERVICE_API_METHOD_SCOPES, type Scope, type ServiceApiMethod } from './scopes.js'
 import { ServiceApiService } from './gen/plugboard/service/v1/service.js'
 import { SYSTEM_TOPICS, isSystemTopic } from './system-events.js'
@@ -66,6 +66,10 @@ export const SERVICE_API_ERRORS = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     doc: "The plugin called faster than its Service API rate limit (its spec's serviceApiRateLimit); refused at once, not queued: slow down and retry.",
   },
+  SERVICE_MESSAGE_TOO_LARGE: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    doc: "A request or response on the Service API channel is larger than a frame may be (gRPC's message limit); that call fails, the channel keeps working: ask for less (a smaller list limit).",
+  },
   KV_VALUE_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, doc: 'A KV value is larger than the store allows (1 MiB by default).' },
   KV_NOT_A_COUNTER: { grpc: GrpcStatus.FAILED_PRECONDITION, doc: 'KvIncrement was called on a key whose value is not a counter.' },
   KV_QUOTA_EXCEEDED: {
@@ -79,6 +83,11 @@ export const SERVICE_API_ERRORS = {
 } as const satisfies Record<string, { grpc: GrpcStatus; doc: string }>
 
 export type ServiceApiErrorCode = keyof typeof SERVICE_API_ERRORS
+
+/** The gRPC status a Service API call fails with: its code's (see {@link SERVICE_API_ERRORS}), INTERNAL for any other error. */
+export function serviceErrorStatus(error: unknown): GrpcStatus {
+  return (isPlugboardError(error) && SERVICE_API_ERRORS[error.code as ServiceApiErrorCode]?.grpc) || GrpcStatus.INTERNAL
+}
 
 /**
  * Throws SCOPE_DENIED unless the caller was granted the scope `method` needs.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The plugin of the Service API KV benchmark (service-kv.mjs): on a pre-auth call it runs
 // `x-workers` concurrent loops of kv.get or kv.set (`x-op`) through the SDK for `x-ms`
-// milliseconds and answers how many calls completed and how many failed.
+// milliseconds and answers how many calls completed and how many failed; `x-op: fill` sets each
+// of the keys once (so every get finds its key).
 import { BasePlugin, modify, serve } from '@plugboard/sdk'
 
 const KEYS = 1000
@@ -18,6 +19,12 @@ class KvBench extends BasePlugin {
     let calls = 0
     let failed = 0
     const worker = async (w) => {
+      if (op === 'fill') {
+        for (let i = w; i < KEYS; i += Number(headers['x-workers'])) {
+          await kv.set(`key-${i}`, VALUE).then(() => calls++, () => failed++)
+        }
+        return
+      }
       for (let i = w; Date.now() < until; i++) {
         const key = `key-${i % KEYS}`
         try {

@@ -355,3 +355,14 @@ describe('Service API scopes, generated from the operation table, against the pr
     }
   })
 })
+
+describe('Service API scopes, from a real plugin process', () => {
+  // The installed "scoped" fixture calls through the SDK (unary methods on the Service API channel),
+  // granted llms.proxy only: each call on the channel is checked as its unary call is.
+  const rpc = async (method: string, payload: object = {}) => (await api('POST', `/plugins/${PLUGIN}/rpc/${method}`, payload)).json.result
+  it('refuses the methods outside its grant with SCOPE_DENIED and answers the granted ones', async () => {
+    expect(await rpc('count')).toMatchObject({ error: 'SCOPE_DENIED', message: expect.stringContaining('kv.readwrite') })
+    expect(await rpc('llms')).toMatchObject({ error: 'SCOPE_DENIED', message: expect.stringContaining('llms.read') })
+    expect(await rpc('complete', { llm: 'seed-llm' })).toMatchObject({ status: 200 })
+  })
+})

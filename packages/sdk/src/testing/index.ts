@@ -324,3 +324,9 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
 }
 
 export type TestHost = Awaited<ReturnType<typeof createTestHost>>
+
+/**
+ * The SDK's Service API client as `serve()` makes it, for hosts' tests: dials a
+ * Service API at a gRPC target (over its channel, or unary calls where the host has none).
+ */
+export { grpcServiceTransport } from '../grpc-transport.js'

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -41,6 +43,11 @@ import {
  *   ListSchedules, SetScheduleEnabled, RunScheduleNow, ListScheduleRuns  scheduler.manage
  *   GetPluginInfo           plugins.read
  *   GetSystemInfo           system.read
+ *
+ * Channel carries the unary methods above over one long-lived stream,
+ * multiplexed by id (one HTTP/2 stream per call costs more than the call):
+ * it needs no scope of its own; each message inside is checked exactly as
+ * the unary call it names.
  */
 
 export enum LogLevel {
@@ -224,6 +231,34 @@ export interface AnalyticsSummaryRequest {
   appId: string;
   fromMs: number;
   toMs: number;
+}
+
+export interface ServiceCallError {
+  /** Stable machine-readable code, e.g. SCOPE_DENIED; empty for a failure without one. */
+  code: string;
+  message: string;
+  /** The gRPC status the unary call would have failed with (grpc.status code). */
+  grpcStatus: number;
+}
+
+export interface ServiceMessage {
+  /** Correlates a response with its request; chosen by the plugin, unique per channel. */
+  id: number;
+  /** The unary method called, lowerCamelCase as in the generated service (kvGet); only on requests. */
+  method: string;
+  /** The request, or the response, encoded as that method's own message type. */
+  body: Buffer;
+  /** Set on a response instead of body when the call failed. */
+  error?:
+    | ServiceCallError
+    | undefined;
+  /** From the plugin: stop the call with this id; no response follows. */
+  cancel: boolean;
+}
+
+/** Messages queued in the same tick travel in one frame. */
+export interface ServiceFrame {
+  messages: ServiceMessage[];
 }
 
 function createBaseEmpty(): Empty {
@@ -1991,6 +2026,210 @@ export const AnalyticsSummaryRequest: MessageFns<AnalyticsSummaryRequest> = {
   },
 };
 
+function createBaseServiceCallError(): ServiceCallError {
+  return { code: "", message: "", grpcStatus: 0 };
+}
+
+export const ServiceCallError: MessageFns<ServiceCallError> = {
+  encode(message: ServiceCallError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.grpcStatus !== 0) {
+      writer.uint32(24).uint32(message.grpcStatus);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceCallError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceCallError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.grpcStatus = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseServiceMessage(): ServiceMessage {
+  return { id: 0, method: "", body: Buffer.alloc(0), cancel: false };
+}
+
+export const ServiceMessage: MessageFns<ServiceMessage> = {
+  encode(message: ServiceMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(26).bytes(message.body);
+    }
+    if (message.error !== undefined) {
+      ServiceCallError.encode(message.error, writer.uint32(34).fork()).join();
+    }
+    if (message.cancel !== false) {
+      writer.uint32(40).bool(message.cancel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = ServiceCallError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cancel = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseServiceFrame(): ServiceFrame {
+  return { messages: [] };
+}
+
+export const ServiceFrame: MessageFns<ServiceFrame> = {
+  encode(message: ServiceFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      ServiceMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(ServiceMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 export type ServiceApiService = typeof ServiceApiService;
 export const ServiceApiService = {
   kvGet: {
@@ -2342,6 +2581,19 @@ export const ServiceApiService = {
     responseSerialize: (value: JsonResult): Buffer => Buffer.from(JsonResult.encode(value).finish()),
     responseDeserialize: (value: Buffer): JsonResult => JsonResult.decode(value),
   },
+  /**
+   * The unary methods above, many at once on one stream (see ServiceFrame).
+   * The stream methods (Subscribe, ProxyCompletionStream) are not carried.
+   */
+  channel: {
+    path: "/plugboard.service.v1.ServiceApi/Channel" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ServiceFrame): Buffer => Buffer.from(ServiceFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ServiceFrame => ServiceFrame.decode(value),
+    responseSerialize: (value: ServiceFrame): Buffer => Buffer.from(ServiceFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ServiceFrame => ServiceFrame.decode(value),
+  },
 } as const;
 
 export interface ServiceApiServer extends UntypedServiceImplementation {
@@ -2388,6 +2640,11 @@ export interface ServiceApiServer extends UntypedServiceImplementation {
   listScheduleRuns: handleUnaryCall<ListRequest, ObjectList>;
   getPluginInfo: handleUnaryCall<Empty, JsonResult>;
   getSystemInfo: handleUnaryCall<Empty, JsonResult>;
+  /**
+   * The unary methods above, many at once on one stream (see ServiceFrame).
+   * The stream methods (Subscribe, ProxyCompletionStream) are not carried.
+   */
+  channel: handleBidiStreamingCall<ServiceFrame, ServiceFrame>;
 }
 
 export interface ServiceApiClient extends Client {
@@ -2877,6 +3134,13 @@ export interface ServiceApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: JsonResult) => void,
   ): ClientUnaryCall;
+  /**
+   * The unary methods above, many at once on one stream (see ServiceFrame).
+   * The stream methods (Subscribe, ProxyCompletionStream) are not carried.
+   */
+  channel(): ClientDuplexStream<ServiceFrame, ServiceFrame>;
+  channel(options: Partial<CallOptions>): ClientDuplexStream<ServiceFrame, ServiceFrame>;
+  channel(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ServiceFrame, ServiceFrame>;
 }
 
 export const ServiceApiClient = makeGenericClientConstructor(
