@@ -1,5 +1,5 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js'
-import { Deadlines, HOOK_FRAME_LIMIT, PlugboardError, encodeHookFrames, pluginv1 as pb } from '@plugboard/proto'
+import { Deadlines, HOOK_FRAME_LIMIT, Outbox, PlugboardError, encodeHookFrames, pluginv1 as pb } from '@plugboard/proto'
 import { hostError } from './errors.js'
 
 type Body = NonNullable<pb.HookMessage['body']>
@@ -56,8 +56,10 @@ export class HookChannel {
   readonly #stream: ClientDuplexStream<Buffer, pb.HookFrame>
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
-  #outgoing: pb.HookMessage[] = []
-  #flushScheduled = false
+  readonly #outbox = new Outbox<pb.HookMessage>(
+    (messages) => this.#flush(messages),
+    () => this.#pending.size,
+  )
   /** Response streams whose context this channel sent and the plugin keeps, until their end-of-stream call. */
   readonly #openStreams = new Set<number>()
   /**
@@ -148,25 +150,19 @@ export class HookChannel {
     return sent ? { ...request, context: undefined } : request
   }
 
+  /** Calls from many requests and stream chunks queued in one event-loop turn share a frame (see Outbox). */
   #send(message: pb.HookMessage): void {
-    this.#outgoing.push(message)
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    // An idle channel sends at once (lowest latency); a busy one waits for the end of the
-    // event-loop turn so calls from many requests and stream chunks share one frame.
-    const busy = this.#pending.size > this.#outgoing.length
-    ;(busy ? setImmediate : queueMicrotask)(() => {
-      this.#flushScheduled = false
-      const messages = this.#outgoing
-      this.#outgoing = []
-      if (this.#closedError) return
-      const { frames, tooLarge, unencodable } = encodeHookFrames(messages, this.#frameLimit)
-      for (const frame of frames) this.#stream.write(frame)
-      for (const message of tooLarge) {
-        this.#notSent(message, 'HOOK_MESSAGE_TOO_LARGE', `is larger than the hook channel's ${this.#frameLimit}-byte limit; it was not sent`)
-      }
-      for (const { message, error } of unencodable) this.#notSent(message, 'HOOK_FAILED', `could not be encoded (${error.message}); it was not sent`)
-    })
+    this.#outbox.push(message)
+  }
+
+  #flush(messages: pb.HookMessage[]): void {
+    if (this.#closedError) return
+    const { frames, tooLarge, unencodable } = encodeHookFrames(messages, this.#frameLimit)
+    for (const frame of frames) this.#stream.write(frame)
+    for (const message of tooLarge) {
+      this.#notSent(message, 'HOOK_MESSAGE_TOO_LARGE', `is larger than the hook channel's ${this.#frameLimit}-byte limit; it was not sent`)
+    }
+    for (const { message, error } of unencodable) this.#notSent(message, 'HOOK_FAILED', `could not be encoded (${error.message}); it was not sent`)
   }
 
   /** A request that could not be sent fails alone; the plugin never saw it, so it needs no cancel. */

@@ -9,6 +9,7 @@ import {
   serviceErrorStatus,
   serviceMethodCodec,
   servicev1,
+  whenChannelCloses,
   type ServiceApiErrorCode,
   type UnaryServiceMethod,
 } from '@plugboard/proto'
@@ -86,14 +87,8 @@ export function serveServiceChannel(stream: ServerDuplexStream<servicev1.Service
       void serve(id, method, request)
     })
   })
-  const abortAll = () => {
+  whenChannelCloses(stream, () => {
     for (const controller of inFlight.values()) controller.abort()
     inFlight.clear()
-  }
-  stream.on('end', () => {
-    abortAll()
-    stream.end()
   })
-  stream.on('error', abortAll)
-  stream.on('cancelled', abortAll)
 }

@@ -93,3 +93,46 @@ export function encodeFrames<M>(
   flush()
   return result
 }
+
+/**
+ * The messages a channel's client sends, batched: an idle channel sends at
+ * once (lowest latency); a busy one — more calls waiting for answers than
+ * messages queued — waits for the end of the event-loop turn, so the calls
+ * that answers just set off share one frame. `flush` gets each batch.
+ */
+export class Outbox<M> {
+  #queued: M[] = []
+  #scheduled = false
+
+  constructor(
+    private readonly flush: (messages: M[]) => void,
+    /** Calls waiting for their answers now. */
+    private readonly waiting: () => number,
+  ) {}
+
+  push(message: M): void {
+    this.#queued.push(message)
+    if (this.#scheduled) return
+    this.#scheduled = true
+    ;(this.waiting() > this.#queued.length ? setImmediate : queueMicrotask)(() => {
+      this.#scheduled = false
+      const messages = this.#queued
+      this.#queued = []
+      this.flush(messages)
+    })
+  }
+}
+
+/**
+ * The serving end of a channel: once the client's side is over (ended,
+ * failed or cancelled), `abortAll` stops the calls still running, and an
+ * ended stream is ended from this side too.
+ */
+export function whenChannelCloses(stream: { on(event: 'end' | 'error' | 'cancelled', listener: () => void): unknown; end(): void }, abortAll: () => void): void {
+  stream.on('end', () => {
+    abortAll()
+    stream.end()
+  })
+  stream.on('error', abortAll)
+  stream.on('cancelled', abortAll)
+}

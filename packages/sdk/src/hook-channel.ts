@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
-import { HOOK_FRAME_LIMIT, PlugboardError, encodeHookFrames, pluginv1 as pb } from '@plugboard/proto'
+import { HOOK_FRAME_LIMIT, PlugboardError, encodeHookFrames, pluginv1 as pb, whenChannelCloses } from '@plugboard/proto'
 import { CallControl } from './call-control.js'
 import { CHANNEL_HOOKS, requestIdOf, toHookError, type CallInfo, type PluginHandlers } from './handlers.js'
 
@@ -103,14 +103,8 @@ export function serveHookChannel(stream: ServerDuplexStream<pb.HookFrame, Buffer
       }
     }
   })
-  const abortAll = () => {
+  whenChannelCloses(stream, () => {
     for (const control of inFlight.values()) control.cancel()
     inFlight.clear()
-  }
-  stream.on('end', () => {
-    abortAll()
-    stream.end()
   })
-  stream.on('error', abortAll)
-  stream.on('cancelled', abortAll)
 }

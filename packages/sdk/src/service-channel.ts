@@ -1,6 +1,7 @@
 import { status as GrpcStatus, type ClientDuplexStream } from '@grpc/grpc-js'
 import {
   CHANNEL_FRAME_LIMIT,
+  Outbox,
   PlugboardError,
   encodeServiceFrames,
   fromGrpcError,
@@ -44,8 +45,10 @@ export class ServiceChannel {
   readonly #unary: UnaryServiceCall
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
-  #outgoing: servicev1.ServiceMessage[] = []
-  #flushScheduled = false
+  readonly #outbox = new Outbox<servicev1.ServiceMessage>(
+    (messages) => this.#flush(messages),
+    () => this.#pending.size,
+  )
   #closed = false
 
   constructor(
@@ -108,25 +111,18 @@ export class ServiceChannel {
   }
 
   #send(message: servicev1.ServiceMessage): void {
-    this.#outgoing.push(message)
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    // An idle channel sends at once (lowest latency); a busy one waits for the end of the
-    // event-loop turn so the calls that answers just set off share one frame.
-    const busy = this.#pending.size > this.#outgoing.length
-    ;(busy ? setImmediate : queueMicrotask)(() => {
-      this.#flushScheduled = false
-      const messages = this.#outgoing
-      this.#outgoing = []
-      if (this.#closed) return
-      const { frames, tooLarge } = encodeServiceFrames(messages)
-      for (const frame of frames) this.#stream.write(frame)
-      for (const { id, method } of tooLarge) {
-        this.#settle(id)?.reject(
-          new PlugboardError('SERVICE_MESSAGE_TOO_LARGE', `the ${method} request is larger than the Service API channel's ${CHANNEL_FRAME_LIMIT}-byte frame limit; it was not sent`),
-        )
-      }
-    })
+    this.#outbox.push(message)
+  }
+
+  #flush(messages: servicev1.ServiceMessage[]): void {
+    if (this.#closed) return
+    const { frames, tooLarge } = encodeServiceFrames(messages)
+    for (const frame of frames) this.#stream.write(frame)
+    for (const { id, method } of tooLarge) {
+      this.#settle(id)?.reject(
+        new PlugboardError('SERVICE_MESSAGE_TOO_LARGE', `the ${method} request is larger than the Service API channel's ${CHANNEL_FRAME_LIMIT}-byte frame limit; it was not sent`),
+      )
+    }
   }
 
   #settle(id: number): Pending | undefined {
