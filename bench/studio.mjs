@@ -233,12 +233,14 @@ try {
     const underLoad = await loading
     results.reload = { switchMs, requests: underLoad.requests, failed: underLoad.non2xx + underLoad.errors + underLoad.timeouts, rps: underLoad.rps }
 
+    // Each LLM is deleted again (untimed): a write's time includes the gateway applying the config, which grows with the LLMs in it.
     const creates = async (prefix) => {
       const times = []
       for (let i = 0; i < PLAN.hookedWrites; i++) {
         const started = performance.now()
-        await api(platform.url, 'POST', '/api/v1/llms', { slug: `${prefix}-${i}`, vendor: 'mock', models: ['m'], baseUrl: 'https://llm.example.com/v1' })
+        const created = await api(platform.url, 'POST', '/api/v1/llms', { slug: `${prefix}-${i}`, vendor: 'mock', models: ['m'], baseUrl: 'https://llm.example.com/v1' })
         times.push(performance.now() - started)
+        await api(platform.url, 'DELETE', `/api/v1/llms/${created.id}`)
       }
       return percentile(times.sort((a, b) => a - b), 50)
     }
