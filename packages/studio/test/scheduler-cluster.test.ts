@@ -65,6 +65,8 @@ describe('two Studio processes on one PostgreSQL database', () => {
       await database.db.deleteFrom('schedules').execute()
       const slow = { id: 'slow', name: 'Slow', cron: '0 0 1 1 *', config: { behavior: 'slow', ms: 1000 } }
       for (const node of nodes) await node.scheduler.sync(PLUGIN_ID, PLUGIN_NAME, [slow])
+      // Started again (the test before stopped them): a stopped scheduler cancels a run-now at once, which would let the other start one.
+      await Promise.all(nodes.map((node) => node.scheduler.start()))
       const results = await Promise.allSettled(nodes.map((node) => node.scheduler.runNow(PLUGIN_NAME, 'slow')))
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
       const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult
