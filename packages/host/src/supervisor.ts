@@ -416,7 +416,8 @@ export class ManagedPlugin extends EventEmitter {
     this.#configSchema = running.connection.configSchema
     this.#generation++
     this.#setState('running')
-    this.#logger.info(
+    // A look at its manifest (describe) is not a plugin starting to serve: kept out of the info log.
+    this.#logger[this.context.describeOnly ? 'debug' : 'info'](
       { pluginPid: running.process?.child.pid, capabilities: running.connection.description.capabilities, generation: this.#generation },
       'plugin started',
     )
