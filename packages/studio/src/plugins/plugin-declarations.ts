@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util'
 import type { PluginManifest } from '@plugboard/host'
 import type { CapabilityName, Scope } from '@plugboard/proto'
 import { HOOKED_OBJECT_TYPES, type HookedObjectType } from './plugin-runtime.js'
@@ -65,5 +64,3 @@ export function runsIn(declared: PluginDeclarations, runtime: 'gateway' | 'studi
 export function newlyRequested(previous: PluginDeclarations, next: PluginDeclarations, granted: readonly Scope[]): string[] {
   return next.scopes.filter((scope) => !previous.scopes.includes(scope) && !granted.includes(scope as Scope))
 }
-
-export const sameDeclarations = (a: PluginDeclarations, b: PluginDeclarations) => isDeepStrictEqual(a, b)

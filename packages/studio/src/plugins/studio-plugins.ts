@@ -199,11 +199,6 @@ export class StudioPlugins implements PluginDirectory {
     return (this.#entries.get(name)?.row.manifest as PluginManifest | null) ?? undefined
   }
 
-  /** The stored row of an enabled or disabled plugin, as last reconciled. */
-  rowOf(name: string): Row<'plugins'> | undefined {
-    return this.#entries.get(name)?.row
-  }
-
   objectHookBindings(type: HookedObjectType, event: ObjectHookEventName): ObjectHookBinding[] {
     if (!OBJECT_HOOK_EVENTS.includes(event)) return []
     const subscription = `${type}:${event}`

@@ -237,8 +237,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
     !wanted ? undefined : managed ? { state: managed.state, pid: managed.pid ?? null, restarts: managed.restarts, generation: managed.generation, version: managed.description?.version || null } : null
 
   /** What state the plugin is in, across the halves it should run. */
-  const statusOf = (row: Row<'plugins'>) => {
-    const declared = declarationsOf(row.manifest as PluginManifest | null)
+  const statusOf = (row: Row<'plugins'>, declared = declarationsOf(row.manifest as PluginManifest | null)) => {
     const runtimes = {
       studio: halfOf(plugins.studioHalf(row.name), runsIn(declared, 'studio')),
       gateway: halfOf(plugins.gatewayHalf?.(row.name), runsIn(declared, 'gateway') && plugins.gatewayHalf !== undefined),
@@ -262,7 +261,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       name: row.name,
       source: spec.source,
       enabled: row.enabled,
-      status: statusOf(row).status,
+      status: statusOf(row, declared).status,
       manifest: manifest && {
         id: typeof manifest.id === 'string' ? manifest.id : null,
         name: typeof manifest.name === 'string' ? manifest.name : null,
