@@ -395,7 +395,8 @@ function userBlocks(content: string | ChatUserContentPart[], where: string): Ant
   })
 }
 
-const IMAGE_MEDIA_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] satisfies AnthropicImageMediaType[]
+/** The image types Anthropic reads, inline or from a URL. */
+export const IMAGE_MEDIA_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] satisfies AnthropicImageMediaType[]
 
 function imageSource(url: string, where: string): AnthropicImageBlock['source'] {
   if (/^https?:\/\//i.test(url)) return { type: 'url', url }
@@ -537,6 +538,18 @@ const FINISH_REASONS: Record<AnthropicStopReason, FinishReason> = {
   refusal: 'content_filter',
 }
 
+/**
+ * The way back, for the Messages dialect: OpenAI does not say whether `stop`
+ * was a natural end or a stop sequence, so it is `end_turn`.
+ */
+export const STOP_REASONS: Record<FinishReason, AnthropicStopReason> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'refusal',
+}
+
 /** Maps an Anthropic stop reason to OpenAI's; an unknown or missing one counts as `stop`. */
 function toFinishReason(stopReason: string | null | undefined): FinishReason {
   return stopReason != null && Object.hasOwn(FINISH_REASONS, stopReason) ? FINISH_REASONS[stopReason as AnthropicStopReason] : 'stop'
@@ -545,6 +558,14 @@ function toFinishReason(stopReason: string | null | undefined): FinishReason {
 /** Anthropic counts cached prompt tokens apart; OpenAI's `prompt_tokens` includes them. */
 function promptTokensOf(usage: Partial<AnthropicUsage>): number {
   return (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0)
+}
+
+/** OpenAI usage as Anthropic counts it: the cached prompt tokens apart from `input_tokens` (the inverse of {@link promptTokensOf}). */
+export function toAnthropicUsage(usage: Usage): AnthropicUsage {
+  const cached = usage.prompt_tokens_details?.cached_tokens
+  const result: AnthropicUsage = { input_tokens: usage.prompt_tokens - (cached ?? 0), output_tokens: usage.completion_tokens }
+  if (cached != null) result.cache_read_input_tokens = cached
+  return result
 }
 
 function toUsage(promptTokens: number, completionTokens: number, cachedTokens: number | null | undefined): Usage {
@@ -772,6 +793,31 @@ const ERROR_TYPES: Record<string, string> = {
   api_error: 'server_error',
   overloaded_error: 'server_error',
   timeout_error: 'server_error',
+}
+
+/**
+ * The Anthropic error `type` of an error answer with HTTP `status`, for the
+ * Messages dialect (the SDK picks its exception class by status, clients
+ * switch on the type).
+ */
+export function anthropicErrorTypeOfStatus(status: number): string {
+  switch (status) {
+    case 401:
+      return 'authentication_error'
+    case 402:
+      return 'billing_error'
+    case 403:
+      return 'permission_error'
+    case 404:
+      return 'not_found_error'
+    case 413:
+      return 'request_too_large'
+    case 429:
+      return 'rate_limit_error'
+    case 529:
+      return 'overloaded_error'
+  }
+  return status >= 500 ? 'api_error' : 'invalid_request_error'
 }
 
 function errorTypeOfStatus(status: number): string {
