@@ -19,9 +19,13 @@ import { sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
 import { findEndpoint } from './plugin-endpoints.js'
+import { MODEL_PREFIX } from './pipeline/list-models.js'
 import { pipelines, type ProxyState } from './proxy.js'
 import { guardedRequestLog, type RequestLog } from './request-log.js'
 import { SERVICE_INDEX } from './service-index.js'
+import { anthropicMessages } from './dialects/anthropic.js'
+import type { Dialect } from './dialects/dialect.js'
+import { openAiResponses } from './dialects/responses.js'
 import { anthropicVendor } from './vendors/anthropic.js'
 import { mockVendor } from './vendors/mock.js'
 import { openAiVendor } from './vendors/openai.js'
@@ -97,6 +101,12 @@ const MAX_STREAM_COMPLETE_IN_FLIGHT = 256
 /** The most of a response kept for stream-complete and data collection. */
 const MAX_KEPT_RESPONSE_BYTES = 1024 * 1024
 const PINNED = /^\/llm\/([a-z0-9-]+)\/(?:v1\/)?(chat\/completions|embeddings)$/
+/** The APIs other than chat completions, by path: their errors take the API's shape, from the first. */
+const DIALECTS: Record<string, Dialect> = {
+  '/v1/messages': anthropicMessages,
+  '/v1/messages/count_tokens': anthropicMessages,
+  '/v1/responses': openAiResponses,
+}
 const PASS_THROUGH = /^\/llm\/([a-z0-9-]+)(\/.+)$/
 const PLUGIN_ROUTE = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/
 
@@ -334,7 +344,7 @@ export class Gateway {
     try {
       await this.#route(req, res, requestId, log, controller.signal, state)
     } catch (error) {
-      sendError(res, error, requestId, log)
+      sendError(res, error, requestId, log, DIALECTS[pathOf(req.url)])
     } finally {
       state.inFlight--
       this.#inFlight--
@@ -376,6 +386,18 @@ export class Gateway {
       case '/v1/embeddings':
         requireMethod(req, 'POST')
         return pipelines.embeddings(exchange(path))
+      case '/v1/messages':
+      case '/v1/responses':
+      case '/v1/messages/count_tokens': {
+        requireMethod(req, 'POST')
+        const x = exchange(path)
+        x.dialect = DIALECTS[path]
+        return (path === '/v1/responses' ? pipelines.responses : path === '/v1/messages' ? pipelines.messages : pipelines.countTokens)(x)
+      }
+    }
+    if (path.startsWith(MODEL_PREFIX)) {
+      requireMethod(req, 'GET')
+      return pipelines.model(exchange('/v1/models/{model}'))
     }
     // Other methods on a pinned path pass through (OpenAI lists stored completions with GET /v1/chat/completions).
     const pinned = req.method === 'POST' ? PINNED.exec(path) : null

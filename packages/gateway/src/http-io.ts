@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { pluginv1 as pb } from '@plugboard/proto'
 import type { Logger } from 'pino'
-import { GatewayError, errorResponse } from './errors.js'
+import type { Dialect, DialectAnswer, DialectError } from './dialects/dialect.js'
+import { GatewayError, errorResponse, type ErrorBody } from './errors.js'
 import { jsonNestsDeeper } from './json-depth.js'
 import { sseData } from './sse.js'
 
@@ -49,19 +50,41 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload)
 }
 
+/** An error answer's parts as a dialect builds its own error shape from them. */
+export function dialectError(status: number, body: ErrorBody): DialectError {
+  return { status, ...body.error }
+}
+
 /**
- * Answers a failed request with the OpenAI-shaped JSON error, logged (as an
- * error from 500 up). A response already under way cannot change its status:
- * an event stream gets the error as its last event, anything else just ends.
- * Returns the status and code, for metrics and records.
+ * Answers a failed request with the JSON error, logged (as an error from 500
+ * up): OpenAI's shape, or the shape of the API the client speaks (`dialect`).
+ * A response already under way cannot change its status: an event stream
+ * gets the error as its last event(s) (`answer` translates them), anything
+ * else just ends. Returns the status and code, for metrics and records.
  */
-export function sendError(res: ServerResponse, error: unknown, requestId: string, log: Logger): { status: number; code: string } {
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  requestId: string,
+  log: Logger,
+  dialect?: Dialect,
+  answer?: DialectAnswer,
+): { status: number; code: string } {
   const { status, body } = errorResponse(error, requestId)
   if (status >= 500) log.error({ err: error, code: body.error.code }, 'request failed')
   else log.info({ code: body.error.code, status }, 'request rejected')
-  if (!res.headersSent) sendJson(res, status, body, { ...(error instanceof GatewayError ? error.headers : undefined), 'x-request-id': requestId })
-  else if (!res.writableEnded && !res.destroyed) res.end(res.getHeader('content-type') === 'text/event-stream' ? sseData(JSON.stringify(body)) : undefined)
+  if (!res.headersSent) {
+    const shaped = dialect ? dialect.errorBody(dialectError(status, body)) : body
+    sendJson(res, status, shaped, { ...(error instanceof GatewayError ? error.headers : undefined), 'x-request-id': requestId })
+  } else if (!res.writableEnded && !res.destroyed) {
+    res.end(res.getHeader('content-type') === 'text/event-stream' ? streamError(status, body, answer) : undefined)
+  }
   return { status, code: body.error.code }
+}
+
+/** The error event that ends a stream: OpenAI's `data:` event, or the client's API's events. */
+export function streamError(status: number, body: ErrorBody, answer: DialectAnswer | undefined): string {
+  return answer ? answer.error(dialectError(status, body)) : sseData(JSON.stringify(body))
 }
 
 /**

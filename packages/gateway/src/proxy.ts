@@ -8,7 +8,9 @@ import { callVendor } from './pipeline/call-vendor.js'
 import { collect } from './pipeline/collect.js'
 import { compose } from './pipeline/compose.js'
 import type { Exchange, Stage } from './pipeline/exchange.js'
-import { listModels } from './pipeline/list-models.js'
+import { countTokens, countTokensRequest } from './pipeline/count-tokens.js'
+import { dialectRequest } from './pipeline/dialect-request.js'
+import { listModels, retrieveModel } from './pipeline/list-models.js'
 import { noLlm } from './pipeline/no-llm.js'
 import { observe } from './pipeline/observe.js'
 import { openAiRequest } from './pipeline/openai-request.js'
@@ -53,7 +55,12 @@ export const pipelines = {
   chat: policyPipeline(openAiRequest('chat'), [callVendor('chat'), respond], 'chat.completions'),
   embeddings: policyPipeline(openAiRequest('embeddings'), [callVendor('embeddings'), respond], 'embeddings'),
   passThrough: policyPipeline(passThroughRequest, [relayUpstream, respond], 'passthrough'),
+  /** Anthropic Messages and OpenAI Responses: the chat pipeline, the body translated at the edges (`Exchange.dialect`). */
+  messages: policyPipeline(dialectRequest, [callVendor('chat'), respond], 'anthropic.messages'),
+  countTokens: policyPipeline(countTokensRequest, [countTokens]),
+  responses: policyPipeline(dialectRequest, [callVendor('chat'), respond], 'responses'),
   models: policyPipeline(noLlm, [listModels]),
+  model: policyPipeline(noLlm, [retrieveModel]),
   pluginEndpoint: policyPipeline(noLlm, [serveEndpoint]),
   /** A plugin endpoint that declares no auth: the pre-auth policies (an IP allowlist) still apply. */
   publicPluginEndpoint: compose([collect(), observe, receive, preAuth, serveEndpoint]),

@@ -1,7 +1,7 @@
 import type { GatewayMetrics } from './metrics.js'
 
 /** The API of a logged request: the OpenAI routes, or the raw pass-through (`/llm/{slug}/…`). */
-export type RequestApi = 'chat.completions' | 'embeddings' | 'passthrough'
+export type RequestApi = 'chat.completions' | 'embeddings' | 'passthrough' | 'anthropic.messages' | 'responses'
 
 /**
  * What became of one proxied LLM request, as `GatewayOptions.requestLog`

@@ -17,8 +17,10 @@ export const SERVICE_INDEX = {
     models: '/v1/models',
     chatCompletions: '/v1/chat/completions',
     embeddings: '/v1/embeddings',
+    anthropicMessages: '/v1/messages',
+    responses: '/v1/responses',
     pinnedLlm: '/llm/{slug}/v1/...',
     pluginEndpoints: '/plugins/{name}/...',
   },
-  docs: 'Routes, config format, metrics and error codes: packages/gateway/README.md in the Plugboard repository. /v1/* needs an app key: "Authorization: Bearer <key>".',
+  docs: 'Routes, config format, metrics and error codes: packages/gateway/README.md in the Plugboard repository. /v1/* needs an app key: "Authorization: Bearer <key>" or "x-api-key: <key>".',
 } as const

@@ -76,6 +76,7 @@ import {
   type AnthropicToolUseBlock,
 } from '../vendors/anthropic-translate.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
+import { arrayAt, invalid, isObject, numberAt, objectAt, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
 
 export const anthropicMessages: Dialect = {
   api: 'anthropic.messages',
@@ -85,36 +86,6 @@ export const anthropicMessages: Dialect = {
 }
 
 // ==================================================================== request
-
-type Json = Record<string, unknown>
-
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('INVALID_REQUEST', `${param} ${message}`, 400, { param })
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function objectAt(value: unknown, param: string): Json {
-  if (!isObject(value)) throw invalid(param, 'must be an object.')
-  return value
-}
-
-function arrayAt(value: unknown, param: string): unknown[] {
-  if (!Array.isArray(value)) throw invalid(param, 'must be an array.')
-  return value
-}
-
-function stringAt(value: unknown, param: string): string {
-  if (typeof value !== 'string') throw invalid(param, 'must be a string.')
-  return value
-}
-
-function numberAt(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(param, 'must be a number.')
-  return value
-}
 
 function toCanonical(body: Json): ChatCompletionRequest {
   if (body.model === undefined) throw invalid('model', 'is required.')
@@ -330,8 +301,10 @@ function toolUseBlock(call: unknown): AnthropicToolUseBlock {
   return { type: 'tool_use', id: String(call.id), name: call.function.name, input }
 }
 
+
+/** Typed, so each event is checked against Anthropic's shapes. */
 function sseEvent(event: AnthropicStreamEvent | (AnthropicErrorBody & { type: 'error' })): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+  return namedEvent(event)
 }
 
 /** One request's answers as Messages answers; the stream state is per instance. */

@@ -10,6 +10,7 @@ import type { GatewayMetrics } from '../metrics.js'
 import type { ProxyState } from '../proxy.js'
 import type { RequestLog } from '../request-log.js'
 import { estimatePromptTokens, type TokenUsage } from '../usage.js'
+import type { Dialect, DialectAnswer } from '../dialects/dialect.js'
 import type { VendorResponse } from '../vendors/vendor.js'
 
 /** What the stages share across requests: made once per gateway. */
@@ -68,6 +69,14 @@ export class Exchange {
   /** The LLM and model the request goes to (the route's request stage); '' when none. */
   llm?: LlmConfig
   model = ''
+  /**
+   * The API the client speaks when it is not chat completions (set by the
+   * router): errors take its shape, and the request stage translates its
+   * body to the canonical form hooks see and sets `answer`, which the respond
+   * stage translates the canonical answer back with.
+   */
+  dialect?: Dialect
+  answer?: DialectAnswer
   /** The OpenAI-format JSON body, when the route reads one, and the bytes it was parsed from. */
   body?: Record<string, unknown>
   parsedFrom?: Buffer

@@ -13,7 +13,7 @@ export const observe: Stage = async (x, next) => {
     await next()
   } catch (error) {
     if (x.signal.aborted) x.status ||= 499
-    else ({ status: x.status, code: x.errorCode } = sendError(x.res, error, x.requestId, x.log))
+    else ({ status: x.status, code: x.errorCode } = sendError(x.res, error, x.requestId, x.log, x.dialect, x.answer))
   } finally {
     x.aborted = x.signal.aborted
     x.latencyMs = performance.now() - x.started

@@ -1,10 +1,11 @@
 import type { pluginv1 as pb } from '@plugboard/proto'
 import { errorResponse } from '../errors.js'
 import type { GatewayChains } from '../gateway-plugins.js'
-import { drained, isJsonType, sendBytes, startStream, writeChunk } from '../http-io.js'
+import { drained, isJsonType, sendBytes, startStream, streamError, writeChunk } from '../http-io.js'
 import { sseData } from '../sse.js'
 import { StreamUsage, usageOfBody } from '../usage.js'
 import type { Exchange, Stage } from './exchange.js'
+import { StreamTranslation, translatedBody } from './translate-answer.js'
 
 /** Chunks of one stream in flight through the response-chunk hooks at most. */
 const CHUNK_WINDOW = 64
@@ -59,7 +60,7 @@ export const respond: Stage = async (x) => {
   const max = x.services.maxKeptResponseBytes
   if (response.kind === 'json') {
     const body = await chains.responseBody.runResponseBody({ context, status: head.status, headers, body: response.body }, x.signal)
-    sendBytes(x.res, head.status, headers, body)
+    sendBytes(x.res, head.status, headers, x.answer ? translatedBody(x.answer, body, x.llm?.baseUrl ?? '') : body)
     x.truncated = body.length > max
     x.responseBody = x.truncated ? body.subarray(0, max) : body
     if (accounting) x.usage = usageOfBody(response.body)
@@ -122,16 +123,20 @@ async function relayEvents(
     corked = false
     res.uncork()
   }
+  // The client's API, when it is not chat completions: what hooks, usage and the records see stays canonical.
+  const translate = x.answer && new StreamTranslation(x.answer)
   const send = (data: Buffer) => {
     if (data.length === 0) return
     kept?.push(data)
     usage?.push(data)
+    const out = translate ? translate.push(data) : data
+    if (out.length === 0) return
     if (!corked) {
       corked = true
       res.cork()
       process.nextTick(uncork)
     }
-    res.write(data)
+    res.write(out)
   }
   try {
     if (chains.responseChunks.size === 0) {
@@ -145,10 +150,11 @@ async function relayEvents(
     }
   } catch (error) {
     if (x.signal.aborted) throw error
-    const { body } = errorResponse(error, x.requestId)
+    const { status: errorStatus, body } = errorResponse(error, x.requestId)
     x.errorCode = body.error.code
     x.log.warn({ err: String(error) }, 'stream failed after the response started')
-    send(Buffer.from(sseData(JSON.stringify(body))))
+    if (!translate) send(Buffer.from(sseData(JSON.stringify(body))))
+    else res.write(streamError(errorStatus, body, x.answer))
   } finally {
     x.usage = usage?.usage
     if (!res.writableEnded) res.end()
@@ -198,3 +204,4 @@ async function pipeChunks(chains: GatewayChains, context: pb.RequestContext, eve
     throw error
   }
 }
+
