@@ -30,7 +30,7 @@ const PLAN = {
   loadSec: 5,
 }
 const STREAM_CHUNKS = 50
-const TARGETS = { overheadNoPluginsMs: 0.25, overheadThreeHooksMs: 0.6, rps16NoPlugins: 8000, rps16ThreeHooks: 4000, streamHooksExtraMs: 3 }
+const TARGETS = { overheadNoPluginsMs: 0.25, overheadThreeHooksMs: 0.6, rps16NoPlugins: 8000, rps16ThreeHooks: 4000, streamHooksExtraMs: 3, translationUs: 50 }
 /**
  * Issue 8: req/s at 16 connections as a share of the bare Node proxy's, measured side by side.
  * `keep` is what the gateway measured on 2026-12-01 (must not regress), `aim` what we aim for.
@@ -41,6 +41,25 @@ const API_KEY = 'pb-bench-key-0123456789'
 const HEADERS = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }
 const JSON_BODY = '{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}'
 const STREAM_BODY = '{"model":"bench-model","messages":[{"role":"user","content":"hello"}],"stream":true}'
+/**
+ * The routes that translate at the edges (to chat completions and back). Their answers are not
+ * the upstream's bytes, so each is checked against its own first answer and, when streamed,
+ * against the event its dialect ends a stream with.
+ */
+const DIALECTS = {
+  messages: {
+    path: '/v1/messages',
+    json: '{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"hello"}]}',
+    stream: '{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"hello"}],"stream":true}',
+    finalEvent: Buffer.from('event: message_stop\n'),
+  },
+  responses: {
+    path: '/v1/responses',
+    json: '{"model":"bench-model","input":"hello"}',
+    stream: '{"model":"bench-model","input":"hello","stream":true}',
+    finalEvent: Buffer.from('event: response.completed\n'),
+  },
+}
 
 const progress = (message) => process.stderr.write(`[bench] ${message}\n`)
 
@@ -200,16 +219,25 @@ function cpuBetween(before, after) {
 // ---------------------------------------------------------------- measuring
 
 
-/** One request over `client`; resolves once the whole body (all of a stream) is in. Checks status and size. */
+/** Whether an SSE body's last event starts with `eventLine`; reads only the tail, so checking it on every request costs next to nothing. */
+function endsWithEvent(bytes, eventLine) {
+  const end = bytes.lastIndexOf('\n\n', bytes.length - 3)
+  const start = end < 0 ? 0 : end + 2
+  return bytes.subarray(start, start + eventLine.length).equals(eventLine)
+}
+
+/** One request over `client`; resolves once the whole body (all of a stream) is in. Checks status, size and a translated stream's last event. */
 function requester(client, target) {
-  const options = { path: target.path, method: 'POST', headers: HEADERS, body: target.stream ? STREAM_BODY : JSON_BODY }
+  const options = { path: target.path, method: 'POST', headers: HEADERS, body: target.body }
+  const finalEvent = target.stream && target.dialect ? DIALECTS[target.dialect].finalEvent : undefined
   return async () => {
     const { statusCode, body } = await client.request(options)
-    const bytes = await body.arrayBuffer()
+    const bytes = Buffer.from(await body.arrayBuffer())
     if (statusCode !== 200 || (target.expectedBytes !== undefined && bytes.byteLength !== target.expectedBytes)) {
-      throw new Error(`${target.key}: status ${statusCode}, ${bytes.byteLength} bytes (expected 200, ${target.expectedBytes} bytes): ${Buffer.from(bytes).toString().slice(0, 300)}`)
+      throw new Error(`${target.key}: status ${statusCode}, ${bytes.byteLength} bytes (expected 200, ${target.expectedBytes} bytes): ${bytes.toString().slice(0, 300)}`)
     }
-    return Buffer.from(bytes)
+    if (finalEvent && !endsWithEvent(bytes, finalEvent)) throw new Error(`${target.key}: the stream does not end with ${finalEvent.toString().trim()}: …${bytes.toString().slice(-300)}`)
+    return bytes
   }
 }
 
@@ -225,7 +253,7 @@ async function load(target, groups) {
     durationSec: PLAN.loadSec,
     method: 'POST',
     headers: HEADERS,
-    body: target.stream ? STREAM_BODY : JSON_BODY,
+    body: target.body,
   }
   const child = spawn(process.execPath, [here('./gateway-load.mjs'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] })
   const stop = () => stopChild(child, 2000)
@@ -284,6 +312,29 @@ async function hookCounts(gatewayUrl) {
 
 // ---------------------------------------------------------------- the bench
 
+/**
+ * A translated route on `server` (`gateway` or `gatewayPlugins`), e.g. key `messagesStreamPlugins`.
+ * Timed at 1 connection only: the 16-connection phase would lengthen the run by ~40 s for
+ * figures the chat-completions rows already give.
+ */
+function dialectTarget(dialect, name, server, stream) {
+  const plugins = server.name === 'gatewayPlugins'
+  return {
+    key: `${dialect}${stream ? 'Stream' : ''}${plugins ? 'Plugins' : ''}`,
+    label: `gateway ${name}${stream ? ' SSE' : ''}, ${plugins ? 'hooks + every chunk' : 'no plugins'}`,
+    server,
+    path: DIALECTS[dialect].path,
+    stream,
+    body: stream ? DIALECTS[dialect].stream : DIALECTS[dialect].json,
+    floor: stream ? 'directStream' : 'direct',
+    dialect,
+    oneConnectionOnly: true,
+  }
+}
+
+/** Whether a target also runs in the 16-connection phase (so `sixteen[key]` exists). */
+const loaded = (target) => !target.oneConnectionOnly
+
 async function main() {
   const started = performance.now()
   const dir = await mkdtemp(join(tmpdir(), 'pb-gateway-bench-'))
@@ -321,8 +372,17 @@ async function main() {
     { key: 'stream', label: `gateway SSE, no plugins`, server: gateway, path: '/v1/chat/completions', stream: true, floor: 'directStream' },
     { key: 'streamPlugins', label: `gateway SSE, hooks + every chunk`, server: gatewayPlugins, path: '/v1/chat/completions', stream: true, floor: 'directStream' },
     { key: 'bareProxyStream', label: '(ref) bare Node proxy SSE', server: bareProxy, path: '/v1/chat/completions', stream: true, floor: 'directStream' },
+    dialectTarget('messages', 'Messages API', gateway, false),
+    dialectTarget('messages', 'Messages API', gateway, true),
+    dialectTarget('responses', 'Responses API', gateway, false),
+    dialectTarget('responses', 'Responses API', gateway, true),
+    dialectTarget('messages', 'Messages API', gatewayPlugins, true),
+    dialectTarget('responses', 'Responses API', gatewayPlugins, true),
   ]
-  for (const target of targets) target.origin = target.server.url
+  for (const target of targets) {
+    target.origin = target.server.url
+    target.body ??= target.stream ? STREAM_BODY : JSON_BODY
+  }
 
   const clients = targets.map((target) => new Client(target.origin, { pipelining: 1, keepAliveTimeout: 120_000 }))
   const closeClients = () => Promise.allSettled(clients.map((client) => client.close()))
@@ -334,10 +394,11 @@ async function main() {
   const directStream = await requester(clients[targets.findIndex((t) => t.key === 'directStream')], targets.find((t) => t.key === 'directStream'))()
   const events = directStream.toString().split('\n\n').filter(Boolean)
   if (events.length !== STREAM_CHUNKS + 1 || events.at(-1) !== 'data: [DONE]') throw new Error(`the upstream stream has ${events.length} events, expected ${STREAM_CHUNKS} + [DONE]`)
-  for (const target of targets) target.expectedBytes = target.stream ? directStream.length : directJson.length
+  for (const target of targets) if (!target.dialect) target.expectedBytes = target.stream ? directStream.length : directJson.length
   for (const [i, target] of targets.entries()) {
     const body = await requester(clients[i], target)()
-    if (!body.equals(target.stream ? directStream : directJson)) throw new Error(`${target.key} answered different bytes than the upstream`)
+    if (target.dialect) target.expectedBytes = body.length
+    else if (!body.equals(target.stream ? directStream : directJson)) throw new Error(`${target.key} answered different bytes than the upstream`)
   }
   const hooksBefore = await hookCounts(gatewayPlugins.url)
   if (!hooksBefore.preAuth || !hooksBefore.postAuth || !hooksBefore.responseBody || hooksBefore.responseChunk < STREAM_CHUNKS) {
@@ -378,7 +439,7 @@ async function main() {
 
   // ---- 16 connections: autocannon in a child process
   const sixteen = {}
-  for (const target of targets) {
+  for (const target of targets.filter(loaded)) {
     progress(`${PLAN.connections} connections: ${target.label} (${PLAN.loadWarmupSec} s warm-up, ${PLAN.loadSec} s timed)`)
     const report = await load(target, groups)
     noise.push(report.cpu)
@@ -417,21 +478,23 @@ try {
 const { started, targets, one, sixteen, noise, hooksBefore, hooksAfter, profileDir } = measured
 
 const runs = Object.fromEntries(
-  targets.map(({ key }) => [
-    key,
+  targets.map((target) => [
+    target.key,
     {
-      rps1: Math.round(one[key].rps),
-      p50Ms1: r3(one[key].p50Ms),
-      p99Ms1: r3(one[key].p99Ms),
-      rps16: Math.round(sixteen[key].rps),
-      p50Ms16: r3(sixteen[key].p50Ms),
-      p99Ms16: r3(sixteen[key].p99Ms),
+      rps1: Math.round(one[target.key].rps),
+      p50Ms1: r3(one[target.key].p50Ms),
+      p99Ms1: r3(one[target.key].p99Ms),
+      ...(loaded(target) && {
+        rps16: Math.round(sixteen[target.key].rps),
+        p50Ms16: r3(sixteen[target.key].p50Ms),
+        p99Ms16: r3(sixteen[target.key].p99Ms),
+      }),
     },
   ]),
 )
 /** CPU of each process during each timed 16-connection run: % of one core, and µs of CPU per request for the gateway and its plugin. */
 const cpu16 = Object.fromEntries(
-  targets.map(({ key, server }) => {
+  targets.filter(loaded).map(({ key, server }) => {
     const { pct, sec, sysShare, otherPct } = sixteen[key].cpu
     const gw = server.name === 'upstream' ? undefined : server.name
     const usPerRequest = (name) => Math.round((sec[name] * 1e6) / sixteen[key].requests)
@@ -464,10 +527,11 @@ const floorOf = Object.fromEntries(targets.map((target) => [target.key, target.f
 const ratiosToDirect = Object.fromEntries(
   targets
     .filter(({ key, floor }) => key !== floor)
-    .map(({ key, floor }) => [
-      key,
-      { p50Ms1: r3(one[key].p50Ms / one[floor].p50Ms), p50Ms16: r3(sixteen[key].p50Ms / sixteen[floor].p50Ms), rps16: r3(sixteen[key].rps / sixteen[floor].rps) },
-    ]),
+    .map((target) => {
+      const { key, floor } = target
+      const at16 = loaded(target) && { p50Ms16: r3(sixteen[key].p50Ms / sixteen[floor].p50Ms), rps16: r3(sixteen[key].rps / sixteen[floor].rps) }
+      return [key, { p50Ms1: r3(one[key].p50Ms / one[floor].p50Ms), ...at16 }]
+    }),
 )
 const overheadMs = {
   noPlugins: r3(one.gateway.p50Ms - one.direct.p50Ms),
@@ -476,6 +540,18 @@ const overheadMs = {
   streamPerChunkHooks: r3(one.streamPlugins.p50Ms - one.stream.p50Ms),
   bareProxy: r3(one.bareProxy.p50Ms - one.direct.p50Ms),
   bareProxyStream: r3(one.bareProxyStream.p50Ms - one.directStream.p50Ms),
+}
+/** What translating at the edges adds: each translated call − the same call in chat-completions form on the same gateway (p50 @1), in µs. */
+const translationUs = {
+  messages: Math.round(1000 * (one.messages.p50Ms - one.gateway.p50Ms)),
+  messagesStream: Math.round(1000 * (one.messagesStream.p50Ms - one.stream.p50Ms)),
+  responses: Math.round(1000 * (one.responses.p50Ms - one.gateway.p50Ms)),
+  responsesStream: Math.round(1000 * (one.responsesStream.p50Ms - one.stream.p50Ms)),
+}
+/** The per-chunk hooks' cost on a translated stream, to hold against the chat-completions stream's `streamPerChunkHooks`. */
+const translatedStreamPerChunkHooksMs = {
+  messages: r3(one.messagesStreamPlugins.p50Ms - one.messagesStream.p50Ms),
+  responses: r3(one.responsesStreamPlugins.p50Ms - one.responsesStream.p50Ms),
 }
 const shareOfBare = {
   noPlugins: r3(sixteen.gateway.rps / sixteen.bareProxy.rps),
@@ -489,6 +565,12 @@ const targetsMet = {
   rps16NoPlugins: sixteen.gateway.rps >= TARGETS.rps16NoPlugins,
   rps16ThreeHooks: sixteen.gatewayPlugins.rps >= TARGETS.rps16ThreeHooks,
   streamPerChunkHooks: overheadMs.streamPerChunkHooks <= TARGETS.streamHooksExtraMs,
+  translationMessages: translationUs.messages <= TARGETS.translationUs,
+  translationMessagesStream: translationUs.messagesStream <= TARGETS.translationUs,
+  translationResponses: translationUs.responses <= TARGETS.translationUs,
+  translationResponsesStream: translationUs.responsesStream <= TARGETS.translationUs,
+  translatedStreamPerChunkHooksMessages: translatedStreamPerChunkHooksMs.messages <= TARGETS.streamHooksExtraMs,
+  translatedStreamPerChunkHooksResponses: translatedStreamPerChunkHooksMs.responses <= TARGETS.streamHooksExtraMs,
 }
 const hookCalls = Object.fromEntries(Object.keys(hooksAfter).map((hook) => [hook, hooksAfter[hook] - hooksBefore[hook]]))
 const worstOther = Math.max(...noise.map((n) => n.otherPct))
@@ -499,6 +581,8 @@ const tookSec = (performance.now() - started) / 1000
 const result = {
   ...runs,
   overheadMs,
+  translationUs,
+  translatedStreamPerChunkHooksMs,
   ratiosToDirect,
   shareOfBare,
   cpu1,
@@ -523,17 +607,21 @@ out.push('')
 out.push(
   table([
     ['target', 'p50 @1', 'p99 @1', 'req/s @1', `p50 @${PLAN.connections}`, `p99 @${PLAN.connections}`, `req/s @${PLAN.connections}`, 'p50 @1 / floor', `req/s @${PLAN.connections} / floor`],
-    ...targets.map(({ key, label, floor }) => [
-      label,
-      fmtMs(one[key].p50Ms),
-      fmtMs(one[key].p99Ms),
-      fmtInt(one[key].rps),
-      fmtMs(sixteen[key].p50Ms),
-      fmtMs(sixteen[key].p99Ms),
-      fmtInt(sixteen[key].rps),
-      key === floor ? '-' : fmtX(ratiosToDirect[key].p50Ms1),
-      key === floor ? '-' : fmtX(ratiosToDirect[key].rps16),
-    ]),
+    ...targets.map((target) => {
+      const { key, label, floor } = target
+      const at16 = (format, figure) => (loaded(target) ? format(figure(sixteen[key])) : '-')
+      return [
+        label,
+        fmtMs(one[key].p50Ms),
+        fmtMs(one[key].p99Ms),
+        fmtInt(one[key].rps),
+        at16(fmtMs, (run) => run.p50Ms),
+        at16(fmtMs, (run) => run.p99Ms),
+        at16(fmtInt, (run) => run.rps),
+        key === floor ? '-' : fmtX(ratiosToDirect[key].p50Ms1),
+        key === floor || !loaded(target) ? '-' : fmtX(ratiosToDirect[key].rps16),
+      ]
+    }),
   ]),
 )
 out.push('')
@@ -541,7 +629,7 @@ out.push(`CPU during the ${PLAN.connections}-connection runs (% of one core; the
 out.push(
   table([
     ['target', 'proxy', 'of it sys', 'plugin', 'upstream', 'autocannon', 'other', 'proxy µs/req', 'plugin µs/req', 'upstream µs/req', 'proxy+plugin µs/req @1'],
-    ...targets.map(({ key, label }) => {
+    ...targets.filter(loaded).map(({ key, label }) => {
       const c = cpu16[key]
       const isGateway = key !== floorOf[key]
       return [
@@ -585,6 +673,24 @@ out.push(
     [`gateway, no plugins, req/s @${PLAN.connections} >= ${fmtInt(TARGETS.rps16NoPlugins)}`, fmtInt(sixteen.gateway.rps), pass(targetsMet.rps16NoPlugins)],
     [`gateway, 3 hooks, req/s @${PLAN.connections} >= ${fmtInt(TARGETS.rps16ThreeHooks)}`, fmtInt(sixteen.gatewayPlugins.rps), pass(targetsMet.rps16ThreeHooks)],
     [`${STREAM_CHUNKS}-chunk SSE, chunk hook on every chunk − no plugins (p50 @1) <= ${TARGETS.streamHooksExtraMs} ms`, fmtMs(overheadMs.streamPerChunkHooks), pass(targetsMet.streamPerChunkHooks)],
+    ...[
+      ['Messages API JSON', 'messages', 'chat completions'],
+      ['Messages API SSE', 'messagesStream', 'chat completions SSE'],
+      ['Responses API JSON', 'responses', 'chat completions'],
+      ['Responses API SSE', 'responsesStream', 'chat completions SSE'],
+    ].map(([label, key, chat]) => [
+      `translation, ${label} − ${chat}, no plugins (p50 @1) <= ${TARGETS.translationUs} µs`,
+      `${translationUs[key]} µs`,
+      pass(targetsMet[`translation${key[0].toUpperCase()}${key.slice(1)}`]),
+    ]),
+    ...[
+      ['Messages API', 'messages', 'Messages'],
+      ['Responses API', 'responses', 'Responses'],
+    ].map(([label, key, suffix]) => [
+      `${label} SSE, chunk hook on every chunk − no plugins (p50 @1) <= ${TARGETS.streamHooksExtraMs} ms`,
+      fmtMs(translatedStreamPerChunkHooksMs[key]),
+      pass(targetsMet[`translatedStreamPerChunkHooks${suffix}`]),
+    ]),
     ['(info) gateway SSE, no plugins − direct SSE (p50 @1)', fmtMs(overheadMs.streamNoPlugins), ''],
     ['(info) bare Node proxy − direct (p50 @1): the floor for any node:http + undici proxy here', fmtMs(overheadMs.bareProxy), ''],
     ['(info) bare Node proxy SSE − direct SSE (p50 @1)', fmtMs(overheadMs.bareProxyStream), ''],
