@@ -76,7 +76,7 @@ import {
   type AnthropicToolUseBlock,
 } from '../vendors/anthropic-translate.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, numberAt, objectAt, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, numberAt, objectAt, notACompletion, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
 
 export const anthropicMessages: Dialect = {
   api: 'anthropic.messages',
@@ -280,10 +280,6 @@ function messageId(completionId: unknown): string {
 
 function usageOf(usage: Usage | null | undefined): AnthropicMessagesResponse['usage'] {
   return usage ? toAnthropicUsage(usage) : { input_tokens: 0, output_tokens: 0 }
-}
-
-function notACompletion(what: string): GatewayError {
-  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502)
 }
 
 function toolUseBlock(call: unknown): AnthropicToolUseBlock {

@@ -31,6 +31,11 @@ export function numberAt(value: unknown, param: string): number {
   return value
 }
 
+/** A canonical answer that is not one (a hook's rewrite, a broken upstream) cannot be translated: the LLM side's fault. */
+export function notACompletion(what: string): GatewayError {
+  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502)
+}
+
 /** One SSE event named by its data's `type`, as both Anthropic's and the Responses streams send them. */
 export function sseEvent(data: { type: string }): string {
   return `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`

@@ -44,7 +44,6 @@
  * `response.failed`.
  */
 import { randomBytes } from 'node:crypto'
-import { GatewayError } from '../errors.js'
 import type {
   ChatAssistantMessage,
   ChatCompletion,
@@ -58,7 +57,7 @@ import type {
   Usage,
 } from '../openai-types.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, numberAt, objectAt, sseEvent, stringAt, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, numberAt, objectAt, notACompletion, sseEvent, stringAt, type Json } from './fields.js'
 
 export const openAiResponses: Dialect = {
   api: 'responses',
@@ -195,10 +194,6 @@ type OutputItem =
 
 function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`
-}
-
-function notACompletion(what: string): GatewayError {
-  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502)
 }
 
 function usageOf(usage: Usage | null | undefined): Json {
