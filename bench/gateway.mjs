@@ -17,7 +17,7 @@ const JSON_OUTPUT = process.argv.includes('--json')
 const PROFILE = process.argv.includes('--profile')
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
 
-/** How much each phase does; the whole run takes about 1.5 minutes on a quiet 2-core machine (up to ~2 on a busy one). */
+/** How much each phase does; the whole run takes about 1.7 minutes on a quiet 2-core machine (up to ~2 on a busy one). */
 const PLAN = {
   /** 1 connection: sequential requests from this process, timed in alternating rounds so a burst of load elsewhere hits every target alike. */
   rounds: 5,
