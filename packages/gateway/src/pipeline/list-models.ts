@@ -19,17 +19,18 @@ function speaksAnthropic(x: Exchange): boolean {
   return x.request.headers['anthropic-version'] !== undefined
 }
 
-function shaped(x: Exchange, model: ModelEntry): Record<string, unknown> {
-  return speaksAnthropic(x)
+function shaped(anthropic: boolean, model: ModelEntry): Record<string, unknown> {
+  return anthropic
     ? { type: 'model', id: model.id, display_name: model.id, created_at: new Date(0).toISOString() }
     : { id: model.id, object: 'model', created: 0, owned_by: model.llm }
 }
 
 /** `GET /v1/models`: the models of the LLMs the calling app may use. */
 export const listModels: Stage = async (x) => {
-  const data = modelsOf(x).map((model) => shaped(x, model))
+  const anthropic = speaksAnthropic(x)
+  const data = modelsOf(x).map((model) => shaped(anthropic, model))
   x.status = 200
-  const body = speaksAnthropic(x)
+  const body = anthropic
     ? { data, has_more: false, first_id: (data[0]?.id as string | undefined) ?? null, last_id: (data.at(-1)?.id as string | undefined) ?? null }
     : { object: 'list', data }
   sendJson(x.res, 200, body, { 'x-request-id': x.requestId })
@@ -53,5 +54,5 @@ export const retrieveModel: Stage = async (x) => {
   const model = modelsOf(x).find((entry) => entry.id === id)
   if (!model) throw new GatewayError('MODEL_NOT_FOUND', `model "${id}" is not served here; GET /v1/models lists the models you can use`)
   x.status = 200
-  sendJson(x.res, 200, shaped(x, model), { 'x-request-id': x.requestId })
+  sendJson(x.res, 200, shaped(speaksAnthropic(x), model), { 'x-request-id': x.requestId })
 }

@@ -204,4 +204,3 @@ async function pipeChunks(chains: GatewayChains, context: pb.RequestContext, eve
     throw error
   }
 }
-

@@ -3,6 +3,7 @@ import { GatewayError, type ErrorBody } from '../errors.js'
 import { dialectError, isJsonType } from '../http-io.js'
 import type { ChatCompletion, ChatCompletionChunk } from '../openai-types.js'
 import { SseSplitter } from '../sse.js'
+
 /** A canonical JSON answer (as the response-body hooks left it) in the client's API; an answer that is not JSON cannot be translated. */
 export function translatedBody(answer: DialectAnswer, body: Buffer, url: string): Buffer {
   let completion: unknown
@@ -11,6 +12,10 @@ export function translatedBody(answer: DialectAnswer, body: Buffer, url: string)
   } catch (cause) {
     throw new GatewayError('UPSTREAM_INVALID_RESPONSE', `the answer of ${url || 'the LLM'} is not JSON and cannot be translated to the client's API`, undefined, { cause })
   }
+  return translatedCompletion(answer, completion)
+}
+
+function translatedCompletion(answer: DialectAnswer, completion: unknown): Buffer {
   return Buffer.from(JSON.stringify(answer.body(completion as ChatCompletion)))
 }
 
@@ -59,7 +64,10 @@ export function translatedBlock(dialect: Dialect, answer: DialectAnswer | undefi
     return Buffer.from(JSON.stringify(dialect.errorBody(dialectError(block.status, { error: { message, type: errorType, code: String(code), param } }))))
   }
   if (!answer || block.status >= 300) return block.body
-  if (isJsonType(type)) return parsedJson(block.body) === undefined ? block.body : translatedBody(answer, block.body, '')
+  if (isJsonType(type)) {
+    const completion = parsedJson(block.body)
+    return completion === undefined ? block.body : translatedCompletion(answer, completion)
+  }
   if (type?.startsWith('text/event-stream')) return Buffer.from(new StreamTranslation(answer).push(block.body))
   return block.body
 }
