@@ -95,12 +95,15 @@ describe('a hostile plugin author', () => {
     const host = new PluginHost({ runtime: 'gateway', logger })
     try {
       const plugin = await host.load({ name: 'log-flooder', source: fixture('hostile-plugin.mjs'), healthIntervalMs: 0, logForwarding: { maxLinesPerSecond: 20 } })
+      const started = Date.now()
       await plugin.callHook('preAuth', { requestId: 'r', request: httpRequest({ 'x-probe': 'log-flood', 'x-target': '100x1' }) }, { deadlineMs: 20_000 })
+      const windows = Math.ceil((Date.now() - started) / 1000) + 1
       await waitFor(() => lines.some((line) => line.dropped !== undefined), 5000, 'the dropped lines to be reported')
       const flood = lines.filter((line) => line.source === 'plugin-service-log' && line.plugin === 'log-flooder')
-      // 100 calls in well under a second or two: at most two windows of 20 get through.
+      // 100 calls of 1 MiB: 20 a second get through in each one-second window the calls spanned, which on a
+      // loaded machine can be more than two. The other lines are dropped.
       expect(flood.length).toBeGreaterThan(0)
-      expect(flood.length).toBeLessThanOrEqual(40)
+      expect(flood.length).toBeLessThanOrEqual(Math.min(20 * windows, 99))
       for (const line of flood) expect(JSON.stringify(line).length).toBeLessThan(20_000)
       expect(lines.find((line) => line.dropped !== undefined)).toMatchObject({ plugin: 'log-flooder', source: 'plugin-service-log' })
     } finally {

@@ -127,6 +127,32 @@ describe.each(DATABASES)('scheduled tasks on %s', (kind) => {
     expect(await runsOf('broken')).toHaveLength(2)
   })
 
+  it('lets a run in flight finish when it stops, within its grace', async () => {
+    const s = await scheduled([{ id: 'finishing', name: 'Finishing', cron: YEARLY, config: { behavior: 'slow', ms: 600 } }])
+    const started = await s.runNow(PLUGIN_NAME, 'finishing')
+    await sleep(100)
+    await s.stop()
+    const [run] = await runsOf('finishing')
+    expect(run).toMatchObject({ id: started.id, status: 'completed', error: null })
+  })
+
+  it('cancels the runs still going when its grace is over, and records them failed', async () => {
+    const stuck: ManifestSchedule[] = [{ id: 'stuck', name: 'Stuck', cron: YEARLY, timeoutSeconds: 30, config: { behavior: 'hang' } }]
+    scheduler = newScheduler(database, directoryOf(managed, stuck), { stopGraceMs: 300 })
+    expect(await scheduler.sync(PLUGIN_ID, PLUGIN_NAME, stuck)).toEqual([])
+    await scheduler.start()
+    const started = await scheduler.runNow(PLUGIN_NAME, 'stuck')
+    const stopping = Date.now()
+    await scheduler.stop()
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(290)
+    expect(Date.now() - stopping).toBeLessThan(5000)
+    const [run] = await runsOf('stuck')
+    expect(run).toMatchObject({ id: started.id, status: 'failed' })
+    expect(run!.error).toMatch(/^cancelled: Studio \(node .+\) stopped during the run$/)
+    const call = await waitUntil(async () => (await invocations(managed, 'stuck')).find((c) => c.runId === run!.id && c.abortedAfterMs !== undefined), 5000, 'the plugin to see the cancel')
+    expect(call.abortedAfterMs).toBeGreaterThanOrEqual(250)
+  })
+
   it('runs a schedule now, and refuses a second run-now while one is running', async () => {
     const s = await scheduled([{ id: 'manual', name: 'Manual', cron: YEARLY, config: { behavior: 'slow', ms: 800 } }])
     const [schedule] = await s.list(PLUGIN_NAME)

@@ -18,6 +18,7 @@ import { presentRun, presentSchedule, type ScheduleRow } from './schedule-views.
 export const MAX_OUTPUT_BYTES = 64 * 1024
 /** How long a process where the plugin is not running waits before claiming a tick (to record it failed), so one where it runs claims first. */
 const ABSENT_CLAIM_DELAY_MS = 2_000
+const STOP_GRACE_MS = 5_000
 
 export interface SchedulerOptions {
   db: StudioDb
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   /** Committed changes — this process's and, over PostgreSQL, the others' — refresh the job set on a schedule or plugin change. */
   changes: ChangeFeed
   absentClaimDelayMs?: number
+  /** How long `stop()` lets the runs in flight finish before it cancels them; 5000 unless set. */
+  stopGraceMs?: number
 }
 
 /** Who asked, for the audit entry of an admin API write. */
@@ -84,6 +87,9 @@ const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal
 export class Scheduler implements ScheduleOperations {
   readonly #jobs = new Map<string, Job>()
   readonly #inFlight = new Set<Promise<void>>()
+  /** Aborts on `stop()`: no new claim or retry starts. */
+  #stopping = new AbortController()
+  /** Aborts when the grace of `stop()` is over: the runs still going are cancelled. */
   #lifetime = new AbortController()
   #started = false
   #refreshing: Promise<void> = Promise.resolve()
@@ -113,6 +119,7 @@ export class Scheduler implements ScheduleOperations {
   async start(): Promise<void> {
     if (this.#started) return
     this.#started = true
+    this.#stopping = new AbortController()
     this.#lifetime = new AbortController()
     this.#unsubscribe = this.options.changes.subscribe((change) => {
       if (change.type === 'schedule' || change.type === 'plugin' || change.action === 'resync') return this.refresh()
@@ -122,9 +129,10 @@ export class Scheduler implements ScheduleOperations {
   }
 
   /**
-   * Stops every job, cancels the runs in flight (their plugins see their
-   * signal abort; the runs are recorded failed) and waiting retries, and
-   * resolves once they are recorded. Safe to call more than once.
+   * Stops every job and the waiting retries, lets the runs in flight finish
+   * for up to `stopGraceMs`, then cancels those still going (their plugins
+   * see their signal abort; the runs are recorded failed), and resolves once
+   * every run is recorded. Safe to call more than once.
    */
   async stop(): Promise<void> {
     this.#started = false
@@ -132,8 +140,13 @@ export class Scheduler implements ScheduleOperations {
     this.#unsubscribe = undefined
     for (const job of this.#jobs.values()) job.cron.stop()
     this.#jobs.clear()
-    this.#lifetime.abort()
+    this.#stopping.abort()
     await this.#refreshing
+    const grace = new AbortController()
+    const graceOver = pause(this.options.stopGraceMs ?? STOP_GRACE_MS, grace.signal).then(() => 'over' as const)
+    while (this.#inFlight.size > 0) if ((await Promise.race([Promise.allSettled([...this.#inFlight]), graceOver])) === 'over') break
+    grace.abort()
+    this.#lifetime.abort()
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
   }
 
@@ -231,7 +244,7 @@ export class Scheduler implements ScheduleOperations {
 
   /** Claims a tick (or a retry) and runs it when this process got it. */
   async #attempt(claim: RunClaim, pluginId: string): Promise<void> {
-    const signal = this.#lifetime.signal
+    const signal = this.#stopping.signal
     if (!this.#studioHalf(pluginId) && !(await pause(this.options.absentClaimDelayMs ?? ABSENT_CLAIM_DELAY_MS, signal))) return
     if (signal.aborted) return
     const outcome = await this.options.db.transaction().execute((trx) => claimRun(trx, claim))
@@ -243,18 +256,18 @@ export class Scheduler implements ScheduleOperations {
   }
 
   async #execute(run: Row<'schedule_runs'>, schedule: ScheduleRow): Promise<void> {
-    const signal = this.#lifetime.signal
     const plugin = this.#studioHalf(schedule.plugin_id)
     const outcome: RunOutcome = plugin
-      ? await this.#call(plugin.managed, run, schedule, signal)
+      ? await this.#call(plugin.managed, run, schedule, this.#lifetime.signal)
       : { status: 'failed', error: `plugin "${schedule.plugin_name}" has no running Studio half on this Studio (node ${this.options.node}): the task was not run` }
     const finished = await finishRun(this.options.db, run, outcome)
     const log = this.options.logger.child({ plugin: schedule.plugin_name, schedule: schedule.schedule_id, run: run.id, attempt: run.attempt })
     if (finished.status === 'completed') log.info({ durationMs: finished.duration_ms }, 'scheduled task completed')
     else log.warn({ status: finished.status, error: finished.error, durationMs: finished.duration_ms }, 'scheduled task did not complete')
 
-    if (finished.status === 'completed' || run.attempt > schedule.retries || signal.aborted) return
-    if (!(await pause(schedule.retry_backoff_ms * 2 ** (run.attempt - 1), signal))) return
+    const stopping = this.#stopping.signal
+    if (finished.status === 'completed' || run.attempt > schedule.retries || stopping.aborted) return
+    if (!(await pause(schedule.retry_backoff_ms * 2 ** (run.attempt - 1), stopping))) return
     await this.#attempt({ schedule: schedule.id, scheduledAt: run.scheduled_at, attempt: run.attempt + 1, trigger: 'retry', node: this.options.node }, schedule.plugin_id)
   }
 
