@@ -83,8 +83,8 @@ export function sendError(
 }
 
 /** The error event that ends a stream: OpenAI's `data:` event, or the client's API's events. */
-export function streamError(status: number, body: ErrorBody, answer: DialectAnswer | undefined): string {
-  return answer ? answer.error(dialectError(status, body)) : sseData(JSON.stringify(body))
+export function streamError(status: number, body: ErrorBody, answer: DialectAnswer | undefined, afterNative = false): string {
+  return answer ? answer.error(dialectError(status, body), afterNative) : sseData(JSON.stringify(body))
 }
 
 /**

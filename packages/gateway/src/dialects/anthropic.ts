@@ -76,14 +76,18 @@ import {
   type AnthropicToolUseBlock,
 } from '../vendors/anthropic-translate.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, numberAt, objectAt, notACompletion, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
 
 export const anthropicMessages: Dialect = {
   api: 'anthropic.messages',
   toCanonical,
   answer: (body) => new MessagesAnswer(typeof body.model === 'string' ? body.model : ''),
   errorBody,
+  nativeRequest: (body, model) => nativeBody(body, NATIVE_FIELDS, model),
 }
+
+/** What goes to an `anthropic` LLM as it is: this module's fields and those Anthropic alone reads (`top_k`, `thinking`, `service_tier`). */
+const NATIVE_FIELDS = new Set(['model', 'max_tokens', 'system', 'messages', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'stream', 'tools', 'tool_choice', 'thinking', 'service_tier'])
 
 // ==================================================================== request
 

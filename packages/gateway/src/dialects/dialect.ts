@@ -34,6 +34,12 @@ export interface Dialect {
   answer(body: Record<string, unknown>): DialectAnswer
   /** The JSON body of an error answer on this API's routes. */
   errorBody(error: DialectError): unknown
+  /**
+   * The client's body as it is sent to an LLM that speaks this API natively,
+   * when no post-auth hook changed the request: the top-level fields this
+   * module knows, `model` the routed one (see each module's doc).
+   */
+  nativeRequest(body: Record<string, unknown>, model: string): Record<string, unknown>
 }
 
 /**
@@ -52,6 +58,10 @@ export interface DialectAnswer {
   chunk(chunk: ChatCompletionChunk): string
   /** The canonical stream ended (`data: [DONE]`): the events that end the client's stream. */
   end(): string
-  /** The stream broke after it started: the client's API's error event(s), ending it. */
-  error(error: DialectError): string
+  /**
+   * The stream broke after it started: the client's API's error event(s),
+   * ending it. `afterNative`: what the client got so far was the upstream's
+   * own stream in this API (the native lane), not this instance's events.
+   */
+  error(error: DialectError, afterNative?: boolean): string
 }

@@ -40,3 +40,15 @@ export function notACompletion(what: string): GatewayError {
 export function sseEvent(data: { type: string }): string {
   return `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`
 }
+
+/**
+ * A client's body as it goes to an LLM that speaks its API natively: only the
+ * top-level `fields` the dialect knows (what it cannot govern, such as
+ * server-side tools it has no canonical form for, never leaves the gateway),
+ * `model` the routed one, then `overrides`.
+ */
+export function nativeBody(body: Json, fields: ReadonlySet<string>, model: string, overrides: Json = {}): Json {
+  const kept: Json = {}
+  for (const [key, value] of Object.entries(body)) if (fields.has(key)) kept[key] = value
+  return { ...kept, model, ...overrides }
+}

@@ -57,14 +57,39 @@ import type {
   Usage,
 } from '../openai-types.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, numberAt, objectAt, notACompletion, sseEvent, stringAt, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, sseEvent, stringAt, type Json } from './fields.js'
 
 export const openAiResponses: Dialect = {
   api: 'responses',
   toCanonical,
   answer: (body) => new ResponsesAnswer(body),
   errorBody: (error) => ({ error: { message: error.message, type: error.type, param: error.param, code: error.code } }),
+  nativeRequest: (body, model) => nativeBody(body, NATIVE_FIELDS, model, { store: false }),
 }
+
+/** What goes to an LLM that serves the Responses API itself; `store` is always false (the gateway is stateless). */
+const NATIVE_FIELDS = new Set([
+  'model',
+  'input',
+  'instructions',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'max_output_tokens',
+  'temperature',
+  'top_p',
+  'top_logprobs',
+  'stream',
+  'text',
+  'reasoning',
+  'include',
+  'metadata',
+  'user',
+  'truncation',
+  'service_tier',
+  'prompt_cache_key',
+  'safety_identifier',
+])
 
 // ==================================================================== request
 
@@ -275,8 +300,8 @@ class ResponsesAnswer implements DialectAnswer {
     return out + this.#event(type, { response: this.#response(status, this.#output, this.#usage) })
   }
 
-  error(error: DialectError): string {
-    const out = this.#start() + this.#close()
+  error(error: DialectError, afterNative = false): string {
+    const out = afterNative ? '' : this.#start() + this.#close()
     const failed = { ...this.#response('failed', this.#output, this.#usage), error: { code: error.code, message: error.message } }
     return out + this.#event('error', { code: error.code, message: error.message, param: error.param }) + this.#event('response.failed', { response: failed })
   }

@@ -20,8 +20,10 @@ export const dialectRequest: Stage = (x, next) => {
     const body = parseJsonObject(x.request.body)
     const canonical = dialect.toCanonical(body)
     x.answer = dialect.answer(body)
+    x.clientBody = body
+    x.translatedBody = Buffer.from(JSON.stringify(canonical))
     const { 'content-length': _length, ...headers } = x.request.headers
-    x.request = { ...x.request, path: CANONICAL_PATH, headers, body: Buffer.from(JSON.stringify(canonical)) }
+    x.request = { ...x.request, path: CANONICAL_PATH, headers, body: x.translatedBody }
   }
   return chatRequest(x, next)
 }

@@ -11,7 +11,7 @@ import type { ProxyState } from '../proxy.js'
 import type { RequestLog } from '../request-log.js'
 import { estimatePromptTokens, type TokenUsage } from '../usage.js'
 import type { Dialect, DialectAnswer } from '../dialects/dialect.js'
-import type { VendorResponse } from '../vendors/vendor.js'
+import type { NativeVendorResponse, VendorResponse } from '../vendors/vendor.js'
 
 /** What the stages share across requests: made once per gateway. */
 export interface PipelineServices {
@@ -77,6 +77,9 @@ export class Exchange {
    */
   dialect?: Dialect
   answer?: DialectAnswer
+  /** The client's body in its API and the canonical request it was translated to (the request stage): the vendor stage sends the former when the hooks left the latter as it was and the LLM speaks the API natively. */
+  clientBody?: Record<string, unknown>
+  translatedBody?: Buffer
   /** The OpenAI-format JSON body, when the route reads one, and the bytes it was parsed from. */
   body?: Record<string, unknown>
   parsedFrom?: Buffer
@@ -91,8 +94,8 @@ export class Exchange {
   reservations: BudgetReservation[] = []
   cost = 0
   settled: Array<{ limit: BudgetLimit; period: string; spent: number }> = []
-  /** The upstream's answer (vendor or pass-through stage), relayed by the respond stage. */
-  response?: VendorResponse | RawResponse
+  /** The upstream's answer (vendor or pass-through stage), relayed by the respond stage; a native one when the upstream answered in the client's API. */
+  response?: VendorResponse | NativeVendorResponse | RawResponse
   /** The status sent to the client; 0 until one is. */
   status = 0
   usage?: TokenUsage

@@ -4,6 +4,7 @@ import type { GatewayChains } from '../gateway-plugins.js'
 import { drained, isJsonType, sendBytes, startStream, streamError, writeChunk } from '../http-io.js'
 import { sseData } from '../sse.js'
 import { StreamUsage, usageOfBody } from '../usage.js'
+import type { NativeEvent } from '../vendors/vendor.js'
 import type { Exchange, Stage } from './exchange.js'
 import { StreamTranslation, translatedBody } from './translate-answer.js'
 
@@ -60,7 +61,7 @@ export const respond: Stage = async (x) => {
   const max = x.services.maxKeptResponseBytes
   if (response.kind === 'json') {
     const body = await chains.responseBody.runResponseBody({ context, status: head.status, headers, body: response.body }, x.signal)
-    sendBytes(x.res, head.status, headers, x.answer ? translatedBody(x.answer, body, x.llm?.baseUrl ?? '') : body)
+    sendBytes(x.res, head.status, headers, clientBody(x, response, body))
     x.truncated = body.length > max
     x.responseBody = x.truncated ? body.subarray(0, max) : body
     if (accounting) x.usage = usageOfBody(response.body)
@@ -68,14 +69,16 @@ export const respond: Stage = async (x) => {
   }
   const kept = keep || (accounting && response.kind === 'raw') ? new KeptBody(max) : undefined
   try {
-    if (response.kind === 'raw' && response.events) {
-      await relayEvents(x, chains, context, head.status, headers, response.events, kept, false)
+    if (response.kind === 'native-stream') {
+      await relayEvents(x, chains, context, head.status, headers, { native: response.events }, kept, accounting)
+    } else if (response.kind === 'raw' && response.events) {
+      await relayEvents(x, chains, context, head.status, headers, { events: response.events }, kept, false)
     } else if (response.kind === 'raw') {
       await relayRaw(x, head.status, headers, response.body, kept)
       // Usage of a raw answer is read from its JSON body, when all of it was kept.
       if (accounting && kept && !kept.truncated && isJsonType(headers['content-type'])) x.usage = usageOfBody(kept.bytes())
     } else {
-      await relayEvents(x, chains, context, head.status, headers, response.events, kept, accounting)
+      await relayEvents(x, chains, context, head.status, headers, { events: response.events }, kept, accounting)
     }
   } finally {
     if (kept) {
@@ -83,6 +86,12 @@ export const respond: Stage = async (x) => {
       x.truncated = kept.truncated
     }
   }
+}
+
+/** A JSON answer as the client gets it: the upstream's own bytes when it spoke the client's API and no hook changed it, else translated when the client speaks another API. */
+function clientBody(x: Exchange, response: Extract<Exchange['response'], { kind: 'json' }>, body: Buffer): Buffer {
+  if ('native' in response && body === response.body) return response.native
+  return x.answer ? translatedBody(x.answer, body, x.llm?.baseUrl ?? '') : body
 }
 
 /** Relays a pass-through body as it streams, waiting for the client when its socket is full. */
@@ -102,14 +111,26 @@ async function relayRaw(x: Exchange, status: number, headers: Record<string, str
   x.res.end()
 }
 
-/** Relays an SSE stream, each event through the chunk hooks when there are any; an error after the start ends it with an error event. */
+/**
+ * The events of a stream: canonical ones, or (the native lane) the upstream's
+ * events in the client's API, each with the canonical events it reads as.
+ */
+type StreamSource = { events: AsyncIterable<Buffer>; native?: never } | { native: AsyncIterable<NativeEvent>; events?: never }
+
+/**
+ * Relays an SSE stream, each event through the chunk hooks when there are
+ * any; an error after the start ends it with an error event. A native
+ * stream without chunk hooks is written as the upstream sent it, its
+ * canonical reading kept and counted; with chunk hooks, its canonical events
+ * go through them and are translated back.
+ */
 async function relayEvents(
   x: Exchange,
   chains: GatewayChains,
   context: pb.RequestContext,
   status: number,
   headers: Record<string, string>,
-  events: AsyncIterable<Buffer>,
+  source: StreamSource,
   kept: KeptBody | undefined,
   accounting: boolean,
 ) {
@@ -123,13 +144,7 @@ async function relayEvents(
     corked = false
     res.uncork()
   }
-  // The client's API, when it is not chat completions: what hooks, usage and the records see stays canonical.
-  const translate = x.answer && new StreamTranslation(x.answer)
-  const send = (data: Buffer) => {
-    if (data.length === 0) return
-    kept?.push(data)
-    usage?.push(data)
-    const out = translate ? translate.push(data) : data
+  const write = (out: Buffer | string) => {
     if (out.length === 0) return
     if (!corked) {
       corked = true
@@ -138,27 +153,53 @@ async function relayEvents(
     }
     res.write(out)
   }
+  // What hooks, usage and the records see stays canonical.
+  const record = (data: Buffer) => {
+    kept?.push(data)
+    usage?.push(data)
+  }
+  const relayNative = source.native !== undefined && chains.responseChunks.size === 0
+  // The client's API, when it is not chat completions and the events are canonical.
+  const translate = x.answer && !relayNative && new StreamTranslation(x.answer)
+  const send = (data: Buffer) => {
+    if (data.length === 0) return
+    record(data)
+    write(translate ? translate.push(data) : data)
+  }
   try {
-    if (chains.responseChunks.size === 0) {
-      for await (const event of events) {
-        send(event)
-        // A slow client holds the upstream back instead of filling the gateway's memory.
+    if (relayNative) {
+      for await (const event of source.native!) {
+        for (const canonical of event.canonical) record(canonical)
+        write(event.native)
         await drained(res, x.signal)
       }
     } else {
-      await pipeChunks(chains, context, events, send, x.signal)
+      const events = source.events ?? canonicalEvents(source.native!)
+      if (chains.responseChunks.size === 0) {
+        for await (const event of events) {
+          send(event)
+          // A slow client holds the upstream back instead of filling the gateway's memory.
+          await drained(res, x.signal)
+        }
+      } else {
+        await pipeChunks(chains, context, events, send, x.signal)
+      }
     }
   } catch (error) {
     if (x.signal.aborted) throw error
     const { status: errorStatus, body } = errorResponse(error, x.requestId)
     x.errorCode = body.error.code
     x.log.warn({ err: String(error) }, 'stream failed after the response started')
-    if (!translate) send(Buffer.from(sseData(JSON.stringify(body))))
-    else res.write(streamError(errorStatus, body, x.answer))
+    if (!x.answer) send(Buffer.from(sseData(JSON.stringify(body))))
+    else res.write(streamError(errorStatus, body, x.answer, relayNative))
   } finally {
     x.usage = usage?.usage
     if (!res.writableEnded) res.end()
   }
+}
+
+async function* canonicalEvents(events: AsyncIterable<NativeEvent>): AsyncIterable<Buffer> {
+  for await (const { canonical } of events) yield* canonical
 }
 
 /**

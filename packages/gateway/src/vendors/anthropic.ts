@@ -10,11 +10,13 @@ import {
   type AnthropicMessagesResponse,
   type TranslateErrorCode,
 } from './anthropic-translate.js'
-import type { Vendor, VendorCall, VendorResponse } from './vendor.js'
+import type { NativeEvent, NativeVendorResponse, Vendor, VendorCall, VendorResponse } from './vendor.js'
 import { invalidResponse, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DEFAULT_MAX_TOKENS = 4096
 const DONE = Buffer.from(sseData('[DONE]'))
+const JSON_TYPE = { 'content-type': 'application/json' }
+const STREAM_TYPE = { 'content-type': 'text/event-stream' }
 
 /** Translation failures become gateway errors: the app's mistakes (400), or an upstream answer that cannot be translated (502). */
 function translate<T>(run: () => T): T {
@@ -47,44 +49,71 @@ function translateAnswer<T>(url: string, run: () => T): T {
   }
 }
 
+/** Posts a Messages request; an error answer is thrown with Anthropic's message. */
+async function postMessages(call: VendorCall, body: string | Buffer, version: string) {
+  const url = `${call.llm.baseUrl}/v1/messages`
+  const response = await sendUpstream({
+    llm: call.llm,
+    url,
+    headers: { ...call.headers, 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': version },
+    body,
+    signal: call.signal,
+    timeoutMs: call.timeoutMs,
+    limits: call.limits,
+  })
+  if (response.statusCode >= 400) {
+    throw await upstreamError(response, (status, error) => `upstream answered ${status}: ${fromAnthropicError(status, error).message}`, call.llm.apiKey)
+  }
+  return { url, response }
+}
+
+type Posted = Awaited<ReturnType<typeof postMessages>>
+
+/** A whole Messages answer: its bytes and its canonical completion. */
+async function readMessage({ url, response }: Posted, call: VendorCall): Promise<{ bytes: Buffer; completion: Buffer }> {
+  const { bytes, json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
+  const completion = translateAnswer(url, () => fromAnthropicResponse(json as AnthropicMessagesResponse, call.model))
+  return { bytes, completion: Buffer.from(JSON.stringify(completion)) }
+}
+
+/** A Messages event stream, each event with the canonical events it reads as (`[DONE]` after `message_stop`). */
+async function* readMessageEvents({ url, response }: Posted, call: VendorCall, includeUsage: boolean): AsyncIterable<NativeEvent> {
+  const translator = new AnthropicStreamTranslator({ model: call.model, includeUsage })
+  for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.event === 'message_stop' })) {
+    const canonical = translateAnswer(url, () => translator.translate(event)).map((chunk) => Buffer.from(sseData(JSON.stringify(chunk))))
+    if (translator.done) canonical.push(DONE)
+    yield { native: raw, canonical }
+  }
+}
+
+const ANTHROPIC_VERSION = '2023-06-01'
+
 /**
  * Anthropic's Messages API behind the OpenAI format: requests, responses and
  * streams are translated, so OpenAI clients use Claude models unchanged.
- * Embeddings are not offered by Anthropic.
+ * Messages clients' requests go as they are (`native`), with the client's
+ * `anthropic-version`. Embeddings are not offered by Anthropic.
  */
 export const anthropicVendor: Vendor = {
   async chat(call: VendorCall): Promise<VendorResponse> {
     const request = call.body as unknown as ChatCompletionRequest
     const anthropicRequest = translate(() => toAnthropicRequest(request, call.model, { defaultMaxTokens: DEFAULT_MAX_TOKENS }))
-    const url = `${call.llm.baseUrl}/v1/messages`
-    const response = await sendUpstream({
-      llm: call.llm,
-      url,
-      headers: { ...call.headers, 'content-type': 'application/json', 'x-api-key': call.llm.apiKey, 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify(anthropicRequest),
-      signal: call.signal,
-      timeoutMs: call.timeoutMs,
-      limits: call.limits,
-    })
-    if (response.statusCode >= 400) {
-      throw await upstreamError(response, (status, body) => `upstream answered ${status}: ${fromAnthropicError(status, body).message}`, call.llm.apiKey)
-    }
-    if (request.stream !== true) {
-      const { json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
-      const completion = translateAnswer(url, () => fromAnthropicResponse(json as AnthropicMessagesResponse, call.model))
-      return { kind: 'json', status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(completion)) }
-    }
-    const translator = new AnthropicStreamTranslator({
-      model: call.model,
-      includeUsage: (request as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true,
-    })
+    const posted = await postMessages(call, JSON.stringify(anthropicRequest), ANTHROPIC_VERSION)
+    if (request.stream !== true) return { kind: 'json', status: 200, headers: JSON_TYPE, body: (await readMessage(posted, call)).completion }
+    const includeUsage = (request as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true
     async function* events(): AsyncIterable<Buffer> {
-      for await (const { event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.event === 'message_stop' })) {
-        for (const chunk of translateAnswer(url, () => translator.translate(event))) yield Buffer.from(sseData(JSON.stringify(chunk)))
-        if (translator.done) yield DONE
-      }
+      for await (const { canonical } of readMessageEvents(posted, call, includeUsage)) yield* canonical
     }
-    return { kind: 'stream', status: 200, headers: { 'content-type': 'text/event-stream' }, events: events() }
+    return { kind: 'stream', status: 200, headers: STREAM_TYPE, events: events() }
+  },
+
+  async native(_api, call: VendorCall): Promise<NativeVendorResponse> {
+    const posted = await postMessages(call, call.rawBody, call.headers['anthropic-version'] ?? ANTHROPIC_VERSION)
+    if (call.body.stream !== true) {
+      const { bytes, completion } = await readMessage(posted, call)
+      return { kind: 'json', status: 200, headers: JSON_TYPE, body: completion, native: bytes }
+    }
+    return { kind: 'native-stream', status: 200, headers: STREAM_TYPE, events: readMessageEvents(posted, call, true) }
   },
 
   async embeddings(call: VendorCall): Promise<VendorResponse> {

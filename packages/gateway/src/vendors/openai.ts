@@ -1,13 +1,21 @@
-import type { VendorCall, Vendor, VendorResponse } from './vendor.js'
+import { sseData, type SseEvent } from '../sse.js'
+import { fromResponsesResponse, ResponsesStreamReader } from './responses-translate.js'
+import type { NativeEvent, NativeVendorResponse, Vendor, VendorCall, VendorResponse } from './vendor.js'
 import { openAiErrorMessage, parseUpstreamJson, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
+
+const DONE = Buffer.from(sseData('[DONE]'))
+const RESPONSE_END = /^\{\s*"type"\s*:\s*"response\.(completed|incomplete)"/
+
+/** The last event of a Responses stream, by its event name or (a server that sends none) the type its data begins with. */
+const isResponseEnd = (event: SseEvent) => event.event === 'response.completed' || event.event === 'response.incomplete' || RESPONSE_END.test(event.data)
 
 function headersOf(response: { headers: Record<string, string | string[] | undefined> }): Record<string, string> {
   const contentType = response.headers['content-type']
   return { 'content-type': Array.isArray(contentType) ? contentType[0]! : (contentType ?? 'application/json') }
 }
 
-async function post(call: VendorCall, path: string): Promise<VendorResponse> {
-  const url = `${call.llm.baseUrl}${path}`
+/** Posts the call's body as it is; an error answer is thrown with OpenAI's message. */
+async function send(call: VendorCall, url: string) {
   const response = await sendUpstream({
     llm: call.llm,
     url,
@@ -18,6 +26,12 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
     limits: call.limits,
   })
   if (response.statusCode >= 400) throw await upstreamError(response, openAiErrorMessage, call.llm.apiKey)
+  return response
+}
+
+async function post(call: VendorCall, path: string): Promise<VendorResponse> {
+  const url = `${call.llm.baseUrl}${path}`
+  const response = await send(call, url)
   if (call.body.stream === true && path === '/chat/completions') {
     async function* events(): AsyncIterable<Buffer> {
       for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.data === '[DONE]' })) {
@@ -32,8 +46,32 @@ async function post(call: VendorCall, path: string): Promise<VendorResponse> {
   return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: bytes }
 }
 
-/** OpenAI and every OpenAI-compatible server (vLLM, Ollama, Azure's compatible endpoint, …): requests pass through. */
+/** A Responses request as it is, to an LLM that serves `/responses`; its answer read into the canonical form beside its bytes. */
+async function postResponses(call: VendorCall): Promise<NativeVendorResponse> {
+  const url = `${call.llm.baseUrl}/responses`
+  const response = await send(call, url)
+  if (call.body.stream !== true) {
+    const { bytes, json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
+    return { kind: 'json', status: response.statusCode, headers: headersOf(response), body: Buffer.from(JSON.stringify(fromResponsesResponse(json, url))), native: bytes }
+  }
+  const reader = new ResponsesStreamReader(url)
+  async function* events(): AsyncIterable<NativeEvent> {
+    for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: isResponseEnd })) {
+      const canonical = reader.read(event).map((chunk) => Buffer.from(sseData(JSON.stringify(chunk))))
+      if (reader.done) canonical.push(DONE)
+      yield { native: raw, canonical }
+    }
+  }
+  return { kind: 'native-stream', status: response.statusCode, headers: { 'content-type': 'text/event-stream' }, events: events() }
+}
+
+/**
+ * OpenAI and every OpenAI-compatible server (vLLM, Ollama, Azure's compatible
+ * endpoint, …): requests pass through; Responses requests too, to the LLMs
+ * that serve the Responses API (`nativeApis`).
+ */
 export const openAiVendor: Vendor = {
   chat: (call) => post(call, '/chat/completions'),
   embeddings: (call) => post(call, '/embeddings'),
+  native: (_api, call) => postResponses(call),
 }

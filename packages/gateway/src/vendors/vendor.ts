@@ -1,4 +1,4 @@
-import type { LlmConfig, ServerConfig } from '../config.js'
+import type { LlmConfig, NativeApi, ServerConfig } from '../config.js'
 
 /** What bounds one upstream call, from the `server` config (the whole `server` section fits). */
 export type UpstreamLimits = Pick<ServerConfig, 'upstreamMaxConnections' | 'upstreamMaxResponseBytes' | 'upstreamMaxEventBytes'>
@@ -7,7 +7,7 @@ export type UpstreamLimits = Pick<ServerConfig, 'upstreamMaxConnections' | 'upst
 export interface VendorCall {
   llm: LlmConfig
   model: string
-  /** The OpenAI-format request body, as the app (and plugins) left it. */
+  /** The OpenAI-format request body, as the app (and plugins) left it; for `Vendor.native`, the body in the client's API. */
   body: Record<string, unknown>
   /** The same body as bytes, for vendors that forward it unchanged. */
   rawBody: Buffer
@@ -35,8 +35,31 @@ export type VendorResponse =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: Buffer }
   | { kind: 'stream'; status: number; headers: Record<string, string>; events: AsyncIterable<Buffer> }
 
+/**
+ * What a vendor answers a request in the client's own API (the native lane):
+ * the upstream's answer as it came, beside its canonical reading for hooks,
+ * usage and the records. A JSON answer's `body` is the canonical completion,
+ * `native` the upstream's bytes; each streamed event's `native` bytes come
+ * with the canonical events they read as (zero or more, each one `data:`
+ * block, `[DONE]` after the last). Stream failures are thrown as for a {@link VendorResponse}.
+ */
+export type NativeVendorResponse =
+  | { kind: 'json'; status: number; headers: Record<string, string>; body: Buffer; native: Buffer }
+  | { kind: 'native-stream'; status: number; headers: Record<string, string>; events: AsyncIterable<NativeEvent> }
+
+export interface NativeEvent {
+  native: Buffer
+  canonical: Buffer[]
+}
+
 /** An LLM vendor adapter. Failures are GatewayErrors with UPSTREAM_* codes (the upstream status passed on). */
 export interface Vendor {
   chat(call: VendorCall): Promise<VendorResponse>
   embeddings(call: VendorCall): Promise<VendorResponse>
+  /**
+   * The client's request in `api`, which the LLM speaks natively
+   * (`LlmConfig.nativeApis`): `call.body` is that API's request body, sent
+   * upstream as it is. Only vendors whose upstreams speak another API have it.
+   */
+  native?(api: NativeApi, call: VendorCall): Promise<NativeVendorResponse>
 }
