@@ -80,7 +80,7 @@ function responseEvents(): string[] {
     event('response.output_text.delta', { item_id: 'msg_1', output_index: 1, content_index: 0, delta: 'write to ada@exa', logprobs: [] }),
     event('response.output_text.delta', { item_id: 'msg_1', output_index: 1, content_index: 0, delta: 'mple.com today', logprobs: [] }),
     event('response.output_text.done', { item_id: 'msg_1', output_index: 1, content_index: 0, text: 'write to ada@example.com today', logprobs: [] }),
-    event('response.content_part.done', { item_id: 'msg_1', output_index: 1, content_index: 0, part: message.content[0] }),
+    event('response.content_part.done', { item_id: 'msg_1', output_index: 1, content_index: 0, part: message.content![0] }),
     event('response.output_item.done', { output_index: 1, item: message }),
     event('response.completed', { response: RESPONSE }),
   ]
@@ -251,7 +251,7 @@ plugins:
   afterAll(async () => gateway?.close())
 
   it('takes the translated lane when a post-auth hook changed the request: the upstream gets the redacted prompt', async () => {
-    await anthropic.messages.create({ model: 'claude-x', max_tokens: 64, top_k: 3, messages: [{ role: 'user', content: 'mail bob@example.org' }] })
+    await anthropic.messages.create({ model: 'claude-x', max_tokens: 64, top_k: 3, messages: [{ role: 'user', content: 'mail bob@example.org' }] } as Anthropic.MessageCreateParamsNonStreaming)
     const body = sentBody() as { messages: Array<{ content: unknown }>; top_k?: number }
     expect(JSON.stringify(body.messages)).toContain('[EMAIL]')
     expect(JSON.stringify(body.messages)).not.toContain('bob@example.org')
