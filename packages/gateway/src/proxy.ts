@@ -43,11 +43,16 @@ export interface ProxyState {
  * stages.
  *
  * A route chooses only how its request is read (`request`), what answers
- * it (`terminal`) and, for the LLM routes, the `api` its requests are logged
- * under; it cannot leave out a policy stage.
+ * it (`terminal`) and, for the LLM routes, the `api` the client speaks
+ * (`Exchange.api`: its requests are logged under it, plugins see it); it
+ * cannot leave out a policy stage.
  */
 function policyPipeline(request: Stage, terminal: readonly Stage[], api?: RequestApi): (x: Exchange) => Promise<void> {
-  return compose([collect(api), observe, receive, preAuth, authenticate, request, requestContext, postAuth, request, reserveBudget, ...terminal])
+  const run = compose([collect, observe, receive, preAuth, authenticate, request, requestContext, postAuth, request, reserveBudget, ...terminal])
+  return (x) => {
+    x.api = api
+    return run(x)
+  }
 }
 
 /** The pipeline of each client route, built once. */
@@ -63,5 +68,5 @@ export const pipelines = {
   model: policyPipeline(noLlm, [retrieveModel]),
   pluginEndpoint: policyPipeline(noLlm, [serveEndpoint]),
   /** A plugin endpoint that declares no auth: the pre-auth policies (an IP allowlist) still apply. */
-  publicPluginEndpoint: compose([collect(), observe, receive, preAuth, serveEndpoint]),
+  publicPluginEndpoint: compose([collect, observe, receive, preAuth, serveEndpoint]),
 }

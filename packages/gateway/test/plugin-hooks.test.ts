@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Gateway } from '@plugboard/gateway'
 import { DEMO_KEY, fixtureSource, pluginOutput, post, startGateway } from './helpers.js'
@@ -120,6 +122,31 @@ describe('every hook runs on a request', () => {
       await sleep(200)
       expect((await post(`${gateway.url}/v1/chat/completions`, chat(true))).text).toContain('MOCK REPLY')
     }
+  })
+})
+
+describe('the API the client spoke', () => {
+  /** Each route's request, sent with its official client under `requestId`. */
+  const requests: Record<string, (url: string, headers: { 'x-request-id': string }) => Promise<unknown>> = {
+    'chat.completions': (url, headers) =>
+      new OpenAI({ apiKey: DEMO_KEY, baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hello' }] }, { headers }),
+    'anthropic.messages': (url, headers) =>
+      new Anthropic({ apiKey: DEMO_KEY, baseURL: url, maxRetries: 0 }).messages.create({ model: 'mock-gpt', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] }, { headers }),
+    responses: (url, headers) => new OpenAI({ apiKey: DEMO_KEY, baseURL: `${url}/v1`, maxRetries: 0 }).responses.create({ model: 'mock-gpt', input: 'hello' }, { headers }),
+    // A route that is none of the LLM APIs.
+    '': (url, headers) => new OpenAI({ apiKey: DEMO_KEY, baseURL: `${url}/v1`, maxRetries: 0 }).models.list({ headers }),
+  }
+
+  it.each(Object.keys(requests))('is %j in the post-auth context and the analytics record', async (api) => {
+    const { url } = gateways['fail-closed']
+    const requestId = `api-${api || 'none'}-${Date.now()}`
+    await requests[api]!(url, { 'x-request-id': requestId })
+    const mine = () => events().filter((e) => e.requestId === requestId && (e.type === 'post_auth' || e.type === 'analytics'))
+    for (let i = 0; i < 100 && mine().length < 2; i++) await sleep(20)
+    expect(mine()).toEqual([
+      { type: 'post_auth', requestId, api },
+      expect.objectContaining({ type: 'analytics', requestId, api, status: 200 }),
+    ])
   })
 })
 

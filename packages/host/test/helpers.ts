@@ -29,6 +29,7 @@ export function requestContext(metadata: Record<string, string> = {}): pluginv1.
     llm: 'mock',
     model: 'mock-gpt',
     streaming: false,
+    api: 'chat.completions',
     metadata,
   }
 }

@@ -49,7 +49,7 @@ const chunkMessage = (id: number, request: Partial<pb.ResponseChunkRequest>): pb
   body: { $case: 'responseChunk', value: { streamId: 0, index: id - 1, data: Buffer.from(`chunk ${id}`), endOfStream: false, aborted: false, ...request } },
 })
 
-const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {} }
+const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {}, api: 'chat.completions' }
 
 describe('the plugin end of the hook channel', () => {
   it('answers the chunks of one frame, which run one after another, in one frame, in order', async () => {

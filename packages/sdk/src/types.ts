@@ -50,6 +50,12 @@ export interface RequestContext {
   streaming: boolean
   /** Values added by earlier plugins in the chain. */
   metadata: Record<string, string>
+  /**
+   * The API the client spoke: `chat.completions`, `embeddings`, `anthropic.messages`,
+   * `responses` or `passthrough` ('' on other routes). An `anthropic.messages` or
+   * `responses` body reaches hooks translated to chat completions.
+   */
+  api: string
 }
 
 export interface PreAuthRequest {
@@ -160,6 +166,8 @@ export interface AnalyticsRecord extends CollectedRecord {
   latencyMs: number
   status: number
   streaming: boolean
+  /** The API the client spoke, as in `RequestContext.api`. */
+  api: string
 }
 
 export interface BudgetUsage {

@@ -7,7 +7,7 @@ import { createTestHost } from '@plugboard/sdk/testing'
 import { FileAnalytics } from './file-analytics.js'
 
 const base = { requestId: 'r1', timestampMs: 1_700_000_000_000, appId: 'app-1', userId: 'u-1', llm: 'mock', model: 'mock-gpt' }
-const analytics: AnalyticsRecord = { ...base, usage: { promptTokens: 3, completionTokens: 5, totalTokens: 8 }, cost: 0.002, latencyMs: 42, status: 200, streaming: false }
+const analytics: AnalyticsRecord = { ...base, usage: { promptTokens: 3, completionTokens: 5, totalTokens: 8 }, cost: 0.002, latencyMs: 42, status: 200, streaming: false, api: 'chat.completions' }
 const proxyLog: ProxyLog = {
   ...base,
   method: 'POST',

@@ -26,7 +26,7 @@ describe('file-analytics as a plugin process', () => {
   })
 
   it('appends the batches the host sends over CollectData, and has them on disk after shutdown', async () => {
-    const analytics = { ...base, usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 }, cost: 0.5, latencyMs: 9, status: 200, streaming: true }
+    const analytics = { ...base, usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 }, cost: 0.5, latencyMs: 9, status: 200, streaming: true, api: 'chat.completions' }
     const proxyLog = { ...base, method: 'POST', path: '/v1/chat/completions', status: 200, latencyMs: 9, requestBody: Buffer.from('prompt'), responseBody: Buffer.from('answer') }
     await plugin.rpc('collectData', { analytics: [analytics], proxyLogs: [proxyLog], budgetUsage: [] }, { deadlineMs: 5000 })
     await plugin.rpc('collectData', { analytics: [], proxyLogs: [], budgetUsage: [{ appId: 'app-1', period: '2025-11', cost: 0.5, spent: 2, limit: 10 }] }, { deadlineMs: 5000 })

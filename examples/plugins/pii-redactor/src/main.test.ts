@@ -4,7 +4,7 @@ import pino from 'pino'
 import { HookChain, PluginHost, type ManagedPlugin } from '@plugboard/host'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
-const context = (requestId: string) => ({ requestId, llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {} })
+const context = (requestId: string) => ({ requestId, llm: 'mock', model: 'mock-gpt', streaming: true, metadata: {}, api: 'chat.completions' })
 const chunk = (content: string) => Buffer.from(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`)
 const contentOf = (sent: Buffer[]) =>
   Buffer.concat(sent)

@@ -5,7 +5,7 @@ import { HookChain, PluginHost, type ManagedPlugin } from '@plugboard/host'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const app = (id: string) => ({ id, name: id, allowedLlms: [], monthlyBudget: 0, metadata: {} })
-const context = (appId: string, requestId = 'req') => ({ requestId, app: app(appId), llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {} })
+const context = (appId: string, requestId = 'req') => ({ requestId, app: app(appId), llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, api: 'chat.completions' })
 const request = { method: 'POST', path: '/v1/chat/completions', query: '', headers: {}, body: Buffer.from('{}'), clientIp: '127.0.0.1' }
 
 describe('rate-limiter as a plugin process', () => {

@@ -22,7 +22,7 @@ describe('request-enricher as a plugin process', () => {
   it('modifies requests through a post-auth chain, counting per app in the host KV store', async () => {
     const chain = new HookChain([{ plugin }])
     const app = { id: 'app-1', name: 'demo', allowedLlms: [], monthlyBudget: 0, metadata: {} }
-    const context = { requestId: 'req-1', app, llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {} }
+    const context = { requestId: 'req-1', app, llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, api: 'chat.completions' }
     const request = { method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), clientIp: '127.0.0.1' }
     await chain.runPostAuth(request, context)
     const outcome = await chain.runPostAuth(request, context)

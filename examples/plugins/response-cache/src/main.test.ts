@@ -6,7 +6,7 @@ import { HookChain, PluginHost, type ManagedPlugin } from '@plugboard/host'
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const body = Buffer.from(JSON.stringify({ model: 'mock-gpt', temperature: 0, messages: [{ role: 'user', content: 'Capital of France?' }] }))
 const request = { method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body, clientIp: '127.0.0.1' }
-const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {} }
+const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, api: 'chat.completions' }
 const completion = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', choices: [{ index: 0, message: { role: 'assistant', content: 'Paris' }, finish_reason: 'stop' }] }))
 
 describe('response-cache as a plugin process', () => {

@@ -14,7 +14,7 @@ async function setup(config: unknown = null, scopes: Array<'kv.readwrite'> = ['k
     const result = await host.postAuth({ request: { body }, context })
     if (result.action === 'modify') {
       // streamComplete takes a whole context (postAuth fills in a partial one) and the body as bytes.
-      const full = { requestId: 'test-request', llm: 'mock', model: 'mock-gpt', streaming: false, ...context, metadata: result.metadata }
+      const full = { requestId: 'test-request', llm: 'mock', model: 'mock-gpt', streaming: false, api: 'chat.completions', ...context, metadata: result.metadata }
       await host.streamComplete({ ...answer, body: Buffer.from(answer.body), context: full })
     }
     return result

@@ -20,7 +20,7 @@ describe('response-headers as a plugin process', () => {
 
   it('rewrites response headers through a response-headers chain', async () => {
     expect(plugin.description).toMatchObject({ id: 'response-headers', capabilities: expect.arrayContaining(['response', 'config_provider']) })
-    const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {} }
+    const context = { requestId: 'req-1', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, api: 'chat.completions' }
     const outcome = await new HookChain([{ plugin, failurePolicy: 'fail-closed' }]).runResponseHeaders({
       context,
       status: 200,

@@ -1,4 +1,4 @@
-import type { RequestApi, RequestRecord } from '../request-log.js'
+import type { RequestRecord } from '../request-log.js'
 import type { Exchange, Stage } from './exchange.js'
 
 /** Deadline of one stream-complete call. */
@@ -9,33 +9,31 @@ const STREAM_COMPLETE_DEADLINE_MS = 10_000
  * settled), reports the request off the request path: stream-complete hooks
  * with the response that was relayed, data collection (proxy log,
  * analytics, budget usage) for every request that was authenticated, and —
- * on the LLM routes, given their `api` — the request log for every request,
- * refused ones included.
+ * on the LLM routes, those with an `api` — the request log for every
+ * request, refused ones included.
  */
-export function collect(api?: RequestApi): Stage {
-  return (x, next) => {
-    const { chains } = x.state
-    const logged = api !== undefined && x.services.requestLog !== undefined
-    return !logged && chains.dataCollection.length === 0 && chains.streamComplete.length === 0 ? next() : reportAfter(x, next, logged ? api : undefined)
-  }
+export const collect: Stage = (x, next) => {
+  const { chains } = x.state
+  const logged = x.api !== undefined && x.services.requestLog !== undefined
+  return !logged && chains.dataCollection.length === 0 && chains.streamComplete.length === 0 ? next() : reportAfter(x, next, logged)
 }
 
-async function reportAfter(x: Exchange, next: () => Promise<void>, api: RequestApi | undefined): Promise<void> {
+async function reportAfter(x: Exchange, next: () => Promise<void>, logged: boolean): Promise<void> {
   try {
     await next()
   } finally {
-    const outcome = outcomeOf(x, api ?? x.route)
+    const outcome = outcomeOf(x)
     if (x.context) report(x, outcome)
-    if (api) x.services.requestLog!(outcome)
+    if (logged) x.services.requestLog!(outcome)
   }
 }
 
 /** What became of the request, read once from what the stages settled: every record below derives from it. */
-function outcomeOf(x: Exchange, api: string): RequestRecord {
+function outcomeOf(x: Exchange): RequestRecord {
   return {
     at: x.receivedAt,
     requestId: x.requestId,
-    api,
+    api: x.api ?? x.route,
     appId: x.app?.id || null,
     userId: x.user?.id || null,
     llm: x.llm?.slug || null,
@@ -85,7 +83,7 @@ function report(x: Exchange, outcome: RequestRecord): void {
     latencyMs: Math.round(outcome.latencyMs),
     status: outcome.status,
   }
-  collector.add('analytics', { ...common, usage, cost: outcome.cost, streaming: outcome.streamed })
+  collector.add('analytics', { ...common, usage, cost: outcome.cost, streaming: outcome.streamed, api: x.api ?? '' })
   collector.add('proxyLogs', { ...common, method: x.request.method, path: x.url.pathname, requestBody: x.request.body, responseBody: x.responseBody })
   // One record per limit charged (the app's, the LLM's): its period key, its new spending and its limit.
   if (outcome.cost > 0) for (const { limit, period, spent } of x.settled) collector.add('budgetUsage', { appId: common.appId, period, cost: outcome.cost, spent, limit: limit.limitUsd })

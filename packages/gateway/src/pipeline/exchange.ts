@@ -8,7 +8,7 @@ import type { BudgetLimit, LlmConfig } from '../config.js'
 import type { GatewayChains } from '../gateway-plugins.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { ProxyState } from '../proxy.js'
-import type { RequestLog } from '../request-log.js'
+import type { RequestApi, RequestLog } from '../request-log.js'
 import { estimatePromptTokens, type TokenUsage } from '../usage.js'
 import type { Dialect, DialectAnswer } from '../dialects/dialect.js'
 import type { NativeVendorResponse, VendorResponse } from '../vendors/vendor.js'
@@ -66,6 +66,8 @@ export class Exchange {
   /** The caller (authenticate). */
   app?: pb.App
   user?: pb.User
+  /** The API the client speaks on an LLM route, which its request is logged and reported under (set by the pipeline); none on the others. */
+  api?: RequestApi
   /** The LLM and model the request goes to (the route's request stage); '' when none. */
   llm?: LlmConfig
   model = ''

@@ -37,5 +37,6 @@ function build(x: Exchange, limits: readonly BudgetLimit[], spent: number[]): vo
     budget: tightestBudget(limits, spent),
     streaming: x.streaming,
     metadata: x.metadata,
+    api: x.api ?? '',
   }
 }

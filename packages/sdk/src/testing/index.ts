@@ -88,7 +88,7 @@ function httpRequest(partial: Partial<HttpRequest> = {}): HttpRequest {
 }
 
 function requestContext(partial: Partial<RequestContext> = {}): RequestContext {
-  return { requestId: 'test-request', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, ...partial }
+  return { requestId: 'test-request', llm: 'mock', model: 'mock-gpt', streaming: false, metadata: {}, api: 'chat.completions', ...partial }
 }
 
 function receivedRequestResult(result: pb.RequestHookResult): ReceivedRequestResult {

@@ -176,6 +176,12 @@ export interface RequestContext {
   streaming: boolean;
   /** Values added by earlier plugins in the chain, readable by later hooks. */
   metadata: { [key: string]: string };
+  /**
+   * The API the client spoke: chat.completions, embeddings, anthropic.messages,
+   * responses or passthrough ("" on other routes). Hooks see an anthropic.messages
+   * or responses body translated to the canonical chat-completions form.
+   */
+  api: string;
 }
 
 export interface RequestContext_MetadataEntry {
@@ -425,6 +431,8 @@ export interface AnalyticsRecord {
   latencyMs: number;
   status: number;
   streaming: boolean;
+  /** The API the client spoke, as in RequestContext.api. */
+  api: string;
 }
 
 export interface BudgetUsage {
@@ -1575,7 +1583,7 @@ export const Budget: MessageFns<Budget> = {
 };
 
 function createBaseRequestContext(): RequestContext {
-  return { requestId: "", llm: "", model: "", streaming: false, metadata: {} };
+  return { requestId: "", llm: "", model: "", streaming: false, metadata: {}, api: "" };
 }
 
 export const RequestContext: MessageFns<RequestContext> = {
@@ -1604,6 +1612,9 @@ export const RequestContext: MessageFns<RequestContext> = {
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       RequestContext_MetadataEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
     });
+    if (message.api !== "") {
+      writer.uint32(74).string(message.api);
+    }
     return writer;
   },
 
@@ -1685,6 +1696,14 @@ export const RequestContext: MessageFns<RequestContext> = {
             if (entry8.value !== undefined) {
               message.metadata[entry8.key] = entry8.value;
             }
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.api = reader.string();
             continue;
           }
         }
@@ -3997,6 +4016,7 @@ function createBaseAnalyticsRecord(): AnalyticsRecord {
     latencyMs: 0,
     status: 0,
     streaming: false,
+    api: "",
   };
 }
 
@@ -4034,6 +4054,9 @@ export const AnalyticsRecord: MessageFns<AnalyticsRecord> = {
     }
     if (message.streaming !== false) {
       writer.uint32(88).bool(message.streaming);
+    }
+    if (message.api !== "") {
+      writer.uint32(98).string(message.api);
     }
     return writer;
   },
@@ -4137,6 +4160,14 @@ export const AnalyticsRecord: MessageFns<AnalyticsRecord> = {
             }
 
             message.streaming = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.api = reader.string();
             continue;
           }
         }
