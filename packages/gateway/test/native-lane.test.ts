@@ -99,6 +99,10 @@ async function nativeUpstream() {
   return fakeUpstream((req, res, body) => {
     const request = JSON.parse(body) as { stream?: boolean; model?: string }
     const breakAfter = req.headers['x-break'] ? Number(req.headers['x-break']) : undefined
+    if (req.url === '/v1/messages/count_tokens') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      return res.end(JSON.stringify({ input_tokens: 4321 }))
+    }
     if (req.url === '/v1/messages') {
       if (request.model === 'claude-t') {
         // The translated lane: a chat completion translated to Messages, answered plainly.
@@ -187,6 +191,19 @@ describe('the native lane, without plugins', () => {
     expect(message.content).toEqual([{ type: 'text', text: 'write to ada@example.com today' }])
     expect(sentBody()).not.toHaveProperty('top_k')
     expect(sentBody()).not.toHaveProperty('thinking')
+  })
+
+  it("counts tokens with an anthropic LLM's own count, sending only what it counts; the gateway estimates for the others", async () => {
+    const { max_tokens: _max, top_k: _topK, ...counted } = messagesParams
+    expect(await anthropic.messages.countTokens(counted)).toEqual({ input_tokens: 4321 })
+    expect(lastSent().url).toBe('/v1/messages/count_tokens')
+    expect(lastSent().headers['x-api-key']).toBe('sk-ant-up')
+    expect(sentBody()).toEqual(counted)
+    const requests = upstream.requests.length
+    const estimate = await anthropic.messages.countTokens({ ...counted, model: 'claude-t' })
+    expect(estimate.input_tokens).toBeGreaterThan(0)
+    expect(estimate.input_tokens).not.toBe(4321)
+    expect(upstream.requests.length).toBe(requests)
   })
 
   it('ends a native Messages stream that breaks with an error event', async () => {

@@ -86,6 +86,12 @@ export const anthropicMessages: Dialect = {
   nativeRequest: (body, model) => nativeBody(body, NATIVE_FIELDS, model),
 }
 
+/** What goes to an `anthropic` LLM's count_tokens: the fields Anthropic counts. */
+const COUNT_FIELDS = new Set(['model', 'system', 'messages', 'tools', 'tool_choice', 'thinking'])
+
+/** A count_tokens body as an `anthropic` LLM counts it. */
+export const countRequest = (body: Json, model: string): Json => nativeBody(body, COUNT_FIELDS, model)
+
 /** What goes to an `anthropic` LLM as it is: this module's fields and those Anthropic alone reads (`top_k`, `thinking`, `service_tier`). */
 const NATIVE_FIELDS = new Set(['model', 'max_tokens', 'system', 'messages', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'stream', 'tools', 'tool_choice', 'thinking', 'service_tier'])
 

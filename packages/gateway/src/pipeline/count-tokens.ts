@@ -1,4 +1,6 @@
 import { parseJsonObject, requireJsonContentType, sendJson } from '../http-io.js'
+import { countRequest } from '../dialects/anthropic.js'
+import { nativeApi, nativeCall } from './call-vendor.js'
 import { dialectRequest } from './dialect-request.js'
 import type { Stage } from './exchange.js'
 
@@ -16,8 +18,14 @@ export const countTokensRequest: Stage = (x, next) => {
   return dialectRequest(x, next)
 }
 
-/** Answers the count: the gateway's estimate of the canonical prompt's tokens, whichever vendor serves the model. */
+/**
+ * Answers the count: the upstream's own, when the LLM speaks Messages natively
+ * (an `anthropic` LLM) and no hook changed the request; else the gateway's
+ * estimate of the canonical prompt's tokens.
+ */
 export const countTokens: Stage = async (x) => {
+  const vendor = x.state.vendors[x.llm!.vendor]
+  const inputTokens = nativeApi(x) && vendor.countTokens ? await vendor.countTokens(nativeCall(x, countRequest(x.clientBody!, x.model))) : x.promptTokens()
   x.status = 200
-  sendJson(x.res, 200, { input_tokens: x.promptTokens() }, { 'x-request-id': x.requestId })
+  sendJson(x.res, 200, { input_tokens: inputTokens }, { 'x-request-id': x.requestId })
 }

@@ -49,9 +49,9 @@ function translateAnswer<T>(url: string, run: () => T): T {
   }
 }
 
-/** Posts a Messages request; an error answer is thrown with Anthropic's message. */
-async function postMessages(call: VendorCall, body: string | Buffer, version: string) {
-  const url = `${call.llm.baseUrl}/v1/messages`
+/** Posts a Messages request (or, `path`, a count of one); an error answer is thrown with Anthropic's message. */
+async function postMessages(call: VendorCall, body: string | Buffer, version: string, path = '/v1/messages') {
+  const url = `${call.llm.baseUrl}${path}`
   const response = await sendUpstream({
     llm: call.llm,
     url,
@@ -114,6 +114,14 @@ export const anthropicVendor: Vendor = {
       return { kind: 'json', status: 200, headers: JSON_TYPE, body: completion, native: bytes }
     }
     return { kind: 'native-stream', status: 200, headers: STREAM_TYPE, events: readMessageEvents(posted, call, true) }
+  },
+
+  async countTokens(call: VendorCall): Promise<number> {
+    const { url, response } = await postMessages(call, call.rawBody, call.headers['anthropic-version'] ?? ANTHROPIC_VERSION, '/v1/messages/count_tokens')
+    const { json } = await readUpstreamJson(response, { url, maxBytes: call.limits.upstreamMaxResponseBytes })
+    const count = (json as { input_tokens?: unknown } | null)?.input_tokens
+    if (!Number.isInteger(count) || (count as number) < 0) throw invalidResponse(url, 'a count without input_tokens')
+    return count as number
   },
 
   async embeddings(call: VendorCall): Promise<VendorResponse> {

@@ -62,4 +62,6 @@ export interface Vendor {
    * upstream as it is. Only vendors whose upstreams speak another API have it.
    */
   native?(api: NativeApi, call: VendorCall): Promise<NativeVendorResponse>
+  /** The prompt tokens of `call.body`, a Messages count_tokens body, as the upstream counts them (Anthropic's LLMs). */
+  countTokens?(call: VendorCall): Promise<number>
 }
