@@ -29,6 +29,9 @@
  *   `stream: true` -> `stream` with `stream_options.include_usage`.
  * - Ignored: `cache_control` on any block or tool, `thinking`, `top_k`,
  *   `service_tier`, and fields this module does not know (`container`, `mcp_servers`, …).
+ *   On the native lane (an `anthropic` LLM, the request unchanged by hooks) the
+ *   body goes as it came but for those unknown fields ({@link NATIVE_FIELDS});
+ *   a count_tokens body with the fields Anthropic counts ({@link COUNT_FIELDS}).
  * A field of the wrong type, a missing required one, an unknown block type or
  * an orphan `tool_result` is INVALID_REQUEST with `param` its path
  * (`messages[2].content[0].tool_use_id`).

@@ -25,6 +25,9 @@
  * - Refused: `previous_response_id` and `conversation` (nothing is stored to
  *   continue from), `background`. Ignored: `store`, `metadata` (echoed),
  *   `reasoning`, `truncation`, `include`, `service_tier`.
+ *   On the native lane (an LLM that serves the Responses API, the request
+ *   unchanged by hooks) the body goes as it came, only the fields of
+ *   {@link NATIVE_FIELDS}, with `store: false`.
  * Every refusal and type error is INVALID_REQUEST with `param` its path (`input[3].type`).
  *
  * Canonical answer -> Response: `id` `resp_…`, `status` `completed`, or
