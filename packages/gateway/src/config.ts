@@ -11,6 +11,25 @@ import { decryptSecret } from './secrets.js'
 
 export type VendorName = 'mock' | 'openai' | 'anthropic'
 
+/** The client APIs besides chat completions that an LLM's upstream may speak natively (`llms[].nativeApis`). */
+export const NATIVE_APIS = ['anthropic.messages', 'responses'] as const
+
+export type NativeApi = (typeof NATIVE_APIS)[number]
+
+/** The one vendor whose upstream can speak each native API. */
+const NATIVE_API_VENDOR: Record<NativeApi, VendorName> = { 'anthropic.messages': 'anthropic', responses: 'openai' }
+
+/**
+ * Why an LLM of `vendor` cannot speak `apis` natively, or undefined when it
+ * can (each native API is one vendor's): the gateway's CONFIG_INVALID and
+ * Studio's VALIDATION_FAILED say the same.
+ */
+export function nativeApisProblem(vendor: VendorName, apis: readonly NativeApi[]): string | undefined {
+  const foreign = apis.filter((api) => NATIVE_API_VENDOR[api] !== vendor)
+  if (!foreign.length) return undefined
+  return `${foreign.map((api) => `${api} is only for ${NATIVE_API_VENDOR[api]} LLMs`).join(', ')}; remove ${foreign.length > 1 ? 'them' : 'it'} from nativeApis or change the vendor`
+}
+
 export interface MockOptions {
   /** Delay before the first byte, in ms. */
   latencyMs: number
@@ -29,6 +48,11 @@ export interface LlmConfig {
   apiKey: string
   /** Models this LLM serves; requests name one of them. */
   models: string[]
+  /**
+   * The client APIs whose requests go upstream in their own API rather than
+   * translated to chat completions; the vendor's default when the config names none.
+   */
+  nativeApis: ReadonlyArray<NativeApi>
   mock: MockOptions
 }
 
@@ -204,6 +228,7 @@ const schema = {
           apiKeyEncrypted: { type: 'string' },
           models: { type: 'array', items: { type: 'string' }, minItems: 1 },
           defaultModel: { type: 'string' },
+          nativeApis: { type: 'array', items: { enum: NATIVE_APIS }, uniqueItems: true },
           mock: {
             type: 'object',
             additionalProperties: false,
@@ -448,6 +473,8 @@ export type ConfigDocument = {
     apiKeyEncrypted?: string
     models: string[]
     defaultModel?: string
+    /** Absent: the vendor's default (`defaultNativeApis`); `[]`: always translate. */
+    nativeApis?: NativeApi[]
     mock?: Partial<MockOptions>
   }>
   apps?: Array<{
@@ -493,6 +520,17 @@ const DEFAULT_BASE_URL: Record<VendorName, string> = {
   anthropic: 'https://api.anthropic.com',
 }
 
+/**
+ * What an LLM speaks natively when its config does not say: Anthropic its
+ * Messages API, OpenAI's own server its Responses API; OpenAI-compatible
+ * servers (vLLM, Ollama, …) and the mock only chat completions.
+ */
+function defaultNativeApis(vendor: VendorName, baseUrl: string): NativeApi[] {
+  if (vendor === 'anthropic') return ['anthropic.messages']
+  if (vendor === 'openai' && baseUrl === DEFAULT_BASE_URL.openai) return ['responses']
+  return []
+}
+
 /** Parses and validates a YAML (or JSON) config; plugin `file://` paths are relative to `baseDir`. */
 export function parseConfig(text: string, options: { env?: NodeJS.ProcessEnv; baseDir: string }): GatewayConfig {
   const env = options.env ?? process.env
@@ -530,12 +568,16 @@ export function configFromDocument(raw: unknown, options: { env?: NodeJS.Process
     if (llm.vendor !== 'mock' && !llm.apiKey && !llm.apiKeyEncrypted) {
       throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}) needs apiKey or apiKeyEncrypted`)
     }
+    const problem = nativeApisProblem(llm.vendor, llm.nativeApis ?? [])
+    if (problem) throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}): ${problem}`)
+    const baseUrl = (llm.baseUrl ?? DEFAULT_BASE_URL[llm.vendor]).replace(/\/+$/, '')
     return {
       slug: llm.slug,
       vendor: llm.vendor,
-      baseUrl: (llm.baseUrl ?? DEFAULT_BASE_URL[llm.vendor]).replace(/\/+$/, ''),
+      baseUrl,
       apiKey: llm.apiKeyEncrypted ? decryptSecret(llm.apiKeyEncrypted, env) : (llm.apiKey ?? ''),
       models: llm.models,
+      nativeApis: llm.nativeApis ?? defaultNativeApis(llm.vendor, baseUrl),
       mock: { latencyMs: 0, chunkDelayMs: 0, completionTokens: 16, chunks: 8, ...llm.mock },
     }
   })

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Gateway, encryptSecret, parseConfig, yamlFileSource } from '@plugboard/gateway'
+import { configChanges } from '../src/config-diff.js'
 import { post } from './helpers.js'
 
 const base = (key: string) => `
@@ -202,5 +203,41 @@ budgets: ${budgets}
     expect(() => parse(yaml('{}', '{ id: a, keys: [{ value: pb-key-00000000, expiresAt: tomorrow }] }'))).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('apps[a].keys[0].expiresAt: "tomorrow" is not an ISO date-time') }),
     )
+  })
+})
+
+describe('the APIs an LLM speaks natively', () => {
+  const llm = (entry: string) => parseConfig(`llms: [{ slug: x, models: [m], apiKey: k, ${entry} }]`, { baseDir: '/', env: {} }).llms[0]!
+
+  it.each([
+    ['anthropic', 'vendor: anthropic', ['anthropic.messages']],
+    ["OpenAI's own server", 'vendor: openai', ['responses']],
+    ["OpenAI's own server written with a trailing slash", 'vendor: openai, baseUrl: "https://api.openai.com/v1/"', ['responses']],
+    ['an OpenAI-compatible server (vLLM, Ollama)', 'vendor: openai, baseUrl: "http://127.0.0.1:11434/v1"', []],
+    ['the mock', 'vendor: mock', []],
+  ])('default to what the vendor speaks: %s', (_name, entry, expected) => {
+    expect(llm(entry).nativeApis).toEqual(expected)
+  })
+
+  it('are what the config names, an empty list meaning always translate', () => {
+    expect(llm('vendor: openai, baseUrl: "http://127.0.0.1:8000/v1", nativeApis: [responses]').nativeApis).toEqual(['responses'])
+    expect(llm('vendor: anthropic, nativeApis: []').nativeApis).toEqual([])
+  })
+
+  it.each([
+    ['LLM "x" (openai): anthropic.messages is only for anthropic LLMs; remove it from nativeApis', 'vendor: openai, nativeApis: [anthropic.messages]'],
+    ['LLM "x" (anthropic): responses is only for openai LLMs', 'vendor: anthropic, nativeApis: [anthropic.messages, responses]'],
+    ['LLM "x" (mock): anthropic.messages is only for anthropic LLMs, responses is only for openai LLMs; remove them', 'vendor: mock, nativeApis: [anthropic.messages, responses]'],
+    ['llms[0].nativeApis[0]: must be one of anthropic.messages, responses', 'vendor: openai, nativeApis: [chat.completions]'],
+    ['llms[0].nativeApis: must NOT have duplicate items', 'vendor: openai, nativeApis: [responses, responses]'],
+  ])('refuses with CONFIG_INVALID: %s', (message, entry) => {
+    expect(() => llm(entry)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }))
+  })
+
+  it('count as a change of the LLM on reload', () => {
+    const before = parseConfig('llms: [{ slug: x, vendor: anthropic, apiKey: k, models: [m] }]', { baseDir: '/', env: {} })
+    const after = parseConfig('llms: [{ slug: x, vendor: anthropic, apiKey: k, models: [m], nativeApis: [] }]', { baseDir: '/', env: {} })
+    const noPluginChanges = { added: [], removed: [], reloaded: [], rescoped: [], rebound: [], restarted: [] }
+    expect(configChanges(before, after, noPluginChanges)).toEqual({ llms: { changed: ['x'] } })
   })
 })
