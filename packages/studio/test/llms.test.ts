@@ -57,6 +57,13 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     expect(cleared.json).toMatchObject({ nativeApis: null, version: 3 })
   })
 
+  it('describes nativeApis in the OpenAPI document, with the values it takes', async () => {
+    const document = (await s.api('GET', '/api/v1/openapi.json')).json
+    const create = document.paths['/api/v1/llms'].post.requestBody.content['application/json'].schema.properties.nativeApis
+    expect(JSON.stringify(create)).toContain('"enum":["anthropic.messages","responses"]')
+    expect(JSON.stringify(create)).toContain("null: the vendor's default")
+  })
+
   const refusedAtNativeApis = (refused: { status: number; json: any }, message: RegExp) => {
     expect(refused.status).toBe(422)
     expect(refused.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(message) })

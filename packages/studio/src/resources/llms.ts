@@ -109,7 +109,7 @@ function checkDefaultModel(models: string[], defaultModel: string | null | undef
 /** VALIDATION_FAILED unless an LLM of `vendor` can speak these APIs natively (the gateway's rule). */
 function checkNativeApis(vendor: string, nativeApis: NativeApi[] | null | undefined): void {
   const problem = nativeApis && nativeApisProblem(vendor as LlmItem['vendor'], nativeApis)
-  if (problem) throw new StudioError('VALIDATION_FAILED', `a ${vendor} LLM: ${problem}`, { details: [{ path: '/nativeApis', message: problem }] })
+  if (problem) throw new StudioError('VALIDATION_FAILED', `this LLM's vendor is ${vendor}: ${problem}`, { details: [{ path: '/nativeApis', message: problem }] })
 }
 
 export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
