@@ -20,14 +20,14 @@ export type NativeApi = (typeof NATIVE_APIS)[number]
 const NATIVE_API_VENDOR: Record<NativeApi, VendorName> = { 'anthropic.messages': 'anthropic', responses: 'openai' }
 
 /**
- * Why an LLM of `vendor` cannot speak `apis` natively, or undefined when it
- * can (each native API is one vendor's): the gateway's CONFIG_INVALID and
- * Studio's VALIDATION_FAILED say the same.
+ * Why an LLM of `vendor` cannot speak `apis` natively (each native API is one
+ * vendor's), e.g. `responses is only for openai LLMs; remove it from nativeApis`;
+ * undefined when it can. The gateway's CONFIG_INVALID and Studio's VALIDATION_FAILED say the same.
  */
 export function nativeApisProblem(vendor: VendorName, apis: readonly NativeApi[]): string | undefined {
   const foreign = apis.filter((api) => NATIVE_API_VENDOR[api] !== vendor)
   if (!foreign.length) return undefined
-  return `${foreign.map((api) => `${api} is only for ${NATIVE_API_VENDOR[api]} LLMs`).join(', ')}; remove ${foreign.length > 1 ? 'them' : 'it'} from nativeApis or change the vendor`
+  return `${foreign.map((api) => `${api} is only for ${NATIVE_API_VENDOR[api]} LLMs`).join(', ')}; remove ${foreign.length > 1 ? 'them' : 'it'} from nativeApis`
 }
 
 export interface MockOptions {
@@ -560,6 +560,11 @@ export function configFromDocument(raw: unknown, options: { env?: NodeJS.Process
 
   const allSlugs = new Set((raw.llms ?? []).map((llm) => llm.slug))
   if (allSlugs.size !== (raw.llms ?? []).length) throw new GatewayError('CONFIG_INVALID', 'two LLMs share a slug')
+  // Disabled entries too: enabling one (Studio's `enabled: true`) changes nothing else, so it must not then fail.
+  for (const llm of raw.llms ?? []) {
+    const problem = nativeApisProblem(llm.vendor, llm.nativeApis ?? [])
+    if (problem) throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}): ${problem}`)
+  }
   // `enabled: false` keeps an entry in the file (and in Studio) but out of service.
   const llms: LlmConfig[] = (raw.llms ?? []).filter((llm) => llm.enabled !== false).map((llm) => {
     if (llm.defaultModel !== undefined && !llm.models.includes(llm.defaultModel)) {
@@ -568,8 +573,6 @@ export function configFromDocument(raw: unknown, options: { env?: NodeJS.Process
     if (llm.vendor !== 'mock' && !llm.apiKey && !llm.apiKeyEncrypted) {
       throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}) needs apiKey or apiKeyEncrypted`)
     }
-    const problem = nativeApisProblem(llm.vendor, llm.nativeApis ?? [])
-    if (problem) throw new GatewayError('CONFIG_INVALID', `LLM "${llm.slug}" (${llm.vendor}): ${problem}`)
     const baseUrl = (llm.baseUrl ?? DEFAULT_BASE_URL[llm.vendor]).replace(/\/+$/, '')
     return {
       slug: llm.slug,

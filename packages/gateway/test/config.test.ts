@@ -228,6 +228,7 @@ describe('the APIs an LLM speaks natively', () => {
     ['LLM "x" (openai): anthropic.messages is only for anthropic LLMs; remove it from nativeApis', 'vendor: openai, nativeApis: [anthropic.messages]'],
     ['LLM "x" (anthropic): responses is only for openai LLMs', 'vendor: anthropic, nativeApis: [anthropic.messages, responses]'],
     ['LLM "x" (mock): anthropic.messages is only for anthropic LLMs, responses is only for openai LLMs; remove them', 'vendor: mock, nativeApis: [anthropic.messages, responses]'],
+    ['LLM "x" (openai): anthropic.messages is only for anthropic LLMs', 'vendor: openai, enabled: false, nativeApis: [anthropic.messages]'],
     ['llms[0].nativeApis[0]: must be one of anthropic.messages, responses', 'vendor: openai, nativeApis: [chat.completions]'],
     ['llms[0].nativeApis: must NOT have duplicate items', 'vendor: openai, nativeApis: [responses, responses]'],
   ])('refuses with CONFIG_INVALID: %s', (message, entry) => {

@@ -7,7 +7,7 @@ const DOCUMENT = {
   server: { maxBodyBytes: 2097152, host: '0.0.0.0', port: 9999 },
   llms: [
     { slug: 'mock', vendor: 'mock', models: ['mock-gpt', 'mock-mini'], mock: { latencyMs: 5 } },
-    { slug: 'openai', name: 'OpenAI', description: 'The main vendor', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-secret-9876', models: ['gpt-4o'], defaultModel: 'gpt-4o' },
+    { slug: 'openai', name: 'OpenAI', description: 'The main vendor', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-secret-9876', models: ['gpt-4o'], defaultModel: 'gpt-4o', nativeApis: ['responses'] },
   ],
   apps: [
     { id: 'demo', name: 'Demo', keys: [{ value: 'pb-config-test-key-01' }, { value: 'pb-config-test-key-02', revoked: true }], allowedLlms: ['mock'], metadata: { team: 'a' } },
@@ -71,8 +71,22 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
     expect(text).not.toContain('sk-live-secret')
     const config = configFromDocument(document, { env: s.studio.context.masterKey.env, baseDir: '/' })
     expect(config.llms.find((llm) => llm.slug === 'openai')?.apiKey).toBe('sk-live-secret-9876')
+    expect(config.llms.map((llm) => [llm.slug, llm.nativeApis])).toEqual([['mock', []], ['openai', ['responses']]])
     expect(config.apps.map((app) => app.id)).toEqual(['demo'])
     expect(() => configFromDocument(document, { env: { PLUGBOARD_MASTER_KEY: 'another key' }, baseDir: '/' })).toThrow(/does not decrypt/)
+  })
+
+  it("reads an LLM's native APIs, [] as always translate and absent as the vendor's default", async () => {
+    expect((await s.api('GET', '/api/v1/llms/openai')).json.nativeApis).toEqual(['responses'])
+    const withLlm = (fields: object) => ({ ...DOCUMENT, llms: [DOCUMENT.llms[0], { ...DOCUMENT.llms[1], ...fields }] })
+    const translate = await apply(withLlm({ nativeApis: [] }))
+    expect(translate.json.changes).toEqual([{ section: 'llms', key: 'openai', action: 'update', fields: ['nativeApis'] }])
+    expect((await exported()).document.llms.find((llm: { slug: string }) => llm.slug === 'openai').nativeApis).toEqual([])
+    const vendorDefault = await apply(withLlm({ nativeApis: undefined }))
+    expect(vendorDefault.json.changes).toEqual([{ section: 'llms', key: 'openai', action: 'update', fields: ['nativeApis'] }])
+    expect((await s.api('GET', '/api/v1/llms/openai')).json.nativeApis).toBeNull()
+    expect((await exported()).document.llms.find((llm: { slug: string }) => llm.slug === 'openai')).not.toHaveProperty('nativeApis')
+    expect((await apply(DOCUMENT)).json.changes).toEqual([{ section: 'llms', key: 'openai', action: 'update', fields: ['nativeApis'] }])
   })
 
   it('reconciles only the sections a document has, and names updated fields', async () => {
@@ -87,6 +101,7 @@ describe.each(DATABASES)('config export and apply on %s', (kind) => {
   it.each([
     ['an unknown LLM in an app', { apps: [{ id: 'x', keys: [], allowedLlms: ['nope'] }] }, /unknown LLMs: nope/],
     ['an unknown key', { llms: [{ slug: 'a', vendor: 'mock', models: ['m'], colour: 'red' }] }, /unknown key/],
+    ['a native API its vendor does not speak', { llms: [{ slug: 'a', vendor: 'mock', models: ['m'], nativeApis: ['responses'] }] }, /LLM "a" \(mock\): responses is only for openai LLMs/],
     ['a document that is not a mapping', [1, 2], /must be object|mapping/],
     ['an unknown owner', { apps: [{ id: 'x', owner: 'ghost@example.com', keys: [] }] }, /not a Studio user/],
     ['an llms section that is not a list', { llms: 5 }, /llms: must be array/],

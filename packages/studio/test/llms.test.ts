@@ -45,6 +45,49 @@ describe.each(DATABASES)('LLMs on %s', (kind) => {
     expect(tooLong.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/description' }] })
   })
 
+  it("keeps the APIs an LLM speaks natively: null is the vendor's default, [] always translates", async () => {
+    const plain = await s.api('POST', '/api/v1/llms', { slug: 'native-default', vendor: 'anthropic', apiKey: 'sk-ant-1', models: ['claude'] })
+    expect(plain.json.nativeApis).toBeNull()
+    const created = await s.api('POST', '/api/v1/llms', { slug: 'native-vllm', vendor: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k', models: ['m'], nativeApis: ['responses'] })
+    expect([created.status, created.json.nativeApis]).toEqual([201, ['responses']])
+    expect((await s.api('GET', '/api/v1/llms/native-vllm')).json.nativeApis).toEqual(['responses'])
+    const translated = await s.api('PATCH', '/api/v1/llms/native-vllm', { nativeApis: [] })
+    expect(translated.json).toMatchObject({ nativeApis: [], version: 2 })
+    const cleared = await s.api('PATCH', '/api/v1/llms/native-vllm', { nativeApis: null })
+    expect(cleared.json).toMatchObject({ nativeApis: null, version: 3 })
+  })
+
+  it('describes nativeApis in the OpenAPI document, with the values it takes', async () => {
+    const document = (await s.api('GET', '/api/v1/openapi.json')).json
+    const create = document.paths['/api/v1/llms'].post.requestBody.content['application/json'].schema.properties.nativeApis
+    expect(JSON.stringify(create)).toContain('"enum":["anthropic.messages","responses"]')
+    expect(JSON.stringify(create)).toContain("null: the vendor's default")
+  })
+
+  const refusedAtNativeApis = (refused: { status: number; json: any }, message: RegExp) => {
+    expect(refused.status).toBe(422)
+    expect(refused.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(message) })
+    const paths: string[] = refused.json.error.details.map((d: { path: string }) => d.path)
+    expect(paths.length).toBeGreaterThan(0)
+    expect(paths.filter((path) => !path.startsWith('/nativeApis'))).toEqual([])
+  }
+
+  it.each([
+    ['anthropic.messages on an openai LLM', { vendor: 'openai', apiKey: 'k', nativeApis: ['anthropic.messages'] }, /anthropic\.messages is only for anthropic LLMs/],
+    ['either on the mock', { vendor: 'mock', nativeApis: ['responses'] }, /responses is only for openai LLMs/],
+    ['an unknown API', { vendor: 'openai', apiKey: 'k', nativeApis: ['chat.completions'] }, /./],
+    ['one API twice', { vendor: 'openai', apiKey: 'k', nativeApis: ['responses', 'responses'] }, /./],
+  ])('refuses to create an LLM with %s: 422 at /nativeApis', async (_name, fields, message) => {
+    refusedAtNativeApis(await s.api('POST', '/api/v1/llms', { slug: 'native-refused', models: ['m'], ...fields }), message)
+    expect((await s.api('GET', '/api/v1/llms/native-refused')).status).toBe(404)
+  })
+
+  it('refuses to update an anthropic LLM to speak responses, and leaves it as it was', async () => {
+    await s.api('POST', '/api/v1/llms', { slug: 'native-claude', vendor: 'anthropic', apiKey: 'k', models: ['m'] })
+    refusedAtNativeApis(await s.api('PATCH', '/api/v1/llms/native-claude', { nativeApis: ['anthropic.messages', 'responses'] }), /responses is only for openai LLMs/)
+    expect((await s.api('GET', '/api/v1/llms/native-claude')).json).toMatchObject({ nativeApis: null, version: 1 })
+  })
+
   it('answers 409 on a duplicate slug and 422 with field paths on a bad body', async () => {
     expect((await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })).status).toBe(201)
     const dup = await s.api('POST', '/api/v1/llms', { slug: 'dup', vendor: 'mock', models: ['m'] })

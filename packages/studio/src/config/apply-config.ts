@@ -135,7 +135,7 @@ async function reconcileSettings(trx: Trx, current: StudioConfigDocument, docume
 /** An LLM document's fields as Studio compares them (the key as plaintext, for the diff only). */
 function llmFields(llm: LlmDoc, masterKey: MasterKey, keep: string | undefined) {
   const apiKey = llm.apiKey ?? (llm.apiKeyEncrypted ? masterKey.decrypt(llm.apiKeyEncrypted) : keep)
-  return { name: llm.name ?? llm.slug, description: llm.description ?? '', enabled: llm.enabled ?? true, vendor: llm.vendor, baseUrl: llm.baseUrl ?? '', apiKey, models: llm.models, defaultModel: llm.defaultModel ?? null, mock: llm.mock ?? null }
+  return { name: llm.name ?? llm.slug, description: llm.description ?? '', enabled: llm.enabled ?? true, vendor: llm.vendor, baseUrl: llm.baseUrl ?? '', apiKey, models: llm.models, defaultModel: llm.defaultModel ?? null, nativeApis: llm.nativeApis ?? null, mock: llm.mock ?? null }
 }
 
 async function reconcileLlms(trx: Trx, masterKey: MasterKey, current: LlmDoc[], wanted: LlmDoc[]): Promise<ConfigChange[]> {
@@ -155,6 +155,7 @@ async function reconcileLlms(trx: Trx, masterKey: MasterKey, current: LlmDoc[], 
       api_key_hint: next.apiKey ? secretHint(next.apiKey) : null,
       models: JSON.stringify(next.models),
       default_model: next.defaultModel,
+      native_apis: next.nativeApis ? JSON.stringify(next.nativeApis) : null,
       mock: next.mock ? JSON.stringify(next.mock) : null,
     }
     if (!before) {

@@ -107,6 +107,7 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
       ...(secrets === 'encrypted' && llm.api_key_encrypted && { apiKeyEncrypted: llm.api_key_encrypted }),
       models: llm.models,
       ...(llm.default_model && { defaultModel: llm.default_model }),
+      ...(llm.native_apis && { nativeApis: llm.native_apis }),
       ...(llm.mock && { mock: llm.mock }),
     })),
     apps: apps.map((app) => ({

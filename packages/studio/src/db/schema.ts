@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+import type { NativeApi } from '@plugboard/gateway'
 
 /** A timestamp column: a Date is read; a Date or an ISO string is written. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -82,6 +83,8 @@ export interface LlmsTable extends Versioned {
   models: Json<string[]>
   default_model: string | null
   mock: Json<MockSettings | null> | null
+  /** null: the vendor's default (the gateway resolves it). */
+  native_apis: Json<NativeApi[] | null> | null
   enabled: Generated<boolean>
 }
 

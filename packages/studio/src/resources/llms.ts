@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Type, type Static } from 'typebox'
+import { NATIVE_APIS, nativeApisProblem, type NativeApi } from '@plugboard/gateway'
 import { secretHint } from '../accounts/secrets.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
@@ -22,6 +23,12 @@ const Mock = Type.Object(
 )
 const Description = Type.String({ maxLength: 2000 })
 const ApiKey = Type.String({ minLength: 1, maxLength: 4096, description: 'The vendor key; stored encrypted, never returned.' })
+const NativeApis = Type.Array(Type.Enum(NATIVE_APIS), {
+  uniqueItems: true,
+  description:
+    "The client APIs besides chat completions the vendor's server speaks, whose requests go upstream in their own API rather than translated: anthropic.messages (anthropic LLMs only), responses (openai LLMs only); [] always translates.",
+})
+const VENDOR_DEFAULT = "null: the vendor's default (anthropic: [anthropic.messages]; openai at https://api.openai.com/v1: [responses]; other servers and mock: [])."
 
 export const Llm = Type.Object({
   id: Type.String(),
@@ -33,6 +40,7 @@ export const Llm = Type.Object({
   apiKeyHint: Type.Union([Type.String(), Type.Null()], { description: 'The last 4 characters of the vendor key.' }),
   models: Type.Array(Model),
   defaultModel: Type.Union([Model, Type.Null()]),
+  nativeApis: Type.Union([NativeApis, Type.Null()], { description: VENDOR_DEFAULT }),
   enabled: Type.Boolean(),
   mock: Type.Union([Mock, Type.Null()]),
   ...Timestamps,
@@ -48,6 +56,7 @@ const LlmCreate = Type.Object(
     apiKey: Type.Optional(ApiKey),
     models: Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true }),
     defaultModel: Type.Optional(Model),
+    nativeApis: Type.Optional(Type.Union([NativeApis, Type.Null()], { description: `Absent or ${VENDOR_DEFAULT}` })),
     enabled: Type.Optional(Type.Boolean()),
     mock: Type.Optional(Mock),
   },
@@ -63,6 +72,7 @@ const LlmUpdate = Type.Object(
     apiKey: Type.Optional(Type.Union([ApiKey, Type.Null()], { description: 'null removes the key.' })),
     models: Type.Optional(Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true })),
     defaultModel: Type.Optional(Type.Union([Model, Type.Null()])),
+    nativeApis: Type.Optional(Type.Union([NativeApis, Type.Null()], { description: `null clears it back to the vendor's default. ${VENDOR_DEFAULT}` })),
     enabled: Type.Optional(Type.Boolean()),
     mock: Type.Optional(Type.Union([Mock, Type.Null()])),
   },
@@ -82,6 +92,7 @@ export function presentLlm(row: Row<'llms'>): LlmItem {
     apiKeyHint: row.api_key_hint,
     models: row.models,
     defaultModel: row.default_model,
+    nativeApis: row.native_apis ?? null,
     enabled: row.enabled,
     mock: row.mock ?? null,
     ...timestamps(row),
@@ -93,6 +104,12 @@ function checkDefaultModel(models: string[], defaultModel: string | null | undef
   if (defaultModel && !models.includes(defaultModel)) {
     throw new StudioError('VALIDATION_FAILED', `defaultModel "${defaultModel}" is not one of the models`, { details: [{ path: '/defaultModel', message: 'must be one of models' }] })
   }
+}
+
+/** VALIDATION_FAILED unless an LLM of `vendor` can speak these APIs natively (the gateway's rule). */
+function checkNativeApis(vendor: string, nativeApis: NativeApi[] | null | undefined): void {
+  const problem = nativeApis && nativeApisProblem(vendor as LlmItem['vendor'], nativeApis)
+  if (problem) throw new StudioError('VALIDATION_FAILED', `this LLM's vendor is ${vendor}: ${problem}`, { details: [{ path: '/nativeApis', message: problem }] })
 }
 
 export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
@@ -120,6 +137,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
     secrets: ['apiKey'],
     insert: async (trx, body) => {
       checkDefaultModel(body.models, body.defaultModel)
+      checkNativeApis(body.vendor, body.nativeApis)
       const id = randomUUID()
       await trx
         .insertInto('llms')
@@ -134,6 +152,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
           api_key_hint: body.apiKey ? secretHint(body.apiKey) : null,
           models: JSON.stringify(body.models),
           default_model: body.defaultModel ?? null,
+          native_apis: body.nativeApis ? JSON.stringify(body.nativeApis) : null,
           mock: body.mock ? JSON.stringify(body.mock) : null,
           enabled: body.enabled ?? true,
         })
@@ -143,6 +162,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
     beforeDelete: (trx, row) => removeGrants(trx, 'llm', row.id),
     update: async (trx, row, patch) => {
       checkDefaultModel(patch.models ?? row.models, patch.defaultModel === undefined ? row.default_model : patch.defaultModel)
+      checkNativeApis(row.vendor, patch.nativeApis)
       await trx
         .updateTable('llms')
         .set({
@@ -156,6 +176,7 @@ export function registerLlmRoutes(app: Api, ctx: StudioContext): void {
           }),
           ...(patch.models !== undefined && { models: JSON.stringify(patch.models) }),
           ...(patch.defaultModel !== undefined && { default_model: patch.defaultModel }),
+          ...(patch.nativeApis !== undefined && { native_apis: patch.nativeApis === null ? null : JSON.stringify(patch.nativeApis) }),
           ...(patch.enabled !== undefined && { enabled: patch.enabled }),
           ...(patch.mock !== undefined && { mock: patch.mock === null ? null : JSON.stringify(patch.mock) }),
         })

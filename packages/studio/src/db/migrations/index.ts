@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import type { Migration, MigrationProvider } from 'kysely'
 import { initial } from './0001-initial.js'
 import { pluginPlatform } from './0002-plugin-platform.js'
+import { llmNativeApis } from './0003-llm-native-apis.js'
 
 /**
  * The one migration history of both databases, in order. Listed here rather
@@ -13,6 +14,7 @@ import { pluginPlatform } from './0002-plugin-platform.js'
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-plugin-platform': pluginPlatform,
+  '0003-llm-native-apis': llmNativeApis,
 }
 
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }
