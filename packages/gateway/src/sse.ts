@@ -16,8 +16,8 @@ export interface SplitEvent {
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 const LF = 0x0a
-const DATA_FIELD = Buffer.from('data: ')
 const CR = 0x0d
+const DATA_FIELD = Buffer.from('data: ')
 
 /** Where the splitter stands: at the start of a line, just after a CR (an LF next pairs with it), or inside a line. */
 const LINE_START = 0
