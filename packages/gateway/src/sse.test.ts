@@ -55,6 +55,33 @@ describe('SseSplitter', () => {
     expect(events.map((e) => e.data)).toEqual(['a\nb', 'c', 'd'])
   })
 
+  it('reads a chunk that is one whole data event as the line scan does, whatever came before it', () => {
+    // Chunks as they come (several look like one whole event); single bytes never do, so they take the line scan.
+    const chunks = [
+      'data: {"a":"é😀"}\n\n',
+      'data: \n\n',
+      'data: half\n',
+      'data: of it\n\n',
+      'data: x\r',
+      '\n\n',
+      'data: after a CR\r\r',
+      'data: y\n\n',
+      'data: z\r\n\r\n',
+      'data:no space\n\n',
+      'data: one\ndata: two\n\n',
+      'data: a\n\ndata: b\n\n',
+      'event: named\n\n',
+      'data: [DONE]\n\n',
+    ]
+    const bytes = Buffer.from(chunks.join(''))
+    const cuts = chunks.slice(0, -1).map((_, i) => Buffer.byteLength(chunks.slice(0, i + 1).join('')))
+    const fields = (events: ReturnType<typeof split>) => events.map(({ event, data }) => ({ event, data }))
+    const events = split(bytes, cuts)
+    expect(fields(events)).toEqual(fields(split(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1))))
+    expect(events.map((e) => e.raw).join('')).toBe(bytes.toString())
+    expect(events.map((e) => e.data)).toEqual(['{"a":"é😀"}', '', 'half\nof it', 'x', 'after a CR', 'y', 'z', 'no space', 'one\ntwo', 'a', 'b', '', '[DONE]'])
+  })
+
   it('refuses to buffer an event past its limit, across chunks or within one', () => {
     const splitter = new SseSplitter(64)
     expect(splitter.push(Buffer.from(`data: ${'x'.repeat(40)}`))).toEqual([])

@@ -17,6 +17,7 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 const LF = 0x0a
 const CR = 0x0d
+const DATA_FIELD = Buffer.from('data: ')
 
 /** Where the splitter stands: at the start of a line, just after a CR (an LF next pairs with it), or inside a line. */
 const LINE_START = 0
@@ -45,6 +46,8 @@ export class SseSplitter {
   constructor(readonly maxEventBytes: number = DEFAULT_MAX_EVENT_BYTES) {}
 
   push(chunk: Buffer): SplitEvent[] {
+    const data = this.#soleData(chunk)
+    if (data !== undefined) return [{ raw: chunk, event: { event: 'message', data } }]
     const events: SplitEvent[] = []
     let pos = 0
     if (this.#skipLf) {
@@ -86,6 +89,19 @@ export class SseSplitter {
       this.#parts.push(chunk.subarray(start))
     }
     return events
+  }
+
+  /**
+   * The data of a chunk that is exactly one `data: …\n\n` event arriving
+   * between events: how a vendor's events come when no chunk hook regroups
+   * them. Such a chunk needs no line scan; undefined for any other.
+   */
+  #soleData(chunk: Buffer): string | undefined {
+    const end = chunk.length - 2
+    if (this.#size !== 0 || this.#state !== LINE_START || this.#skipLf || end < DATA_FIELD.length || chunk.length > this.maxEventBytes) return undefined
+    for (let i = 0; i < DATA_FIELD.length; i++) if (chunk[i] !== DATA_FIELD[i]) return undefined
+    if (chunk[end + 1] !== LF || chunk.indexOf(LF) !== end || chunk.indexOf(CR) !== -1) return undefined
+    return chunk.toString('utf8', DATA_FIELD.length, end)
   }
 
   /** Completes the event ending at `end`; returns where the next one starts. */

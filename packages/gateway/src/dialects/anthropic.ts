@@ -362,10 +362,7 @@ class MessagesAnswer implements DialectAnswer {
     if (!choice) return out
     const delta = choice.delta ?? {}
     const text = delta.content || delta.refusal
-    if (text) {
-      if (this.#open === null || this.#open.toolIndex !== null) out += this.#openBlock(null, { type: 'text', text: '' })
-      out += this.#delta({ type: 'text_delta', text })
-    }
+    if (text) out += this.#textDelta(JSON.stringify(text))
     for (const call of delta.tool_calls ?? []) {
       if (!this.#toolIndexes.has(call.index)) {
         this.#toolIndexes.add(call.index)
@@ -379,6 +376,11 @@ class MessagesAnswer implements DialectAnswer {
     }
     if (choice.finish_reason) this.#finishReason = choice.finish_reason
     return out
+  }
+
+  contentDelta(literal: string): string | undefined {
+    // The message's id is the first chunk's: that chunk takes the parser.
+    return this.#started ? this.#textDelta(literal) : undefined
   }
 
   end(): string {
@@ -425,6 +427,16 @@ class MessagesAnswer implements DialectAnswer {
     const { index } = this.#open
     this.#open = null
     return sseEvent({ type: 'content_block_stop', index })
+  }
+
+  /**
+   * A text delta given as its JSON literal, for both paths, so they cannot
+   * drift apart; written out by hand, as sseEvent would write
+   * `{type: 'content_block_delta', index, delta: {type: 'text_delta', text}}`.
+   */
+  #textDelta(literal: string): string {
+    const opened = this.#open === null || this.#open.toolIndex !== null ? this.#openBlock(null, { type: 'text', text: '' }) : ''
+    return `${opened}event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.#open!.index},"delta":{"type":"text_delta","text":${literal}}}\n\n`
   }
 
   #delta(delta: AnthropicContentDelta): string {

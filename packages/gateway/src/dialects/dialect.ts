@@ -56,6 +56,15 @@ export interface DialectAnswer {
    * none.
    */
   chunk(chunk: ChatCompletionChunk): string
+  /**
+   * The fast path for the commonest chunk, a bare text delta (see
+   * pipeline/content-delta.ts), not parsed: `literal` is its content's JSON
+   * string literal, quotes included, as JSON.stringify writes it, ready to be
+   * copied into the client's events. Returns exactly what {@link chunk} would
+   * for that chunk, or undefined when the answer needs the whole chunk (then
+   * `chunk` is called with it).
+   */
+  contentDelta?(literal: string): string | undefined
   /** The canonical stream ended (`data: [DONE]`): the events that end the client's stream. */
   end(): string
   /**

@@ -246,6 +246,8 @@ class ResponsesAnswer implements DialectAnswer {
   /** The item receiving deltas: the text message, or the function call of that canonical tool index. */
   #open: { item: OutputItem; toolIndex: number | null } | null = null
   readonly #tools = new Map<number, Extract<OutputItem, { type: 'function_call' }>>()
+  /** The open message's text so far as its deltas' JSON literals, decoded once when it closes: the fast path never parses a delta. */
+  #textLiterals: string[] = []
   #finish: FinishReason | null = null
   #usage: Usage | null = null
 
@@ -273,12 +275,7 @@ class ResponsesAnswer implements DialectAnswer {
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined
     if (!choice) return out
     const delta = choice.delta ?? {}
-    if (typeof delta.content === 'string' && delta.content !== '') {
-      if (this.#open?.item.type !== 'message') out += this.#openText()
-      const item = this.#open!.item as Extract<OutputItem, { type: 'message' }>
-      item.content[0]!.text += delta.content
-      out += this.#event('response.output_text.delta', { item_id: item.id, output_index: this.#output.length - 1, content_index: 0, delta: delta.content, logprobs: [] })
-    }
+    if (typeof delta.content === 'string' && delta.content !== '') out += this.#textDelta(JSON.stringify(delta.content))
     for (const call of delta.tool_calls ?? []) {
       const known = this.#tools.get(call.index)
       if (!known || this.#open?.toolIndex !== call.index) {
@@ -294,6 +291,10 @@ class ResponsesAnswer implements DialectAnswer {
     }
     if (choice.finish_reason) this.#finish = choice.finish_reason
     return out
+  }
+
+  contentDelta(literal: string): string {
+    return this.#start() + this.#textDelta(literal)
   }
 
   end(): string {
@@ -328,6 +329,18 @@ class ResponsesAnswer implements DialectAnswer {
     )
   }
 
+  /**
+   * A text delta given as its JSON literal, for both paths, so they cannot
+   * drift apart; written out by hand, as #event would write it (the item's id
+   * is `msg_` and hex: nothing to escape).
+   */
+  #textDelta(literal: string): string {
+    const opened = this.#open?.item.type === 'message' ? '' : this.#openText()
+    this.#textLiterals.push(literal)
+    const type = 'response.output_text.delta'
+    return `${opened}event: ${type}\ndata: {"type":"${type}","sequence_number":${this.#sequence++},"item_id":"${this.#open!.item.id}","output_index":${this.#output.length - 1},"content_index":0,"delta":${literal},"logprobs":[]}\n\n`
+  }
+
   #openTool(toolIndex: number, callId: string, name: string): string {
     const closed = this.#close()
     const item: Extract<OutputItem, { type: 'function_call' }> = { type: 'function_call', id: newId('fc'), call_id: callId, name, arguments: '', status: 'in_progress' }
@@ -346,6 +359,8 @@ class ResponsesAnswer implements DialectAnswer {
     const output_index = this.#output.indexOf(item)
     if (item.type === 'message') {
       const part = item.content[0]!
+      part.text = (JSON.parse(`[${this.#textLiterals.join(',')}]`) as string[]).join('')
+      this.#textLiterals = []
       return (
         this.#event('response.output_text.done', { item_id: item.id, output_index, content_index: 0, text: part.text, logprobs: [] }) +
         this.#event('response.content_part.done', { item_id: item.id, output_index, content_index: 0, part }) +

@@ -3,6 +3,7 @@ import { GatewayError, type ErrorBody } from '../errors.js'
 import { dialectError, isJsonType } from '../http-io.js'
 import type { ChatCompletion, ChatCompletionChunk } from '../openai-types.js'
 import { SseSplitter } from '../sse.js'
+import { contentDeltaLiteral } from './content-delta.js'
 
 /** A canonical JSON answer (as the response-body hooks left it) in the client's API; an answer that is not JSON cannot be translated. */
 export function translatedBody(answer: DialectAnswer, body: Buffer, url: string): Buffer {
@@ -37,6 +38,11 @@ export class StreamTranslation {
         out += this.answer.end()
         continue
       }
+      const fast = this.#contentDelta(event.data)
+      if (fast !== undefined) {
+        out += fast
+        continue
+      }
       let chunk: unknown
       try {
         chunk = JSON.parse(event.data)
@@ -46,6 +52,13 @@ export class StreamTranslation {
       if (typeof chunk === 'object' && chunk !== null) out += this.answer.chunk(chunk as ChatCompletionChunk)
     }
     return out
+  }
+
+  /** Most of a stream is bare text deltas: those skip the parser when the answer has that fast path. */
+  #contentDelta(data: string): string | undefined {
+    if (!this.answer.contentDelta) return undefined
+    const literal = contentDeltaLiteral(data)
+    return literal === undefined ? undefined : this.answer.contentDelta(literal)
   }
 }
 
