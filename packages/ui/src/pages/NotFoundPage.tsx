@@ -1,0 +1,12 @@
+import { Link } from 'react-router'
+
+export default function NotFoundPage() {
+  return (
+    <>
+      <h1>Not found</h1>
+      <p>
+        There is no page here. <Link to="/llms">Go to the LLMs</Link>.
+      </p>
+    </>
+  )
+}
