@@ -7,7 +7,7 @@ export interface FormErrors {
   fields: Record<string, string>
 }
 
-export const NO_ERRORS: FormErrors = { message: undefined, fields: {} }
+export const noFormErrors: FormErrors = { message: undefined, fields: {} }
 
 /** `/models/0` → `models`: the form field a detail's path is about. */
 function fieldOf(detail: ErrorDetail): string {

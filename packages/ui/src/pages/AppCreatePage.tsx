@@ -4,7 +4,7 @@ import { adminApi } from '../api/admin-api'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { useDraft } from '../forms/draft'
-import { formErrorsOf, NO_ERRORS, type FormErrors } from '../forms/field-errors'
+import { formErrorsOf, noFormErrors, type FormErrors } from '../forms/field-errors'
 
 const FIELDS = ['slug', 'name', 'allowedLlms'] as const
 const EMPTY = { slug: '', name: '', allowedLlms: [] as string[] }
@@ -16,7 +16,7 @@ export default function AppCreatePage() {
   const form = draft.values
   const { loaded: llms } = useApiData(() => adminApi.llms(), [])
   const [busy, setBusy] = useState(false)
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS)
+  const [errors, setErrors] = useState<FormErrors>(noFormErrors)
 
   function toggle(slug: string, allowed: boolean) {
     draft.update({ allowedLlms: allowed ? [...form.allowedLlms, slug] : form.allowedLlms.filter((s) => s !== slug) })
@@ -25,7 +25,7 @@ export default function AppCreatePage() {
   async function submit(event: FormEvent) {
     event.preventDefault()
     setBusy(true)
-    setErrors(NO_ERRORS)
+    setErrors(noFormErrors)
     try {
       const app = await adminApi.createApp({ slug: form.slug.trim(), allowedLlms: form.allowedLlms, ...(form.name.trim() && { name: form.name.trim() }) })
       draft.discard()

@@ -4,7 +4,7 @@ import { useNavigate } from 'react-router'
 import { adminApi } from '../api/admin-api'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { useDraft } from '../forms/draft'
-import { formErrorsOf, NO_ERRORS, type FormErrors } from '../forms/field-errors'
+import { formErrorsOf, noFormErrors, type FormErrors } from '../forms/field-errors'
 
 const VENDORS: LlmItem['vendor'][] = ['mock', 'openai', 'anthropic']
 const FIELDS = ['slug', 'name', 'vendor', 'models', 'baseUrl', 'apiKey'] as const
@@ -24,13 +24,13 @@ export default function LlmCreatePage() {
   const draft = useDraft('llm-create', EMPTY, ['apiKey'])
   const form = draft.values
   const [busy, setBusy] = useState(false)
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS)
+  const [errors, setErrors] = useState<FormErrors>(noFormErrors)
   const upstream = form.vendor !== 'mock'
 
   async function submit(event: FormEvent) {
     event.preventDefault()
     setBusy(true)
-    setErrors(NO_ERRORS)
+    setErrors(noFormErrors)
     const body: LlmCreateBody = {
       slug: form.slug.trim(),
       vendor: form.vendor,
