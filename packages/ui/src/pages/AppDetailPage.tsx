@@ -54,13 +54,13 @@ function KeyRow(props: { appId: string; item: AppKeyItem; onRevoked: () => void 
   return (
     <tr>
       <td>
-        <code>…{item.hint}</code>
+        <code>{item.hint}</code>
       </td>
       <td>{item.status}</td>
       <td>{new Date(item.createdAt).toLocaleString()}</td>
       <td>
         {item.status === 'active' && (
-          <button type="button" className="danger" disabled={busy} onClick={() => void revoke()} aria-label={`Revoke key …${item.hint}`}>
+          <button type="button" className="danger" disabled={busy} onClick={() => void revoke()} aria-label={`Revoke key ${item.hint}`}>
             {busy ? 'Revoking…' : 'Revoke'}
           </button>
         )}

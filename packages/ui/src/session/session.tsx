@@ -10,6 +10,8 @@ import { signInPath } from './sign-in-path'
 interface Session {
   /** undefined: not known yet; null: signed out. */
   user: MeItem | null | undefined
+  /** Set when a call answered 401 while someone was signed in: the session ended under them. */
+  ended: boolean
   /** Why the signed-in user could not be read (Studio down), if it could not. */
   problem: string | undefined
   load(): void
@@ -32,21 +34,20 @@ export function useSession(): Session {
  */
 export function SessionProvider(props: { children: ReactNode }) {
   const [user, setUser] = useState<MeItem | null | undefined>(undefined)
+  const [ended, setEnded] = useState(false)
   const [problem, setProblem] = useState<string | undefined>(undefined)
   const navigate = useNavigate()
-  const location = useLocation()
-  const here = useRef('')
-  here.current = location.pathname + location.search
   const signedInBefore = useRef(false)
 
+  // Only the state changes here: RequireSession, rendering next, sends the user to sign-in.
   useEffect(() => {
     onSessionLost(() => {
-      if (signedInBefore.current) navigate(signInPath(here.current, true))
+      setEnded(signedInBefore.current)
       signedInBefore.current = false
       setUser(null)
     })
     return () => onSessionLost(undefined)
-  }, [navigate])
+  }, [])
 
   const load = useCallback(() => {
     setProblem(undefined)
@@ -60,6 +61,7 @@ export function SessionProvider(props: { children: ReactNode }) {
   }, [])
   const signedIn = useCallback((me: MeItem) => {
     signedInBefore.current = true
+    setEnded(false)
     setUser(me)
   }, [])
   const signOut = useCallback(async () => {
@@ -68,24 +70,25 @@ export function SessionProvider(props: { children: ReactNode }) {
     } finally {
       discardAllDrafts()
       signedInBefore.current = false
+      setEnded(false)
       setUser(null)
       navigate('/sign-in')
     }
   }, [navigate])
 
-  const session = useMemo(() => ({ user, problem, load, signedIn, signOut }), [user, problem, load, signedIn, signOut])
+  const session = useMemo(() => ({ user, ended, problem, load, signedIn, signOut }), [user, ended, problem, load, signedIn, signOut])
   return <SessionContext.Provider value={session}>{props.children}</SessionContext.Provider>
 }
 
 /** Shows its children to a signed-in user; sends anyone else to sign-in, and back here afterwards. */
 export function RequireSession(props: { children: ReactNode }) {
-  const { user, problem, load } = useSession()
+  const { user, ended, problem, load } = useSession()
   const location = useLocation()
   useEffect(() => {
     if (user === undefined) load()
   }, [user, load])
   if (problem) return <p className="error" role="alert">{problem}</p>
   if (user === undefined) return <p className="loading">Loading…</p>
-  if (user === null) return <Navigate to={signInPath(location.pathname + location.search)} replace />
+  if (user === null) return <Navigate to={signInPath(location.pathname + location.search, ended)} replace />
   return props.children
 }
