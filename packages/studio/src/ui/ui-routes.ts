@@ -8,7 +8,7 @@ import type { UiBundle, UiFile } from './ui-bundle.js'
  * script or style, no plugins, no framing. Plugin UI (later) loads as ES
  * modules from Studio's own paths, which this allows.
  */
-export const UI_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+const UI_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 function send(reply: FastifyReply, file: UiFile) {
   reply.header('content-type', file.contentType)

@@ -2,7 +2,7 @@ import type { AppCreateBody, AppItem, AppKeyItem, IssuedKeyItem, LlmCreateBody, 
 import { apiRequest, rememberCsrfToken } from './client'
 
 /** A list page of the admin API. */
-export interface Page<T> {
+interface Page<T> {
   items: T[]
   nextCursor: string | null
 }

@@ -24,7 +24,7 @@ function currentCsrfToken(): string | undefined {
   return cookie ? decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) : undefined
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   body?: unknown
   /** Sign-in and sign-out: their 401 is a wrong password or an already ended session, not a lost one. */

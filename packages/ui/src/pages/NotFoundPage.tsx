@@ -1,5 +1,6 @@
 import { Link } from 'react-router'
 
+/** Any path of the UI that is no page of it. */
 export default function NotFoundPage() {
   return (
     <>
