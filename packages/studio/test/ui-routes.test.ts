@@ -59,7 +59,7 @@ describe('Studio serves the built browser UI', () => {
   })
 
   it('never answers an /api/ path with the UI, and keeps the API working beside it', async () => {
-    for (const path of ['/api/v1/nope', '/api/other', '/api/v1']) {
+    for (const path of ['/api/v1/nope', '/api/other', '/api/v1', '/api']) {
       const missing = await ui.get(path, 'text/html')
       expect(missing.statusCode).toBe(404)
       expect(missing.json()).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND', message: `no route for GET ${path}` } })

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { StudioError } from '../errors.js'
-import { API_PREFIX, type Api } from '../api/server.js'
+import type { Api } from '../api/server.js'
 import type { UiBundle, UiFile } from './ui-bundle.js'
 
 /**
@@ -9,6 +9,9 @@ import type { UiBundle, UiFile } from './ui-bundle.js'
  * modules from Studio's own paths, which this allows.
  */
 const UI_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+/** `/api` and below: the admin API's (any version), never the UI's. */
+const API_PATH = /^\/api(?:\/|$)/
 
 function send(reply: FastifyReply, file: UiFile) {
   reply.header('content-type', file.contentType)
@@ -35,7 +38,7 @@ function wantsHtml(request: FastifyRequest): boolean {
 export function registerUiRoutes(app: Api, bundle: UiBundle): void {
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0]!
-    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`) || path.startsWith('/api/')) return reply.callNotFound()
+    if (API_PATH.test(path)) return reply.callNotFound()
     let decoded: string
     try {
       decoded = decodeURIComponent(path)
