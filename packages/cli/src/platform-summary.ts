@@ -14,7 +14,7 @@ export interface PlatformSummary {
 }
 
 /**
- * What `plugboard up` / `plugboard studio` print once they listen: the URLs,
+ * What `plugboard up` / `plugboard studio` print once they listen: the URLs (dashboard, admin API, gateway),
  * the admin login, the demo key and a curl that works. A generated password
  * or key is shown only on the start that made it.
  */
@@ -25,6 +25,7 @@ export function platformSummary(summary: PlatformSummary): string {
     : ['  Admin     sign in with the admin created on first start']
   const lines = [`Plugboard ${config ? 'is up' : 'Studio is up'} on ${url}  (database: ${summary.database})`, '', ...admin]
   if (firstAdmin?.token) lines.push('  Token     PLUGBOARD_ADMIN_TOKEN is the admin\'s API token: Authorization: Bearer $PLUGBOARD_ADMIN_TOKEN')
+  lines.push(`  Dashboard ${url}/  (sign in with the admin above)`)
   lines.push(`  Admin API ${url}/api/v1  (OpenAPI: ${url}/api/v1/openapi.json; sign in: POST ${url}/api/v1/auth/login)`)
   if (config) {
     const demoKey = seeded?.demoKey ?? demoKeyOf(config, summary.env)

@@ -47,6 +47,7 @@ export const STUDIO_ERRORS = {
   RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
   PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
   PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
+  UI_NOT_BUILT: { status: 503, doc: 'The browser UI was asked for, but its build (`@plugboard/ui` `dist/`) is missing: run `npm run build` at the repository root, then start Studio again. The admin API works meanwhile.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 

@@ -7,7 +7,12 @@ import { readConfigFile } from './config/config-file.js'
 import { AnalyticsWriter } from './analytics/analytics-writer.js'
 import { GatewayFeed } from './gateway-feed.js'
 import { Studio, type StudioOptions } from './studio.js'
-import { API_PREFIX } from './api/server.js'
+
+/**
+ * The gateway's own routes (`/`'s service index aside, which the UI takes
+ * over): the rest of the port is Studio's, the admin API and the browser UI.
+ */
+const GATEWAY_ROUTE = /^\/(?:health|ready|metrics|v1|llm|plugins)(?:\/|$)/
 
 export interface PlatformOptions {
   dataDir: string
@@ -22,6 +27,8 @@ export interface PlatformOptions {
   database?: StudioOptions['database']
   /** Write every proxied request to the analytics (default true; off when a data-collection plugin ships them elsewhere). */
   analytics?: boolean
+  /** As `StudioOptions.uiDir`. */
+  uiDir?: string | undefined
 }
 
 /** What a first start seeded, to be printed once. */
@@ -34,7 +41,8 @@ export interface Seeded {
 
 /**
  * `plugboard up`: Studio and the gateway in one process on one port. The
- * gateway serves the LLM API and hands `/api/…` to Studio; its config is
+ * gateway serves the LLM API and hands every other path (`/api/…`, the
+ * browser UI) to Studio; its config is
  * Studio's state, read live through {@link GatewayFeed}.
  */
 export class Platform {
@@ -48,7 +56,7 @@ export class Platform {
 
   static async start(options: PlatformOptions): Promise<Platform> {
     const env = options.env ?? process.env
-    const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger, ...(options.database && { database: options.database }) })
+    const studio = await Studio.start({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, env, logger: options.logger, uiDir: options.uiDir, ...(options.database && { database: options.database }) })
     // Closed if the start fails: its maintenance timer would go on against the closed database.
     let analytics: AnalyticsWriter | undefined
     try {
@@ -62,7 +70,7 @@ export class Platform {
         ...(writer && { requestLog: (record) => writer.write(record) }),
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
-        delegate: { owns: (path) => path === API_PREFIX || path.startsWith(`${API_PREFIX}/`), handle: studio.handle },
+        delegate: { owns: (path) => !GATEWAY_ROUTE.test(path), handle: studio.handle },
         pluginHost: { ...studio.plugins.gatewayHostOptions(), logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
         // One plugin that cannot start must not hold back every other change (a revoked key, a disabled LLM).
         pluginFailures: {

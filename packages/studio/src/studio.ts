@@ -26,6 +26,8 @@ import { PlugboardError, type ServiceApiErrorCode } from '@plugboard/proto'
 /** Studio's version, as the OpenAPI document and the Service API's system info give it. */
 export const STUDIO_VERSION = '0.1.0'
 import { registerScheduleRoutes } from './scheduler/schedule-routes.js'
+import { defaultUiDir, loadUiBundle } from './ui/ui-bundle.js'
+import { registerUiRoutes } from './ui/ui-routes.js'
 
 export interface StudioOptions {
   /** Data directory: the embedded database (unless `databaseUrl`) and the master key file. */
@@ -40,11 +42,13 @@ export interface StudioOptions {
    * platform, so the embedded database's WASM compiles meanwhile.
    */
   database?: Promise<StudioDatabase>
+  /** The built browser UI to serve (default: `@plugboard/ui`'s `dist/`). */
+  uiDir?: string | undefined
 }
 
 /**
  * Studio, the control plane: opens (and migrates) the database, creates the
- * first admin on first start, and serves the admin API through `handle`
+ * first admin on first start, and serves the admin API and the browser UI through `handle`
  * (mounted on the gateway's server by `plugboard up`, or on its own by
  * `plugboard studio`).
  */
@@ -145,6 +149,7 @@ export class Studio {
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: STUDIO_VERSION } })
       registerRoutes(app, context, plugins)
       registerScheduleRoutes(app, tasks)
+      registerUiRoutes(app, loadUiBundle(options.uiDir ?? defaultUiDir()))
       await app.ready()
       studio = new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks, store)
       return studio

@@ -42,7 +42,8 @@ const RotateBody = Type.Object(
   { additionalProperties: false },
 )
 
-type AppKeyItem = Static<typeof AppKey>
+export type AppKeyItem = Static<typeof AppKey>
+export type IssuedKeyItem = Static<typeof IssuedKey>
 
 export function keyStatus(row: Pick<Row<'app_keys'>, 'expires_at' | 'revoked_at'>, now = Date.now()): AppKeyItem['status'] {
   if (row.revoked_at && row.revoked_at.getTime() <= now) return 'revoked'

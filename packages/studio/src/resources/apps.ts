@@ -55,7 +55,8 @@ const AppUpdate = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 )
 
-type AppItem = Static<typeof App>
+export type AppItem = Static<typeof App>
+export type AppCreateBody = Static<typeof AppCreate>
 
 /** Apps with their allowed LLMs' slugs: one query for the whole page. */
 export async function presentApps(rows: Row<'apps'>[], db: StudioDb | Trx): Promise<AppItem[]> {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { LoginThrottle, type ThrottleKey } from '../accounts/login-throttle.js'
 import { dummyPasswordHash, hashSecret, newSecret, secretHint, verifyPassword } from '../accounts/secrets.js'
 import { clearSessionCookies, principalOf, SESSION_COOKIE, SESSION_TTL_MS, setSessionCookies, actorOf } from '../api/auth.js'
@@ -18,6 +18,11 @@ const Me = Type.Object({
   role: Type.Union([Type.Literal('admin'), Type.Literal('portal')]),
   via: Type.Union([Type.Literal('session'), Type.Literal('token')]),
 })
+
+export type MeItem = Static<typeof Me>
+
+const LoginAnswerSchema = Type.Object({ user: Me, csrfToken: Type.String(), expiresAt: Type.String({ format: 'date-time' }) })
+export type LoginAnswer = Static<typeof LoginAnswerSchema>
 
 const Token = Type.Object({
   id: Type.String(),
@@ -55,7 +60,7 @@ export function registerAuthRoutes(app: Api, ctx: StudioContext): void {
         tags,
         summary: 'Sign in: sets the session cookie; answers the CSRF token writes must send as X-CSRF-Token',
         body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ user: Me, csrfToken: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }), ...errorResponses(401, 422, 429) },
+        response: { 200: LoginAnswerSchema, ...errorResponses(401, 422, 429) },
       },
     },
     async (request, reply) => {

@@ -80,6 +80,7 @@ const LlmUpdate = Type.Object(
 )
 
 export type LlmItem = Static<typeof Llm>
+export type LlmCreateBody = Static<typeof LlmCreate>
 
 export function presentLlm(row: Row<'llms'>): LlmItem {
   return {

@@ -1,0 +1,10 @@
+/**
+ * The admin API's request and answer shapes as TypeScript types, for clients
+ * (the browser UI imports these with `import type`): derived from the route
+ * schemas, so they cannot drift from what the API validates and answers.
+ */
+export type { LlmItem, LlmCreateBody } from './resources/llms.js'
+export type { AppItem, AppCreateBody } from './resources/apps.js'
+export type { AppKeyItem, IssuedKeyItem } from './resources/app-keys.js'
+export type { MeItem, LoginAnswer } from './resources/auth-routes.js'
+export type { StudioErrorBody, ErrorDetail, StudioErrorCode } from './errors.js'

@@ -1,0 +1,151 @@
+import type { AppKeyItem, IssuedKeyItem } from '@plugboard/studio/api-types'
+import { useState } from 'react'
+import { Link, useParams } from 'react-router'
+import { adminApi } from '../api/admin-api'
+import { useApiData } from '../api/use-api-data'
+import { ErrorMessage } from '../components/form-controls'
+
+/** A key just issued: its secret, shown this once, with a button that copies it. */
+function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
+  const [copied, setCopied] = useState<{ state: 'idle' | 'copied' } | { state: 'failed'; message: string }>({ state: 'idle' })
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(props.issued.key)
+      setCopied({ state: 'copied' })
+    } catch (error) {
+      setCopied({ state: 'failed', message: `The key could not be copied (${(error as Error).message}): select it and copy it by hand.` })
+    }
+  }
+  return (
+    <section className="card issued" aria-label="New key">
+      <h2>New key</h2>
+      <p>Copy it now: it is shown only this once, and Studio keeps only its hash.</p>
+      <p className="secret">
+        <code>{props.issued.key}</code>
+      </p>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => void copy()}>
+          {copied.state === 'copied' ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" onClick={props.onDone}>
+          Done
+        </button>
+      </div>
+      {copied.state === 'failed' && <ErrorMessage message={copied.message} />}
+    </section>
+  )
+}
+
+function KeyRow(props: { appId: string; item: AppKeyItem; onRevoked: () => void }) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const { item } = props
+  async function revoke() {
+    setBusy(true)
+    setError(undefined)
+    try {
+      await adminApi.revokeKey(props.appId, item.id)
+      props.onRevoked()
+    } catch (failure) {
+      setError((failure as Error).message)
+      setBusy(false)
+    }
+  }
+  return (
+    <tr>
+      <td>
+        <code>{item.hint}</code>
+      </td>
+      <td>{item.status}</td>
+      <td>{new Date(item.createdAt).toLocaleString()}</td>
+      <td>
+        {item.status === 'active' && (
+          <button type="button" className="danger" disabled={busy} onClick={() => void revoke()} aria-label={`Revoke key ${item.hint}`}>
+            {busy ? 'Revoking…' : 'Revoke'}
+          </button>
+        )}
+        <ErrorMessage message={error} />
+      </td>
+    </tr>
+  )
+}
+
+/** An app: what it may call, and its keys (issue one, revoke one). */
+export default function AppDetailPage() {
+  const appId = useParams().appId ?? ''
+  const { loaded: app } = useApiData(() => adminApi.app(appId), [appId])
+  const { loaded: keys, reload } = useApiData(() => adminApi.appKeys(appId), [appId])
+  const [issued, setIssued] = useState<IssuedKeyItem | undefined>(undefined)
+  const [issuing, setIssuing] = useState(false)
+  const [error, setError] = useState<string | undefined>(undefined)
+
+  async function issue() {
+    setIssuing(true)
+    setError(undefined)
+    try {
+      setIssued(await adminApi.issueKey(appId))
+      reload()
+    } catch (failure) {
+      setError((failure as Error).message)
+    } finally {
+      setIssuing(false)
+    }
+  }
+
+  if (app.state === 'loading') return <p className="loading">Loading…</p>
+  if (app.state === 'failed')
+    return (
+      <>
+        <p>
+          <Link to="/apps">← Apps</Link>
+        </p>
+        <ErrorMessage message={app.message} />
+      </>
+    )
+  return (
+    <>
+      <p>
+        <Link to="/apps">← Apps</Link>
+      </p>
+      <h1>{app.data.name}</h1>
+      <dl className="facts">
+        <dt>Slug</dt>
+        <dd>{app.data.slug}</dd>
+        <dt>Allowed LLMs</dt>
+        <dd>{app.data.allowedLlms.join(', ') || 'none'}</dd>
+        <dt>Enabled</dt>
+        <dd>{app.data.enabled ? 'yes' : 'no'}</dd>
+      </dl>
+      <header className="page-header">
+        <h2>Keys</h2>
+        <button type="button" className="primary" disabled={issuing} onClick={() => void issue()}>
+          {issuing ? 'Issuing…' : 'Issue key'}
+        </button>
+      </header>
+      <ErrorMessage message={error} />
+      {issued && <IssuedKey issued={issued} onDone={() => setIssued(undefined)} />}
+      {keys.state === 'loading' && <p className="loading">Loading…</p>}
+      {keys.state === 'failed' && <ErrorMessage message={keys.message} />}
+      {keys.state === 'ready' &&
+        (keys.data.items.length === 0 ? (
+          <p>No keys yet.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Status</th>
+                <th>Created</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.items.map((item) => (
+                <KeyRow key={item.id} appId={appId} item={item} onRevoked={reload} />
+              ))}
+            </tbody>
+          </table>
+        ))}
+    </>
+  )
+}

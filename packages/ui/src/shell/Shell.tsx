@@ -1,0 +1,42 @@
+import { Suspense, useState } from 'react'
+import { NavLink, Outlet } from 'react-router'
+import { useSession } from '../session/session'
+
+/** The signed-in frame: the sidebar (sections and sign-out) beside the current page. */
+export function Shell() {
+  const { user, signOut } = useSession()
+  const [signingOut, setSigningOut] = useState(false)
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Sections">
+        <p className="brand">Plugboard</p>
+        <ul>
+          <li>
+            <NavLink to="/llms">LLMs</NavLink>
+          </li>
+          <li>
+            <NavLink to="/apps">Apps</NavLink>
+          </li>
+        </ul>
+        <div className="account">
+          <p className="who">{user?.email}</p>
+          <button
+            type="button"
+            disabled={signingOut}
+            onClick={() => {
+              setSigningOut(true)
+              void signOut().finally(() => setSigningOut(false))
+            }}
+          >
+            {signingOut ? 'Signing out…' : 'Sign out'}
+          </button>
+        </div>
+      </nav>
+      <main className="page">
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </div>
+  )
+}
