@@ -109,6 +109,16 @@ const DIALECTS: Record<string, Dialect> = {
 }
 const PASS_THROUGH = /^\/llm\/([a-z0-9-]+)(\/.+)$/
 const PLUGIN_ROUTE = /^\/plugins\/([a-z0-9-]+)(\/.*)?$/
+/** Every path `#route` answers but `/`, the service index; kept beside the routes it sums up. */
+const OWN_PATH = /^\/(?:health|ready|metrics|v1|llm|plugins)(?:\/|$)/
+
+/**
+ * Whether the gateway answers `path` itself (its service index `/` aside):
+ * what a server sharing its port (Studio in `plugboard up`) may take is the rest.
+ */
+export function isGatewayPath(path: string): boolean {
+  return OWN_PATH.test(path)
+}
 
 /** The path of a request target, without its query. */
 function pathOf(url: string | undefined): string {

@@ -2,7 +2,7 @@
  * @plugboard/gateway: the data plane. An OpenAI-compatible LLM proxy whose
  * every request flows through plugin hooks.
  */
-export { Gateway, type GatewayOptions, type RequestDelegate, type GatewayConfigOption, type Readiness } from './gateway.js'
+export { Gateway, isGatewayPath, type GatewayOptions, type RequestDelegate, type GatewayConfigOption, type Readiness } from './gateway.js'
 export type { RequestRecord, RequestApi, RequestLog } from './request-log.js'
 export { yamlFileSource, staticConfigSource, type ConfigSource } from './config-source.js'
 export type { ConfigChanges, SectionChanges } from './config-diff.js'

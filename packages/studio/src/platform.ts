@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Gateway, type GatewayConfig } from '@plugboard/gateway'
+import { Gateway, isGatewayPath, type GatewayConfig } from '@plugboard/gateway'
 import type { Logger } from 'pino'
 import { SYSTEM_ACTOR } from './api/writes.js'
 import { applyConfigDocument } from './config/apply-config.js'
@@ -7,12 +7,6 @@ import { readConfigFile } from './config/config-file.js'
 import { AnalyticsWriter } from './analytics/analytics-writer.js'
 import { GatewayFeed } from './gateway-feed.js'
 import { Studio, type StudioOptions } from './studio.js'
-
-/**
- * The gateway's own routes (`/`'s service index aside, which the UI takes
- * over): the rest of the port is Studio's, the admin API and the browser UI.
- */
-const GATEWAY_ROUTE = /^\/(?:health|ready|metrics|v1|llm|plugins)(?:\/|$)/
 
 export interface PlatformOptions {
   dataDir: string
@@ -70,7 +64,8 @@ export class Platform {
         ...(writer && { requestLog: (record) => writer.write(record) }),
         // Spending and reservations live in Studio: persisted, reported by the budgets API, alerting.
         budgets: studio.context.budgets,
-        delegate: { owns: (path) => !GATEWAY_ROUTE.test(path), handle: studio.handle },
+        // The rest of the port is Studio's: the admin API and the browser UI (at `/` too, over the gateway's service index).
+        delegate: { owns: (path) => !isGatewayPath(path), handle: studio.handle },
         pluginHost: { ...studio.plugins.gatewayHostOptions(), logger: studio.plugins.logTail.wrap(options.logger, 'gateway') },
         // One plugin that cannot start must not hold back every other change (a revoked key, a disabled LLM).
         pluginFailures: {
