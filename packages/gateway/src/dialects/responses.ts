@@ -120,6 +120,8 @@ function toCanonical(body: Json): ChatCompletionRequest {
   if (body.tools !== undefined) request.tools = arrayAt(body.tools, 'tools').map((tool, i) => toTool(tool, `tools[${i}]`))
   if (body.tool_choice !== undefined) request.tool_choice = toToolChoice(body.tool_choice)
   if (body.text !== undefined) Object.assign(request, responseFormat(objectAt(body.text, 'text')))
+  // Read as the native lane sends it: a `stream` of 1 would be a stream upstream and a whole answer here.
+  if (body.stream != null && typeof body.stream !== 'boolean') throw invalid('stream', 'must be a boolean.')
   if (body.stream === true) Object.assign(request, { stream: true, stream_options: { include_usage: true } })
   return request
 }
