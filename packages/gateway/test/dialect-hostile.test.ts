@@ -114,6 +114,16 @@ describe('a hostile client', () => {
   })
 
   it.each([
+    [{ input: [] }, 'input'],
+    [{ max_output_tokens: -1 }, 'max_output_tokens'],
+    [{ max_output_tokens: 2.5 }, 'max_output_tokens'],
+  ])('names the Responses field at fault, not its canonical counterpart: %j', async (body, param) => {
+    const response = await responses(body)
+    expect(response.status).toBe(400)
+    expect(response.json).toMatchObject({ error: { code: 'INVALID_REQUEST', param } })
+  })
+
+  it.each([
     ['messages', { model: 'claude-x', max_tokens: 1e300, messages: [{ role: 'user', content: 'hi' }] }],
     ['messages', { model: 'claude-x', max_tokens: 4, messages: [{ role: 'assistant', content: [] }] }],
     ['messages', { model: 'claude-x', max_tokens: 4, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: '__proto__' }] }] }],

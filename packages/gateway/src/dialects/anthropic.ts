@@ -81,7 +81,7 @@ import {
   type AnthropicToolUseBlock,
 } from '../vendors/anthropic-translate.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, positiveIntegerAt, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
 
 export const anthropicMessages: Dialect = {
   api: 'anthropic.messages',
@@ -106,7 +106,7 @@ function toCanonical(body: Json): ChatCompletionRequest {
   if (body.model === undefined) throw invalid('model', 'is required.')
   const model = stringAt(body.model, 'model')
   if (body.max_tokens === undefined) throw invalid('max_tokens', 'is required by the Messages API.')
-  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) throw invalid('max_tokens', 'must be a positive integer.')
+  const maxTokens = positiveIntegerAt(body.max_tokens, 'max_tokens')
 
   const messages: ChatMessage[] = []
   if (body.system !== undefined) messages.push({ role: 'system', content: textContent(body.system, 'system') })
@@ -115,7 +115,7 @@ function toCanonical(body: Json): ChatCompletionRequest {
   const toolUseIds = new Set<string>()
   rawMessages.forEach((raw, i) => messages.push(...toMessages(raw, `messages[${i}]`, toolUseIds)))
 
-  const request: ChatCompletionRequest = { model, messages, max_tokens: body.max_tokens as number }
+  const request: ChatCompletionRequest = { model, messages, max_tokens: maxTokens }
   if (body.temperature !== undefined) request.temperature = numberAt(body.temperature, 'temperature')
   if (body.top_p !== undefined) request.top_p = numberAt(body.top_p, 'top_p')
   if (body.stop_sequences !== undefined) {

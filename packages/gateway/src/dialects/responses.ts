@@ -5,7 +5,7 @@
  *
  * Request -> canonical chat-completions request:
  * - `model` (required string) as is; `instructions` -> a leading `system` message.
- * - `input`: a string -> one `user` message; or items:
+ * - `input`: a string -> one `user` message; or items (at least one, unless there are `instructions`):
  *   - messages (`type: 'message'`, or no type with a `role`): roles `user`,
  *     `assistant`, `system`, `developer`; content a string or parts
  *     (`input_text` / `output_text` -> text parts, `input_image` with an
@@ -19,7 +19,7 @@
  *   function tools; built-in tools (`web_search`, `file_search`, …) are refused.
  * - `tool_choice` `auto` / `none` / `required` / {type: 'function', name};
  *   `parallel_tool_calls`, `temperature`, `top_p`, `user` as is;
- *   `max_output_tokens` -> `max_completion_tokens`; `text.format` (`json_schema`
+ *   `max_output_tokens` (a positive integer) -> `max_completion_tokens`; `text.format` (`json_schema`
  *   {name, schema, strict} or `json_object`) -> `response_format`;
  *   `stream: true` -> `stream` with `stream_options.include_usage`.
  * - Refused: `previous_response_id` and `conversation` (nothing is stored to
@@ -60,7 +60,7 @@ import type {
   Usage,
 } from '../openai-types.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, sseEvent, stringAt, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, objectAt, notACompletion, positiveIntegerAt, sseEvent, stringAt, type Json } from './fields.js'
 
 export const openAiResponses: Dialect = {
   api: 'responses',
@@ -113,10 +113,11 @@ function toCanonical(body: Json): ChatCompletionRequest {
   if (body.instructions !== undefined && body.instructions !== null) messages.push({ role: 'system', content: stringAt(body.instructions, 'instructions') })
   if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input })
   else arrayAt(body.input, 'input').forEach((item, i) => addItem(messages, item, `input[${i}]`))
+  if (messages.length === 0) throw invalid('input', 'must hold at least one item (or give instructions).')
   const request: ChatCompletionRequest = { model, messages }
   const canonical = request as unknown as Json
   for (const field of PASSED) if (body[field] !== undefined && body[field] !== null) canonical[field] = body[field]
-  if (body.max_output_tokens !== undefined && body.max_output_tokens !== null) request.max_completion_tokens = numberAt(body.max_output_tokens, 'max_output_tokens')
+  if (body.max_output_tokens !== undefined && body.max_output_tokens !== null) request.max_completion_tokens = positiveIntegerAt(body.max_output_tokens, 'max_output_tokens')
   if (body.tools !== undefined) request.tools = arrayAt(body.tools, 'tools').map((tool, i) => toTool(tool, `tools[${i}]`))
   if (body.tool_choice !== undefined) request.tool_choice = toToolChoice(body.tool_choice)
   if (body.text !== undefined) Object.assign(request, responseFormat(objectAt(body.text, 'text')))
