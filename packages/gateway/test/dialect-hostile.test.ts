@@ -49,6 +49,18 @@ const MODES: Record<string, (res: ServerResponse) => void> = {
   },
 }
 
+/** Chat completions of the wrong shape, as a broken OpenAI-compatible upstream answers them (the translated lane), by `x-mode`. */
+const COMPLETIONS: Record<string, unknown> = {
+  'whole-tool-calls-not-a-list': { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'x', tool_calls: 5 }, finish_reason: 'stop' }] },
+  'whole-tool-call-null': { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'x', tool_calls: [null] }, finish_reason: 'stop' }] },
+}
+const CHUNKS: Record<string, unknown> = {
+  'choice-null': { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [null] },
+  'delta-not-an-object': { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: 5 }] },
+  'tool-calls-not-a-list': { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: 5 } }] },
+  'tool-call-null': { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: [null] } }] },
+}
+
 function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' })
   res.end(JSON.stringify(body))
@@ -62,11 +74,19 @@ beforeAll(async () => {
   upstream = await fakeUpstream((req, res) => {
     const mode = MODES[String(req.headers['x-mode'])]
     if (mode) return mode(res)
+    if (req.url === '/chat/completions') {
+      const chunk = CHUNKS[String(req.headers['x-mode'])]
+      if (!chunk) return json(res, 200, COMPLETIONS[String(req.headers['x-mode'])])
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const content = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: null }] }
+      return res.end(`data: ${JSON.stringify(content)}\n\ndata: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`)
+    }
     json(res, 200, req.url === '/v1/responses' ? { id: 'resp_1', object: 'response', status: 'completed', output: [], usage: { input_tokens: 1, output_tokens: 1 } } : MESSAGE)
   })
   ;({ gateway } = await startGateway({
     llms: `
   - { slug: claude, vendor: anthropic, baseUrl: "${upstream.url}", apiKey: sk-ant-up, models: [claude-x] }
+  - { slug: chat, vendor: openai, baseUrl: "${upstream.url}", apiKey: sk-up, models: [chat-x] }
   - { slug: oai, vendor: openai, baseUrl: "${upstream.url}/v1", apiKey: sk-oai-up, models: [gpt-x], nativeApis: [responses] }`,
     server: { upstreamMaxResponseBytes: 100_000 },
     requestLog: (record) => void records.push(record),
@@ -190,5 +210,29 @@ describe('a hostile or broken upstream on the native lane', () => {
     const response = await post(`${gateway.url}/v1/messages/count_tokens`, { model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] }, { 'x-mode': 'not-json' })
     expect(response.status).toBe(502)
     expect(response.json).toMatchObject({ type: 'error', error: { code: 'UPSTREAM_INVALID_RESPONSE' } })
+  })
+})
+
+describe('a canonical answer of the wrong shape (a broken OpenAI-compatible upstream, the translated lane)', () => {
+  const ask = (api: 'messages' | 'responses', mode: string, stream: boolean) =>
+    api === 'messages' ? messages({ model: 'chat-x', stream }, { 'x-mode': mode }) : responses({ model: 'chat-x', stream }, { 'x-mode': mode })
+
+  it.each(['messages', 'responses'] as const)('answers a whole one on /v1/%s translated or with 502 UPSTREAM_INVALID_RESPONSE, never a 500', async (api) => {
+    for (const mode of Object.keys(COMPLETIONS)) {
+      const response = await ask(api, mode, false)
+      if (response.status !== 200) {
+        expect(response.status).toBe(502)
+        expect(response.text).toContain('UPSTREAM_INVALID_RESPONSE')
+      }
+    }
+  })
+
+  it.each(['messages', 'responses'] as const)('ends a stream on /v1/%s translated or with UPSTREAM_INVALID_RESPONSE, never INTERNAL_ERROR', async (api) => {
+    for (const mode of Object.keys(CHUNKS)) {
+      const response = await ask(api, mode, true)
+      expect(response.status).toBe(200)
+      expect(response.text).not.toContain('INTERNAL_ERROR')
+      if (/^event: error$/m.test(response.text)) expect(response.text).toContain('UPSTREAM_INVALID_RESPONSE')
+    }
   })
 })

@@ -37,8 +37,8 @@ export function positiveIntegerAt(value: unknown, param: string): number {
   return value as number
 }
 
-export function notACompletion(what: string): GatewayError {
-  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502)
+export function notACompletion(what: string, cause?: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502, { cause })
 }
 
 /** One SSE event named by its data's `type`, as both Anthropic's and the Responses streams send them. */
