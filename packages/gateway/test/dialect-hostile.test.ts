@@ -52,6 +52,7 @@ const MODES: Record<string, (res: ServerResponse) => void> = {
 /** Chat completions of the wrong shape, as a broken OpenAI-compatible upstream answers them (the translated lane), by `x-mode`. */
 const COMPLETIONS: Record<string, unknown> = {
   'whole-tool-calls-not-a-list': { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'x', tool_calls: 5 }, finish_reason: 'stop' }] },
+  'whole-ok': { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] },
   'whole-tool-call-null': { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'x', tool_calls: [null] }, finish_reason: 'stop' }] },
 }
 const CHUNKS: Record<string, unknown> = {
@@ -116,6 +117,26 @@ describe('content the canonical form has no place for never goes upstream unseen
     expect(response.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', code: 'INVALID_REQUEST' } })
     expect(response.json.error.message).toContain(param)
     expect(upstream.requests.length).toBe(before)
+  })
+
+  const call = { type: 'function_call', call_id: 'call_1', name: 'read', arguments: '{}' }
+  it.each([
+    ['a stored file in a function call output', [call, { type: 'function_call_output', call_id: 'call_1', output: [{ type: 'input_file', file_id: 'file-of-another-app' }] }], 'input[1].output[0].type'],
+    ['an image by file_id in a function call output', [call, { type: 'function_call_output', call_id: 'call_1', output: [{ type: 'input_image', file_id: 'file-of-another-app' }] }], 'input[1].output[0].image_url'],
+    ['an image by file_id beside its URL', [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', file_id: 'file-of-another-app' }] }], 'input[0].content[0].file_id'],
+  ])('refuses %s on /v1/responses (400 naming it), sending nothing', async (_what, input, param) => {
+    const before = upstream.requests.length
+    const response = await responses({ input })
+    expect(response.status).toBe(400)
+    expect(response.json).toMatchObject({ error: { code: 'INVALID_REQUEST', param } })
+    expect(upstream.requests.length).toBe(before)
+  })
+
+  it('reads a function call output given as text parts as its text', async () => {
+    const output = [{ type: 'input_text', text: 'it is ' }, { type: 'input_text', text: '21 degrees' }]
+    const response = await responses({ model: 'chat-x', input: [call, { type: 'function_call_output', call_id: 'call_1', output }] }, { 'x-mode': 'whole-ok' })
+    expect(response.status).toBe(200)
+    expect(JSON.parse(upstream.requests.at(-1)!.body).messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'it is 21 degrees' })
   })
 
   it('accepts a text block replayed from an answer, with citations null or empty', async () => {

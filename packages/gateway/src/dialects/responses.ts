@@ -12,9 +12,12 @@
  *     `image_url` -> an `image_url` part with its `detail`);
  *   - `function_call` {call_id, name, arguments} -> a `tool_calls` entry of an
  *     assistant message (consecutive calls share one message);
- *   - `function_call_output` {call_id, output} -> a `tool` message.
+ *   - `function_call_output` {call_id, output} -> a `tool` message, its
+ *     content the output string, its text parts joined, or other JSON as text.
  *   Other item types (`reasoning`, `file_search_call`, `item_reference`, …)
- *   and parts (`input_file`, an image by `file_id`) are refused.
+ *   and parts (`input_file`, an image by `file_id`, any but text in a
+ *   function call output) are refused: the account's stored files are no
+ *   app's to read.
  * - `tools`: function tools {name, description, parameters, strict} -> chat
  *   function tools; built-in tools (`web_search`, `file_search`, …) are refused.
  * - `tool_choice` `auto` / `none` / `required` / {type: 'function', name};
@@ -145,13 +148,28 @@ function addItem(messages: ChatMessage[], raw: unknown, at: string): void {
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] })
       return
     }
-    case 'function_call_output': {
-      const output = typeof item.output === 'string' ? item.output : JSON.stringify(item.output ?? '')
-      return void messages.push({ role: 'tool', tool_call_id: stringAt(item.call_id, `${at}.call_id`), content: output })
-    }
+    case 'function_call_output':
+      return void messages.push({ role: 'tool', tool_call_id: stringAt(item.call_id, `${at}.call_id`), content: toolOutput(item.output, `${at}.output`) })
     default:
       throw invalid(`${at}.type`, `"${String(type)}" is not an input item the gateway translates (message, function_call, function_call_output).`)
   }
+}
+
+/**
+ * A function call's output as the tool message's text: a string, or parts
+ * (text only: the canonical tool message holds no image or file, and the
+ * native lane would send them unseen), or any other JSON as its text.
+ */
+function toolOutput(output: unknown, at: string): string {
+  if (typeof output === 'string') return output
+  if (!Array.isArray(output)) return JSON.stringify(output ?? '')
+  return output
+    .map((raw, j) => {
+      const part = contentPart(raw, `${at}[${j}]`)
+      if (part.type !== 'text') throw invalid(`${at}[${j}].type`, 'of a function call output can hold only text.')
+      return part.text
+    })
+    .join('')
 }
 
 function messageOf(item: Json, at: string): ChatMessage {
@@ -173,6 +191,8 @@ function contentPart(raw: unknown, at: string): ChatUserContentPart {
       return { type: 'text', text: stringAt(part.text, `${at}.text`) }
     case 'input_image': {
       if (typeof part.image_url !== 'string') throw invalid(`${at}.image_url`, 'must be a URL or data: URL (images by file_id are not supported).')
+      // The native lane would send it too: the upstream account's stored files are no app's to read.
+      if (part.file_id != null) throw invalid(`${at}.file_id`, 'is not supported: images by file_id are not; send the image_url alone.')
       const detail = part.detail === 'low' || part.detail === 'high' || part.detail === 'auto' ? part.detail : undefined
       return { type: 'image_url', image_url: { url: part.image_url, ...(detail && { detail }) } }
     }
