@@ -42,6 +42,16 @@ const MODES: Record<string, (res: ServerResponse) => void> = {
     res.writeHead(200, { 'content-type': 'text/event-stream' })
     res.end(MESSAGE_START + TEXT_EVENTS.join('') + sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }))
   },
+  // A server that names no events and writes `type` after another field (as a serialiser that sorts or builds keys may).
+  'responses-unnamed': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const response = { id: 'resp_1', object: 'response', status: 'completed', output: [], usage: { input_tokens: 2, output_tokens: 1 } }
+    res.end(
+      [{ sequence_number: 0, type: 'response.created', response: { ...response, status: 'in_progress' } }, { sequence_number: 1, type: 'response.output_text.delta', delta: 'ok' }, { sequence_number: 2, type: 'response.completed', response }]
+        .map((event) => `data: ${JSON.stringify(event)}\n\n`)
+        .join(''),
+    )
+  },
   'responses-error-200': (res) => json(res, 200, { error: { message: 'bad', type: 'server_error' } }),
   'responses-failed': (res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -217,6 +227,14 @@ describe('a hostile or broken upstream on the native lane', () => {
     const response = await responses({}, { 'x-mode': 'responses-error-200' })
     expect(response.status).toBe(502)
     expect(response.json).toMatchObject({ error: { code: 'UPSTREAM_INVALID_RESPONSE' } })
+  })
+
+  it('relays a Responses stream whose events have no names, complete when its data says response.completed', async () => {
+    const response = await responses({ stream: true }, { 'x-mode': 'responses-unnamed' })
+    expect(response.text).not.toContain('UPSTREAM_STREAM_TRUNCATED')
+    expect(response.text.endsWith('"response.completed","response":{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":2,"output_tokens":1}}}\n\n')).toBe(true)
+    await expect.poll(() => records.at(-1)).toMatchObject({ api: 'responses', status: 200, promptTokens: 2, completionTokens: 1 })
+    expect(records.at(-1)!.errorCode).toBeNull()
   })
 
   it('ends a Responses stream that fails with the error event and response.failed once', async () => {

@@ -4,10 +4,22 @@ import type { NativeEvent, NativeVendorResponse, Vendor, VendorCall, VendorRespo
 import { openAiErrorMessage, parseUpstreamJson, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DONE = Buffer.from(sseData('[DONE]'))
-const RESPONSE_END = /^\{\s*"type"\s*:\s*"response\.(completed|incomplete)"/
+const RESPONSE_ENDS: ReadonlySet<unknown> = new Set(['response.completed', 'response.incomplete'])
 
-/** The last event of a Responses stream, by its event name or (a server that sends none) the type its data begins with. */
-const isResponseEnd = (event: SseEvent) => event.event === 'response.completed' || event.event === 'response.incomplete' || RESPONSE_END.test(event.data)
+/**
+ * The last event of a Responses stream, by its event name or (a server that
+ * sends none) its data's `type`, wherever the field stands: parsed, as the
+ * reader parses it, so the two cannot disagree.
+ */
+function isResponseEnd(event: SseEvent): boolean {
+  if (RESPONSE_ENDS.has(event.event)) return true
+  if (event.event !== 'message') return false
+  try {
+    return RESPONSE_ENDS.has((JSON.parse(event.data) as { type?: unknown } | null)?.type)
+  } catch {
+    return false
+  }
+}
 
 function headersOf(response: { headers: Record<string, string | string[] | undefined> }): Record<string, string> {
   const contentType = response.headers['content-type']
