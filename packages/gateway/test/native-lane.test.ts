@@ -310,3 +310,25 @@ plugins:
     expect(text).toBe('write to [EMAIL] today')
   })
 })
+
+describe('the native lane with a post-auth hook that changes only headers (the request enricher)', () => {
+  let gateway: Gateway
+
+  beforeAll(async () => {
+    ;({ gateway } = await startGateway({
+      llms: LLMS(),
+      yaml: `
+plugins:
+  - { name: enricher, source: ${examplePlugin('request-enricher')}, hooks: [post_auth], config: { headers: { x-team: ml } } }`,
+    }))
+  }, 60_000)
+  afterAll(async () => gateway?.close())
+
+  it('keeps the native lane, the headers it set sent upstream', async () => {
+    const body = { model: 'claude-x', max_tokens: 64, top_k: 3, messages: [{ role: 'user', content: 'hi' }] }
+    const response = await post(`${gateway.url}/v1/messages`, body, { 'anthropic-beta': 'interleaved-thinking-2025-05-14' })
+    expect(response.json).toEqual(MESSAGE)
+    expect(sentBody()).toEqual(body)
+    expect(lastSent().headers).toMatchObject({ 'x-team': 'ml', 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'x-api-key': 'sk-ant-up' })
+  })
+})
