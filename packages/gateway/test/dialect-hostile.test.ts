@@ -52,6 +52,16 @@ const MODES: Record<string, (res: ServerResponse) => void> = {
         .join(''),
     )
   },
+  'anthropic-unnamed': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const events = [MESSAGE_START, ...TEXT_EVENTS, sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 1 } }), sse('message_stop', { type: 'message_stop' })]
+    res.end(events.map((event) => event.replace(/^event: .*\n/, '')).join(''))
+  },
+  // Named the end, but its data is not: the stream is not complete.
+  'stop-in-name-only': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.end(MESSAGE_START + TEXT_EVENTS.join('') + sse('message_stop', { type: 'ping' }))
+  },
   'responses-error-200': (res) => json(res, 200, { error: { message: 'bad', type: 'server_error' } }),
   'responses-failed': (res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -97,6 +107,7 @@ beforeAll(async () => {
   ;({ gateway } = await startGateway({
     llms: `
   - { slug: claude, vendor: anthropic, baseUrl: "${upstream.url}", apiKey: sk-ant-up, models: [claude-x] }
+  - { slug: claude-translated, vendor: anthropic, baseUrl: "${upstream.url}", apiKey: sk-ant-up, models: [claude-t], nativeApis: [] }
   - { slug: chat, vendor: openai, baseUrl: "${upstream.url}", apiKey: sk-up, models: [chat-x] }
   - { slug: oai, vendor: openai, baseUrl: "${upstream.url}/v1", apiKey: sk-oai-up, models: [gpt-x], nativeApis: [responses] }`,
     server: { upstreamMaxResponseBytes: 100_000 },
@@ -221,6 +232,20 @@ describe('a hostile or broken upstream on the native lane', () => {
     expect(rest.match(/^event: (\S+)/gm)).toEqual(['event: error'])
     expect(JSON.parse(rest.slice(rest.indexOf('data: ') + 6))).toMatchObject({ type: 'error', error: { code } })
     await expect.poll(() => records.at(-1)?.errorCode).toBe(code)
+  })
+
+  it("relays a Messages stream whose events have no names, complete when its data says message_stop", async () => {
+    const response = await messages({ stream: true }, { 'x-mode': 'anthropic-unnamed' })
+    expect(response.text).not.toContain('UPSTREAM_STREAM_TRUNCATED')
+    expect(response.text.endsWith('data: {"type":"message_stop"}\n\n')).toBe(true)
+    await expect.poll(() => records.at(-1)).toMatchObject({ api: 'anthropic.messages', status: 200, completionTokens: 1, errorCode: null })
+  })
+
+  it.each(['claude-x', 'claude-t'])('ends a stream (%s) whose end is in the event name only with UPSTREAM_STREAM_TRUNCATED, not silently', async (model) => {
+    const response = await messages({ model, stream: true }, { 'x-mode': 'stop-in-name-only' })
+    expect(response.text).toMatch(/^event: error$/m)
+    expect(response.text).toContain('UPSTREAM_STREAM_TRUNCATED')
+    expect(response.text).not.toMatch(/"type":"message_stop"/)
   })
 
   it('answers a Responses error body with status 200 with 502 UPSTREAM_INVALID_RESPONSE', async () => {
