@@ -6,10 +6,11 @@ import { fakeUpstream, post, startGateway } from './helpers.js'
 
 /**
  * The other APIs attacked: a hostile client (content the hooks never see,
- * malformed bodies), a hostile or broken upstream on the native lane (error
- * bodies with status 200, overload, non-JSON, gzip, huge answers, streams
- * that never end or fail mid-way). No input gives a 500; every error has a
- * stable code in the client's API's shape.
+ * stored files, malformed bodies), a hostile or broken upstream on the
+ * native lane (error bodies with status 200, overload, non-JSON, gzip, huge
+ * answers, streams that never end, fail mid-way or name no events) and on the
+ * translated lane (chat completions of the wrong shape). No input gives a
+ * 500; every error has a stable code in the client's API's shape.
  */
 
 const sse = (event: string, data: object) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
