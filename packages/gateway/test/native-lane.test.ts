@@ -12,7 +12,7 @@ import { examplePlugin } from './plugin-processes.js'
  * API, and the client gets the upstream's answer as it came (thinking blocks,
  * reasoning items, cache usage: what no translation keeps). Hooks still see
  * the canonical form; when one changes the request the lane is the
- * translated one, and when one changes the answer it is translated back.
+ * translated one, and when one reads the answer it is translated back.
  * The upstreams answer in the shapes of Anthropic's and OpenAI's API docs.
  */
 
@@ -94,7 +94,10 @@ function stream(res: ServerResponse, events: string[], breakAfter?: number): voi
   setTimeout(() => res.destroy(), 20)
 }
 
-/** One upstream for both APIs: Anthropic's Messages at /v1/messages, OpenAI's Responses at /v1/responses; `x-break` asks for a stream that breaks. */
+/**
+ * One upstream for both APIs: Anthropic's Messages at /v1/messages, OpenAI's Responses at /v1/responses; `x-break` asks for a stream that breaks,
+ * `x-thinking` for a whole answer that thinks (or summarises its reasoning) that text.
+ */
 async function nativeUpstream() {
   return fakeUpstream((req, res, body) => {
     const request = JSON.parse(body) as { stream?: boolean; model?: string }
@@ -111,12 +114,15 @@ async function nativeUpstream() {
       }
       if (request.stream) return stream(res, MESSAGE_EVENTS, breakAfter)
       res.writeHead(200, { 'content-type': 'application/json' })
-      return res.end(JSON.stringify(MESSAGE))
+      const thinking = req.headers['x-thinking']
+      return res.end(JSON.stringify(thinking ? { ...MESSAGE, content: [{ ...MESSAGE.content[0], thinking }, { type: 'text', text: 'ok' }] } : MESSAGE))
     }
     if (req.url === '/v1/responses') {
       if (request.stream) return stream(res, responseEvents(), breakAfter)
       res.writeHead(200, { 'content-type': 'application/json' })
-      return res.end(JSON.stringify(RESPONSE))
+      const summary = req.headers['x-thinking']
+      const output = [{ ...RESPONSE.output[0], summary: [{ type: 'summary_text', text: summary }] }, { ...RESPONSE.output[1], content: [{ type: 'output_text', text: 'ok', annotations: [] }] }]
+      return res.end(JSON.stringify(summary ? { ...RESPONSE, output } : RESPONSE))
     }
     res.writeHead(404, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ error: { message: `no ${req.url}`, type: 'invalid_request_error' } }))
@@ -286,11 +292,43 @@ plugins:
     expect(text).toBe('write to [EMAIL] today')
   })
 
+  it('sends no native answer whose text the response-body hook never saw (thinking, a reasoning summary): the canonical one, translated', async () => {
+    const headers = { 'x-thinking': 'the user is bob@example.org' }
+    const messages = await post(`${gateway.url}/v1/messages`, { model: 'claude-x', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }, headers)
+    expect(messages.json).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'ok' }] })
+    expect(messages.text).not.toContain('bob@example.org')
+    const responses = await post(`${gateway.url}/v1/responses`, { model: 'gpt-x', input: 'hi' }, headers)
+    expect(responses.json).toMatchObject({ object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'ok' }] }] })
+    expect(responses.text).not.toContain('bob@example.org')
+  })
+
   it('redacts a native Responses answer, whole and streamed', async () => {
     expect((await openai.responses.create({ model: 'gpt-x', input: 'hi' })).output_text).toBe('write to [EMAIL] today')
     expect(lastSent().url).toBe('/v1/responses')
     let text = ''
     for await (const event of await openai.responses.create({ model: 'gpt-x', input: 'hi', stream: true })) if (event.type === 'response.output_text.delta') text += event.delta
     expect(text).toBe('write to [EMAIL] today')
+  })
+})
+
+describe('the native lane with a post-auth hook that changes only headers (the request enricher)', () => {
+  let gateway: Gateway
+
+  beforeAll(async () => {
+    ;({ gateway } = await startGateway({
+      llms: LLMS(),
+      yaml: `
+plugins:
+  - { name: enricher, source: ${examplePlugin('request-enricher')}, hooks: [post_auth], config: { headers: { x-team: ml } } }`,
+    }))
+  }, 60_000)
+  afterAll(async () => gateway?.close())
+
+  it('keeps the native lane, the headers it set sent upstream', async () => {
+    const body = { model: 'claude-x', max_tokens: 64, top_k: 3, messages: [{ role: 'user', content: 'hi' }] }
+    const response = await post(`${gateway.url}/v1/messages`, body, { 'anthropic-beta': 'interleaved-thinking-2025-05-14' })
+    expect(response.json).toEqual(MESSAGE)
+    expect(sentBody()).toEqual(body)
+    expect(lastSent().headers).toMatchObject({ 'x-team': 'ml', 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'x-api-key': 'sk-ant-up' })
   })
 })

@@ -27,6 +27,8 @@
  *   `none` -> `none`; `disable_parallel_tool_use: true` -> `parallel_tool_calls: false`.
  * - `stop_sequences` -> `stop`; `temperature`, `top_p` as is; `metadata.user_id` -> `user`;
  *   `stream: true` -> `stream` with `stream_options.include_usage`.
+ * - Refused: a document's `context` and a text block's `citations` (but `null`
+ *   or `[]`): text the model reads, which the hooks could not see.
  * - Ignored: `cache_control` on any block or tool, `thinking`, `top_k`,
  *   `service_tier`, and fields this module does not know (`container`, `mcp_servers`, …).
  *   On the native lane (an `anthropic` LLM, the request unchanged by hooks) the
@@ -79,7 +81,7 @@ import {
   type AnthropicToolUseBlock,
 } from '../vendors/anthropic-translate.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, positiveIntegerAt, stringAt, sseEvent as namedEvent, type Json } from './fields.js'
 
 export const anthropicMessages: Dialect = {
   api: 'anthropic.messages',
@@ -104,7 +106,7 @@ function toCanonical(body: Json): ChatCompletionRequest {
   if (body.model === undefined) throw invalid('model', 'is required.')
   const model = stringAt(body.model, 'model')
   if (body.max_tokens === undefined) throw invalid('max_tokens', 'is required by the Messages API.')
-  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) throw invalid('max_tokens', 'must be a positive integer.')
+  const maxTokens = positiveIntegerAt(body.max_tokens, 'max_tokens')
 
   const messages: ChatMessage[] = []
   if (body.system !== undefined) messages.push({ role: 'system', content: textContent(body.system, 'system') })
@@ -113,7 +115,7 @@ function toCanonical(body: Json): ChatCompletionRequest {
   const toolUseIds = new Set<string>()
   rawMessages.forEach((raw, i) => messages.push(...toMessages(raw, `messages[${i}]`, toolUseIds)))
 
-  const request: ChatCompletionRequest = { model, messages, max_tokens: body.max_tokens as number }
+  const request: ChatCompletionRequest = { model, messages, max_tokens: maxTokens }
   if (body.temperature !== undefined) request.temperature = numberAt(body.temperature, 'temperature')
   if (body.top_p !== undefined) request.top_p = numberAt(body.top_p, 'top_p')
   if (body.stop_sequences !== undefined) {
@@ -139,8 +141,20 @@ function textContent(value: unknown, param: string): string | ChatTextPart[] {
     const at = `${param}[${j}]`
     const block = objectAt(raw, at)
     if (block.type !== 'text') throw invalid(`${at}.type`, `must be "text", not ${JSON.stringify(block.type)}.`)
-    return { type: 'text', text: stringAt(block.text, `${at}.text`) }
+    return { type: 'text', text: blockText(block, at) }
   })
+}
+
+/**
+ * A text block's text. Its citations quote text the model reads, which the
+ * canonical form has no place for: on the native lane they would reach the
+ * LLM unseen by the hooks, so only none (`null` or `[]`, as answers replay) pass.
+ */
+function blockText(block: Json, at: string): string {
+  if (block.citations != null && !(Array.isArray(block.citations) && block.citations.length === 0)) {
+    throw invalid(`${at}.citations`, 'cannot be sent through the gateway: its policies could not read the cited text. Send the block without citations.')
+  }
+  return stringAt(block.text, `${at}.text`)
 }
 
 /** One Anthropic turn as canonical messages: a user turn's tool results each become a `tool` message. */
@@ -160,7 +174,7 @@ function assistantMessage(blocks: Json[], where: string, toolUseIds: Set<string>
     const at = `${where}.content[${j}]`
     switch (block.type) {
       case 'text':
-        texts.push(stringAt(block.text, `${at}.text`))
+        texts.push(blockText(block, at))
         return
       case 'tool_use': {
         const id = stringAt(block.id, `${at}.id`)
@@ -188,7 +202,7 @@ function userMessages(blocks: Json[], where: string, toolUseIds: Set<string>): C
     const at = `${where}.content[${j}]`
     switch (block.type) {
       case 'text':
-        parts.push({ type: 'text', text: stringAt(block.text, `${at}.text`) })
+        parts.push({ type: 'text', text: blockText(block, at) })
         return
       case 'image':
         parts.push({ type: 'image_url', image_url: { url: imageUrl(block.source, `${at}.source`) } })
@@ -198,6 +212,8 @@ function userMessages(blocks: Json[], where: string, toolUseIds: Set<string>): C
         if (source.type !== 'base64' || source.media_type !== 'application/pdf') {
           throw invalid(`${at}.source`, 'must be a base64 PDF (type "base64", media_type "application/pdf"): other document sources are not supported through the gateway.')
         }
+        // Text the model reads that the canonical form has no place for (see blockText).
+        if (block.context != null) throw invalid(`${at}.context`, 'cannot be sent through the gateway: its policies could not read it. Put the context in a text block.')
         const file: { file_data: string; filename?: string } = { file_data: `data:application/pdf;base64,${stringAt(source.data, `${at}.source.data`)}` }
         if (block.title != null) file.filename = stringAt(block.title, `${at}.title`)
         parts.push({ type: 'file', file })

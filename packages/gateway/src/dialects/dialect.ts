@@ -36,7 +36,7 @@ export interface Dialect {
   errorBody(error: DialectError): unknown
   /**
    * The client's body as it is sent to an LLM that speaks this API natively,
-   * when no post-auth hook changed the request: the top-level fields this
+   * when no post-auth hook changed its body: the top-level fields this
    * module knows, `model` the routed one (see each module's doc).
    */
   nativeRequest(body: Record<string, unknown>, model: string): Record<string, unknown>

@@ -32,8 +32,13 @@ export function numberAt(value: unknown, param: string): number {
 }
 
 /** A canonical answer that is not one (a hook's rewrite, a broken upstream) cannot be translated: the LLM side's fault. */
-export function notACompletion(what: string): GatewayError {
-  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502)
+export function positiveIntegerAt(value: unknown, param: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalid(param, 'must be a positive integer.')
+  return value as number
+}
+
+export function notACompletion(what: string, cause?: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_INVALID_RESPONSE', `The LLM's answer is not a chat completion: ${what}.`, 502, { cause })
 }
 
 /** One SSE event named by its data's `type`, as both Anthropic's and the Responses streams send them. */

@@ -5,21 +5,24 @@
  *
  * Request -> canonical chat-completions request:
  * - `model` (required string) as is; `instructions` -> a leading `system` message.
- * - `input`: a string -> one `user` message; or items:
+ * - `input`: a string -> one `user` message; or items (at least one, unless there are `instructions`):
  *   - messages (`type: 'message'`, or no type with a `role`): roles `user`,
  *     `assistant`, `system`, `developer`; content a string or parts
  *     (`input_text` / `output_text` -> text parts, `input_image` with an
  *     `image_url` -> an `image_url` part with its `detail`);
  *   - `function_call` {call_id, name, arguments} -> a `tool_calls` entry of an
  *     assistant message (consecutive calls share one message);
- *   - `function_call_output` {call_id, output} -> a `tool` message.
+ *   - `function_call_output` {call_id, output} -> a `tool` message, its
+ *     content the output string, its text parts joined, or other JSON as text.
  *   Other item types (`reasoning`, `file_search_call`, `item_reference`, …)
- *   and parts (`input_file`, an image by `file_id`) are refused.
+ *   and parts (`input_file`, an image by `file_id`, any but text in a
+ *   function call output) are refused: the account's stored files are no
+ *   app's to read.
  * - `tools`: function tools {name, description, parameters, strict} -> chat
  *   function tools; built-in tools (`web_search`, `file_search`, …) are refused.
  * - `tool_choice` `auto` / `none` / `required` / {type: 'function', name};
  *   `parallel_tool_calls`, `temperature`, `top_p`, `user` as is;
- *   `max_output_tokens` -> `max_completion_tokens`; `text.format` (`json_schema`
+ *   `max_output_tokens` (a positive integer) -> `max_completion_tokens`; `text.format` (`json_schema`
  *   {name, schema, strict} or `json_object`) -> `response_format`;
  *   `stream: true` -> `stream` with `stream_options.include_usage`.
  * - Refused: `previous_response_id` and `conversation` (nothing is stored to
@@ -60,7 +63,7 @@ import type {
   Usage,
 } from '../openai-types.js'
 import type { Dialect, DialectAnswer, DialectError } from './dialect.js'
-import { arrayAt, invalid, isObject, nativeBody, numberAt, objectAt, notACompletion, sseEvent, stringAt, type Json } from './fields.js'
+import { arrayAt, invalid, isObject, nativeBody, objectAt, notACompletion, positiveIntegerAt, sseEvent, stringAt, type Json } from './fields.js'
 
 export const openAiResponses: Dialect = {
   api: 'responses',
@@ -113,13 +116,16 @@ function toCanonical(body: Json): ChatCompletionRequest {
   if (body.instructions !== undefined && body.instructions !== null) messages.push({ role: 'system', content: stringAt(body.instructions, 'instructions') })
   if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input })
   else arrayAt(body.input, 'input').forEach((item, i) => addItem(messages, item, `input[${i}]`))
+  if (messages.length === 0) throw invalid('input', 'must hold at least one item (or give instructions).')
   const request: ChatCompletionRequest = { model, messages }
   const canonical = request as unknown as Json
   for (const field of PASSED) if (body[field] !== undefined && body[field] !== null) canonical[field] = body[field]
-  if (body.max_output_tokens !== undefined && body.max_output_tokens !== null) request.max_completion_tokens = numberAt(body.max_output_tokens, 'max_output_tokens')
+  if (body.max_output_tokens !== undefined && body.max_output_tokens !== null) request.max_completion_tokens = positiveIntegerAt(body.max_output_tokens, 'max_output_tokens')
   if (body.tools !== undefined) request.tools = arrayAt(body.tools, 'tools').map((tool, i) => toTool(tool, `tools[${i}]`))
   if (body.tool_choice !== undefined) request.tool_choice = toToolChoice(body.tool_choice)
   if (body.text !== undefined) Object.assign(request, responseFormat(objectAt(body.text, 'text')))
+  // Read as the native lane sends it: a `stream` of 1 would be a stream upstream and a whole answer here.
+  if (body.stream != null && typeof body.stream !== 'boolean') throw invalid('stream', 'must be a boolean.')
   if (body.stream === true) Object.assign(request, { stream: true, stream_options: { include_usage: true } })
   return request
 }
@@ -142,13 +148,28 @@ function addItem(messages: ChatMessage[], raw: unknown, at: string): void {
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] })
       return
     }
-    case 'function_call_output': {
-      const output = typeof item.output === 'string' ? item.output : JSON.stringify(item.output ?? '')
-      return void messages.push({ role: 'tool', tool_call_id: stringAt(item.call_id, `${at}.call_id`), content: output })
-    }
+    case 'function_call_output':
+      return void messages.push({ role: 'tool', tool_call_id: stringAt(item.call_id, `${at}.call_id`), content: toolOutput(item.output, `${at}.output`) })
     default:
       throw invalid(`${at}.type`, `"${String(type)}" is not an input item the gateway translates (message, function_call, function_call_output).`)
   }
+}
+
+/**
+ * A function call's output as the tool message's text: a string, or parts
+ * (text only: the canonical tool message holds no image or file, and the
+ * native lane would send them unseen), or any other JSON as its text.
+ */
+function toolOutput(output: unknown, at: string): string {
+  if (typeof output === 'string') return output
+  if (!Array.isArray(output)) return JSON.stringify(output ?? '')
+  return output
+    .map((raw, j) => {
+      const part = contentPart(raw, `${at}[${j}]`)
+      if (part.type !== 'text') throw invalid(`${at}[${j}].type`, 'of a function call output can hold only text.')
+      return part.text
+    })
+    .join('')
 }
 
 function messageOf(item: Json, at: string): ChatMessage {
@@ -170,6 +191,8 @@ function contentPart(raw: unknown, at: string): ChatUserContentPart {
       return { type: 'text', text: stringAt(part.text, `${at}.text`) }
     case 'input_image': {
       if (typeof part.image_url !== 'string') throw invalid(`${at}.image_url`, 'must be a URL or data: URL (images by file_id are not supported).')
+      // The native lane would send it too: the upstream account's stored files are no app's to read.
+      if (part.file_id != null) throw invalid(`${at}.file_id`, 'is not supported: images by file_id are not; send the image_url alone.')
       const detail = part.detail === 'low' || part.detail === 'high' || part.detail === 'auto' ? part.detail : undefined
       return { type: 'image_url', image_url: { url: part.image_url, ...(detail && { detail }) } }
     }

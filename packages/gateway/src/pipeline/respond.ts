@@ -88,9 +88,15 @@ export const respond: Stage = async (x) => {
   }
 }
 
-/** A JSON answer as the client gets it: the upstream's own bytes when it spoke the client's API and no hook changed it, else translated when the client speaks another API. */
+/**
+ * A JSON answer as the client gets it: the upstream's own bytes when it spoke
+ * the client's API and no response-body hook is bound, else translated when
+ * the client speaks another API. A hook reads the canonical answer, which has
+ * no place for a thinking block or a reasoning summary: the native bytes would
+ * pass them to the client unread, even when the hook changed nothing.
+ */
 function clientBody(x: Exchange, response: Extract<Exchange['response'], { kind: 'json' }>, body: Buffer): Buffer {
-  if ('native' in response && body === response.body) return response.native
+  if ('native' in response && x.chains.responseBody.size === 0) return response.native
   return x.answer ? translatedBody(x.answer, body, x.llm?.baseUrl ?? '') : body
 }
 

@@ -1,4 +1,5 @@
 import type { Dialect, DialectAnswer } from '../dialects/dialect.js'
+import { notACompletion } from '../dialects/fields.js'
 import { GatewayError, type ErrorBody } from '../errors.js'
 import { dialectError, isJsonType } from '../http-io.js'
 import type { ChatCompletion, ChatCompletionChunk } from '../openai-types.js'
@@ -17,7 +18,22 @@ export function translatedBody(answer: DialectAnswer, body: Buffer, url: string)
 }
 
 function translatedCompletion(answer: DialectAnswer, completion: unknown): Buffer {
-  return Buffer.from(JSON.stringify(answer.body(completion as ChatCompletion)))
+  return Buffer.from(JSON.stringify(shapeChecked(() => answer.body(completion as ChatCompletion))))
+}
+
+/**
+ * Runs a translation of a canonical answer. The answers check its outline but
+ * trust the types inside (a `tool_calls` that is a list, a choice that is an
+ * object): one of another shape (a broken upstream, a hook's rewrite) fails in
+ * them with a TypeError, which is the LLM side's fault, not the gateway's.
+ */
+function shapeChecked<T>(translate: () => T): T {
+  try {
+    return translate()
+  } catch (error) {
+    if (error instanceof GatewayError) throw error
+    throw notACompletion('a field has the wrong type', error)
+  }
 }
 
 /**
@@ -49,7 +65,7 @@ export class StreamTranslation {
       } catch {
         continue
       }
-      if (typeof chunk === 'object' && chunk !== null) out += this.answer.chunk(chunk as ChatCompletionChunk)
+      if (typeof chunk === 'object' && chunk !== null) out += shapeChecked(() => this.answer.chunk(chunk as ChatCompletionChunk))
     }
     return out
   }

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js'
-import { sseData } from '../sse.js'
+import { sseData, type SseEvent } from '../sse.js'
 import type { ChatCompletionRequest } from '../openai-types.js'
 import {
   AnthropicStreamTranslator,
@@ -11,7 +11,7 @@ import {
   type TranslateErrorCode,
 } from './anthropic-translate.js'
 import type { NativeEvent, NativeVendorResponse, Vendor, VendorCall, VendorResponse } from './vendor.js'
-import { invalidResponse, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
+import { eventDataType, invalidResponse, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DEFAULT_MAX_TOKENS = 4096
 const DONE = Buffer.from(sseData('[DONE]'))
@@ -76,10 +76,13 @@ async function readMessage({ url, response }: Posted, call: VendorCall): Promise
   return { bytes, completion: Buffer.from(JSON.stringify(completion)) }
 }
 
+/** The last event of a Messages stream: its data's type says so, as the translator reads it (parsed only for an event named so, or unnamed). */
+const isMessageStop = (event: SseEvent) => (event.event === 'message_stop' || event.event === 'message') && eventDataType(event.data) === 'message_stop'
+
 /** A Messages event stream, each event with the canonical events it reads as (`[DONE]` after `message_stop`). */
 async function* readMessageEvents({ url, response }: Posted, call: VendorCall, includeUsage: boolean): AsyncIterable<NativeEvent> {
   const translator = new AnthropicStreamTranslator({ model: call.model, includeUsage })
-  for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: (e) => e.event === 'message_stop' })) {
+  for await (const { raw, event } of sseEvents(response, { url, maxEventBytes: call.limits.upstreamMaxEventBytes, isComplete: isMessageStop })) {
     const canonical = translateAnswer(url, () => translator.translate(event)).map((chunk) => Buffer.from(sseData(JSON.stringify(chunk))))
     if (translator.done) canonical.push(DONE)
     yield { native: raw, canonical }

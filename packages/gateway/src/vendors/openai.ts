@@ -1,13 +1,17 @@
 import { sseData, type SseEvent } from '../sse.js'
 import { fromResponsesResponse, ResponsesStreamReader } from './responses-translate.js'
 import type { NativeEvent, NativeVendorResponse, Vendor, VendorCall, VendorResponse } from './vendor.js'
-import { openAiErrorMessage, parseUpstreamJson, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
+import { eventDataType, openAiErrorMessage, parseUpstreamJson, readUpstreamJson, sendUpstream, sseEvents, upstreamError } from './upstream.js'
 
 const DONE = Buffer.from(sseData('[DONE]'))
-const RESPONSE_END = /^\{\s*"type"\s*:\s*"response\.(completed|incomplete)"/
+const RESPONSE_ENDS: ReadonlySet<unknown> = new Set(['response.completed', 'response.incomplete'])
 
-/** The last event of a Responses stream, by its event name or (a server that sends none) the type its data begins with. */
-const isResponseEnd = (event: SseEvent) => event.event === 'response.completed' || event.event === 'response.incomplete' || RESPONSE_END.test(event.data)
+/**
+ * The last event of a Responses stream: its data's type says so, as the
+ * reader reads it (parsed only for an event named so, or unnamed: a server
+ * that sends no names).
+ */
+const isResponseEnd = (event: SseEvent) => (RESPONSE_ENDS.has(event.event) || event.event === 'message') && RESPONSE_ENDS.has(eventDataType(event.data))
 
 function headersOf(response: { headers: Record<string, string | string[] | undefined> }): Record<string, string> {
   const contentType = response.headers['content-type']

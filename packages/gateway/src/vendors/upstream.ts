@@ -206,6 +206,19 @@ export async function readUpstreamJson(response: UpstreamResponse, options: { ur
 }
 
 /**
+ * The `type` field of an event's JSON data, where Anthropic's and the
+ * Responses streams say what each event is (their event names repeat it, or
+ * are left out by some servers); undefined when the data is not a JSON object.
+ */
+export function eventDataType(data: string): unknown {
+  try {
+    return (JSON.parse(data) as { type?: unknown } | null)?.type
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Yields each complete SSE event of an upstream body, none larger than
  * `maxEventBytes` (else UPSTREAM_RESPONSE_TOO_LARGE). Throws
  * UPSTREAM_STREAM_TRUNCATED when the body ends before `isComplete` saw the
