@@ -47,6 +47,11 @@ export const STUDIO_ERRORS = {
   RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
   PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
   PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
+  CHAT_REPLY_IN_PROGRESS: { status: 409, doc: 'A reply in that conversation is still streaming (one at a time per conversation): wait for its `done` event, then send again.' },
+  CHAT_LLM_UNAVAILABLE: { status: 503, doc: 'The conversation is with an LLM, but this Studio runs no gateway to send it through (`plugboard studio` alone): run `plugboard up`, or chat with an agent.' },
+  CHAT_REPLY_FAILED: { status: 502, doc: "In a chat reply's `error` event (the stream already answered 200): the agent's call failed (its process exited, it answered something invalid) or the LLM answered an error without a code of its own; the partial reply is kept." },
+  CHAT_REPLY_TIMEOUT: { status: 504, doc: "In a chat reply's `error` event: the reply did not finish within its deadline (120 s) and was cancelled; the partial reply is kept." },
+  CHAT_REPLY_INTERRUPTED: { status: 499, doc: 'Stored with a chat reply whose browser went away before it finished (never sent): the call to the agent or LLM was cancelled, the partial reply is kept.' },
   UI_NOT_BUILT: { status: 503, doc: 'The browser UI was asked for, but its build (`@plugboard/ui` `dist/`) is missing: run `npm run build` at the repository root, then start Studio again. The admin API works meanwhile.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>

@@ -25,6 +25,8 @@ export class GatewayFeed implements ConfigSource {
     private readonly overrides: Pick<StudioConfigDocument, 'server'> = {},
     /** The key of each plugin granted `llms.proxy`: its completions go through the gateway as the app `plugin:<name>`. */
     private readonly proxyKey?: (plugin: string) => string,
+    /** The key of Studio's chat: a conversation with an LLM goes through the gateway as the app `studio:chat`. */
+    private readonly chatKey?: string,
   ) {}
 
   /** App (slug) → its owner's user id, as of the last load: the analytics' user of a request no auth plugin named one for. */
@@ -44,6 +46,8 @@ export class GatewayFeed implements ConfigSource {
     const apps = [
       ...(document.apps ?? []),
       ...proxying.map((row) => ({ id: `plugin:${row.name}`, name: `Plugin ${row.name}`, keys: [{ hash: `sha256:${hashSecret(this.proxyKey!(row.name))}` }], allowedLlms: llms })),
+      // Which LLMs a user may chat with is checked by the chat routes (their grants), before the request is sent.
+      ...(this.chatKey ? [{ id: 'studio:chat', name: 'Studio chat', keys: [{ hash: `sha256:${hashSecret(this.chatKey)}` }], allowedLlms: llms }] : []),
     ]
     const config = configFromDocument({ ...document, apps, plugins, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
     this.#owners = new Map(owners.map((app) => [app.slug, app.owner_id!]))

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Gateway, isGatewayPath, type GatewayConfig } from '@plugboard/gateway'
 import type { Logger } from 'pino'
+import { newSecret } from './accounts/secrets.js'
 import { SYSTEM_ACTOR } from './api/writes.js'
 import { applyConfigDocument } from './config/apply-config.js'
 import { readConfigFile } from './config/config-file.js'
@@ -55,7 +56,9 @@ export class Platform {
     let analytics: AnalyticsWriter | undefined
     try {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
-      const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } }, (plugin) => studio.plugins.proxyKey(plugin))
+      // Made for this process, never stored: the credential of Studio's chat with LLMs.
+      const chatKey = newSecret('pb-chat-')
+      const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } }, (plugin) => studio.plugins.proxyKey(plugin), chatKey)
       const writer = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
       analytics = writer
       const gateway = await Gateway.start({
@@ -74,18 +77,20 @@ export class Platform {
         },
       })
       studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)
-      studio.completionProxy = async (plugin, llm, body, signal) => {
-        // A plugin may leave the model to the LLM: its first.
+      const complete = async (key: string, llm: string, body: Record<string, unknown>, signal: AbortSignal) => {
+        // A caller may leave the model to the LLM: its first.
         const target = gateway.config.llms.find((candidate) => candidate.slug === llm)
         if (body.model === undefined && target) body = { ...body, model: target.models[0] }
         const response = await fetch(`${gateway.url}/llm/${encodeURIComponent(llm)}/v1/chat/completions`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${studio.plugins.proxyKey(plugin)}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
           signal,
         })
         return { status: response.status, headers: Object.fromEntries(response.headers), body: streamOf(response.body) }
       }
+      studio.completionProxy = (plugin, llm, body, signal) => complete(studio.plugins.proxyKey(plugin), llm, body, signal)
+      studio.chatCompletion = (llm, body, signal) => complete(chatKey, llm, body, signal)
       return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
       await analytics?.close()

@@ -22,6 +22,8 @@ import { PostgresKvStore } from './plugins/kv-store.js'
 import { createStudioServiceApi, type CompletionProxy } from './plugins/service-api.js'
 import type { ScheduleOperations } from './plugins/plugin-runtime.js'
 import { PlugboardError, type ServiceApiErrorCode } from '@plugboard/proto'
+import { registerChatRoutes } from './chat/chat-routes.js'
+import type { ChatCompletion } from './chat/llm-reply.js'
 
 /** Studio's version, as the OpenAPI document and the Service API's system info give it. */
 export const STUDIO_VERSION = '0.1.0'
@@ -76,6 +78,9 @@ export class Studio {
    * answers SERVICE_UNAVAILABLE.
    */
   completionProxy: CompletionProxy | undefined
+
+  /** How a chat with an LLM goes through a gateway (the app `studio:chat`); set by the platform that runs one beside Studio. */
+  chatCompletion: ChatCompletion | undefined
 
   static async start(options: StudioOptions): Promise<Studio> {
     const env = options.env ?? process.env
@@ -149,6 +154,7 @@ export class Studio {
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: STUDIO_VERSION } })
       registerRoutes(app, context, plugins)
       registerScheduleRoutes(app, tasks)
+      registerChatRoutes(app, { db: database.db, plugins, completion: () => studio?.chatCompletion })
       registerUiRoutes(app, loadUiBundle(options.uiDir ?? defaultUiDir()))
       await app.ready()
       studio = new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks, store)

@@ -275,10 +275,19 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
         ),
       )
     },
-    async agent(message: string) {
+    /** Sends the agent one user message as Studio does, `history` standing for the conversation so far and `user` for the host-verified user; answers every chunk. */
+    async agent(message: string, options: { history?: Array<{ role: string; content: string }>; user?: pb.User } = {}) {
       const chunks: pb.AgentChunk[] = []
+      const chatMessage = ({ role, content }: { role: string; content: string }) => ({ role, content, name: '', toolCallId: '' })
       for await (const chunk of pluginHandlers.handleAgentMessage(
-        { sessionId: 'test-session', message: { role: 'user', content: message, name: '', toolCallId: '' }, history: [], resources: [], configJson: Buffer.alloc(0) },
+        {
+          sessionId: 'test-session',
+          message: chatMessage({ role: 'user', content: message }),
+          history: (options.history ?? []).map(chatMessage),
+          resources: [],
+          configJson: Buffer.alloc(0),
+          user: options.user,
+        },
         call(''),
       )) {
         chunks.push(chunk)

@@ -280,6 +280,30 @@ export interface ScheduleRunsTable {
   output: Json<unknown> | null
 }
 
+export type ConversationTargetKind = 'agent' | 'llm'
+
+export interface ConversationsTable {
+  id: string
+  user_id: string
+  title: string
+  target_kind: ConversationTargetKind
+  /** The agent plugin's name or the LLM's slug. */
+  target_name: string
+  created_at: CreatedAt
+  updated_at: CreatedAt
+}
+
+export interface ConversationMessagesTable {
+  id: string
+  seq: ColumnType<string, never, never>
+  conversation: string
+  role: 'user' | 'assistant'
+  content: string
+  /** Thinking, tool calls, tool results and the error that ended the reply (chat/chat-events.ts `ReplyPart`). */
+  parts: ColumnType<unknown[], string | undefined, string>
+  created_at: CreatedAt
+}
+
 export interface SettingsTable {
   key: string
   value: Json<unknown>
@@ -313,6 +337,8 @@ export interface StudioSchema {
   schedules: SchedulesTable
   schedule_runs: ScheduleRunsTable
   settings: SettingsTable
+  conversations: ConversationsTable
+  conversation_messages: ConversationMessagesTable
 }
 
 export type Row<T extends keyof StudioSchema> = Selectable<StudioSchema[T]>

@@ -4,6 +4,7 @@ import type { Migration, MigrationProvider } from 'kysely'
 import { initial } from './0001-initial.js'
 import { pluginPlatform } from './0002-plugin-platform.js'
 import { llmNativeApis } from './0003-llm-native-apis.js'
+import { chat } from './0004-chat.js'
 
 /**
  * The one migration history of both databases, in order. Listed here rather
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-plugin-platform': pluginPlatform,
   '0003-llm-native-apis': llmNativeApis,
+  '0004-chat': chat,
 }
 
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }
