@@ -12,6 +12,7 @@ const LlmCreatePage = lazy(() => import('./pages/LlmCreatePage'))
 const AppsPage = lazy(() => import('./pages/AppsPage'))
 const AppCreatePage = lazy(() => import('./pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('./pages/AppDetailPage'))
+const ChatPage = lazy(() => import('./pages/ChatPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 
 createRoot(document.getElementById('root')!).render(
@@ -34,6 +35,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="apps" element={<AppsPage />} />
               <Route path="apps/new" element={<AppCreatePage />} />
               <Route path="apps/:appId" element={<AppDetailPage />} />
+              <Route path="chat/:conversationId?" element={<ChatPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

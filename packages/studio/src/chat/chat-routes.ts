@@ -1,5 +1,5 @@
 import type { ManagedPlugin } from '@plugboard/host'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { principalOf, type Principal } from '../api/auth.js'
 import { ListQuery } from '../api/list.js'
 import { errorResponses, IdParams } from '../api/resource.js'
@@ -8,7 +8,7 @@ import type { StudioDb } from '../db/database.js'
 import { StudioError } from '../errors.js'
 import type { PluginDirectory } from '../plugins/plugin-runtime.js'
 import { agentReply } from './agent-reply.js'
-import type { ChatEvent } from './chat-events.js'
+import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
 import { ConversationStore, presentConversation, type StoredMessage } from './conversation-store.js'
 import { llmReply, type ChatCompletion } from './llm-reply.js'
@@ -29,6 +29,13 @@ const Message = Type.Object({ id: Type.String(), role: Type.Union([Type.Literal(
 const ChatTargetItem = Type.Object({ kind: Target.properties.kind, name: Type.String(), label: Type.String(), description: Type.String() })
 const CreateBody = Type.Object({ target: Target, title: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false })
 const MessageBody = Type.Object({ content: Type.String({ description: `The user's message: not blank, at most ${MAX_MESSAGE_CHARS} characters (413 beyond).` }) }, { additionalProperties: false })
+
+export type ConversationItem = Static<typeof Conversation>
+export type ChatTargetListItem = Static<typeof ChatTargetItem>
+/** A stored message; its `parts` are ReplyParts (the schema keeps them open for parts added later). */
+export type ChatMessageItem = Omit<Static<typeof Message>, 'parts'> & { parts: ReplyPart[] }
+export type ConversationDetail = ConversationItem & { messages: ChatMessageItem[] }
+export type ConversationCreateBody = Static<typeof CreateBody>
 
 export interface ChatRouteOptions {
   db: StudioDb

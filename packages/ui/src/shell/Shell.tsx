@@ -17,6 +17,9 @@ export function Shell() {
           <li>
             <NavLink to="/apps">Apps</NavLink>
           </li>
+          <li>
+            <NavLink to="/chat">Chat</NavLink>
+          </li>
         </ul>
         <div className="account">
           <p className="who">{user?.email}</p>
