@@ -1,25 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { artifacts, launchChromium, runBrowserTests } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
-/** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser download is never used. */
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 const ADMIN = { email: 'admin@e2e.example', password: 'e2e correct horse battery' }
 const XSS = '<img src=x onerror=window.__xss=1>'
 /** The most JavaScript (gzipped) the first load of the dashboard may fetch. */
 const FIRST_LOAD_BUDGET = 300 * 1024
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-const hasChromium = existsSync(CHROMIUM)
-// CI must run them: there a missing Chromium fails the launch instead of skipping.
-const runBrowserTests = hasChromium || Boolean(process.env.CI)
-if (!runBrowserTests) console.warn(`skipping the browser UI tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
 
 describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard up', { timeout: 60_000 }, () => {
   let platform: RunningPlatform
@@ -36,8 +26,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
   }
 
   beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true })
-    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })])
+    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
     context = await browser.newContext({ baseURL: platform.url })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url })
     page = await context.newPage()

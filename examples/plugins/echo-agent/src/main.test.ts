@@ -33,6 +33,9 @@ async function readEvents(response: Response, onEvent?: (event: StreamedEvent) =
   }
 }
 
+/** A refusal's status and error body. */
+const refusal = async (response: Response) => ({ status: response.status, error: ((await response.json()) as { error: { code: string; details?: unknown } }).error })
+
 const textOf = (events: StreamedEvent[]) => events.filter((e) => e.event === 'content').map((e) => e.data.text).join('')
 
 describe('echo-agent in a real Studio: chat', () => {
@@ -143,16 +146,16 @@ describe('echo-agent in a real Studio: chat', () => {
     expect((await test.api('POST', '/chat/conversations', { target: { kind: 'agent', name: 'nope' } })).json.error.code).toBe('NOT_FOUND')
     expect((await test.api('POST', '/chat/conversations', { target: { kind: 'llm', name: 'nope' } })).status).toBe(404)
     const empty = await send(id, '   ')
-    expect([empty.status, (await empty.json()).error]).toEqual([422, expect.objectContaining({ code: 'VALIDATION_FAILED', details: [{ path: '/content', message: 'must not be blank' }] })])
+    expect(await refusal(empty)).toEqual({ status: 422, error: expect.objectContaining({ code: 'VALIDATION_FAILED', details: [{ path: '/content', message: 'must not be blank' }] }) })
     const large = await send(id, 'x'.repeat(32_001))
-    expect([large.status, (await large.json()).error.code]).toEqual([413, 'BODY_TOO_LARGE'])
+    expect(await refusal(large)).toMatchObject({ status: 413, error: { code: 'BODY_TOO_LARGE' } })
     const huge = await send(id, '"'.repeat(200_000))
     expect(huge.status).toBe(413)
     expect((await send('no-such-conversation', 'hi')).status).toBe(404)
 
     const streaming = await send(id, Array.from({ length: 40 }, () => 'word').join(' '))
     const concurrent = await send(id, 'me too')
-    expect([concurrent.status, (await concurrent.json()).error.code]).toEqual([409, 'CHAT_REPLY_IN_PROGRESS'])
+    expect(await refusal(concurrent)).toMatchObject({ status: 409, error: { code: 'CHAT_REPLY_IN_PROGRESS' } })
     await readEvents(streaming)
     expect((await send(id, 'now')).status).toBe(200)
   })

@@ -1,0 +1,19 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser } from 'playwright-core'
+
+/** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser download is never used. */
+export const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** Where each step's screenshot goes (git-ignored). */
+export const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
+
+// CI must run them: there a missing Chromium fails the launch instead of skipping.
+export const runBrowserTests = existsSync(CHROMIUM) || Boolean(process.env.CI)
+if (!runBrowserTests) console.warn(`skipping the browser UI tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
+
+export function launchChromium(): Promise<Browser> {
+  mkdirSync(artifacts, { recursive: true })
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+}
