@@ -1,4 +1,3 @@
-import type { ManagedPlugin } from '@plugboard/host'
 import { Type, type Static } from 'typebox'
 import { principalOf, type Principal } from '../api/auth.js'
 import { ListQuery } from '../api/list.js'
@@ -10,7 +9,7 @@ import type { PluginDirectory } from '../plugins/plugin-runtime.js'
 import { agentReply } from './agent-reply.js'
 import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
-import { ConversationStore, presentConversation, type StoredMessage } from './conversation-store.js'
+import { ConversationStore, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
 import { llmReply, type ChatCompletion } from './llm-reply.js'
 import { relayReply } from './relay-reply.js'
 import { SseWriter } from './sse-writer.js'
@@ -129,26 +128,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
       replying.add(conversation.id)
       try {
         const target = await usableTarget(options.db, principal, { kind: conversation.target_kind, name: conversation.target_name })
-        let source: (signal: AbortSignal) => AsyncIterable<ChatEvent>
-        const history = await store.messages(conversation.id)
-        if (target.kind === 'agent') {
-          const half: ManagedPlugin | undefined = options.plugins.studioHalf(target.name)
-          if (!half) throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (it failed to start: see its status)`)
-          const request_ = {
-            sessionId: conversation.id,
-            message: { role: 'user', content, name: '', toolCallId: '' },
-            history: history.map((message: StoredMessage) => ({ role: message.role, content: message.content, name: '', toolCallId: '' })),
-            resources: [],
-            configJson: Buffer.alloc(0),
-            user: userOf(principal),
-          }
-          source = (signal) => agentReply(half, request_, signal)
-        } else {
-          const completion = options.completion()
-          if (!completion) throw new StudioError('CHAT_LLM_UNAVAILABLE', 'this Studio runs no gateway to send an LLM conversation through; chat with an agent, or run Studio with its gateway (plugboard up)')
-          const messages = [...history.map((message) => ({ role: message.role, content: message.content })), { role: 'user', content }]
-          source = (signal) => llmReply(completion, target.name, messages, signal)
-        }
+        const source = replySource(target, { conversation: conversation.id, history: await store.messages(conversation.id), content, principal })
         const question = await store.append(conversation.id, { role: 'user', content })
 
         const clientGone = new AbortController()
@@ -174,6 +154,32 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
       }
     },
   )
+
+  /**
+   * Where the reply comes from, checked before anything is stored: the
+   * agent's running Studio half (PLUGIN_NOT_RUNNING without one) or the
+   * gateway an LLM conversation goes through (CHAT_LLM_UNAVAILABLE).
+   */
+  function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): (signal: AbortSignal) => AsyncIterable<ChatEvent> {
+    const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
+    if (target.kind === 'agent') {
+      const half = options.plugins.studioHalf(target.name)
+      if (!half) throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (it failed to start: see its status)`)
+      const chatMessage = (message: { role: string; content: string }) => ({ ...message, name: '', toolCallId: '' })
+      const request = {
+        sessionId: turn.conversation,
+        message: chatMessage({ role: 'user', content: turn.content }),
+        history: history.map(chatMessage),
+        resources: [],
+        configJson: Buffer.alloc(0),
+        user: userOf(turn.principal),
+      }
+      return (signal) => agentReply(half, request, signal)
+    }
+    const completion = options.completion()
+    if (!completion) throw new StudioError('CHAT_LLM_UNAVAILABLE', 'this Studio runs no gateway to send an LLM conversation through; chat with an agent, or run Studio with its gateway (plugboard up)')
+    return (signal) => llmReply(completion, target.name, [...history, { role: 'user', content: turn.content }], signal)
+  }
 }
 
 /** An event's data as the browser reads it: the event without its `type` (the SSE event name). */

@@ -1,0 +1,63 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConversationStore } from '../src/chat/conversation-store.js'
+import { DATABASES, startStudio, type TestStudio } from './helpers.js'
+
+describe.each(DATABASES)('chat conversations on %s', (kind) => {
+  let s: TestStudio
+  let store: ConversationStore
+  let adminId: string
+  beforeAll(async () => {
+    s = await startStudio(kind)
+    store = new ConversationStore(s.studio.database.db)
+    adminId = (await s.api('GET', '/api/v1/me')).json.id
+    expect((await s.api('POST', '/api/v1/llms', { slug: 'mock', vendor: 'mock', models: ['mock-gpt'] })).status).toBe(201)
+  })
+  afterAll(() => s?.close())
+
+  it('lists the most recently active first, page by page, and keeps messages in the order they were written', async () => {
+    const ids: string[] = []
+    // A millisecond apart at least: conversations active within the same millisecond have no order between them.
+    for (const title of ['first', 'second', 'third']) {
+      ids.push((await store.create(adminId, { kind: 'llm', name: 'mock' }, title)).id)
+      await sleep(3)
+    }
+    // Within one millisecond: the order is the order of writing, not of the clock.
+    await store.append(ids[0]!, { role: 'user', content: 'q' })
+    await store.append(ids[0]!, { role: 'assistant', content: 'a', parts: [{ type: 'error', code: 'X', message: 'm' }] })
+    const first = await s.api('GET', '/api/v1/chat/conversations?limit=2')
+    expect(first.json.items.map((c: { title: string }) => c.title)).toEqual(['first', 'third'])
+    const second = await s.api('GET', `/api/v1/chat/conversations?limit=2&cursor=${first.json.nextCursor}`)
+    expect(second.json).toEqual({ items: [expect.objectContaining({ title: 'second' })], nextCursor: null })
+    expect((await store.messages(ids[0]!)).map((m) => [m.role, m.content, m.parts])).toEqual([
+      ['user', 'q', []],
+      ['assistant', 'a', [{ type: 'error', code: 'X', message: 'm' }]],
+    ])
+  })
+
+  it('titles an untitled conversation with its first message, once', async () => {
+    const created = await s.api('POST', '/api/v1/chat/conversations', { target: { kind: 'llm', name: 'mock' } })
+    expect(created.json).toMatchObject({ title: '', target: { kind: 'llm', name: 'mock' } })
+    await store.append(created.json.id, { role: 'user', content: `  many\n words ${'x'.repeat(100)}` })
+    await store.append(created.json.id, { role: 'user', content: 'later' })
+    expect((await s.api('GET', `/api/v1/chat/conversations/${created.json.id}`)).json.title).toBe(`many words ${'x'.repeat(69)}`)
+  })
+
+  it('answers 503 CHAT_LLM_UNAVAILABLE for an LLM conversation on a Studio without a gateway, storing nothing', async () => {
+    const created = await s.api('POST', '/api/v1/chat/conversations', { target: { kind: 'llm', name: 'mock' } })
+    const sent = await s.api('POST', `/api/v1/chat/conversations/${created.json.id}/messages`, { content: 'hello' })
+    expect([sent.status, sent.json.error.code]).toEqual([503, 'CHAT_LLM_UNAVAILABLE'])
+    expect((await s.api('GET', `/api/v1/chat/conversations/${created.json.id}`)).json.messages).toEqual([])
+  })
+
+  it('deletes a conversation with its messages, and a deleted user takes theirs along', async () => {
+    const user = (await s.api('POST', '/api/v1/users', { email: 'leaving@example.com', role: 'portal' })).json
+    const theirs = await store.create(user.id, { kind: 'llm', name: 'mock' }, 'theirs')
+    await store.append(theirs.id, { role: 'user', content: 'bye' })
+    expect((await s.api('GET', `/api/v1/chat/conversations/${theirs.id}`)).status).toBe(404)
+    expect((await s.api('DELETE', `/api/v1/users/${user.id}`)).status).toBe(204)
+    const db = s.studio.database.db
+    expect(await db.selectFrom('conversations').select('id').where('id', '=', theirs.id).execute()).toEqual([])
+    expect(await db.selectFrom('conversation_messages').select('id').where('conversation', '=', theirs.id).execute()).toEqual([])
+  })
+})
