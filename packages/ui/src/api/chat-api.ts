@@ -1,7 +1,7 @@
 import type { ChatEvent, ChatTargetListItem, ConversationCreateBody, ConversationDetail, ConversationItem, StudioErrorBody } from '@plugboard/studio/api-types'
 import { readSse } from '../chat/sse-events'
 import { ApiError } from './api-error'
-import { apiRequest, currentCsrfToken } from './client'
+import { apiRequest, currentCsrfToken, sessionLost } from './client'
 
 interface Page<T> {
   items: T[]
@@ -41,6 +41,7 @@ export const chatApi = {
       throw new ApiError('NETWORK_ERROR', `Studio could not be reached (${(cause as Error).message}); check that it is running and try again`, 0)
     }
     if (!response.ok || !response.body) {
+      if (response.status === 401) sessionLost()
       const body = (await response.json().catch(() => undefined)) as Partial<StudioErrorBody> | undefined
       throw new ApiError(body?.error?.code ?? 'BAD_RESPONSE', body?.error?.message ?? `Studio answered ${response.status}`, response.status, body?.error?.details ?? [])
     }

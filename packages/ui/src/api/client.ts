@@ -17,6 +17,11 @@ export function onSessionLost(handler: (() => void) | undefined): void {
   onSignedOut = handler
 }
 
+/** A call made without `apiRequest` (the chat's stream) answered 401: the same as any other call's. */
+export function sessionLost(): void {
+  onSignedOut?.()
+}
+
 /** After a reload the token is no longer in memory; Studio also sets it as a readable cookie. */
 export function currentCsrfToken(): string | undefined {
   if (csrfToken) return csrfToken

@@ -66,7 +66,7 @@ export default function ChatPage() {
   const conversations = useApiData(() => chatApi.conversations(), [])
   const [picked, setPicked] = useState('')
   const [open, setOpen] = useState<{ state: 'none' } | { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; detail: ConversationDetail }>({ state: 'none' })
-  const [streaming, setStreaming] = useState<{ question: string; reply: ReplyView } | undefined>()
+  const [streaming, setStreaming] = useState<{ conversation: string; question: string; reply: ReplyView } | undefined>()
   const [draft, setDraft] = useState('')
   const [sendError, setSendError] = useState<string>()
   /** A conversation this page just created and is streaming into: loading it again would race the stream. */
@@ -107,16 +107,17 @@ export default function ChatPage() {
         navigate(`/chat/${encodeURIComponent(id)}`)
       }
       setDraft('')
-      setStreaming({ question, reply: { content: '', parts: [] } })
+      setStreaming({ conversation: id, question, reply: { content: '', parts: [] } })
       await chatApi.sendMessage(id, question, (chatEvent) => setStreaming((now) => now && { ...now, reply: withEvent(now.reply, chatEvent) }), leaving.current.signal)
       const detail = await chatApi.conversation(id)
-      setOpen({ state: 'ready', detail })
+      // The user may have opened another conversation meanwhile: the reply is stored, this one stays open.
+      setOpen((now) => (now.state === 'ready' && now.detail.id !== id ? now : { state: 'ready', detail }))
     } catch (error) {
       if (leaving.current.signal.aborted) return
       setSendError((error as Error).message)
       setDraft(question)
       // Whatever Studio stored before the failure (the question, a partial reply) is shown as stored.
-      if (id) await chatApi.conversation(id).then((detail) => setOpen({ state: 'ready', detail }), () => undefined)
+      if (id) await chatApi.conversation(id).then((detail) => setOpen((now) => (now.state === 'ready' && now.detail.id !== id ? now : { state: 'ready', detail })), () => undefined)
     } finally {
       setStreaming(undefined)
       created.current = undefined
@@ -167,7 +168,7 @@ export default function ChatPage() {
         {open.state === 'failed' && <ErrorMessage message={open.message} />}
         <ol className="chat-messages">
           {detail?.messages.map((message) => <MessageView key={message.id} role={message.role} reply={message} />)}
-          {streaming && (
+          {streaming && streaming.conversation === detail?.id && (
             <>
               <MessageView role="user" reply={{ content: streaming.question, parts: [] }} />
               <MessageView role="assistant" reply={streaming.reply} streaming />
