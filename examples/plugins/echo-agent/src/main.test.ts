@@ -160,6 +160,14 @@ describe('echo-agent in a real Studio: chat', () => {
     expect((await send(id, 'now')).status).toBe(200)
   })
 
+  it('answers 503 PLUGIN_NOT_RUNNING when the agent has no running process, storing nothing', async () => {
+    await test.installPlugin('echo-stopped', source)
+    const id = await startConversation({ kind: 'agent', name: 'echo-stopped' })
+    await test.platform.studio.plugins.studioHalf('echo-stopped')!.stop()
+    expect(await refusal(await send(id, 'anyone there?'))).toMatchObject({ status: 503, error: { code: 'PLUGIN_NOT_RUNNING', message: expect.stringContaining('stopped') } })
+    expect((await test.api('GET', `/chat/conversations/${id}`)).json.messages).toEqual([])
+  })
+
   it("hides one user's conversations from another: 404, never listed", async () => {
     const id = await startConversation()
     expect((await test.api('POST', '/users', { email: 'portal@example.com', role: 'portal', password: 'portal user password 1' })).status).toBe(201)
@@ -172,8 +180,8 @@ describe('echo-agent in a real Studio: chat', () => {
     expect((await get(`/conversations/${id}`, 'DELETE')).status).toBe(404)
     expect((await send(id, 'hi', {}, auth)).status).toBe(404)
     expect(((await (await get('/conversations')).json()) as { items: unknown[] }).items).toEqual([])
-    // The portal user is granted no LLM: the agent only.
-    expect(((await (await get('/targets')).json()) as { items: Array<{ name: string }> }).items.map((t) => t.name)).toEqual(['echo'])
+    // The portal user is granted no LLM: the agents only.
+    expect(((await (await get('/targets')).json()) as { items: Array<{ name: string }> }).items.map((t) => t.name)).toEqual(['echo', 'echo-stopped'])
     expect((await test.api('DELETE', `/chat/conversations/${id}`)).status).toBe(204)
     expect((await test.api('GET', `/chat/conversations/${id}`)).status).toBe(404)
   })

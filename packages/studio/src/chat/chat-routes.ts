@@ -164,7 +164,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
     const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
     if (target.kind === 'agent') {
       const half = options.plugins.studioHalf(target.name)
-      if (!half) throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (it failed to start: see its status)`)
+      if (half?.state !== 'running') throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (${half ? `it is ${half.state}` : 'it failed to start'}: see its status)`)
       const chatMessage = (message: { role: string; content: string }) => ({ ...message, name: '', toolCallId: '' })
       const request = {
         sessionId: turn.conversation,

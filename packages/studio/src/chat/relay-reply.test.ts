@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { PlugboardError } from '@plugboard/proto'
+import { describe, expect, it } from 'vitest'
+import type { ChatEvent } from './chat-events.js'
+import { relayReply } from './relay-reply.js'
+
+const relay = (source: (signal: AbortSignal) => AsyncIterable<ChatEvent>, options: { clientGone?: AbortSignal; deadlineMs?: number } = {}) => {
+  const sent: ChatEvent[] = []
+  const done = relayReply(source, async (event) => void sent.push(event), { clientGone: options.clientGone ?? new AbortController().signal, deadlineMs: options.deadlineMs ?? 5_000 })
+  return { sent, done }
+}
+
+/** A reply that sends `first`, then waits for its signal as a slow agent does. */
+function slowAfter(first: ChatEvent[], seen: { aborted?: boolean }) {
+  return async function* (signal: AbortSignal): AsyncIterable<ChatEvent> {
+    yield* first
+    try {
+      await sleep(10_000, undefined, { signal })
+    } finally {
+      seen.aborted = signal.aborted
+    }
+  }
+}
+
+describe('relayReply', () => {
+  it('sends each event as it comes and records the reply, up to done', async () => {
+    const { sent, done } = relay(async function* () {
+      yield { type: 'thinking', text: 'hm' }
+      yield { type: 'content', text: 'a' }
+      yield { type: 'content', text: 'b' }
+      yield { type: 'done' }
+      yield { type: 'content', text: 'after done' }
+    })
+    const record = await done
+    expect(sent.map((event) => event.type)).toEqual(['thinking', 'content', 'content'])
+    expect([record.content, record.parts, record.failed]).toEqual(['ab', [{ type: 'thinking', text: 'hm' }], false])
+  })
+
+  it("ends the reply at the target's error event, keeping what came before", async () => {
+    const { sent, done } = relay(async function* () {
+      yield { type: 'content', text: 'partial' }
+      yield { type: 'error', code: 'ECHO_FAILED', message: 'no' }
+      yield { type: 'content', text: 'never' }
+    })
+    const record = await done
+    expect(sent.at(-1)).toEqual({ type: 'error', code: 'ECHO_FAILED', message: 'no' })
+    expect([record.content, record.failed]).toEqual(['partial', true])
+  })
+
+  it('turns a failing call into CHAT_REPLY_FAILED with its code', async () => {
+    const { sent, done } = relay(async function* () {
+      yield { type: 'content', text: 'x' }
+      throw new PlugboardError('PLUGIN_UNAVAILABLE', 'the plugin exited')
+    })
+    expect((await done).parts).toEqual([{ type: 'error', code: 'CHAT_REPLY_FAILED', message: '[PLUGIN_UNAVAILABLE] the plugin exited' }])
+    expect(sent.at(-1)).toMatchObject({ code: 'CHAT_REPLY_FAILED' })
+  })
+
+  it('cancels the call at the deadline with CHAT_REPLY_TIMEOUT', async () => {
+    const seen: { aborted?: boolean } = {}
+    const { done } = relay(slowAfter([{ type: 'content', text: 'so far' }], seen), { deadlineMs: 50 })
+    const record = await done
+    expect(seen.aborted).toBe(true)
+    expect([record.content, record.parts]).toEqual(['so far', [{ type: 'error', code: 'CHAT_REPLY_TIMEOUT', message: 'the reply did not finish within 0.05 s' }]])
+  })
+
+  it('cancels the call when the browser goes away, recording CHAT_REPLY_INTERRUPTED', async () => {
+    const seen: { aborted?: boolean } = {}
+    const gone = new AbortController()
+    const { done } = relay(slowAfter([{ type: 'content', text: 'half' }], seen), { clientGone: gone.signal })
+    await sleep(20)
+    gone.abort()
+    const record = await done
+    expect(seen.aborted).toBe(true)
+    expect(record.parts).toEqual([{ type: 'error', code: 'CHAT_REPLY_INTERRUPTED', message: 'the browser went away before the reply finished' }])
+    expect(record.content).toBe('half')
+  })
+})
