@@ -141,6 +141,17 @@ describe('echo-agent in a real Studio: chat', () => {
     expect(textOf(events)).toMatch(/\S/)
   })
 
+  it("ends an LLM conversation's reply with the gateway's error when the LLM cannot be reached", async () => {
+    expect((await test.api('POST', '/llms', { slug: 'down', vendor: 'openai', baseUrl: 'http://127.0.0.1:1/v1', apiKey: 'sk-unreachable', models: ['gpt-x'] })).status).toBe(201)
+    const id = await startConversation({ kind: 'llm', name: 'down' })
+    const events = await readEvents(await send(id, 'anyone?'))
+    expect(events.map((e) => e.event)).toEqual(['error', 'done'])
+    expect(events[0]!.data).toEqual({ code: 'UPSTREAM_UNREACHABLE', message: expect.stringContaining('could not be reached') })
+    const stored = (await test.api('GET', `/chat/conversations/${id}`)).json.messages[1]
+    expect(stored).toMatchObject({ content: '', parts: [{ type: 'error', code: 'UPSTREAM_UNREACHABLE' }] })
+    expect((await test.api('DELETE', '/llms/down')).status).toBe(204)
+  })
+
   it('refuses bad input with the codes it documents', async () => {
     const id = await startConversation()
     expect((await test.api('POST', '/chat/conversations', { target: { kind: 'agent', name: 'nope' } })).json.error.code).toBe('NOT_FOUND')
