@@ -9,7 +9,7 @@ import type { PluginDirectory } from '../plugins/plugin-runtime.js'
 import { agentReply } from './agent-reply.js'
 import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
-import { ConversationStore, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
+import { ConversationStore, latestMessages, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
 import { llmReply, type ChatCompletion } from './llm-reply.js'
 import { relayReply } from './relay-reply.js'
 import { SseWriter } from './sse-writer.js'
@@ -18,6 +18,8 @@ import { SseWriter } from './sse-writer.js'
 export const MAX_MESSAGE_CHARS = 32_000
 /** Room for the JSON around a message of MAX_MESSAGE_CHARS, escapes included; longer bodies are refused before they are read. */
 const MESSAGE_BODY_LIMIT = 6 * MAX_MESSAGE_CHARS + 1024
+/** The most history (characters of content) a reply is given: the latest messages that fit, so a long conversation stays one call. */
+export const MAX_HISTORY_CHARS = 1_000_000
 /** How long one reply may stream before it is cancelled. */
 export const DEFAULT_REPLY_DEADLINE_MS = 120_000
 
@@ -161,7 +163,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
    * gateway an LLM conversation goes through (CHAT_LLM_UNAVAILABLE).
    */
   function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): (signal: AbortSignal) => AsyncIterable<ChatEvent> {
-    const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
+    const history = latestMessages(turn.history, MAX_HISTORY_CHARS).map((message) => ({ role: message.role, content: message.content }))
     if (target.kind === 'agent') {
       const half = options.plugins.studioHalf(target.name)
       if (half?.state !== 'running') throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (${half ? `it is ${half.state}` : 'it failed to start'}: see its status)`)

@@ -23,6 +23,14 @@ export interface StoredMessage {
   createdAt: string
 }
 
+/** The latest messages whose content fits in `maxChars` in all, oldest first: the history a reply is given. */
+export function latestMessages<M extends { content: string }>(messages: M[], maxChars: number): M[] {
+  let chars = 0
+  let from = messages.length
+  while (from > 0 && chars + messages[from - 1]!.content.length <= maxChars) chars += messages[--from]!.content.length
+  return messages.slice(from)
+}
+
 export function presentConversation(row: Row<'conversations'>) {
   return { id: row.id, title: row.title, target: { kind: row.target_kind, name: row.target_name }, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() }
 }
