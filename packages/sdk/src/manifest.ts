@@ -47,7 +47,7 @@ export interface Manifest {
   ui?: {
     routes?: Array<{ path: string; title: string } & UiComponent>
     sidebar?: Array<{ title: string; path: string; icon?: string }>
-    /** Tabs on an app's page; the element gets the app's id in `context.target`. */
+    /** Tabs on an app's page; the element gets the app's slug in `context.target`. */
     appTabs?: Array<{ title: string } & UiComponent>
     /** Tabs on an LLM's page; the element gets the LLM's slug in `context.target`. */
     llmTabs?: Array<{ title: string } & UiComponent>

@@ -20,7 +20,7 @@ export interface PluginUiContext {
   plugin: { id: string; name: string }
   user: PluginUiUser
   theme: PluginUiTheme
-  /** What the component is shown for: the app of an app tab, the LLM of an LLM tab; absent on a page or settings section. */
+  /** What the component is shown for: the app (its slug, the gateway's app id) of an app tab, the LLM (its slug) of an LLM tab; absent on a page or settings section. */
   target?: { kind: 'app' | 'llm'; id: string }
   /** Calls a method of the plugin's admin RPC (declared in its manifest's `ui.rpc`): its `result`, or a {@link PluginUiError}. */
   rpc<T = unknown>(method: string, payload?: unknown): Promise<T>

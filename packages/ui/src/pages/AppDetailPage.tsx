@@ -147,7 +147,7 @@ export default function AppDetailPage() {
             </tbody>
           </table>
         ))}
-      <PluginTabs slot="appTabs" target={{ kind: 'app', id: app.data.id }} />
+      <PluginTabs slot="appTabs" target={{ kind: 'app', id: app.data.slug }} />
     </>
   )
 }
