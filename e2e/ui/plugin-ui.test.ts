@@ -38,7 +38,7 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
   let step = 0
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `plugins-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
   const sidebar = () => page.getByRole('navigation', { name: 'Sections' })
-  const flag = (name: string) => page.evaluate((key) => (window as unknown as Record<string, unknown>)[key], name)
+  const flag = (name: string) => page.evaluate(`window.${name}`)
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true })
