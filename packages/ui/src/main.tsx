@@ -1,6 +1,7 @@
 import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
+import { pluginRoutes } from './plugins/plugin-routes'
 import { RequireSession, SessionProvider } from './session/session'
 import { Shell } from './shell/Shell'
 import './styles.css'
@@ -34,6 +35,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="apps" element={<AppsPage />} />
               <Route path="apps/new" element={<AppCreatePage />} />
               <Route path="apps/:appId" element={<AppDetailPage />} />
+              {pluginRoutes}
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

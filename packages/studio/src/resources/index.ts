@@ -12,6 +12,7 @@ import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
 import { registerMyLlmRoutes } from './my-llms.js'
 import { registerPluginRoutes } from './plugins.js'
+import { registerUiExtensionRoutes } from './ui-extensions.js'
 import { registerPriceRoutes } from './prices.js'
 import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
@@ -32,4 +33,5 @@ export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlug
   registerAnalyticsRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
   registerPluginRoutes(app, ctx, plugins)
+  registerUiExtensionRoutes(app, ctx)
 }

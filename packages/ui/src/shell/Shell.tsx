@@ -1,5 +1,6 @@
 import { Suspense, useState } from 'react'
 import { NavLink, Outlet } from 'react-router'
+import { PluginNav } from '../plugins/PluginNav'
 import { useSession } from '../session/session'
 
 /** The signed-in frame: the sidebar (sections and sign-out) beside the current page. */
@@ -18,6 +19,7 @@ export function Shell() {
             <NavLink to="/apps">Apps</NavLink>
           </li>
         </ul>
+        <PluginNav />
         <div className="account">
           <p className="who">{user?.email}</p>
           <button
