@@ -65,11 +65,12 @@ export function SessionProvider(props: { children: ReactNode }) {
     setUser(me)
   }, [])
   const signOut = useCallback(async () => {
+    // A call still under way when the session ends answers 401: that is this sign-out, not a session lost under the user.
+    signedInBefore.current = false
     try {
       await adminApi.signOut()
     } finally {
       discardAllDrafts()
-      signedInBefore.current = false
       setEnded(false)
       setUser(null)
       navigate('/sign-in')
