@@ -74,7 +74,7 @@ function Usage(props: { usage: MyUsageItem; budgets: BudgetItem[]; apps: AppItem
   return (
     <>
       <p className="hint">
-        Since {utcDate(props.usage.from)} (UTC): {count(props.usage.total.requests)} requests, {usd(props.usage.total.costUsd)}.
+        Since {utcDate(props.usage.from)} (UTC): {count(props.usage.total.requests)} {props.usage.total.requests === 1 ? 'request' : 'requests'}, {usd(props.usage.total.costUsd)}.
       </p>
       <UsageTable usage={props.usage} />
       <h2 className="section">Budgets</h2>
