@@ -1,10 +1,10 @@
 import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
-import { AdminOnly, GoHome } from './session/role-routes'
-import { RequireSession, SessionProvider } from './session/session'
 import { MY_APPS } from './api/app-scope'
 import { PortalSections } from './portal/PortalSections'
+import { AdminOnly, GoHome } from './session/role-routes'
+import { RequireSession, SessionProvider } from './session/session'
 import { Shell } from './shell/Shell'
 import './styles.css'
 

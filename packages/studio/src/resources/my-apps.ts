@@ -50,7 +50,7 @@ async function checkUsable(db: StudioDb, principal: Principal, refs: readonly st
  */
 export function registerMyAppRoutes(app: Api, ctx: StudioContext): void {
   const config = { access: 'user' as const }
-  const tags = ['me']
+  const tags = ['auth']
   const base = `${API_PREFIX}/me/apps`
 
   app.get(

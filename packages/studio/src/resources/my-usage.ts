@@ -31,7 +31,7 @@ export type MyUsageItem = Static<typeof MyUsage>
  */
 export function registerMyUsageRoutes(app: Api, ctx: StudioContext): void {
   const config = { access: 'user' as const }
-  const tags = ['me']
+  const tags = ['auth']
   const mine = (userId: string) => ctx.db.selectFrom('apps').select('id').where('owner_id', '=', userId)
 
   app.get(
