@@ -47,6 +47,9 @@ export const STUDIO_ERRORS = {
   RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
   PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
   PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
+  PLUGIN_ASSET_PATH_INVALID: { status: 400, doc: 'A plugin UI asset path (`/plugins/{name}/ui/…`) holds an empty, `.` or `..` segment, a backslash, or an encoded slash or backslash; it is refused without asking the plugin.' },
+  PLUGIN_ASSET_NOT_FOUND: { status: 404, doc: 'No such plugin UI asset: the plugin is not installed, not enabled, provides no UI, or serves nothing at that path.' },
+  PLUGIN_ASSET_FAILED: { status: 502, doc: 'The plugin failed to serve a UI asset: it did not answer (10 s), answered an error status, or a content type outside the allow-list (JavaScript, CSS, SVG, JSON, PNG, WOFF2).' },
   UI_NOT_BUILT: { status: 503, doc: 'The browser UI was asked for, but its build (`@plugboard/ui` `dist/`) is missing: run `npm run build` at the repository root, then start Studio again. The admin API works meanwhile.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>

@@ -27,6 +27,7 @@ import { PlugboardError, type ServiceApiErrorCode } from '@plugboard/proto'
 export const STUDIO_VERSION = '0.1.0'
 import { registerScheduleRoutes } from './scheduler/schedule-routes.js'
 import { defaultUiDir, loadUiBundle } from './ui/ui-bundle.js'
+import { registerPluginAssetRoutes } from './ui/plugin-assets.js'
 import { registerUiRoutes } from './ui/ui-routes.js'
 
 export interface StudioOptions {
@@ -149,6 +150,7 @@ export class Studio {
       const { app, handle } = await createApi({ logger: options.logger, auth, info: { title: 'Plugboard Studio', version: STUDIO_VERSION } })
       registerRoutes(app, context, plugins)
       registerScheduleRoutes(app, tasks)
+      registerPluginAssetRoutes(app, context, plugins)
       registerUiRoutes(app, loadUiBundle(options.uiDir ?? defaultUiDir()))
       await app.ready()
       studio = new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks, store)

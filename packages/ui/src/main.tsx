@@ -2,6 +2,7 @@ import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
 import { MY_APPS } from './api/app-scope'
+import { pluginRoutes } from './plugins/plugin-routes'
 import { PortalSections } from './portal/PortalSections'
 import { AdminOnly, GoHome } from './session/role-routes'
 import { RequireSession, SessionProvider } from './session/session'
@@ -65,6 +66,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="apps" element={<AppsPage />} />
               <Route path="apps/new" element={<AppCreatePage />} />
               <Route path="apps/:appId" element={<AppDetailPage />} />
+              {pluginRoutes}
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

@@ -14,6 +14,7 @@ import { registerMyAppRoutes } from './my-apps.js'
 import { registerMyLlmRoutes } from './my-llms.js'
 import { registerMyUsageRoutes } from './my-usage.js'
 import { registerPluginRoutes } from './plugins.js'
+import { registerUiExtensionRoutes } from './ui-extensions.js'
 import { registerPriceRoutes } from './prices.js'
 import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
@@ -36,4 +37,5 @@ export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlug
   registerAnalyticsRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
   registerPluginRoutes(app, ctx, plugins)
+  registerUiExtensionRoutes(app, ctx)
 }

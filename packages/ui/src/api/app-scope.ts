@@ -18,9 +18,11 @@ export interface AppScope {
   llms: () => Promise<Page<LlmItem>>
   /** Shown on the create form when there are none. */
   noLlms: string
+  /** Whether an app's page shows the tabs UI plugins add (admin pages only: reading them is an admin route). */
+  pluginTabs: boolean
 }
 
-export const ADMIN_APPS: AppScope = { home: '/apps', title: 'Apps', api: adminApi, llms: adminApi.llms, noLlms: 'No LLMs yet: the app will be allowed none.' }
+export const ADMIN_APPS: AppScope = { home: '/apps', title: 'Apps', api: adminApi, llms: adminApi.llms, noLlms: 'No LLMs yet: the app will be allowed none.', pluginTabs: true }
 
 export const MY_APPS: AppScope = {
   home: '/portal/apps',
@@ -28,4 +30,5 @@ export const MY_APPS: AppScope = {
   api: portalApi,
   llms: portalApi.llms,
   noLlms: 'No LLMs are granted to your groups yet: the app will be allowed none. Ask an admin for access.',
+  pluginTabs: false,
 }

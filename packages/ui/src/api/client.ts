@@ -18,7 +18,7 @@ export function onSessionLost(handler: (() => void) | undefined): void {
 }
 
 /** After a reload the token is no longer in memory; Studio also sets it as a readable cookie. */
-function currentCsrfToken(): string | undefined {
+export function currentCsrfToken(): string | undefined {
   if (csrfToken) return csrfToken
   const cookie = document.cookie.split('; ').find((part) => part.startsWith(`${CSRF_COOKIE}=`))
   return cookie ? decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) : undefined

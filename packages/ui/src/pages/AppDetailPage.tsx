@@ -4,6 +4,7 @@ import { Link, useParams } from 'react-router'
 import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage } from '../components/form-controls'
+import { PluginTabs } from '../plugins/PluginTabs'
 
 /** A key just issued: its secret, shown this once, with a button that copies it. */
 function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
@@ -146,6 +147,7 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
             </tbody>
           </table>
         ))}
+      {scope.pluginTabs && <PluginTabs slot="appTabs" target={{ kind: 'app', id: app.data.slug }} />}
     </>
   )
 }

@@ -1,8 +1,9 @@
 import { Suspense, useState, type ReactNode } from 'react'
 import { NavLink, Outlet } from 'react-router'
+import { PluginNav } from '../plugins/PluginNav'
 import { useSession } from '../session/session'
 
-/** The signed-in frame: the sidebar (the admin's sections, or `nav`'s; sign-out) beside the current page. */
+/** The signed-in frame: the sidebar (the admin's sections and plugin sections, or `nav`'s; sign-out) beside the current page. */
 export function Shell(props: { nav?: ReactNode }) {
   const { user, signOut } = useSession()
   const [signingOut, setSigningOut] = useState(false)
@@ -11,6 +12,7 @@ export function Shell(props: { nav?: ReactNode }) {
       <nav className="sidebar" aria-label="Sections">
         <p className="brand">Plugboard</p>
         {props.nav ?? (
+        <>
         <ul>
           <li>
             <NavLink to="/llms">LLMs</NavLink>
@@ -19,6 +21,8 @@ export function Shell(props: { nav?: ReactNode }) {
             <NavLink to="/apps">Apps</NavLink>
           </li>
         </ul>
+        <PluginNav />
+        </>
         )}
         <div className="account">
           <p className="who">{user?.email}</p>
