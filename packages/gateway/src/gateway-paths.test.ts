@@ -17,4 +17,9 @@ describe('isGatewayPath: what the gateway answers itself, the rest being for a s
       expect(isGatewayPath(path), path).toBe(false)
     }
   })
+
+  it("leaves a plugin's UI assets (/plugins/{slug}/ui/…) to Studio, its other paths staying custom endpoints", () => {
+    for (const path of ['/plugins/rate-limit-dashboard/ui', '/plugins/rate-limit-dashboard/ui/', '/plugins/x/ui/assets/page.js']) expect(isGatewayPath(path), path).toBe(false)
+    for (const path of ['/plugins/x/uix', '/plugins/x/mcp/ui', '/plugins/ui', '/plugins/ui/mcp']) expect(isGatewayPath(path), path).toBe(true)
+  })
 })

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { GatewayError } from './errors.js'
 import { HOOK_NAMES, type HookName, type PluginConfig } from './config.js'
 import type { GatewayMetrics } from './metrics.js'
+import { isUnderUiPath } from './plugin-endpoints.js'
 
 /** What a gateway's plugin host is given beyond its runtime (see `PluginHostOptions`). */
 export type GatewayPluginHostOptions = Partial<Omit<PluginHostOptions, 'runtime'>>
@@ -258,6 +259,17 @@ export class GatewayPlugins {
       throw new GatewayError(
         'CONFIG_INVALID',
         `plugin "${unscopable.config.name}" is bound to some apps or LLMs, but its ${hooks} hooks run before the app is known; bind it globally, or list its hooks without them`,
+      )
+    }
+    const underUi = entries
+      .map((entry) => ({ name: entry.config.name, paths: (entry.plugin.description?.endpoints ?? []).map((spec) => spec.path).filter(isUnderUiPath) }))
+      .find((plugin) => plugin.paths.length > 0)
+    if (underUi) {
+      for (const step of undo.reverse()) await step().catch(() => undefined)
+      const { name, paths } = underUi
+      throw new GatewayError(
+        'CONFIG_INVALID',
+        `plugin "${name}" declares custom endpoints under /ui (${paths.join(', ')}), where Studio serves its UI assets (/plugins/NAME/ui/…); move them to another path`,
       )
     }
     const failClosed = entries.filter((entry) => entry.config.failurePolicy === 'fail-closed' && HOOK_NAMES.some((hook) => isBound(entry, hook)))

@@ -18,7 +18,7 @@ import { GatewayPlugins, type GatewayPluginHostOptions, type PluginChanges, type
 import { sendError, sendJson } from './http-io.js'
 import { GatewayMetrics } from './metrics.js'
 import { Exchange, type PipelineServices } from './pipeline/exchange.js'
-import { findEndpoint } from './plugin-endpoints.js'
+import { findEndpoint, PLUGIN_UI_PATH } from './plugin-endpoints.js'
 import { MODEL_PREFIX } from './pipeline/list-models.js'
 import { pipelines, type ProxyState } from './proxy.js'
 import { guardedRequestLog, type RequestLog } from './request-log.js'
@@ -114,10 +114,11 @@ const OWN_PATH = /^\/(?:health|ready|metrics|v1|llm|plugins)(?:\/|$)/
 
 /**
  * Whether the gateway answers `path` itself (its service index `/` aside):
- * what a server sharing its port (Studio in `plugboard up`) may take is the rest.
+ * what a server sharing its port (Studio in `plugboard up`) may take is the rest,
+ * plugins' UI assets under `/plugins/{slug}/ui/` among it.
  */
 export function isGatewayPath(path: string): boolean {
-  return OWN_PATH.test(path)
+  return OWN_PATH.test(path) && !PLUGIN_UI_PATH.test(path)
 }
 
 /** The path of a request target, without its query. */

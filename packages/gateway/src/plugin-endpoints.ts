@@ -3,6 +3,15 @@ import { GatewayError } from './errors.js'
 import { startStream, writeChunk } from './http-io.js'
 import type { EndpointTarget, Stage } from './pipeline/exchange.js'
 
+/**
+ * `/plugins/{slug}/ui/…`: a plugin's UI assets, which Studio serves (the
+ * dashboard loads its WebComponents from there), never a custom endpoint.
+ */
+export const PLUGIN_UI_PATH = /^\/plugins\/[^/]+\/ui(?:\/|$)/
+
+/** Whether a custom endpoint's path would sit under `/ui`, the plugin's UI assets. */
+export const isUnderUiPath = (endpointPath: string): boolean => /^\/*ui(?:\/|$)/.test(endpointPath)
+
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment)

@@ -50,3 +50,10 @@ describe('plugin custom endpoints under /plugins/{slug}/', () => {
     expect(last.error).toMatchObject({ code: 'PLUGIN_FAILED', message: expect.stringContaining('stream broke mid-way') })
   })
 })
+
+describe('a custom endpoint under /ui, where Studio serves the plugin UI assets', () => {
+  it('is refused when the plugin loads (CONFIG_INVALID naming the path), so the two never collide', async () => {
+    const started = startGateway({ yaml: `plugins: [{ name: ui-endpoint, source: ${fixtureSource('ui-endpoint-plugin.mjs')}, hooks: [custom_endpoints] }]` })
+    await expect(started).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('/ui/page.js') })
+  })
+})

@@ -15,6 +15,12 @@ export interface ScheduleSpec {
   retryBackoffMs?: number
 }
 
+/** A WebComponent of the plugin: its tag and the asset path of the ES module that defines it. */
+export interface UiComponent {
+  element: string
+  module: string
+}
+
 /** What a plugin says about itself; also readable from its artifact without running it. */
 export interface Manifest {
   /** Slug: lower-case letters, digits and dashes. */
@@ -31,9 +37,22 @@ export interface Manifest {
    * `usage.*.count`); an admin grants patterns these cover.
    */
   permissions?: { services?: Scope[]; events?: { publish?: string[]; subscribe?: string[] } }
+  /**
+   * What the dashboard shows of the plugin, each WebComponent `element` (a
+   * custom element name starting with the manifest `id` and a dash) defined by
+   * the ES module `module`, an asset path the plugin serves (`serveAsset`) at
+   * `/plugins/{name}/ui/{module}`. Route and sidebar paths are the plugin's
+   * own (`/`, `/limits`): the dashboard mounts them under `/x/{name}`.
+   */
   ui?: {
-    routes?: Array<{ path: string; title: string; element: string }>
+    routes?: Array<{ path: string; title: string } & UiComponent>
     sidebar?: Array<{ title: string; path: string; icon?: string }>
+    /** Tabs on an app's page; the element gets the app's slug in `context.target`. */
+    appTabs?: Array<{ title: string } & UiComponent>
+    /** Tabs on an LLM's page; the element gets the LLM's slug in `context.target`. */
+    llmTabs?: Array<{ title: string } & UiComponent>
+    /** Sections of the dashboard's settings page. */
+    settings?: Array<{ title: string } & UiComponent>
     assets?: string[]
     /** Admin RPC methods its pages may call (`POST /api/v1/plugins/{id}/rpc/{method}`); others are refused by the host. */
     rpc?: string[]

@@ -5,8 +5,12 @@
  */
 export type { LlmItem, LlmCreateBody } from './resources/llms.js'
 export type { AppItem, AppCreateBody } from './resources/apps.js'
+export type { MyAppCreateBody } from './resources/my-apps.js'
+export type { BudgetItem } from './resources/budgets.js'
+export type { MyUsageItem } from './resources/my-usage.js'
 export type { AppKeyItem, IssuedKeyItem } from './resources/app-keys.js'
 export type { MeItem, LoginAnswer } from './resources/auth-routes.js'
+export type { UiExtensionItem } from './resources/ui-extensions.js'
 export type { StudioErrorBody, ErrorDetail, StudioErrorCode } from './errors.js'
 export type { ChatTargetListItem, ConversationItem, ConversationDetail, ChatMessageItem, ConversationCreateBody } from './chat/chat-routes.js'
 export type { ChatEvent, ReplyPart } from './chat/chat-events.js'

@@ -52,6 +52,9 @@ export const STUDIO_ERRORS = {
   CHAT_REPLY_FAILED: { status: 502, doc: "In a chat reply's `error` event (the stream already answered 200): the agent's call failed (its process exited, it answered something invalid) or the LLM answered an error without a code of its own; the partial reply is kept." },
   CHAT_REPLY_TIMEOUT: { status: 504, doc: "In a chat reply's `error` event: the reply did not finish within its deadline (120 s) and was cancelled; the partial reply is kept." },
   CHAT_REPLY_INTERRUPTED: { status: 499, doc: 'Stored with a chat reply whose browser went away before it finished (never sent): the call to the agent or LLM was cancelled, the partial reply is kept.' },
+  PLUGIN_ASSET_PATH_INVALID: { status: 400, doc: 'A plugin UI asset path (`/plugins/{name}/ui/…`) holds an empty, `.` or `..` segment, a backslash, or an encoded slash or backslash; it is refused without asking the plugin.' },
+  PLUGIN_ASSET_NOT_FOUND: { status: 404, doc: 'No such plugin UI asset: the plugin is not installed, not enabled, provides no UI, or serves nothing at that path.' },
+  PLUGIN_ASSET_FAILED: { status: 502, doc: 'The plugin failed to serve a UI asset: it did not answer (10 s), answered an error status, or a content type outside the allow-list (JavaScript, CSS, SVG, JSON, PNG, WOFF2).' },
   UI_NOT_BUILT: { status: 503, doc: 'The browser UI was asked for, but its build (`@plugboard/ui` `dist/`) is missing: run `npm run build` at the repository root, then start Studio again. The admin API works meanwhile.' },
   INTERNAL_ERROR: { status: 500, doc: 'An unexpected error; its request id is in the logs.' },
 } as const satisfies Record<string, { status: number; doc: string }>

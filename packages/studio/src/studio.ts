@@ -29,6 +29,7 @@ import type { ChatCompletion } from './chat/llm-reply.js'
 export const STUDIO_VERSION = '0.1.0'
 import { registerScheduleRoutes } from './scheduler/schedule-routes.js'
 import { defaultUiDir, loadUiBundle } from './ui/ui-bundle.js'
+import { registerPluginAssetRoutes } from './ui/plugin-assets.js'
 import { registerUiRoutes } from './ui/ui-routes.js'
 
 export interface StudioOptions {
@@ -155,6 +156,7 @@ export class Studio {
       registerRoutes(app, context, plugins)
       registerScheduleRoutes(app, tasks)
       registerChatRoutes(app, { db: database.db, plugins, completion: () => studio?.chatCompletion })
+      registerPluginAssetRoutes(app, context, plugins)
       registerUiRoutes(app, loadUiBundle(options.uiDir ?? defaultUiDir()))
       await app.ready()
       studio = new Studio(database, context, app, handle, firstAdmin, relay, plugins, tasks, store)

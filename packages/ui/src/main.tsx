@@ -1,6 +1,10 @@
 import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
+import { MY_APPS } from './api/app-scope'
+import { pluginRoutes } from './plugins/plugin-routes'
+import { PortalSections } from './portal/PortalSections'
+import { AdminOnly, GoHome } from './session/role-routes'
 import { RequireSession, SessionProvider } from './session/session'
 import { Shell } from './shell/Shell'
 import './styles.css'
@@ -14,6 +18,9 @@ const AppCreatePage = lazy(() => import('./pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('./pages/AppDetailPage'))
 const ChatPage = lazy(() => import('./pages/ChatPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
+const NotAllowedPage = lazy(() => import('./pages/NotAllowedPage'))
+const MyLlmsPage = lazy(() => import('./portal/MyLlmsPage'))
+const UsagePage = lazy(() => import('./portal/UsagePage'))
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -23,19 +30,46 @@ createRoot(document.getElementById('root')!).render(
           <Routes>
             <Route path="/sign-in" element={<SignInPage />} />
             <Route
+              index
               element={
                 <RequireSession>
-                  <Shell />
+                  <GoHome />
+                </RequireSession>
+              }
+            />
+            <Route
+              path="/portal"
+              element={
+                <RequireSession>
+                  <Shell nav={<PortalSections />} />
                 </RequireSession>
               }
             >
-              <Route index element={<Navigate to="/llms" replace />} />
+              <Route index element={<Navigate to="apps" replace />} />
+              <Route path="apps" element={<AppsPage scope={MY_APPS} />} />
+              <Route path="apps/new" element={<AppCreatePage scope={MY_APPS} />} />
+              <Route path="apps/:appId" element={<AppDetailPage scope={MY_APPS} />} />
+              <Route path="llms" element={<MyLlmsPage />} />
+              <Route path="usage" element={<UsagePage />} />
+              <Route path="chat/:conversationId?" element={<ChatPage base="/portal/chat" />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Route>
+            <Route
+              element={
+                <RequireSession>
+                  <AdminOnly refused={<NotAllowedPage />}>
+                    <Shell />
+                  </AdminOnly>
+                </RequireSession>
+              }
+            >
               <Route path="llms" element={<LlmsPage />} />
               <Route path="llms/new" element={<LlmCreatePage />} />
               <Route path="apps" element={<AppsPage />} />
               <Route path="apps/new" element={<AppCreatePage />} />
               <Route path="apps/:appId" element={<AppDetailPage />} />
               <Route path="chat/:conversationId?" element={<ChatPage />} />
+              {pluginRoutes}
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

@@ -28,6 +28,9 @@ import { StreamMeter, totalTokens } from './usage-meter.js'
  */
 const ABANDONED_STREAM_MS = 60 * 60_000
 
+/** Where each app's bucket is kept in the plugin's KV namespace: `bucket/<appId>`. */
+export const BUCKET_PREFIX = 'bucket/'
+
 const positive = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0
 
 function parseConfig(config: JsonValue): Limits {
@@ -63,8 +66,13 @@ export class RateLimiter extends BasePlugin implements PostAuthHook, ResponseHoo
   readonly #buckets = new KeyLock()
 
   /** @param now the clock, in ms since the epoch (tests pass their own). */
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(protected readonly now: () => number = Date.now) {
     super()
+  }
+
+  /** The limits in force, from the config. */
+  protected get limits(): Limits {
+    return this.#limits
   }
 
   configSchema(): JsonValue {
@@ -121,14 +129,14 @@ export class RateLimiter extends BasePlugin implements PostAuthHook, ResponseHoo
   }
 
   async #load(appId: string, ctx: HookContext): Promise<Bucket> {
-    const stored = await ctx.services.kv.getJson<Bucket>(`bucket/${appId}`, { signal: ctx.signal })
+    const stored = await ctx.services.kv.getJson<Bucket>(`${BUCKET_PREFIX}${appId}`, { signal: ctx.signal })
     return refill(stored, this.#limits, this.now())
   }
 
   /** Stored until it would be full again: an expired bucket reads as a full one. */
   async #save(appId: string, bucket: Bucket, ctx: HookContext): Promise<void> {
     const ttlMs = Math.max(1000, Math.ceil(untilFull(bucket, this.#limits)))
-    await ctx.services.kv.set(`bucket/${appId}`, bucket, { ttlMs, signal: ctx.signal })
+    await ctx.services.kv.set(`${BUCKET_PREFIX}${appId}`, bucket, { ttlMs, signal: ctx.signal })
   }
 
   async #debit(appId: string, tokens: number, ctx: HookContext): Promise<void> {

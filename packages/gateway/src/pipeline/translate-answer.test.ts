@@ -124,7 +124,7 @@ class StreamMaker {
 /** The Responses ids and clock are per answer: numbered by first appearance, so two answers' streams compare. */
 function normalised(text: string): string {
   const ids = new Map<string, string>()
-  return text.replace(/\b(resp|msg|fc)_[0-9a-f]{24}\b/g, (id, prefix: string) => ids.get(id) ?? ids.set(id, `${prefix}_${ids.size}`).get(id)!).replace(/"created_at":\d+/g, '"created_at":0')
+  return text.replace(/\b(resp|msg|fc)_[0-9a-f]{32}\b/g, (id, prefix: string) => ids.get(id) ?? ids.set(id, `${prefix}_${ids.size}`).get(id)!).replace(/"created_at":\d+/g, '"created_at":0')
 }
 
 const STREAM_ERROR = { status: 502, code: 'UPSTREAM_STREAM_TRUNCATED', message: 'The stream broke.', type: 'api_error', param: null }

@@ -304,6 +304,11 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
       if (answer.error) return { error: { code: answer.error.code, message: answer.error.message } }
       return { result: answer.resultJson.length ? parseJson(answer.resultJson) : null }
     },
+    /** Asks the plugin for a UI asset as Studio does for `/plugins/{name}/ui/{path}`: its status, content type and body. */
+    async asset(path: string): Promise<{ status: number; contentType: string; body: Buffer }> {
+      const answer = roundTrip(pb.AssetResponse, await pluginHandlers.serveAsset({ path }, call('')))
+      return { status: answer.status, contentType: answer.contentType, body: Buffer.from(answer.body) }
+    },
     /** Runs one of the plugin's scheduled tasks as Studio's scheduler does; answers its output (undefined for none). */
     async scheduledTask(input: { scheduleId: string; runId?: string; config?: JsonValue; scheduledAt?: Date }, signal?: AbortSignal) {
       const request = roundTrip(pb.ScheduledTaskRequest, {

@@ -7,6 +7,8 @@ export interface RequestFilter {
   from: Date
   to: Date
   app?: string | undefined
+  /** Any of these apps (slugs); empty: none. */
+  apps?: readonly string[] | undefined
   llm?: string | undefined
   model?: string | undefined
   status?: number | undefined
@@ -57,6 +59,7 @@ const GROUPS: Record<LatencyGroup, { by: RawBuilder<unknown>; key: RawBuilder<st
 export function filteredRequests(db: StudioDb, filter: RequestFilter): RequestsQuery<object> {
   let q: RequestsQuery<object> = db.selectFrom('requests').where('at', '>=', filter.from).where('at', '<', filter.to)
   if (filter.app !== undefined) q = q.where('app_id', '=', filter.app)
+  if (filter.apps !== undefined) q = filter.apps.length > 0 ? q.where('app_id', 'in', [...filter.apps]) : q.where(sql<boolean>`false`)
   if (filter.llm !== undefined) q = q.where('llm', '=', filter.llm)
   if (filter.model !== undefined) q = q.where('model', '=', filter.model)
   if (filter.status !== undefined) q = q.where('status', '=', filter.status)

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { hashSecret, newSecret, secretHint } from '../accounts/secrets.js'
-import { actorOf, principalOf } from '../api/auth.js'
+import { actorOf, principalOf, type Access } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
 import { listPage, ListQuerySchema, Page } from '../api/list.js'
-import { errorResponses, findRow } from '../api/resource.js'
-import { API_PREFIX, type Api } from '../api/server.js'
+import { errorResponses } from '../api/resource.js'
+import type { Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { Row } from '../db/schema.js'
 import { StudioError, notFound } from '../errors.js'
@@ -87,17 +87,31 @@ function futureDate(value: string | undefined, path: string): Date | null {
   return date
 }
 
-export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
-  const tags = ['apps']
-  const config = { access: 'admin' as const }
-  const base = `${API_PREFIX}/apps/:id/keys`
+/**
+ * Where a set of key routes lives and whose apps it serves: the admin's
+ * `/apps/:id/keys` (any app) and the portal's `/me/apps/:id/keys` (the
+ * caller's own apps; another's answers 404) share these routes.
+ */
+export interface AppKeyRoutes {
+  /** The path of an app, `:id` in it: the keys are under `{appPath}/keys`. */
+  appPath: string
+  access: Access
+  tags: string[]
+  /** The app `id` (or slug) names, when the request's caller may see it; NOT_FOUND otherwise. */
+  appOf: (request: FastifyRequest, id: string) => Promise<Row<'apps'>>
+}
+
+export function registerAppKeyRoutes(app: Api, ctx: StudioContext, routes: AppKeyRoutes): void {
+  const { tags, appOf } = routes
+  const config = { access: routes.access }
+  const base = `${routes.appPath}/keys`
   const write = (request: FastifyRequest, action: 'issue_key' | 'rotate_key' | 'revoke_key') => ({ actor: actorOf(principalOf(request)), action, type: 'app_key' as const, requestId: request.id })
 
   app.get(
     base,
     { config, schema: { tags, summary: "An app's keys, newest first (never the secret)", params: AppParams, querystring: ListQuerySchema({}), response: { 200: Page(AppKey), ...errorResponses(401, 403, 404, 422) } } },
     async (request) => {
-      const owner = await findRow(ctx.db, 'apps', request.params.id, 'app')
+      const owner = await appOf(request, request.params.id)
       const page = await listPage(ctx.db.selectFrom('app_keys').selectAll().where('app_id', '=', owner.id), { sortable: { createdAt: 'created_at' }, defaultSort: '-createdAt', idColumn: 'id', query: request.query })
       return { items: page.items.map(presentAppKey), nextCursor: page.nextCursor }
     },
@@ -107,7 +121,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
     base,
     { config, preValidation: bodyOrEmpty, schema: { tags, summary: 'Issue a key for an app (the key is shown once)', params: AppParams, body: IssueBody, response: { 201: IssuedKey, ...errorResponses(401, 403, 404, 422) } } },
     async (request, reply) => {
-      const owner = await findRow(ctx.db, 'apps', request.params.id, 'app')
+      const owner = await appOf(request, request.params.id)
       const expiresAt = futureDate(request.body.expiresAt, '/expiresAt')
       const issued = await ctx.writes.run(write(request, 'issue_key'), async (trx) => {
         const issued = await issueAppKey(trx, owner.id, expiresAt)
@@ -126,7 +140,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
       schema: { tags, summary: 'Rotate a key: issues a new one (shown once); the old one is revoked, or expires after the grace period', params: KeyParams, body: RotateBody, response: { 201: Rotated, ...errorResponses(401, 403, 404, 409, 422) } },
     },
     async (request, reply) => {
-      const owner = await findRow(ctx.db, 'apps', request.params.id, 'app')
+      const owner = await appOf(request, request.params.id)
       const grace = request.body.gracePeriodSeconds ?? 0
       const expiresAt = futureDate(request.body.expiresAt, '/expiresAt')
       const rotated = await ctx.writes.run(write(request, 'rotate_key'), async (trx) => {
@@ -149,7 +163,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext): void {
     `${base}/:keyId`,
     { config, schema: { tags, summary: 'Revoke a key (at once; revoking a revoked key changes nothing)', params: KeyParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
     async (request, reply) => {
-      const owner = await findRow(ctx.db, 'apps', request.params.id, 'app')
+      const owner = await appOf(request, request.params.id)
       await ctx.writes.run(write(request, 'revoke_key'), async (trx) => {
         const old = await lockKey(trx, owner.id, request.params.keyId)
         const row = old.revoked_at ? old : await trx.updateTable('app_keys').set({ revoked_at: new Date() }).where('id', '=', old.id).returningAll().executeTakeFirstOrThrow()

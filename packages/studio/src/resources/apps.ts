@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import type { StudioContext } from '../api/context.js'
-import { registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
-import type { Api } from '../api/server.js'
+import { findRow, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
+import { API_PREFIX, type Api } from '../api/server.js'
 import type { Trx } from '../api/writes.js'
 import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
@@ -38,7 +38,7 @@ export const App = Type.Object({
   ...Timestamps,
 })
 
-const AppCreate = Type.Object(
+export const AppCreate = Type.Object(
   { slug: Slug, name: Type.Optional(Name), ownerId: Type.Optional(OwnerId), allowedLlms: Type.Optional(AllowedLlms), metadata: Type.Optional(Metadata), enabled: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 )
@@ -147,5 +147,5 @@ export function registerAppRoutes(app: Api, ctx: StudioContext): void {
       if (patch.allowedLlms !== undefined) await setAllowedLlms(trx, row.id, patch.allowedLlms)
     },
   })
-  registerAppKeyRoutes(app, ctx)
+  registerAppKeyRoutes(app, ctx, { appPath: `${API_PREFIX}/apps/:id`, access: 'admin', tags: ['apps'], appOf: (_request, id) => findRow(ctx.db, 'apps', id, 'app') })
 }

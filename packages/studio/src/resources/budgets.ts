@@ -69,7 +69,7 @@ const BudgetUpdate = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 )
 
-type BudgetItem = Static<typeof Budget>
+export type BudgetItem = Static<typeof Budget>
 
 const invalid = (path: string, message: string) => new StudioError('VALIDATION_FAILED', `${path.slice(1)} ${message}`, { details: [{ path, message }] })
 
@@ -83,7 +83,7 @@ function checkPeriod(period: 'monthly' | 'custom', periodDays: number | null | u
 }
 
 /** Rows with their live status: spending from the store, alerts of the current period from budget_alerts (one query a page). */
-async function presentBudgets(rows: Row<'budgets'>[], db: StudioDb | Trx, ctx: StudioContext): Promise<BudgetItem[]> {
+export async function presentBudgets(rows: Row<'budgets'>[], db: StudioDb | Trx, ctx: StudioContext): Promise<BudgetItem[]> {
   const now = Date.now()
   const periods = rows.map((row) => budgetPeriodOf(periodRuleOf(row), now))
   const alerts = rows.length

@@ -10,8 +10,11 @@ import { registerConfigRoutes } from './config-routes.js'
 import { registerDatasourceRoutes } from './datasources.js'
 import { registerGroupRoutes } from './groups.js'
 import { registerLlmRoutes } from './llms.js'
+import { registerMyAppRoutes } from './my-apps.js'
 import { registerMyLlmRoutes } from './my-llms.js'
+import { registerMyUsageRoutes } from './my-usage.js'
 import { registerPluginRoutes } from './plugins.js'
+import { registerUiExtensionRoutes } from './ui-extensions.js'
 import { registerPriceRoutes } from './prices.js'
 import { registerToolRoutes } from './tools.js'
 import { registerUserRoutes } from './users.js'
@@ -25,6 +28,8 @@ export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlug
   registerGroupRoutes(app, ctx)
   registerMyLlmRoutes(app, ctx)
   registerAppRoutes(app, ctx)
+  registerMyAppRoutes(app, ctx)
+  registerMyUsageRoutes(app, ctx)
   registerPriceRoutes(app, ctx)
   registerBudgetRoutes(app, ctx)
   registerToolRoutes(app, ctx)
@@ -32,4 +37,5 @@ export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlug
   registerAnalyticsRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
   registerPluginRoutes(app, ctx, plugins)
+  registerUiExtensionRoutes(app, ctx)
 }

@@ -5,10 +5,11 @@ import type { UiBundle, UiFile } from './ui-bundle.js'
 
 /**
  * The CSP of every UI page: the UI's own scripts and styles only, no inline
- * script or style, no plugins, no framing. Plugin UI (later) loads as ES
- * modules from Studio's own paths, which this allows.
+ * script or style, no plugins, no framing. Plugin UI loads as ES modules from
+ * Studio's own paths (`/plugins/{name}/ui/…`), which this allows; whatever
+ * inline script a plugin's component inserts does not run.
  */
-const UI_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+export const UI_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 /** `/api` and below: the admin API's (any version), never the UI's. */
 const API_PATH = /^\/api(?:\/|$)/

@@ -1,11 +1,7 @@
-import type { AppCreateBody, AppItem, AppKeyItem, IssuedKeyItem, LlmCreateBody, LlmItem, LoginAnswer, MeItem } from '@plugboard/studio/api-types'
+import type { AppCreateBody, LlmCreateBody, LlmItem, LoginAnswer, MeItem, UiExtensionItem } from '@plugboard/studio/api-types'
+import { appCalls } from './app-calls'
 import { apiRequest, rememberCsrfToken } from './client'
-
-/** A list page of the admin API. */
-interface Page<T> {
-  items: T[]
-  nextCursor: string | null
-}
+import type { Page } from './page'
 
 const id = (value: string) => encodeURIComponent(value)
 
@@ -25,11 +21,8 @@ export const adminApi = {
   },
   me: () => apiRequest<MeItem>('/me'),
   llms: () => apiRequest<Page<LlmItem>>('/llms?limit=200'),
+  llm: (slug: string) => apiRequest<LlmItem>(`/llms/${id(slug)}`),
   createLlm: (body: LlmCreateBody) => apiRequest<LlmItem>('/llms', { method: 'POST', body }),
-  apps: () => apiRequest<Page<AppItem>>('/apps?limit=200'),
-  app: (appId: string) => apiRequest<AppItem>(`/apps/${id(appId)}`),
-  createApp: (body: AppCreateBody) => apiRequest<AppItem>('/apps', { method: 'POST', body }),
-  appKeys: (appId: string) => apiRequest<Page<AppKeyItem>>(`/apps/${id(appId)}/keys?limit=200`),
-  issueKey: (appId: string) => apiRequest<IssuedKeyItem>(`/apps/${id(appId)}/keys`, { method: 'POST', body: {} }),
-  revokeKey: (appId: string, keyId: string) => apiRequest<void>(`/apps/${id(appId)}/keys/${id(keyId)}`, { method: 'DELETE' }),
+  ...appCalls<AppCreateBody>('/apps'),
+  uiExtensions: () => apiRequest<{ items: UiExtensionItem[] }>('/ui/extensions'),
 }

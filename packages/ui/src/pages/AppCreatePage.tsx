@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { useNavigate } from 'react-router'
-import { adminApi } from '../api/admin-api'
+import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { useDraft } from '../forms/draft'
@@ -10,11 +10,11 @@ const FIELDS = ['slug', 'name', 'allowedLlms'] as const
 const EMPTY = { slug: '', name: '', allowedLlms: [] as string[] }
 
 /** Adds an app and the LLMs it may call; its keys are issued on its page. */
-export default function AppCreatePage() {
+export default function AppCreatePage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
   const navigate = useNavigate()
-  const draft = useDraft('app-create', EMPTY)
+  const draft = useDraft(`app-create:${scope.home}`, EMPTY)
   const form = draft.values
-  const { loaded: llms } = useApiData(() => adminApi.llms(), [])
+  const { loaded: llms } = useApiData(() => scope.llms(), [scope])
   const [busy, setBusy] = useState(false)
   const [errors, setErrors] = useState<FormErrors>(noFormErrors)
 
@@ -27,9 +27,9 @@ export default function AppCreatePage() {
     setBusy(true)
     setErrors(noFormErrors)
     try {
-      const app = await adminApi.createApp({ slug: form.slug.trim(), allowedLlms: form.allowedLlms, ...(form.name.trim() && { name: form.name.trim() }) })
+      const app = await scope.api.createApp({ slug: form.slug.trim(), allowedLlms: form.allowedLlms, ...(form.name.trim() && { name: form.name.trim() }) })
       draft.discard()
-      navigate(`/apps/${encodeURIComponent(app.id)}`)
+      navigate(`${scope.home}/${encodeURIComponent(app.id)}`)
     } catch (error) {
       setErrors(formErrorsOf(error, FIELDS))
       setBusy(false)
@@ -51,7 +51,7 @@ export default function AppCreatePage() {
           <legend>Allowed LLMs</legend>
           {llms.state === 'loading' && <p className="loading">Loading…</p>}
           {llms.state === 'failed' && <ErrorMessage message={llms.message} />}
-          {llms.state === 'ready' && llms.data.items.length === 0 && <p className="hint">No LLMs yet: the app will be allowed none.</p>}
+          {llms.state === 'ready' && llms.data.items.length === 0 && <p className="hint">{scope.noLlms}</p>}
           {llms.state === 'ready' &&
             llms.data.items.map((llm) => (
               <label key={llm.id} className="check">

@@ -1,9 +1,10 @@
 import type { AppKeyItem, IssuedKeyItem } from '@plugboard/studio/api-types'
 import { useState } from 'react'
 import { Link, useParams } from 'react-router'
-import { adminApi } from '../api/admin-api'
+import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage } from '../components/form-controls'
+import { PluginTabs } from '../plugins/PluginTabs'
 
 /** A key just issued: its secret, shown this once, with a button that copies it. */
 function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
@@ -36,7 +37,7 @@ function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
   )
 }
 
-function KeyRow(props: { appId: string; item: AppKeyItem; onRevoked: () => void }) {
+function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRevoked: () => void }) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
   const { item } = props
@@ -44,7 +45,7 @@ function KeyRow(props: { appId: string; item: AppKeyItem; onRevoked: () => void 
     setBusy(true)
     setError(undefined)
     try {
-      await adminApi.revokeKey(props.appId, item.id)
+      await props.scope.api.revokeKey(props.appId, item.id)
       props.onRevoked()
     } catch (failure) {
       setError((failure as Error).message)
@@ -71,10 +72,10 @@ function KeyRow(props: { appId: string; item: AppKeyItem; onRevoked: () => void 
 }
 
 /** An app: what it may call, and its keys (issue one, revoke one). */
-export default function AppDetailPage() {
+export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
   const appId = useParams().appId ?? ''
-  const { loaded: app } = useApiData(() => adminApi.app(appId), [appId])
-  const { loaded: keys, reload } = useApiData(() => adminApi.appKeys(appId), [appId])
+  const { loaded: app } = useApiData(() => scope.api.app(appId), [scope, appId])
+  const { loaded: keys, reload } = useApiData(() => scope.api.appKeys(appId), [scope, appId])
   const [issued, setIssued] = useState<IssuedKeyItem | undefined>(undefined)
   const [issuing, setIssuing] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -83,7 +84,7 @@ export default function AppDetailPage() {
     setIssuing(true)
     setError(undefined)
     try {
-      setIssued(await adminApi.issueKey(appId))
+      setIssued(await scope.api.issueKey(appId))
       reload()
     } catch (failure) {
       setError((failure as Error).message)
@@ -97,7 +98,7 @@ export default function AppDetailPage() {
     return (
       <>
         <p>
-          <Link to="/apps">← Apps</Link>
+          <Link to={scope.home}>← {scope.title}</Link>
         </p>
         <ErrorMessage message={app.message} />
       </>
@@ -105,7 +106,7 @@ export default function AppDetailPage() {
   return (
     <>
       <p>
-        <Link to="/apps">← Apps</Link>
+        <Link to={scope.home}>← {scope.title}</Link>
       </p>
       <h1>{app.data.name}</h1>
       <dl className="facts">
@@ -141,11 +142,12 @@ export default function AppDetailPage() {
             </thead>
             <tbody>
               {keys.data.items.map((item) => (
-                <KeyRow key={item.id} appId={appId} item={item} onRevoked={reload} />
+                <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} />
               ))}
             </tbody>
           </table>
         ))}
+      {scope.pluginTabs && <PluginTabs slot="appTabs" target={{ kind: 'app', id: app.data.slug }} />}
     </>
   )
 }

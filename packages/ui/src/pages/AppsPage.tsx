@@ -1,16 +1,16 @@
 import { Link } from 'react-router'
-import { adminApi } from '../api/admin-api'
+import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage } from '../components/form-controls'
 
-/** The apps that call the gateway with their keys. */
-export default function AppsPage() {
-  const { loaded } = useApiData(() => adminApi.apps(), [])
+/** The apps that call the gateway with their keys: every app for an admin, or the portal user's own. */
+export default function AppsPage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
+  const { loaded } = useApiData(() => scope.api.apps(), [scope])
   return (
     <>
       <header className="page-header">
-        <h1>Apps</h1>
-        <Link className="button primary" to="/apps/new">
+        <h1>{scope.title}</h1>
+        <Link className="button primary" to={`${scope.home}/new`}>
           New app
         </Link>
       </header>
@@ -33,7 +33,7 @@ export default function AppsPage() {
               {loaded.data.items.map((app) => (
                 <tr key={app.id}>
                   <td>
-                    <Link to={`/apps/${encodeURIComponent(app.id)}`}>{app.name}</Link>
+                    <Link to={`${scope.home}/${encodeURIComponent(app.id)}`}>{app.name}</Link>
                   </td>
                   <td>{app.slug}</td>
                   <td>{app.allowedLlms.join(', ') || 'none'}</td>

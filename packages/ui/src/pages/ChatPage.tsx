@@ -59,7 +59,7 @@ function MessageView({ role, reply, streaming = false }: { role: 'user' | 'assis
  * Chat with an agent plugin or an LLM: the user's conversations (stored by
  * Studio), the open one, and a reply streamed event by event as it arrives.
  */
-export default function ChatPage() {
+export default function ChatPage({ base = '/chat' }: { /** Where the page is: `/chat` (admin) or `/portal/chat`. */ base?: string }) {
   const { conversationId } = useParams()
   const navigate = useNavigate()
   const targets = useApiData(() => chatApi.targets(), [])
@@ -104,7 +104,7 @@ export default function ChatPage() {
         const conversation = await chatApi.createConversation({ target: { kind: target.kind, name: target.name } })
         id = created.current = conversation.id
         setOpen({ state: 'ready', detail: { ...conversation, messages: [] } })
-        navigate(`/chat/${encodeURIComponent(id)}`)
+        navigate(`${base}/${encodeURIComponent(id)}`)
       }
       setDraft('')
       setStreaming({ conversation: id, question, reply: { content: '', parts: [] } })
@@ -140,7 +140,7 @@ export default function ChatPage() {
           </select>
           {targets.loaded.state === 'ready' && targetItems.length === 0 && <p className="hint">No agent or LLM is available to you yet.</p>}
         </div>
-        <button type="button" onClick={() => navigate('/chat')} disabled={!conversationId}>
+        <button type="button" onClick={() => navigate(base)} disabled={!conversationId}>
           New conversation
         </button>
         <nav aria-label="Conversations">
@@ -149,7 +149,7 @@ export default function ChatPage() {
             <ul>
               {conversations.loaded.data.items.map((conversation) => (
                 <li key={conversation.id}>
-                  <Link to={`/chat/${encodeURIComponent(conversation.id)}`} className={conversation.id === conversationId ? 'active' : undefined}>
+                  <Link to={`${base}/${encodeURIComponent(conversation.id)}`} className={conversation.id === conversationId ? 'active' : undefined}>
                     {conversation.title || 'New conversation'}
                   </Link>
                   <span className="hint">{conversation.target.name}</span>

@@ -33,7 +33,9 @@ export default function LlmsPage() {
             <tbody>
               {loaded.data.items.map((llm) => (
                 <tr key={llm.id}>
-                  <td>{llm.slug}</td>
+                  <td>
+                    <Link to={`/llms/${encodeURIComponent(llm.slug)}`}>{llm.slug}</Link>
+                  </td>
                   <td>{llm.name}</td>
                   <td>{llm.vendor}</td>
                   <td>{llm.models.join(', ')}</td>

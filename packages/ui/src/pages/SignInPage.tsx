@@ -20,8 +20,9 @@ export default function SignInPage() {
     setBusy(true)
     setError(undefined)
     try {
-      signedIn(await adminApi.signIn(email, password))
-      navigate(afterSignIn(params.get('next')), { replace: true })
+      const user = await adminApi.signIn(email, password)
+      signedIn(user)
+      navigate(afterSignIn(params.get('next'), user.role), { replace: true })
     } catch (failure) {
       setError((failure as Error).message)
       setBusy(false)

@@ -1,3 +1,5 @@
+import type { MeItem } from '@plugboard/studio/api-types'
+
 /** The sign-in page's address that comes back to `next` afterwards; `expired` says the session ended mid-work. */
 export function signInPath(next: string, expired = false): string {
   const query = new URLSearchParams()
@@ -7,7 +9,12 @@ export function signInPath(next: string, expired = false): string {
   return text ? `/sign-in?${text}` : '/sign-in'
 }
 
-/** Where to go after signing in: a path of this UI only (`//evil.example` is not one). */
-export function afterSignIn(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/llms'
+/** Where a user starts: an admin in the admin shell, a portal user in the portal. */
+export function homeOf(role: MeItem['role']): string {
+  return role === 'admin' ? '/llms' : '/portal'
+}
+
+/** Where to go after signing in: `next` when it is a path of this UI (`//evil.example` is not one), else the user's home. */
+export function afterSignIn(next: string | null, role: MeItem['role']): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : homeOf(role)
 }

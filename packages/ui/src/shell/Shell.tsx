@@ -1,15 +1,18 @@
-import { Suspense, useState } from 'react'
+import { Suspense, useState, type ReactNode } from 'react'
 import { NavLink, Outlet } from 'react-router'
+import { PluginNav } from '../plugins/PluginNav'
 import { useSession } from '../session/session'
 
-/** The signed-in frame: the sidebar (sections and sign-out) beside the current page. */
-export function Shell() {
+/** The signed-in frame: the sidebar (the admin's sections and plugin sections, or `nav`'s; sign-out) beside the current page. */
+export function Shell(props: { nav?: ReactNode }) {
   const { user, signOut } = useSession()
   const [signingOut, setSigningOut] = useState(false)
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Sections">
         <p className="brand">Plugboard</p>
+        {props.nav ?? (
+        <>
         <ul>
           <li>
             <NavLink to="/llms">LLMs</NavLink>
@@ -21,6 +24,9 @@ export function Shell() {
             <NavLink to="/chat">Chat</NavLink>
           </li>
         </ul>
+        <PluginNav />
+        </>
+        )}
         <div className="account">
           <p className="who">{user?.email}</p>
           <button

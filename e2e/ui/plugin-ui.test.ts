@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPlatform, type RunningPlatform } from './plugboard-up.js'
+
+// Plugin UI in the dashboard, against plugboard up: a real plugin's page charting RPC data,
+// and a hostile plugin whose components throw, are missing, or insert inline script.
+
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ADMIN = { email: 'admin@e2e-plugins.example', password: 'e2e plugin ui battery staple' }
+const APP_KEY = 'pb-e2e-plugin-ui-key-0123456789'
+const dashboardPlugin = fileURLToPath(new URL('../../examples/plugins/rate-limit-dashboard', import.meta.url))
+const hostilePlugin = fileURLToPath(new URL('./fixtures/hostile-ui-plugin', import.meta.url))
+const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
+const runBrowserTests = existsSync(CHROMIUM) || Boolean(process.env.CI)
+if (!runBrowserTests) console.warn(`skipping the plugin UI browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
+
+/** The admin API as the signed-in admin (session cookie and CSRF token); throws on a failed step. */
+async function adminSession(url: string) {
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })
+  const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+  const { csrfToken } = (await login.json()) as { csrfToken: string }
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/api/v1${path}`, { method, headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) })
+    const answer = await response.text()
+    if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${answer}`)
+    return answer ? JSON.parse(answer) : undefined
+  }
+}
+
+describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard up', { timeout: 90_000 }, () => {
+  let platform: RunningPlatform
+  let browser: Browser
+  let page: Page
+  let step = 0
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, `plugins-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
+  const sidebar = () => page.getByRole('navigation', { name: 'Sections' })
+  const flag = (name: string) => page.evaluate(`window.${name}`)
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true })
+    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })])
+    const api = await adminSession(platform.url)
+    await api('POST', '/config/apply', { llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }], apps: [{ id: 'demo', keys: [{ value: APP_KEY }], allowedLlms: ['mock'] }] })
+    await api('POST', '/plugins', { source: `file://${dashboardPlugin}` })
+    await api('POST', '/plugins/rate-limit-dashboard/scopes', { scope: 'kv.readwrite' })
+    await api('PATCH', '/plugins/rate-limit-dashboard', { config: { requestsPerMinute: 5 } })
+    await api('POST', '/plugins/rate-limit-dashboard/enable')
+    await api('POST', '/plugins', { source: `file://${hostilePlugin}` })
+    await api('POST', '/plugins/hostile-ui/enable')
+    for (let i = 0; i < 3; i++) {
+      const chat = await fetch(`${platform.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${APP_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(chat.status).toBe(200)
+      await chat.text()
+    }
+    page = await (await browser.newContext({ baseURL: platform.url })).newPage()
+    await page.goto('/')
+    await page.waitForURL('**/sign-in')
+    await page.getByLabel('Email').fill(ADMIN.email)
+    await page.getByLabel('Password').fill(ADMIN.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL('**/llms')
+  }, 90_000)
+  afterAll(async () => {
+    await browser?.close()
+    await platform?.stop()
+  })
+
+  it("opens the plugin's sidebar entry and shows its chart, drawn from the counters its admin RPC read", async () => {
+    await sidebar().getByRole('link', { name: 'Rate limits' }).click()
+    await page.waitForURL('**/x/rate-limit-dashboard')
+    const bar = page.locator('rate-limit-dashboard-chart svg g[data-app="demo"]')
+    await bar.waitFor()
+    // 3 requests, refilling at 5 a minute since they were made.
+    const [used, limit] = (await bar.locator('text.value').textContent())!.split(' / ').map(Number)
+    expect(limit).toBe(5)
+    expect(used).toBeGreaterThan(2)
+    expect(used).toBeLessThanOrEqual(3)
+    expect(Number(await bar.locator('rect.used').getAttribute('width'))).toBeGreaterThan(100)
+    await shot('rate-limit-chart')
+  })
+
+  it("shows the plugin's tab on an app's page with that app's bar", async () => {
+    await sidebar().getByRole('link', { name: 'Apps', exact: true }).click()
+    await page.getByRole('link', { name: 'demo' }).first().click()
+    await page.getByRole('tab', { name: 'Rate limit' }).waitFor()
+    await page.locator('rate-limit-dashboard-app svg g[data-app="demo"]').waitFor()
+    await shot('app-tab')
+  })
+
+  it('shows an error panel naming the plugin when its component throws, and the sidebar still works', async () => {
+    await sidebar().getByRole('link', { name: 'Throws' }).click()
+    const panel = page.getByRole('alert', { name: 'Hostile UI failed' })
+    await panel.waitFor()
+    expect(await panel.textContent()).toContain('the hostile component broke on purpose')
+    await shot('component-throws')
+    await sidebar().getByRole('link', { name: 'LLMs' }).click()
+    await page.getByRole('heading', { name: 'LLMs' }).waitFor()
+    await page.getByRole('link', { name: 'mock' }).waitFor()
+  })
+
+  it("shows an error panel with Studio's code when the plugin serves no such module", async () => {
+    await sidebar().getByRole('link', { name: 'Missing module' }).click()
+    const panel = page.getByRole('alert', { name: 'Hostile UI failed' })
+    await panel.waitFor()
+    expect(await panel.textContent()).toContain('PLUGIN_ASSET_NOT_FOUND')
+    await shot('module-missing')
+  })
+
+  it('runs no inline script a component inserts: the CSP refuses each, the window flag stays unset', async () => {
+    await sidebar().getByRole('link', { name: 'Inline script' }).click()
+    await page.getByText('Inline content inserted.').waitFor()
+    await expect.poll(() => flag('__cspBlocked')).toBeGreaterThanOrEqual(2)
+    expect(await flag('__inlineRan')).toBeUndefined()
+    await shot('inline-script-blocked')
+  })
+})

@@ -1,0 +1,136 @@
+import { Component, useEffect, useRef, useState, type ReactNode } from 'react'
+import type { UiExtensionItem } from '@plugboard/studio/api-types'
+import { CONTEXT_PROPERTY, createRpc, type PluginUiContext } from '@plugboard/ui-sdk'
+import { currentCsrfToken } from '../api/client'
+import { useSession } from '../session/session'
+import type { PluginComponent } from './plugin-extensions'
+
+/** How long a plugin's module may take to load and define its element. */
+const LOAD_TIMEOUT_MS = 10_000
+
+type Plugin = UiExtensionItem['plugin']
+
+/** Where a plugin's component failed, in place of it: the rest of the dashboard is untouched. */
+export function PluginErrorPanel(props: { plugin: Plugin; message: string }) {
+  return (
+    <section className="card plugin-error" role="alert" aria-label={`${props.plugin.title} failed`}>
+      <h2>The plugin “{props.plugin.title}” failed</h2>
+      <p>{props.message}</p>
+      <p className="hint">The rest of the dashboard keeps working. See the plugin's status and logs (plugin {props.plugin.name}).</p>
+    </section>
+  )
+}
+
+/** Catches what a plugin's component breaks while React renders around it. */
+class PluginErrorBoundary extends Component<{ plugin: Plugin; children: ReactNode }, { failure?: string }> {
+  override state: { failure?: string } = {}
+  static getDerivedStateFromError(error: unknown) {
+    return { failure: (error as Error)?.message ?? String(error) }
+  }
+  override render() {
+    return this.state.failure === undefined ? this.props.children : <PluginErrorPanel plugin={this.props.plugin} message={this.state.failure} />
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS)))
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Why a module did not load, with Studio's code when it answered one (PLUGIN_ASSET_NOT_FOUND, …). */
+async function loadFailure(url: string, error: unknown): Promise<Error> {
+  const answer = await fetch(url, { credentials: 'same-origin' }).then(
+    async (response) => (response.ok ? undefined : ((await response.json()) as { error?: { code?: string; message?: string } }).error),
+    () => undefined,
+  ).catch(() => undefined)
+  const why = answer?.code ? `${answer.code}: ${answer.message ?? ''}` : (error as Error).message
+  return new Error(`its module ${url} could not be loaded (${why})`, { cause: error })
+}
+
+/**
+ * Creates the element and connects it under `parent`, the context set first.
+ * An element that throws while it is constructed or connected has its error
+ * reported (not thrown) by the browser: it is caught from the window's error
+ * event, which fires before appending returns.
+ */
+function connect(tag: string, context: PluginUiContext, parent: HTMLElement): void {
+  let thrown: unknown
+  const capture = (event: ErrorEvent) => {
+    thrown ??= event.error ?? new Error(event.message)
+    event.preventDefault()
+  }
+  window.addEventListener('error', capture)
+  try {
+    const element = document.createElement(tag)
+    Object.assign(element, { [CONTEXT_PROPERTY]: context })
+    parent.replaceChildren(element)
+  } finally {
+    window.removeEventListener('error', capture)
+  }
+  if (thrown !== undefined) {
+    parent.replaceChildren()
+    throw new Error(`its element <${tag}> threw: ${(thrown as Error)?.message ?? String(thrown)}`, { cause: thrown })
+  }
+}
+
+function PluginElementHost(props: { plugin: Plugin; component: PluginComponent; target?: PluginUiContext['target'] }) {
+  const { user } = useSession()
+  const parent = useRef<HTMLDivElement>(null)
+  const [state, setState] = useState<{ state: 'loading' } | { state: 'shown' } | { state: 'failed'; message: string }>({ state: 'loading' })
+  const { element: tag, moduleUrl } = props.component
+  const { id: pluginId, name } = props.plugin
+  const targetKey = props.target ? `${props.target.kind}:${props.target.id}` : ''
+
+  useEffect(() => {
+    let current = true
+    setState({ state: 'loading' })
+    const context: PluginUiContext = {
+      plugin: { id: pluginId, name },
+      user: { id: user!.id, email: user!.email, name: user!.name, role: user!.role },
+      theme: window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
+      ...(props.target && { target: props.target }),
+      rpc: createRpc({ pluginId, csrfToken: currentCsrfToken }),
+    }
+    const show = async () => {
+      try {
+        await withTimeout(import(/* @vite-ignore */ moduleUrl), `its module ${moduleUrl} did not load`)
+      } catch (error) {
+        throw await loadFailure(moduleUrl, error)
+      }
+      await withTimeout(customElements.whenDefined(tag), `its module did not define <${tag}>`)
+      if (!current || !parent.current) return
+      connect(tag, context, parent.current)
+      setState({ state: 'shown' })
+    }
+    show().catch((error: Error) => current && setState({ state: 'failed', message: error.message }))
+    const host = parent.current
+    return () => {
+      current = false
+      host?.replaceChildren()
+    }
+    // The target is compared by its key: a new object for the same app is the same target.
+  }, [pluginId, name, tag, moduleUrl, targetKey, user])
+
+  return (
+    <>
+      {state.state === 'loading' && <p className="loading">Loading {props.plugin.title}…</p>}
+      {state.state === 'failed' && <PluginErrorPanel plugin={props.plugin} message={state.message} />}
+      <div className="plugin-element" ref={parent} hidden={state.state === 'failed'} />
+    </>
+  )
+}
+
+/**
+ * A plugin's WebComponent: its module imported from the plugin's assets
+ * (`/plugins/{name}/ui/…`, under the dashboard's CSP), its element created and
+ * handed the context (`@plugboard/ui-sdk`). What fails — the module, the
+ * element, a timeout — shows an error panel naming the plugin in its place.
+ */
+export function PluginElement(props: { plugin: Plugin; component: PluginComponent; target?: PluginUiContext['target'] }) {
+  return (
+    <PluginErrorBoundary plugin={props.plugin}>
+      <PluginElementHost {...props} />
+    </PluginErrorBoundary>
+  )
+}
