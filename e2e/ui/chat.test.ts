@@ -136,6 +136,33 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
     await shot('xss-as-text')
   })
 
+  it("gives a portal user the chat in the portal, with their own conversations only", async () => {
+    const csrf = (await context.cookies()).find((cookie) => cookie.name === 'pb_csrf')!.value
+    const portalUser = { email: 'chat-portal@e2e.example', password: 'e2e portal correct horse' }
+    expect((await context.request.post('/api/v1/users', { data: { ...portalUser, role: 'portal' }, headers: { 'x-csrf-token': csrf } })).status()).toBe(201)
+    const portal = await browser.newContext({ baseURL: platform.url })
+    try {
+      const portalPage = await portal.newPage()
+      await portalPage.goto('/sign-in')
+      await portalPage.getByLabel('Email').fill(portalUser.email)
+      await portalPage.getByLabel('Password').fill(portalUser.password)
+      await portalPage.getByRole('button', { name: 'Sign in' }).click()
+      await portalPage.waitForURL('**/portal/**')
+      await portalPage.getByRole('link', { name: 'Chat' }).click()
+      await portalPage.waitForURL('**/portal/chat')
+      expect(await portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').count()).toBe(0)
+      await portalPage.getByLabel('Message').fill('from the portal')
+      await portalPage.getByLabel('Message').press('Enter')
+      await portalPage.getByRole('button', { name: 'Send' }).waitFor()
+      await expect.poll(() => portalPage.locator('li.chat-message.assistant .chat-text').textContent()).toBe('Echo: from the portal\n(I got 0 earlier messages in the history.)')
+      await portalPage.waitForURL('**/portal/chat/*')
+      expect(await portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').allTextContents()).toEqual(['from the portal'])
+      await portalPage.screenshot({ path: join(artifacts, `chat-${String(++step).padStart(2, '0')}-portal.png`), fullPage: true })
+    } finally {
+      await portal.close()
+    }
+  })
+
   it('shows a tool call and its result (#tool)', async () => {
     await send('count these words #tool')
     await replied()

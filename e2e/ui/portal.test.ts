@@ -70,7 +70,7 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
     await page.waitForURL('**/portal/apps')
     await page.getByRole('heading', { name: 'My apps' }).waitFor()
     const sections = page.getByRole('navigation', { name: 'Sections' })
-    expect(await sections.getByRole('link').allTextContents()).toEqual(['My apps', 'My LLMs', 'Usage & budget'])
+    expect(await sections.getByRole('link').allTextContents()).toEqual(['My apps', 'My LLMs', 'Usage & budget', 'Chat'])
     await shot('my-apps-empty')
     await sections.getByRole('link', { name: 'My LLMs' }).click()
     await page.getByRole('cell', { name: 'portal-model' }).waitFor()
