@@ -156,7 +156,7 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
       await portalPage.getByRole('button', { name: 'Send' }).waitFor()
       await expect.poll(() => portalPage.locator('li.chat-message.assistant .chat-text').textContent()).toBe('Echo: from the portal\n(I got 0 earlier messages in the history.)')
       await portalPage.waitForURL('**/portal/chat/*')
-      expect(await portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').allTextContents()).toEqual(['from the portal'])
+      await expect.poll(() => portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').allTextContents()).toEqual(['from the portal'])
       await portalPage.screenshot({ path: join(artifacts, `chat-${String(++step).padStart(2, '0')}-portal.png`), fullPage: true })
     } finally {
       await portal.close()
