@@ -101,7 +101,7 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
     expect(await page.locator('li.chat-message.user .chat-text').textContent()).toBe(FIRST_MESSAGE)
     await page.getByRole('button', { name: 'New conversation' }).click()
     await page.waitForURL(/\/chat$/)
-    expect(await assistant().count()).toBe(0)
+    await expect.poll(() => assistant().count()).toBe(0)
     await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: '#stamp hello streaming plugboard world w0 w1' }).click()
     await page.waitForURL(conversationUrl)
     await expect.poll(() => assistant().count()).toBe(1)
