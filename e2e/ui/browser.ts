@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser download is never used. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -16,4 +16,18 @@ if (!runBrowserTests) console.warn(`skipping the browser UI tests: ${CHROMIUM} i
 export function launchChromium(): Promise<Browser> {
   mkdirSync(artifacts, { recursive: true })
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+}
+
+/** A page in a fresh context on the platform; the clipboard is granted so copy buttons can be checked. */
+export async function newPage(browser: Browser, baseUrl: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL: baseUrl })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl })
+  return context.newPage()
+}
+
+/** Fills and sends the sign-in form the page shows; where it lands is the caller's to wait for. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifacts, launchChromium, runBrowserTests } from './browser.js'
+import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const ADMIN = { email: 'chat-admin@e2e.example', password: 'e2e chat correct horse' }
@@ -31,8 +31,8 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
 
   beforeAll(async () => {
     ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
-    context = await browser.newContext({ baseURL: platform.url })
-    page = await context.newPage()
+    page = await newPage(browser, platform.url)
+    context = page.context()
   })
   afterAll(async () => {
     await browser?.close()
@@ -41,9 +41,7 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
 
   it('signs in and installs the echo agent through the admin API with the session', async () => {
     await page.goto('/sign-in')
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, ADMIN.email, ADMIN.password)
     await page.waitForURL('**/llms')
     const csrf = (await context.cookies()).find((cookie) => cookie.name === 'pb_csrf')!.value
     const headers = { 'x-csrf-token': csrf }
@@ -140,13 +138,10 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
     const csrf = (await context.cookies()).find((cookie) => cookie.name === 'pb_csrf')!.value
     const portalUser = { email: 'chat-portal@e2e.example', password: 'e2e portal correct horse' }
     expect((await context.request.post('/api/v1/users', { data: { ...portalUser, role: 'portal' }, headers: { 'x-csrf-token': csrf } })).status()).toBe(201)
-    const portal = await browser.newContext({ baseURL: platform.url })
+    const portalPage = await newPage(browser, platform.url)
     try {
-      const portalPage = await portal.newPage()
       await portalPage.goto('/sign-in')
-      await portalPage.getByLabel('Email').fill(portalUser.email)
-      await portalPage.getByLabel('Password').fill(portalUser.password)
-      await portalPage.getByRole('button', { name: 'Sign in' }).click()
+      await signIn(portalPage, portalUser.email, portalUser.password)
       await portalPage.waitForURL('**/portal/**')
       await portalPage.getByRole('link', { name: 'Chat' }).click()
       await portalPage.waitForURL('**/portal/chat')
@@ -159,7 +154,7 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
       await expect.poll(() => portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').allTextContents()).toEqual(['from the portal'])
       await portalPage.screenshot({ path: join(artifacts, `chat-${String(++step).padStart(2, '0')}-portal.png`), fullPage: true })
     } finally {
-      await portal.close()
+      await portalPage.context().close()
     }
   })
 

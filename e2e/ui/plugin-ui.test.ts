@@ -1,35 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminApi } from './admin-api.js'
+import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // Plugin UI in the dashboard, against plugboard up: a real plugin's page charting RPC data,
 // and a hostile plugin whose components throw, are missing, or insert inline script.
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const ADMIN = { email: 'admin@e2e-plugins.example', password: 'e2e plugin ui battery staple' }
 const APP_KEY = 'pb-e2e-plugin-ui-key-0123456789'
 const dashboardPlugin = fileURLToPath(new URL('../../examples/plugins/rate-limit-dashboard', import.meta.url))
 const hostilePlugin = fileURLToPath(new URL('./fixtures/hostile-ui-plugin', import.meta.url))
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-const runBrowserTests = existsSync(CHROMIUM) || Boolean(process.env.CI)
-if (!runBrowserTests) console.warn(`skipping the plugin UI browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
-
-/** The admin API as the signed-in admin (session cookie and CSRF token); throws on a failed step. */
-async function adminSession(url: string) {
-  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })
-  const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
-  const { csrfToken } = (await login.json()) as { csrfToken: string }
-  return async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}/api/v1${path}`, { method, headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) })
-    const answer = await response.text()
-    if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${answer}`)
-    return answer ? JSON.parse(answer) : undefined
-  }
-}
 
 describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard up', { timeout: 90_000 }, () => {
   let platform: RunningPlatform
@@ -41,9 +24,8 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
   const flag = (name: string) => page.evaluate(`window.${name}`)
 
   beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true })
-    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })])
-    const api = await adminSession(platform.url)
+    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
+    const api = await adminApi(platform.url, ADMIN)
     await api('POST', '/config/apply', { llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }], apps: [{ id: 'demo', keys: [{ value: APP_KEY }], allowedLlms: ['mock'] }] })
     await api('POST', '/plugins', { source: `file://${dashboardPlugin}` })
     await api('POST', '/plugins/rate-limit-dashboard/scopes', { scope: 'kv.readwrite' })
@@ -60,12 +42,10 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
       expect(chat.status).toBe(200)
       await chat.text()
     }
-    page = await (await browser.newContext({ baseURL: platform.url })).newPage()
+    page = await newPage(browser, platform.url)
     await page.goto('/')
     await page.waitForURL('**/sign-in')
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, ADMIN.email, ADMIN.password)
     await page.waitForURL('**/llms')
   }, 90_000)
   afterAll(async () => {

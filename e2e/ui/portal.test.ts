@@ -1,39 +1,20 @@
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminApi } from './admin-api.js'
+import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const ADMIN = { email: 'admin@e2e.example', password: 'e2e correct horse battery' }
 const PORTAL = { email: 'portal@e2e.example', password: 'e2e portal user password' }
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-const runBrowserTests = existsSync(CHROMIUM) || Boolean(process.env.CI)
-if (!runBrowserTests) console.warn(`skipping the portal browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`)
 
 describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, against plugboard up', { timeout: 60_000 }, () => {
   let platform: RunningPlatform
   let browser: Browser
-  let context: BrowserContext
   let page: Page
   let step = 0
   let key = ''
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `portal-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
-
-  /** The admin API as the admin, signed in by session cookie as the UI is. */
-  async function adminApi(): Promise<(method: string, path: string, body?: unknown) => Promise<{ id: string }>> {
-    const login = await fetch(`${platform.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-    const { csrfToken } = (await login.json()) as { csrfToken: string }
-    return async (method, path, body) => {
-      const response = await fetch(`${platform.url}/api/v1${path}`, { method, headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
-      return (await response.json()) as { id: string }
-    }
-  }
 
   const chat = () =>
     fetch(`${platform.url}/v1/chat/completions`, {
@@ -43,18 +24,15 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
     })
 
   beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true })
-    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })])
-    const admin = await adminApi()
+    ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
+    const admin = await adminApi(platform.url, ADMIN)
     await admin('POST', '/llms', { slug: 'portal-mock', vendor: 'mock', models: ['portal-model'] })
     await admin('POST', '/llms', { slug: 'not-granted', vendor: 'mock', models: ['other-model'] })
-    const user = await admin('POST', '/users', { email: PORTAL.email, role: 'portal', password: PORTAL.password })
-    const group = await admin('POST', '/groups', { name: 'Portal users' })
+    const user = await admin<{ id: string }>('POST', '/users', { email: PORTAL.email, role: 'portal', password: PORTAL.password })
+    const group = await admin<{ id: string }>('POST', '/groups', { name: 'Portal users' })
     await admin('PUT', `/groups/${group.id}/members`, { userIds: [user.id] })
     await admin('PUT', `/groups/${group.id}/grants`, { llms: ['portal-mock'] })
-    context = await browser.newContext({ baseURL: platform.url })
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url })
-    page = await context.newPage()
+    page = await newPage(browser, platform.url)
   })
   afterAll(async () => {
     await browser?.close()
@@ -64,9 +42,7 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
   it('signs a portal user in to the portal, not the admin pages, showing only the LLMs their groups are granted', async () => {
     await page.goto('/')
     await page.waitForURL('**/sign-in')
-    await page.getByLabel('Email').fill(PORTAL.email)
-    await page.getByLabel('Password').fill(PORTAL.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, PORTAL.email, PORTAL.password)
     await page.waitForURL('**/portal/apps')
     await page.getByRole('heading', { name: 'My apps' }).waitFor()
     const sections = page.getByRole('navigation', { name: 'Sections' })
@@ -104,7 +80,7 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
   })
 
   it('shows the request in usage this month, and the budget on the app with when it resets', async () => {
-    const admin = await adminApi()
+    const admin = await adminApi(platform.url, ADMIN)
     await admin('POST', '/budgets', { appId: 'portal-app', limitUsd: 5, period: 'monthly' })
     await page.getByRole('link', { name: 'Usage & budget' }).click()
     const usage = page.getByRole('table', { name: 'Usage this month' })
@@ -146,9 +122,7 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
   it('still lets an admin open the admin pages, and the portal (their own apps)', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.waitForURL('**/sign-in')
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, ADMIN.email, ADMIN.password)
     await page.waitForURL('**/llms')
     await page.getByRole('cell', { name: 'not-granted' }).first().waitFor()
     await page.goto('/apps')

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifacts, launchChromium, runBrowserTests } from './browser.js'
+import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -19,17 +19,12 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
   let step = 0
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
 
-  async function signIn(password = ADMIN.password) {
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-  }
+  const signInAsAdmin = (password = ADMIN.password) => signIn(page, ADMIN.email, password)
 
   beforeAll(async () => {
     ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
-    context = await browser.newContext({ baseURL: platform.url })
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url })
-    page = await context.newPage()
+    page = await newPage(browser, platform.url)
+    context = page.context()
   })
   afterAll(async () => {
     await browser?.close()
@@ -40,7 +35,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     const response = await page.goto('/')
     expect(response!.headers()['content-security-policy']).toBe(CSP)
     await page.waitForURL('**/sign-in')
-    await signIn('not the password')
+    await signInAsAdmin('not the password')
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('the email or password is wrong')
     await shot('sign-in-wrong-password')
   })
@@ -54,7 +49,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     page.on('response', listener)
     await page.goto('/')
     await page.waitForURL('**/sign-in')
-    await signIn()
+    await signInAsAdmin()
     await page.waitForURL('**/llms')
     await page.getByText('No LLMs yet.').waitFor()
     page.off('response', listener)
@@ -167,7 +162,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     expect(new URL(page.url()).searchParams.get('next')).toBe('/apps/new')
     await page.getByText('Your session ended.').waitFor()
     await shot('session-ended')
-    await signIn()
+    await signInAsAdmin()
     await page.waitForURL('**/apps/new')
     await expect.poll(() => page.getByLabel('Slug').inputValue()).toBe('kept-app')
     expect(await page.getByLabel('Name').inputValue()).toBe('Kept across sign-in')
