@@ -4,6 +4,8 @@ import { Link, useParams } from 'react-router'
 import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
 import { ErrorMessage } from '../components/form-controls'
+import { ItemsTable } from '../components/ItemsTable'
+import { LoadedView } from '../components/LoadedView'
 import { PluginTabs } from '../plugins/PluginTabs'
 
 /** A key just issued: its secret, shown this once, with a button that copies it. */
@@ -125,28 +127,13 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
       </header>
       <ErrorMessage message={error} />
       {issued && <IssuedKey issued={issued} onDone={() => setIssued(undefined)} />}
-      {keys.state === 'loading' && <p className="loading">Loading…</p>}
-      {keys.state === 'failed' && <ErrorMessage message={keys.message} />}
-      {keys.state === 'ready' &&
-        (keys.data.items.length === 0 ? (
-          <p>No keys yet.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Key</th>
-                <th>Status</th>
-                <th>Created</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.items.map((item) => (
-                <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} />
-              ))}
-            </tbody>
-          </table>
-        ))}
+      <LoadedView loaded={keys}>
+        {({ items }) => (
+          <ItemsTable items={items} headers={['Key', 'Status', 'Created', '']} empty="No keys yet.">
+            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} />}
+          </ItemsTable>
+        )}
+      </LoadedView>
       {scope.pluginTabs && <PluginTabs slot="appTabs" target={{ kind: 'app', id: app.data.slug }} />}
     </>
   )

@@ -1,7 +1,8 @@
 import { Link } from 'react-router'
 import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { useApiData } from '../api/use-api-data'
-import { ErrorMessage } from '../components/form-controls'
+import { ItemsTable } from '../components/ItemsTable'
+import { LoadedView } from '../components/LoadedView'
 
 /** The apps that call the gateway with their keys: every app for an admin, or the portal user's own. */
 export default function AppsPage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
@@ -14,35 +15,22 @@ export default function AppsPage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
           New app
         </Link>
       </header>
-      {loaded.state === 'loading' && <p className="loading">Loading…</p>}
-      {loaded.state === 'failed' && <ErrorMessage message={loaded.message} />}
-      {loaded.state === 'ready' &&
-        (loaded.data.items.length === 0 ? (
-          <p>No apps yet.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Slug</th>
-                <th>Allowed LLMs</th>
-                <th>Enabled</th>
+      <LoadedView loaded={loaded}>
+        {(apps) => (
+          <ItemsTable items={apps.items} headers={['Name', 'Slug', 'Allowed LLMs', 'Enabled']} empty="No apps yet.">
+            {(app) => (
+              <tr key={app.id}>
+                <td>
+                  <Link to={`${scope.home}/${encodeURIComponent(app.id)}`}>{app.name}</Link>
+                </td>
+                <td>{app.slug}</td>
+                <td>{app.allowedLlms.join(', ') || 'none'}</td>
+                <td>{app.enabled ? 'yes' : 'no'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {loaded.data.items.map((app) => (
-                <tr key={app.id}>
-                  <td>
-                    <Link to={`${scope.home}/${encodeURIComponent(app.id)}`}>{app.name}</Link>
-                  </td>
-                  <td>{app.slug}</td>
-                  <td>{app.allowedLlms.join(', ') || 'none'}</td>
-                  <td>{app.enabled ? 'yes' : 'no'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ))}
+            )}
+          </ItemsTable>
+        )}
+      </LoadedView>
     </>
   )
 }

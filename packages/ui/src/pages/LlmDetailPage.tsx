@@ -1,7 +1,7 @@
 import { Link, useParams } from 'react-router'
 import { adminApi } from '../api/admin-api'
 import { useApiData } from '../api/use-api-data'
-import { ErrorMessage } from '../components/form-controls'
+import { LoadedView } from '../components/LoadedView'
 import { PluginTabs } from '../plugins/PluginTabs'
 
 /** An LLM: what it is, and the tabs plugins add to it. */
@@ -13,24 +13,24 @@ export default function LlmDetailPage() {
       <p>
         <Link to="/llms">← LLMs</Link>
       </p>
-      {llm.state === 'loading' && <p className="loading">Loading…</p>}
-      {llm.state === 'failed' && <ErrorMessage message={llm.message} />}
-      {llm.state === 'ready' && (
-        <>
-          <h1>{llm.data.name}</h1>
-          <dl className="facts">
-            <dt>Slug</dt>
-            <dd>{llm.data.slug}</dd>
-            <dt>Vendor</dt>
-            <dd>{llm.data.vendor}</dd>
-            <dt>Models</dt>
-            <dd>{llm.data.models.join(', ')}</dd>
-            <dt>Enabled</dt>
-            <dd>{llm.data.enabled ? 'yes' : 'no'}</dd>
-          </dl>
-          <PluginTabs slot="llmTabs" target={{ kind: 'llm', id: llm.data.slug }} />
-        </>
-      )}
+      <LoadedView loaded={llm}>
+        {(data) => (
+          <>
+            <h1>{data.name}</h1>
+            <dl className="facts">
+              <dt>Slug</dt>
+              <dd>{data.slug}</dd>
+              <dt>Vendor</dt>
+              <dd>{data.vendor}</dd>
+              <dt>Models</dt>
+              <dd>{data.models.join(', ')}</dd>
+              <dt>Enabled</dt>
+              <dd>{data.enabled ? 'yes' : 'no'}</dd>
+            </dl>
+            <PluginTabs slot="llmTabs" target={{ kind: 'llm', id: data.slug }} />
+          </>
+        )}
+      </LoadedView>
     </>
   )
 }

@@ -1,6 +1,7 @@
 import { portalApi } from '../api/portal-api'
 import { useApiData } from '../api/use-api-data'
-import { ErrorMessage } from '../components/form-controls'
+import { ItemsTable } from '../components/ItemsTable'
+import { LoadedView } from '../components/LoadedView'
 
 /** The LLMs the signed-in user's groups are granted: what their apps may be allowed. */
 export default function MyLlmsPage() {
@@ -8,31 +9,19 @@ export default function MyLlmsPage() {
   return (
     <>
       <h1>My LLMs</h1>
-      {loaded.state === 'loading' && <p className="loading">Loading…</p>}
-      {loaded.state === 'failed' && <ErrorMessage message={loaded.message} />}
-      {loaded.state === 'ready' &&
-        (loaded.data.items.length === 0 ? (
-          <p>No LLMs are granted to your groups yet. Ask an admin for access.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Slug</th>
-                <th>Name</th>
-                <th>Models</th>
+      <LoadedView loaded={loaded}>
+        {(llms) => (
+          <ItemsTable items={llms.items} headers={['Slug', 'Name', 'Models']} empty="No LLMs are granted to your groups yet. Ask an admin for access.">
+            {(llm) => (
+              <tr key={llm.id}>
+                <td>{llm.slug}</td>
+                <td>{llm.name}</td>
+                <td>{llm.models.join(', ')}</td>
               </tr>
-            </thead>
-            <tbody>
-              {loaded.data.items.map((llm) => (
-                <tr key={llm.id}>
-                  <td>{llm.slug}</td>
-                  <td>{llm.name}</td>
-                  <td>{llm.models.join(', ')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ))}
+            )}
+          </ItemsTable>
+        )}
+      </LoadedView>
     </>
   )
 }

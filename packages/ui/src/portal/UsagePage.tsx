@@ -1,7 +1,8 @@
 import type { AppItem, BudgetItem, MyUsageItem } from '@plugboard/studio/api-types'
 import { portalApi } from '../api/portal-api'
 import { useApiData } from '../api/use-api-data'
-import { ErrorMessage } from '../components/form-controls'
+import { ItemsTable } from '../components/ItemsTable'
+import { LoadedView } from '../components/LoadedView'
 
 const usd = (amount: number) => amount.toLocaleString(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 })
 const count = (n: number) => n.toLocaleString()
@@ -10,63 +11,40 @@ const utcDate = (iso: string) => new Date(iso).toLocaleDateString(undefined, { y
 
 function UsageTable(props: { usage: MyUsageItem }) {
   const { usage } = props
-  if (usage.items.length === 0) return <p>No requests from your apps this month yet.</p>
+  // The total row only when some app made requests: an empty month says so instead.
+  const rows = usage.items.length === 0 ? [] : [...usage.items, { app: 'Total', ...usage.total }]
   return (
-    <table aria-label="Usage this month">
-      <thead>
-        <tr>
-          <th>App</th>
-          <th>Requests</th>
-          <th>Prompt tokens</th>
-          <th>Completion tokens</th>
-          <th>Cost</th>
-          <th>Errors</th>
+    <ItemsTable items={rows} headers={['App', 'Requests', 'Prompt tokens', 'Completion tokens', 'Cost', 'Errors']} empty="No requests from your apps this month yet." label="Usage this month">
+      {(row) => (
+        <tr key={row.app}>
+          <td>{row.app}</td>
+          <td>{count(row.requests)}</td>
+          <td>{count(row.promptTokens)}</td>
+          <td>{count(row.completionTokens)}</td>
+          <td>{usd(row.costUsd)}</td>
+          <td>{count(row.errors)}</td>
         </tr>
-      </thead>
-      <tbody>
-        {[...usage.items, { app: 'Total', ...usage.total }].map((row) => (
-          <tr key={row.app}>
-            <td>{row.app}</td>
-            <td>{count(row.requests)}</td>
-            <td>{count(row.promptTokens)}</td>
-            <td>{count(row.completionTokens)}</td>
-            <td>{usd(row.costUsd)}</td>
-            <td>{count(row.errors)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      )}
+    </ItemsTable>
   )
 }
 
 function BudgetsTable(props: { budgets: BudgetItem[]; apps: AppItem[] }) {
-  if (props.budgets.length === 0) return <p>No budget is set on your apps.</p>
   const nameOf = (appId: string | null) => props.apps.find((app) => app.id === appId)?.name ?? appId ?? ''
   return (
-    <table aria-label="Budgets">
-      <thead>
-        <tr>
-          <th>App</th>
-          <th>Limit</th>
-          <th>Spent</th>
-          <th>Period</th>
-          <th>Resets</th>
+    <ItemsTable items={props.budgets} headers={['App', 'Limit', 'Spent', 'Period', 'Resets']} empty="No budget is set on your apps." label="Budgets">
+      {(budget) => (
+        <tr key={budget.id}>
+          <td>{nameOf(budget.appId)}</td>
+          <td>{usd(budget.limitUsd)}</td>
+          <td>
+            {usd(budget.status.spentUsd)} ({Math.round((budget.status.spentUsd / budget.limitUsd) * 100)}%)
+          </td>
+          <td>{budget.period === 'monthly' ? 'monthly' : `every ${budget.periodDays} days`}</td>
+          <td>resets on {utcDate(budget.status.resetsAt)}</td>
         </tr>
-      </thead>
-      <tbody>
-        {props.budgets.map((budget) => (
-          <tr key={budget.id}>
-            <td>{nameOf(budget.appId)}</td>
-            <td>{usd(budget.limitUsd)}</td>
-            <td>
-              {usd(budget.status.spentUsd)} ({Math.round((budget.status.spentUsd / budget.limitUsd) * 100)}%)
-            </td>
-            <td>{budget.period === 'monthly' ? 'monthly' : `every ${budget.periodDays} days`}</td>
-            <td>resets on {utcDate(budget.status.resetsAt)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      )}
+    </ItemsTable>
   )
 }
 
@@ -89,9 +67,7 @@ export default function UsagePage() {
   return (
     <>
       <h1>Usage &amp; budget</h1>
-      {loaded.state === 'loading' && <p className="loading">Loading…</p>}
-      {loaded.state === 'failed' && <ErrorMessage message={loaded.message} />}
-      {loaded.state === 'ready' && <Usage usage={loaded.data[0]} budgets={loaded.data[1].items} apps={loaded.data[2].items} />}
+      <LoadedView loaded={loaded}>{([usage, budgets, apps]) => <Usage usage={usage} budgets={budgets.items} apps={apps.items} />}</LoadedView>
     </>
   )
 }
