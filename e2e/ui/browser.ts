@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
@@ -7,7 +8,7 @@ export const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** Where each step's screenshot goes (git-ignored). */
-export const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
+const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
 
 // CI must run them: there a missing Chromium fails the launch instead of skipping.
 export const runBrowserTests = existsSync(CHROMIUM) || Boolean(process.env.CI)
@@ -30,4 +31,10 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+/** Takes a test file's full-page screenshots, numbered in the order taken so the steps read in sequence: `<prefix>NN-<name>.png`. */
+export function screenshots(prefix: string): (page: Page, name: string) => Promise<Buffer> {
+  let step = 0
+  return (page, name) => page.screenshot({ path: join(artifacts, `${prefix}${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
+import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const ADMIN = { email: 'chat-admin@e2e.example', password: 'e2e chat correct horse' }
@@ -18,9 +17,9 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
   let browser: Browser
   let context: BrowserContext
   let page: Page
-  let step = 0
   let conversationUrl = ''
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `chat-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
+  const screenshot = screenshots('chat-')
+  const shot = (name: string) => screenshot(page, name)
   const assistant = () => page.locator('li.chat-message.assistant')
   const send = async (text: string) => {
     await page.getByLabel('Message').fill(text)
@@ -152,7 +151,7 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
       await expect.poll(() => portalPage.locator('li.chat-message.assistant .chat-text').textContent()).toBe('Echo: from the portal\n(I got 0 earlier messages in the history.)')
       await portalPage.waitForURL('**/portal/chat/*')
       await expect.poll(() => portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').allTextContents()).toEqual(['from the portal'])
-      await portalPage.screenshot({ path: join(artifacts, `chat-${String(++step).padStart(2, '0')}-portal.png`), fullPage: true })
+      await screenshot(portalPage, 'portal')
     } finally {
       await portalPage.context().close()
     }

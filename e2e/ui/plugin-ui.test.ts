@@ -1,9 +1,8 @@
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi } from './admin-api.js'
-import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
+import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // Plugin UI in the dashboard, against plugboard up: a real plugin's page charting RPC data,
@@ -18,8 +17,8 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
   let platform: RunningPlatform
   let browser: Browser
   let page: Page
-  let step = 0
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `plugins-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
+  const screenshot = screenshots('plugins-')
+  const shot = (name: string) => screenshot(page, name)
   const sidebar = () => page.getByRole('navigation', { name: 'Sections' })
   const flag = (name: string) => page.evaluate(`window.${name}`)
 

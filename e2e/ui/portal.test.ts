@@ -1,8 +1,7 @@
-import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi } from './admin-api.js'
-import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
+import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const ADMIN = { email: 'admin@e2e.example', password: 'e2e correct horse battery' }
@@ -12,9 +11,9 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
   let platform: RunningPlatform
   let browser: Browser
   let page: Page
-  let step = 0
   let key = ''
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `portal-${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
+  const screenshot = screenshots('portal-')
+  const shot = (name: string) => screenshot(page, name)
 
   const chat = () =>
     fetch(`${platform.url}/v1/chat/completions`, {

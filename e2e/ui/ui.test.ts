@@ -1,8 +1,7 @@
-import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifacts, launchChromium, newPage, runBrowserTests, signIn } from './browser.js'
+import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -16,8 +15,8 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
   let browser: Browser
   let context: BrowserContext
   let page: Page
-  let step = 0
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true })
+  const screenshot = screenshots('')
+  const shot = (name: string) => screenshot(page, name)
 
   const signInAsAdmin = (password = ADMIN.password) => signIn(page, ADMIN.email, password)
 
