@@ -142,7 +142,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
         const sse = new SseWriter(reply.raw)
         try {
           sse.start(reply.getHeaders())
-          const record = await relayReply(source, (event) => sse.send(event.type, eventData(event)), { clientGone: clientGone.signal, deadlineMs })
+          const record = await relayReply(source, (event, signal) => sse.send(event.type, eventData(event), signal), { clientGone: clientGone.signal, deadlineMs })
           const answer = await store.append(conversation.id, { role: 'assistant', content: record.content, parts: record.parts })
           await sse.send('done', { userMessageId: question.id, messageId: answer.id })
         } catch (error) {

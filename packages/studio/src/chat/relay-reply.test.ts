@@ -64,6 +64,27 @@ describe('relayReply', () => {
     expect([record.content, record.parts]).toEqual(['so far', [{ type: 'error', code: 'CHAT_REPLY_TIMEOUT', message: 'the reply did not finish within 0.05 s' }]])
   })
 
+  it('gives up at the deadline on a browser that stopped reading: a send waits no longer than it', async () => {
+    const seen: { aborted?: boolean } = {}
+    const stalled: ChatEvent[] = []
+    // The first event fills the socket; the client never reads again, so each later send waits for its signal.
+    const send = (event: ChatEvent, signal: AbortSignal) => {
+      stalled.push(event)
+      if (stalled.length === 1 || signal.aborted) return Promise.resolve()
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    }
+    const source = async function* (signal: AbortSignal): AsyncIterable<ChatEvent> {
+      yield { type: 'content', text: 'a' }
+      yield { type: 'content', text: 'b' }
+      yield* slowAfter([], seen)(signal)
+    }
+    const started = Date.now()
+    const record = await relayReply(source, send, { clientGone: new AbortController().signal, deadlineMs: 80 })
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(record.parts).toEqual([{ type: 'error', code: 'CHAT_REPLY_TIMEOUT', message: 'the reply did not finish within 0.08 s' }])
+    expect(record.content).toBe('ab')
+  })
+
   it('cancels the call when the browser goes away, recording CHAT_REPLY_INTERRUPTED', async () => {
     const seen: { aborted?: boolean } = {}
     const gone = new AbortController()

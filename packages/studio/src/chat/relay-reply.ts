@@ -14,13 +14,18 @@ export interface RelayOptions {
  * event, its failure, the deadline, the browser leaving — into the reply's
  * one error. Answers the record to store, whatever happened.
  */
-export async function relayReply(source: (signal: AbortSignal) => AsyncIterable<ChatEvent>, send: (event: ChatEvent) => Promise<void>, options: RelayOptions): Promise<ReplyRecord> {
+export async function relayReply(
+  source: (signal: AbortSignal) => AsyncIterable<ChatEvent>,
+  /** Resolves once the event is on its way; waits no longer than `signal` (a browser that stopped reading holds no reply past its deadline). */
+  send: (event: ChatEvent, signal: AbortSignal) => Promise<void>,
+  options: RelayOptions,
+): Promise<ReplyRecord> {
   const deadline = AbortSignal.timeout(options.deadlineMs)
   const signal = AbortSignal.any([options.clientGone, deadline])
   const record = new ReplyRecord()
   const emit = async (event: ChatEvent) => {
     record.add(event)
-    await send(event)
+    await send(event, signal)
   }
   const cutOff = (): ChatEvent =>
     options.clientGone.aborted

@@ -19,13 +19,18 @@ export class SseWriter {
     return !this.res.destroyed && !this.res.writableEnded
   }
 
-  async send(event: string, data: unknown): Promise<void> {
+  /** Writes one event; when the client is behind, waits for it to read, to leave, or for `signal`. */
+  async send(event: string, data: unknown, signal?: AbortSignal): Promise<void> {
     if (!this.open) return
     // JSON has no raw newlines, so one `data:` line carries it whole.
-    if (!this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')])
+    if (this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) || signal?.aborted) return
+    await Promise.race([once(this.res, 'drain'), once(this.res, 'close'), ...(signal ? [once(signal, 'abort')] : [])])
   }
 
+  /** Ends the stream; a client that stopped reading gets its connection closed instead of holding what is left. */
   end(): void {
-    if (this.open) this.res.end()
+    if (!this.open) return
+    if (this.res.writableNeedDrain) this.res.destroy()
+    else this.res.end()
   }
 }
