@@ -118,10 +118,22 @@ export interface RunOutcome {
   outputJson?: string
 }
 
-/** Records how a claimed run ended, then prunes the schedule's history to its last RUNS_KEPT_PER_SCHEDULE runs. */
-export async function finishRun(db: StudioDb, run: Pick<Row<'schedule_runs'>, 'id' | 'schedule'>, outcome: RunOutcome): Promise<Row<'schedule_runs'>> {
+/**
+ * Records how a claimed run ended and prunes the schedule's history to its
+ * last RUNS_KEPT_PER_SCHEDULE runs, in one transaction: no reader sees the
+ * run ended with the history not yet pruned.
+ */
+export function finishRun(db: StudioDb, run: Pick<Row<'schedule_runs'>, 'id' | 'schedule'>, outcome: RunOutcome): Promise<Row<'schedule_runs'>> {
+  return db.transaction().execute(async (trx) => {
+    const row = await recordOutcome(trx, run, outcome)
+    await pruneRuns(trx, run.schedule)
+    return row
+  })
+}
+
+function recordOutcome(db: StudioDb, run: Pick<Row<'schedule_runs'>, 'id'>, outcome: RunOutcome): Promise<Row<'schedule_runs'>> {
   // The database's clock for both ends: the run may have been claimed on another process's.
-  const row = await db
+  return db
     .updateTable('schedule_runs')
     .set({
       status: outcome.status,
@@ -133,8 +145,6 @@ export async function finishRun(db: StudioDb, run: Pick<Row<'schedule_runs'>, 'i
     .where('id', '=', run.id)
     .returningAll()
     .executeTakeFirstOrThrow()
-  await pruneRuns(db, run.schedule)
-  return row
 }
 
 /** Keeps the newest RUNS_KEPT_PER_SCHEDULE runs of a schedule: its history never grows without bound. */
