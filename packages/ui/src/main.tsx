@@ -1,8 +1,9 @@
-import { lazy, StrictMode, Suspense } from 'react'
+import { Fragment, lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
 import { MY_APPS } from './api/app-scope'
 import { pluginRoutes } from './plugins/plugin-routes'
+import { adminSections } from './sections/admin-sections'
 import { PortalSections } from './portal/PortalSections'
 import { AdminOnly, GoHome } from './session/role-routes'
 import { RequireSession, SessionProvider } from './session/session'
@@ -11,8 +12,6 @@ import './styles.css'
 
 // Each page is its own chunk: the first load fetches the shell and the page it shows.
 const SignInPage = lazy(() => import('./pages/SignInPage'))
-const LlmsPage = lazy(() => import('./pages/LlmsPage'))
-const LlmCreatePage = lazy(() => import('./pages/LlmCreatePage'))
 const AppsPage = lazy(() => import('./pages/AppsPage'))
 const AppCreatePage = lazy(() => import('./pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('./pages/AppDetailPage'))
@@ -63,12 +62,9 @@ createRoot(document.getElementById('root')!).render(
                 </RequireSession>
               }
             >
-              <Route path="llms" element={<LlmsPage />} />
-              <Route path="llms/new" element={<LlmCreatePage />} />
-              <Route path="apps" element={<AppsPage />} />
-              <Route path="apps/new" element={<AppCreatePage />} />
-              <Route path="apps/:appId" element={<AppDetailPage />} />
-              <Route path="chat/:conversationId?" element={<ChatPage />} />
+              {adminSections.map((section) => (
+                <Fragment key={section.path}>{section.routes}</Fragment>
+              ))}
               {pluginRoutes}
               <Route path="*" element={<NotFoundPage />} />
             </Route>

@@ -1,5 +1,6 @@
 import { Suspense, useState, type ReactNode } from 'react'
 import { NavLink, Outlet } from 'react-router'
+import { adminSections } from '../sections/admin-sections'
 import { PluginNav } from '../plugins/PluginNav'
 import { useSession } from '../session/session'
 
@@ -14,15 +15,11 @@ export function Shell(props: { nav?: ReactNode }) {
         {props.nav ?? (
         <>
         <ul>
-          <li>
-            <NavLink to="/llms">LLMs</NavLink>
-          </li>
-          <li>
-            <NavLink to="/apps">Apps</NavLink>
-          </li>
-          <li>
-            <NavLink to="/chat">Chat</NavLink>
-          </li>
+          {adminSections.map((section) => (
+            <li key={section.path}>
+              <NavLink to={section.path}>{section.label}</NavLink>
+            </li>
+          ))}
         </ul>
         <PluginNav />
         </>
