@@ -47,6 +47,8 @@ export const STUDIO_ERRORS = {
   RPC_METHOD_NOT_DECLARED: { status: 403, doc: "The plugin's manifest does not declare that RPC method (`ui.rpc`); the host refuses it without calling the plugin." },
   PLUGIN_NOT_RUNNING: { status: 503, doc: 'The plugin has no process running in Studio (disabled, or it failed to start: see its status).' },
   PLUGIN_RPC_FAILED: { status: 502, doc: "The plugin's RPC method failed, timed out (10 s) or answered something invalid; the message says which." },
+  QUOTA_EXCEEDED: { status: 409, doc: "A per-user limit is reached (a portal user's apps or keys, a user's conversations, a conversation's messages); the message names the limit and what to remove first." },
+  CHAT_REPLY_TOO_LONG: { status: 502, doc: "In a chat reply's `error` event: the reply grew past its size limit (200,000 characters) and was cut off; the call was cancelled, the part that fit is kept." },
   CHAT_REPLY_IN_PROGRESS: { status: 409, doc: 'A reply in that conversation is still streaming (one at a time per conversation): wait for its `done` event, then send again.' },
   CHAT_LLM_UNAVAILABLE: { status: 503, doc: 'The conversation is with an LLM, but this Studio runs no gateway to send it through (`plugboard studio` alone): run `plugboard up`, or chat with an agent.' },
   CHAT_REPLY_FAILED: { status: 502, doc: "In a chat reply's `error` event (the stream already answered 200): the agent's call failed (its process exited, it answered something invalid) or the LLM answered an error without a code of its own; the partial reply is kept." },

@@ -9,7 +9,7 @@ import type { PluginDirectory } from '../plugins/plugin-runtime.js'
 import { agentReply } from './agent-reply.js'
 import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
-import { ConversationStore, latestMessages, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
+import { ConversationStore, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
 import { llmReply, type ChatCompletion } from './llm-reply.js'
 import { relayReply } from './relay-reply.js'
 import { SseWriter } from './sse-writer.js'
@@ -19,7 +19,13 @@ export const MAX_MESSAGE_CHARS = 32_000
 /** Room for the JSON around a message of MAX_MESSAGE_CHARS, escapes included; longer bodies are refused before they are read. */
 const MESSAGE_BODY_LIMIT = 6 * MAX_MESSAGE_CHARS + 1024
 /** The most history (characters of content) a reply is given: the latest messages that fit, so a long conversation stays one call. */
-export const MAX_HISTORY_CHARS = 1_000_000
+export const MAX_HISTORY_CHARS = 200_000
+/** The most a reply may hold (its text and parts, in characters): a runaway agent or LLM is cut off there. */
+export const MAX_REPLY_CHARS = 200_000
+/** Conversations one user may keep: a new one past it waits for an old one's deletion. */
+export const MAX_CONVERSATIONS_PER_USER = 500
+/** Messages (questions and replies) in one conversation: past it, a new conversation. */
+export const MAX_MESSAGES_PER_CONVERSATION = 500
 /** How long one reply may stream before it is cancelled. */
 export const DEFAULT_REPLY_DEADLINE_MS = 120_000
 
@@ -80,10 +86,11 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
 
   app.post(
     `${base}/conversations`,
-    { config, schema: { tags, summary: 'Start a conversation with an agent or an LLM (its title: the first message, unless given)', body: CreateBody, response: { 201: Conversation, ...errorResponses(401, 404, 422) } } },
+    { config, schema: { tags, summary: 'Start a conversation with an agent or an LLM (its title: the first message, unless given)', body: CreateBody, response: { 201: Conversation, ...errorResponses(401, 404, 409, 422) } } },
     async (request, reply) => {
       const principal = principalOf(request)
       const target = await usableTarget(options.db, principal, request.body.target)
+      if ((await store.count(principal.userId)) >= MAX_CONVERSATIONS_PER_USER) throw new StudioError('QUOTA_EXCEEDED', `you have ${MAX_CONVERSATIONS_PER_USER} conversations, the most one user may keep: delete one first`)
       const row = await store.create(principal.userId, target, request.body.title?.trim() || undefined)
       return reply.code(201).send(presentConversation(row))
     },
@@ -129,8 +136,10 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
       if (replying.has(conversation.id)) throw new StudioError('CHAT_REPLY_IN_PROGRESS', 'a reply in this conversation is still streaming: wait for it to finish, then send again')
       replying.add(conversation.id)
       try {
+        // A question and its reply: both must fit.
+        if ((await store.messageCount(conversation.id)) + 2 > MAX_MESSAGES_PER_CONVERSATION) throw new StudioError('QUOTA_EXCEEDED', `this conversation holds ${MAX_MESSAGES_PER_CONVERSATION} messages, the most one may: start a new conversation`)
         const target = await usableTarget(options.db, principal, { kind: conversation.target_kind, name: conversation.target_name })
-        const source = replySource(target, { conversation: conversation.id, history: await store.messages(conversation.id), content, principal })
+        const source = replySource(target, { conversation: conversation.id, history: await store.recentMessages(conversation.id, MAX_HISTORY_CHARS - content.length), content, principal })
         const question = await store.append(conversation.id, { role: 'user', content })
 
         const clientGone = new AbortController()
@@ -142,7 +151,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
         const sse = new SseWriter(reply.raw)
         try {
           sse.start(reply.getHeaders())
-          const record = await relayReply(source, (event, signal) => sse.send(event.type, eventData(event), signal), { clientGone: clientGone.signal, deadlineMs })
+          const record = await relayReply(source, (event, signal) => sse.send(event.type, eventData(event), signal), { clientGone: clientGone.signal, deadlineMs, maxChars: MAX_REPLY_CHARS })
           const answer = await store.append(conversation.id, { role: 'assistant', content: record.content, parts: record.parts })
           await sse.send('done', { userMessageId: question.id, messageId: answer.id })
         } catch (error) {
@@ -163,7 +172,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
    * gateway an LLM conversation goes through (CHAT_LLM_UNAVAILABLE).
    */
   function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): (signal: AbortSignal) => AsyncIterable<ChatEvent> {
-    const history = latestMessages(turn.history, MAX_HISTORY_CHARS).map((message) => ({ role: message.role, content: message.content }))
+    const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
     if (target.kind === 'agent') {
       const half = options.plugins.studioHalf(target.name)
       if (half?.state !== 'running') throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (${half ? `it is ${half.state}` : 'it failed to start'}: see its status)`)
