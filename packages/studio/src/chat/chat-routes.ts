@@ -189,7 +189,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
     }
     const completion = options.completion()
     if (!completion) throw new StudioError('CHAT_LLM_UNAVAILABLE', 'this Studio runs no gateway to send an LLM conversation through; chat with an agent, or run Studio with its gateway (plugboard up)')
-    return (signal) => llmReply(completion, target.name, [...history, { role: 'user', content: turn.content }], signal)
+    return (signal) => llmReply(completion, target.name, turn.principal.userId, [...history, { role: 'user', content: turn.content }], signal)
   }
 }
 
