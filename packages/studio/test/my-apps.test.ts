@@ -137,6 +137,15 @@ describe.each(DATABASES)('the portal API (/me/apps, /me/usage, /me/budgets) on %
     const noApps = await signIn(s, 'carol@example.com', PASSWORD)
     expect((await noApps.api('GET', '/api/v1/me/usage')).json.total.requests).toBe(0)
 
+    // A slug used again after its app was deleted: the old app's requests are not the new owner's.
+    await s.api('POST', '/api/v1/apps', { slug: 'reused-slug' })
+    const before = new AnalyticsWriter({ db: s.studio.context.db, ownerOf: () => undefined })
+    before.write(requestRecord({ requestId: 'u5', appId: 'reused-slug', cost: 7 }))
+    await before.close()
+    expect((await s.api('DELETE', '/api/v1/apps/reused-slug')).status).toBe(204)
+    expect((await ann.api('POST', '/api/v1/me/apps', { slug: 'reused-slug' })).status).toBe(201)
+    expect((await ann.api('GET', '/api/v1/me/usage')).json.total).toMatchObject({ requests: 2, costUsd: 0.75 })
+
     const budget = (await s.api('POST', '/api/v1/budgets', { appId: 'ann-bot', limitUsd: 10, period: 'monthly' })).json
     await s.api('POST', '/api/v1/budgets', { appId: 'bob-bot', limitUsd: 5, period: 'monthly' })
     await s.api('POST', '/api/v1/budgets', { llmId: 'granted', limitUsd: 50, period: 'monthly' })

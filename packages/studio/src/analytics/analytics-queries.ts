@@ -8,8 +8,12 @@ export interface RequestFilter {
   from: Date
   to: Date
   app?: string | undefined
-  /** Any of these apps (slugs); empty: none. */
-  apps?: readonly string[] | undefined
+  /**
+   * Any of these apps (slugs), each from when it was made: a slug used again
+   * after its app was deleted does not bring the old app's requests along.
+   * Empty: none.
+   */
+  apps?: ReadonlyArray<{ slug: string; since: Date }> | undefined
   /** With `apps`: also this user's chat requests (Studio's app `studio:chat`, whose requests are each of a user). */
   chatUser?: string | undefined
   llm?: string | undefined
@@ -63,10 +67,15 @@ export function filteredRequests(db: StudioDb, filter: RequestFilter): RequestsQ
   let q: RequestsQuery<object> = db.selectFrom('requests').where('at', '>=', filter.from).where('at', '<', filter.to)
   if (filter.app !== undefined) q = q.where('app_id', '=', filter.app)
   if (filter.apps !== undefined) {
-    const apps = [...filter.apps]
-    const user = filter.chatUser
-    // Both arms lead with app_id: the requests_app_at index serves each.
-    q = q.where((eb) => eb.or([...(apps.length > 0 ? [eb('app_id', 'in', apps)] : []), ...(user !== undefined ? [eb.and([eb('app_id', '=', CHAT_APP), eb('user_id', '=', user)])] : []), eb.val(false)]))
+    const { apps, chatUser } = filter
+    // Each arm leads with app_id: the requests_app_at index serves it.
+    q = q.where((eb) =>
+      eb.or([
+        ...apps.map((app) => eb.and([eb('app_id', '=', app.slug), eb('at', '>=', app.since)])),
+        ...(chatUser !== undefined ? [eb.and([eb('app_id', '=', CHAT_APP), eb('user_id', '=', chatUser)])] : []),
+        eb.val(false),
+      ]),
+    )
   }
   if (filter.llm !== undefined) q = q.where('llm', '=', filter.llm)
   if (filter.model !== undefined) q = q.where('model', '=', filter.model)

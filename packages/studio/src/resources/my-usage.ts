@@ -41,8 +41,8 @@ export function registerMyUsageRoutes(app: Api, ctx: StudioContext): void {
       const now = Date.now()
       const period = budgetPeriodOf({ kind: 'monthly' }, now)
       const userId = principalOf(request).userId
-      const apps = await ctx.db.selectFrom('apps').select('slug').where('owner_id', '=', userId).execute()
-      const filter = { from: new Date(period.startsAt), to: new Date(now), apps: apps.map((a) => a.slug), chatUser: userId }
+      const apps = await ctx.db.selectFrom('apps').select(['slug', 'created_at']).where('owner_id', '=', userId).execute()
+      const filter = { from: new Date(period.startsAt), to: new Date(now), apps: apps.map((app) => ({ slug: app.slug, since: app.created_at })), chatUser: userId }
       const rows = await usageBy(ctx.db, filter, 'app')
       const total = { requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, errors: 0 }
       for (const row of rows) for (const count of Object.keys(total) as (keyof typeof total)[]) total[count] += row[count]
