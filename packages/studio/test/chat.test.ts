@@ -99,4 +99,21 @@ describe.each(DATABASES)('chat conversations on %s', (kind) => {
     expect([sent.status, sent.json.error.code]).toEqual([409, 'QUOTA_EXCEEDED'])
     expect(await store.messageCount(full.json.id)).toBe(MAX_MESSAGES_PER_CONVERSATION - 1)
   })
+
+  it('lets one reply at a time hold a conversation, across Studio nodes (the claim is in the database), and frees a claim that ran out', async () => {
+    const { id } = await store.create(adminId, { kind: 'llm', name: 'mock' }, 'claims')
+    const other = new ConversationStore(s.studio.database.db)
+    const claims = await Promise.all([store.claimReply(id, 60_000), other.claimReply(id, 60_000), store.claimReply(id, 60_000)])
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    const sent = await s.api('POST', `/api/v1/chat/conversations/${id}/messages`, { content: 'while another streams' })
+    expect([sent.status, sent.json.error.code]).toEqual([409, 'CHAT_REPLY_IN_PROGRESS'])
+    await store.releaseReply(id)
+    expect(await other.claimReply(id, 1)).toBe(true)
+    await sleep(20)
+    expect(await store.claimReply(id, 60_000)).toBe(true)
+    await store.releaseReply(id)
+    // A refused reply (no gateway here) releases its claim.
+    expect((await s.api('POST', `/api/v1/chat/conversations/${id}/messages`, { content: 'x' })).status).toBe(503)
+    expect(await store.claimReply(id, 60_000)).toBe(true)
+  })
 })

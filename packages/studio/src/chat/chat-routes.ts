@@ -28,6 +28,8 @@ export const MAX_CONVERSATIONS_PER_USER = 500
 export const MAX_MESSAGES_PER_CONVERSATION = 500
 /** How long one reply may stream before it is cancelled. */
 export const DEFAULT_REPLY_DEADLINE_MS = 120_000
+/** How long after its deadline a reply still holds its conversation, to be stored; a node that died mid-reply frees it then. */
+const CLAIM_STORE_MS = 30_000
 
 const Target = Type.Object({ kind: Type.Union([Type.Literal('agent'), Type.Literal('llm')]), name: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false })
 const Conversation = Type.Object({ id: Type.String(), title: Type.String(), target: Target, createdAt: Type.String({ format: 'date-time' }), updatedAt: Type.String({ format: 'date-time' }) })
@@ -63,8 +65,8 @@ const userOf = (principal: Principal) => ({ id: principal.userId, email: princip
 export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
   const store = new ConversationStore(options.db)
   const deadlineMs = options.replyDeadlineMs ?? DEFAULT_REPLY_DEADLINE_MS
-  /** Conversations with a reply streaming in this process: a second message waits for it (CHAT_REPLY_IN_PROGRESS). */
-  const replying = new Set<string>()
+  // A reply holds its conversation until it is stored: past its deadline, with room to store it.
+  const claimMs = deadlineMs + CLAIM_STORE_MS
   const base = `${API_PREFIX}/chat`
   const config = { access: 'user' as const }
   const tags = ['chat']
@@ -133,8 +135,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
       const content = request.body.content
       if (content.trim() === '') throw new StudioError('VALIDATION_FAILED', 'the message is empty', { details: [{ path: '/content', message: 'must not be blank' }] })
       if (content.length > MAX_MESSAGE_CHARS) throw new StudioError('BODY_TOO_LARGE', `the message is ${content.length} characters, more than ${MAX_MESSAGE_CHARS}`, { details: [{ path: '/content', message: `at most ${MAX_MESSAGE_CHARS} characters` }] })
-      if (replying.has(conversation.id)) throw new StudioError('CHAT_REPLY_IN_PROGRESS', 'a reply in this conversation is still streaming: wait for it to finish, then send again')
-      replying.add(conversation.id)
+      if (!(await store.claimReply(conversation.id, claimMs))) throw new StudioError('CHAT_REPLY_IN_PROGRESS', 'a reply in this conversation is still streaming: wait for it to finish, then send again')
       try {
         // A question and its reply: both must fit.
         if ((await store.messageCount(conversation.id)) + 2 > MAX_MESSAGES_PER_CONVERSATION) throw new StudioError('QUOTA_EXCEEDED', `this conversation holds ${MAX_MESSAGES_PER_CONVERSATION} messages, the most one may: start a new conversation`)
@@ -161,7 +162,8 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
           sse.end()
         }
       } finally {
-        replying.delete(conversation.id)
+        // Unreleased (the database away), the claim runs out by itself.
+        await store.releaseReply(conversation.id).catch((error: unknown) => request.log.warn({ err: error, conversation: conversation.id }, 'a chat reply claim was not released'))
       }
     },
   )

@@ -64,6 +64,26 @@ export class ConversationStore {
     return row
   }
 
+  /**
+   * Claims the conversation for one reply for `holdMs` at most; false when a
+   * reply on any Studio node holds it. One statement: of two concurrent
+   * claims, PostgreSQL lets one through.
+   */
+  async claimReply(conversation: string, holdMs: number): Promise<boolean> {
+    const claimed = await this.db
+      .updateTable('conversations')
+      .set({ replying_until: sql<Date>`now() + make_interval(secs => ${holdMs / 1000})` })
+      .where('id', '=', conversation)
+      .where((eb) => eb.or([eb('replying_until', 'is', null), eb('replying_until', '<=', sql<Date>`now()`)]))
+      .returning('id')
+      .executeTakeFirst()
+    return claimed !== undefined
+  }
+
+  async releaseReply(conversation: string): Promise<void> {
+    await this.db.updateTable('conversations').set({ replying_until: null }).where('id', '=', conversation).execute()
+  }
+
   async count(userId: string): Promise<number> {
     const row = await this.db.selectFrom('conversations').select((eb) => eb.fn.countAll<string>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()
     return Number(row.n)
