@@ -76,6 +76,18 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await shot('user-groups')
   })
 
+  it('disables the user from their page, which Studio then refuses to sign in', async () => {
+    await page.getByLabel(/^Disabled/).check()
+    await page.getByRole('button', { name: 'Save user' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    expect(await page.getByLabel(/^Disabled/).isChecked()).toBe(true)
+    const login = await fetch(`${platform.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: USER.email, password: USER.password }) })
+    expect(login.status).toBe(401)
+    await sidebar('Users').click()
+    await expect.poll(() => page.getByRole('row', { name: new RegExp(USER.email) }).textContent()).toContain('disabled')
+    await shot('user-disabled')
+  })
+
   it('shows a group name that is markup as text, running none of it', async () => {
     await page.goto('/groups/new')
     await page.getByLabel('Name').fill(XSS)

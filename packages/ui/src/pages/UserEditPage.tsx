@@ -59,6 +59,7 @@ function UserGroups(props: { user: UserItem }) {
 export default function UserEditPage() {
   const userId = useParams().userId ?? ''
   const navigate = useNavigate()
+  const [saved, setSaved] = useState(false)
   return (
     <>
       <p>
@@ -68,7 +69,19 @@ export default function UserEditPage() {
         {(user, reload) => (
           <>
             <h1>{user.email}</h1>
-            <UserForm user={user} onSaved={reload} onReload={reload} />
+            {saved && (
+              <p className="notice" role="status">
+                Saved.
+              </p>
+            )}
+            <UserForm
+              user={user}
+              onSaved={() => {
+                setSaved(true)
+                reload()
+              }}
+              onReload={reload}
+            />
             <UserGroups user={user} />
             <div className="actions">
               <DeleteButton what="user" name={user.email} remove={() => directoryApi.deleteUser(user.id, user.version)} onDeleted={() => navigate('/users')} onReload={reload} />
