@@ -5,7 +5,8 @@ import { SaveFailure } from './SaveFailure'
 /**
  * Deletes after a confirmation that names what goes: "Delete" asks, "Yes,
  * delete" deletes ("Deleting…" meanwhile). A refusal shows the API's
- * message; a version conflict offers to reload.
+ * message; a version conflict offers to reload. Give it the object's
+ * version as `key`, so a reload that brings a new version starts it afresh.
  */
 export function DeleteButton(props: { what: string; name: string; remove: () => Promise<void>; onDeleted: () => void; onReload: () => void }) {
   const [confirming, setConfirming] = useState(false)

@@ -107,6 +107,11 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
     }
   }
 
+  function showRotated(rotated: IssuedKeyItem) {
+    setIssued(rotated)
+    reload()
+  }
+
   if (app.state === 'loading') return <p className="loading">Loading…</p>
   if (app.state === 'failed')
     return (
@@ -140,7 +145,7 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
       </dl>
       {scope.manage && (
         <div className="actions">
-          <DeleteButton what="app" name={app.data.slug} remove={() => directoryApi.deleteApp(app.data.id, app.data.version)} onDeleted={() => navigate(scope.home)} onReload={reloadApp} />
+          <DeleteButton key={app.data.version} what="app" name={app.data.slug} remove={() => directoryApi.deleteApp(app.data.id, app.data.version)} onDeleted={() => navigate(scope.home)} onReload={reloadApp} />
         </div>
       )}
       <header className="page-header">
@@ -154,10 +159,7 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
       <LoadedView loaded={keys}>
         {({ items }) => (
           <ItemsTable items={items} headers={['Key', 'Status', 'Created', '']} empty="No keys yet.">
-            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} onRotated={(rotated) => {
-                  setIssued(rotated)
-                  reload()
-                }} />}
+            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} onRotated={showRotated} />}
           </ItemsTable>
         )}
       </LoadedView>

@@ -38,7 +38,7 @@ export default function LlmDetailPage() {
               <dd>{data.enabled ? 'yes' : 'no'}</dd>
             </dl>
             <div className="actions">
-              <DeleteButton what="LLM" name={data.slug} remove={() => directoryApi.deleteLlm(data.id, data.version)} onDeleted={() => navigate('/llms')} onReload={reload} />
+              <DeleteButton key={data.version} what="LLM" name={data.slug} remove={() => directoryApi.deleteLlm(data.id, data.version)} onDeleted={() => navigate('/llms')} onReload={reload} />
             </div>
             <PluginTabs slot="llmTabs" target={{ kind: 'llm', id: data.slug }} />
           </>

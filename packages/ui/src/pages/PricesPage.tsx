@@ -92,7 +92,7 @@ export default function PricesPage() {
                     <button type="button" onClick={() => edit(price)} aria-label={`Edit the price of ${price.model}`}>
                       Edit
                     </button>
-                    <DeleteButton what="price" name={price.model} remove={() => directoryApi.deletePrice(price.model, price.version)} onDeleted={reload} onReload={reload} />
+                    <DeleteButton key={price.version} what="price" name={price.model} remove={() => directoryApi.deletePrice(price.model, price.version)} onDeleted={reload} onReload={reload} />
                   </div>
                 </td>
               </tr>
