@@ -3,12 +3,15 @@
  * (the browser UI imports these with `import type`): derived from the route
  * schemas, so they cannot drift from what the API validates and answers.
  */
-export type { LlmItem, LlmCreateBody } from './resources/llms.js'
-export type { AppItem, AppCreateBody } from './resources/apps.js'
+export type { LlmItem, LlmCreateBody, LlmUpdateBody } from './resources/llms.js'
+export type { AppItem, AppCreateBody, AppUpdateBody } from './resources/apps.js'
+export type { UserItem, UserCreateBody, UserUpdateBody } from './resources/users.js'
+export type { GroupItem, GroupCreateBody, GroupUpdateBody, GroupGrantsBody } from './resources/groups.js'
+export type { ModelPriceItem, ModelPriceBody } from './resources/prices.js'
 export type { MyAppCreateBody } from './resources/my-apps.js'
-export type { BudgetItem } from './resources/budgets.js'
+export type { BudgetItem, BudgetCreateBody, BudgetUpdateBody } from './resources/budgets.js'
 export type { MyUsageItem } from './resources/my-usage.js'
-export type { AppKeyItem, IssuedKeyItem } from './resources/app-keys.js'
+export type { AppKeyItem, IssuedKeyItem, RotatedKeyItem } from './resources/app-keys.js'
 export type { MeItem, LoginAnswer } from './resources/auth-routes.js'
 export type { UiExtensionItem } from './resources/ui-extensions.js'
 export type { StudioErrorBody, ErrorDetail, StudioErrorCode } from './errors.js'

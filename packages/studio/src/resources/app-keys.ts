@@ -44,6 +44,7 @@ const RotateBody = Type.Object(
 
 export type AppKeyItem = Static<typeof AppKey>
 export type IssuedKeyItem = Static<typeof IssuedKey>
+export type RotatedKeyItem = Static<typeof Rotated>
 
 export function keyStatus(row: Pick<Row<'app_keys'>, 'expires_at' | 'revoked_at'>, now = Date.now()): AppKeyItem['status'] {
   if (row.revoked_at && row.revoked_at.getTime() <= now) return 'revoked'

@@ -30,8 +30,10 @@ export function currentCsrfToken(): string | undefined {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   body?: unknown
+  /** The version the caller read, sent as If-Match: a write to a newer version answers 412 VERSION_MISMATCH instead of overwriting it. */
+  ifMatch?: number | undefined
   /** Sign-in and sign-out: their 401 is a wrong password or an already ended session, not a lost one. */
   authCall?: boolean
 }
@@ -49,6 +51,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   const csrf = UNSAFE.has(method) ? currentCsrfToken() : undefined
   if (csrf) headers['x-csrf-token'] = csrf
+  if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`
   let response: Response
   try {
     response = await fetch(`/api/v1${path}`, { method, headers, credentials: 'same-origin', ...(options.body !== undefined && { body: JSON.stringify(options.body) }) })

@@ -3,9 +3,21 @@ import { Route } from 'react-router'
 
 const LlmsPage = lazy(() => import('../pages/LlmsPage'))
 const LlmCreatePage = lazy(() => import('../pages/LlmCreatePage'))
+const LlmEditPage = lazy(() => import('../pages/LlmEditPage'))
 const AppsPage = lazy(() => import('../pages/AppsPage'))
 const AppCreatePage = lazy(() => import('../pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('../pages/AppDetailPage'))
+const AppEditPage = lazy(() => import('../pages/AppEditPage'))
+const UsersPage = lazy(() => import('../pages/UsersPage'))
+const UserCreatePage = lazy(() => import('../pages/UserCreatePage'))
+const UserEditPage = lazy(() => import('../pages/UserEditPage'))
+const GroupsPage = lazy(() => import('../pages/GroupsPage'))
+const GroupCreatePage = lazy(() => import('../pages/GroupCreatePage'))
+const GroupEditPage = lazy(() => import('../pages/GroupEditPage'))
+const PricesPage = lazy(() => import('../pages/PricesPage'))
+const BudgetsPage = lazy(() => import('../pages/BudgetsPage'))
+const BudgetCreatePage = lazy(() => import('../pages/BudgetCreatePage'))
+const BudgetEditPage = lazy(() => import('../pages/BudgetEditPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
@@ -27,6 +39,7 @@ export const adminSections: AdminSection[] = [
       <>
         <Route path="llms" element={<LlmsPage />} />
         <Route path="llms/new" element={<LlmCreatePage />} />
+        <Route path="llms/:llmSlug/edit" element={<LlmEditPage />} />
       </>
     ),
   },
@@ -38,6 +51,41 @@ export const adminSections: AdminSection[] = [
         <Route path="apps" element={<AppsPage />} />
         <Route path="apps/new" element={<AppCreatePage />} />
         <Route path="apps/:appId" element={<AppDetailPage />} />
+        <Route path="apps/:appId/edit" element={<AppEditPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Users',
+    path: '/users',
+    routes: (
+      <>
+        <Route path="users" element={<UsersPage />} />
+        <Route path="users/new" element={<UserCreatePage />} />
+        <Route path="users/:userId" element={<UserEditPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Groups',
+    path: '/groups',
+    routes: (
+      <>
+        <Route path="groups" element={<GroupsPage />} />
+        <Route path="groups/new" element={<GroupCreatePage />} />
+        <Route path="groups/:groupId" element={<GroupEditPage />} />
+      </>
+    ),
+  },
+  { label: 'Prices', path: '/prices', routes: <Route path="prices" element={<PricesPage />} /> },
+  {
+    label: 'Budgets',
+    path: '/budgets',
+    routes: (
+      <>
+        <Route path="budgets" element={<BudgetsPage />} />
+        <Route path="budgets/new" element={<BudgetCreatePage />} />
+        <Route path="budgets/:budgetId" element={<BudgetEditPage />} />
       </>
     ),
   },
