@@ -7,6 +7,8 @@ const AppsPage = lazy(() => import('../pages/AppsPage'))
 const AppCreatePage = lazy(() => import('../pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('../pages/AppDetailPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
+const PluginsPage = lazy(() => import('../pages/PluginsPage'))
+const PluginDetailPage = lazy(() => import('../pages/PluginDetailPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -38,6 +40,16 @@ export const adminSections: AdminSection[] = [
         <Route path="apps" element={<AppsPage />} />
         <Route path="apps/new" element={<AppCreatePage />} />
         <Route path="apps/:appId" element={<AppDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Plugins',
+    path: '/plugins',
+    routes: (
+      <>
+        <Route path="plugins" element={<PluginsPage />} />
+        <Route path="plugins/:pluginName" element={<PluginDetailPage />} />
       </>
     ),
   },
