@@ -10,6 +10,7 @@ import { PluginActions } from '../plugin-admin/PluginActions'
 import { PluginGrants } from '../plugin-admin/PluginGrants'
 import { PluginLogTail } from '../plugin-admin/PluginLogTail'
 import { PluginStatusView } from '../plugin-admin/PluginStatusView'
+import '../plugin-admin/plugin-admin.css'
 
 // rjsf and its validator are the biggest part of this page: they load when a plugin with a config schema is shown.
 const ConfigForm = lazy(() => import('../plugin-admin/ConfigForm'))
@@ -56,11 +57,9 @@ function PluginView(props: { stored: PluginItem }) {
   }
 
   return (
-    <>
-      <header className="page-header">
-        <h1>{displayName(plugin)}</h1>
-        <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={() => navigate('/plugins')} onConfigErrors={setConfigErrors} />
-      </header>
+    <div className="plugin-detail">
+      <h1>{displayName(plugin)}</h1>
+      <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={() => navigate('/plugins')} onConfigErrors={setConfigErrors} />
       {plugin.manifest?.description && <p>{plugin.manifest.description}</p>}
       <dl className="facts">
         <dt>Name</dt>
@@ -103,7 +102,7 @@ function PluginView(props: { stored: PluginItem }) {
         </header>
         <LoadedView loaded={logs.loaded}>{(data) => <PluginLogTail lines={data.items} />}</LoadedView>
       </section>
-    </>
+    </div>
   )
 }
 

@@ -20,16 +20,17 @@ export default function ConfigForm(props: { plugin: PluginItem; studioErrors: Er
   const [formData, setFormData] = useState<unknown>(plugin.config ?? {})
   const [saving, setSaving] = useState(false)
   const [message, setMessage] = useState<string | undefined>(undefined)
-  const [saved, setSaved] = useState(false)
+  // What was last saved, to say "Saved." while the form still holds it.
+  const [savedJson, setSavedJson] = useState<string | undefined>(undefined)
 
   async function save(config: unknown) {
     setSaving(true)
     setMessage(undefined)
-    setSaved(false)
+    setSavedJson(undefined)
     props.onStudioErrors(undefined)
     try {
       props.onSaved(await pluginsApi.update(plugin.name, { config }))
-      setSaved(true)
+      setSavedJson(JSON.stringify(config))
     } catch (error) {
       setMessage((error as Error).message)
       props.onStudioErrors(configErrorsOf(error))
@@ -48,10 +49,11 @@ export default function ConfigForm(props: { plugin: PluginItem; studioErrors: Er
         extraErrors={props.studioErrors}
         showErrorList={false}
         noHtml5Validate
-        liveValidate="onBlur"
+        liveValidate="onChange"
         onChange={(event) => {
+          // rjsf also reports a change when its props change (a saved plugin's new schema object): only an edit counts.
+          if (JSON.stringify(event.formData) === JSON.stringify(formData)) return
           setFormData(event.formData)
-          setSaved(false)
           // Studio's problems were about what it was sent, not about what is typed now.
           if (props.studioErrors) props.onStudioErrors(undefined)
         }}
@@ -59,7 +61,7 @@ export default function ConfigForm(props: { plugin: PluginItem; studioErrors: Er
       >
         <div className="actions">
           <SubmitButton busy={saving}>Save config</SubmitButton>
-          {saved && <span className="notice">Saved.</span>}
+          {savedJson !== undefined && savedJson === JSON.stringify(formData) && <span className="notice">Saved.</span>}
         </div>
       </Form>
     </div>

@@ -46,7 +46,7 @@ export function PluginActions(props: { plugin: PluginItem; onChanged: (plugin: P
 
   return (
     <>
-      <div className="actions">
+      <div className="actions" role="group" aria-label="Plugin actions">
         {plugin.enabled ? button('disable', 'Disable') : button('enable', 'Enable', 'primary')}
         {button('reload', 'Reload')}
         {button('uninstall', 'Uninstall', 'danger')}
