@@ -72,7 +72,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
 
   it('installs a plugin from its path and shows the scopes it asks for, none granted', async () => {
     await install(dashboardPlugin)
-    await page.waitForURL('**/plugins/rate-limit-dashboard')
+    await page.waitForURL('**/plugin/rate-limit-dashboard')
     await page.getByRole('heading', { name: 'Rate limits' }).waitFor()
     const scope = page.getByRole('checkbox', { name: 'kv.readwrite' })
     expect(await scope.isChecked()).toBe(false)
@@ -137,7 +137,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
   it('reloads and disables it from its detail page, each showing progress, and refreshes its log tail', async () => {
     await sidebar().getByRole('link', { name: 'Plugins' }).click()
     await page.getByRole('table', { name: 'Installed plugins' }).getByRole('link', { name: 'Rate limits' }).click()
-    await page.waitForURL('**/plugins/rate-limit-dashboard')
+    await page.waitForURL('**/plugin/rate-limit-dashboard')
     await actionButton('Reload').click()
     await page.getByRole('button', { name: 'Reloading…' }).waitFor({ state: 'detached' })
     await expect.poll(async () => (await stored('rate-limit-dashboard')).revision).toBe(1)
@@ -155,7 +155,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
 
   it("renders markup in a plugin's manifest and config schema as text, and grants the topics it asks for", async () => {
     await install(hostilePlugin)
-    await page.waitForURL('**/plugins/hostile-manifest')
+    await page.waitForURL('**/plugin/hostile-manifest')
     const heading = page.getByRole('heading', { level: 1 })
     await heading.waitFor()
     expect(await heading.textContent()).toContain('<img src="/nowhere.png" onerror=')
@@ -182,6 +182,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await shot('uninstall-confirm')
     await confirm.getByRole('button', { name: 'Yes, uninstall' }).click()
     await page.waitForURL(/\/plugins$/)
+    await page.reload()
     await page.getByRole('table', { name: 'Installed plugins' }).getByRole('link', { name: 'Rate limits' }).waitFor()
     expect(await page.getByRole('table', { name: 'Installed plugins' }).getByText('hostile-manifest').count()).toBe(0)
     await expect(stored('hostile-manifest')).rejects.toThrow(/404/)

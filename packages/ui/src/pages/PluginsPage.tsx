@@ -7,7 +7,7 @@ import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
 import { useDraft } from '../forms/draft'
 import { formErrorsOf, noFormErrors, type FormErrors } from '../forms/field-errors'
-import { displayName } from '../plugin-admin/display-name'
+import { displayName, pluginPath } from '../plugin-admin/plugin-names'
 
 const FIELDS = ['source', 'name'] as const
 
@@ -32,7 +32,7 @@ function InstallForm() {
       const name = draft.values.name.trim()
       const installed = await pluginsApi.install({ source: sourceOf(draft.values.source), ...(name && { name }) })
       draft.discard()
-      navigate(`/plugins/${encodeURIComponent(installed.name)}`)
+      navigate(pluginPath(installed.name))
     } catch (error) {
       setErrors(formErrorsOf(error, FIELDS))
       setBusy(false)
@@ -70,7 +70,7 @@ export default function PluginsPage() {
             {(plugin) => (
               <tr key={plugin.id}>
                 <td>
-                  <Link to={`/plugins/${encodeURIComponent(plugin.name)}`}>{displayName(plugin)}</Link> <code>{plugin.name}</code>
+                  <Link to={pluginPath(plugin.name)}>{displayName(plugin)}</Link> <code>{plugin.name}</code>
                 </td>
                 <td>{plugin.manifest?.version ?? '—'}</td>
                 <td>{plugin.status}</td>

@@ -49,7 +49,8 @@ export const adminSections: AdminSection[] = [
     routes: (
       <>
         <Route path="plugins" element={<PluginsPage />} />
-        <Route path="plugins/:pluginName" element={<PluginDetailPage />} />
+        {/* Not plugins/:name: on the shared port the gateway owns /plugins/{name}/… (plugin endpoints), so such a page would not load by its URL. */}
+        <Route path="plugin/:pluginName" element={<PluginDetailPage />} />
       </>
     ),
   },
