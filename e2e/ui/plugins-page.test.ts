@@ -66,13 +66,13 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     const alert = page.getByRole('form', { name: 'Install plugin' }).getByRole('alert')
     await alert.waitFor()
     expect(await alert.textContent()).toContain('the plugin could not be installed')
-    expect(page.url()).toMatch(/\/plugins$/)
+    expect(page.url()).toMatch(/\/installed-plugins$/)
     await shot('install-missing-path')
   })
 
   it('installs a plugin from its path and shows the scopes it asks for, none granted', async () => {
     await install(dashboardPlugin)
-    await page.waitForURL('**/plugin/rate-limit-dashboard')
+    await page.waitForURL('**/installed-plugins/rate-limit-dashboard')
     await page.getByRole('heading', { name: 'Rate limits' }).waitFor()
     const scope = page.getByRole('checkbox', { name: 'kv.readwrite' })
     expect(await scope.isChecked()).toBe(false)
@@ -137,7 +137,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
   it('reloads and disables it from its detail page, each showing progress, and refreshes its log tail', async () => {
     await sidebar().getByRole('link', { name: 'Plugins' }).click()
     await page.getByRole('table', { name: 'Installed plugins' }).getByRole('link', { name: 'Rate limits' }).click()
-    await page.waitForURL('**/plugin/rate-limit-dashboard')
+    await page.waitForURL('**/installed-plugins/rate-limit-dashboard')
     await actionButton('Reload').click()
     await page.getByRole('button', { name: 'Reloading…' }).waitFor({ state: 'detached' })
     await expect.poll(async () => (await stored('rate-limit-dashboard')).revision).toBe(1)
@@ -155,7 +155,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
 
   it("renders markup in a plugin's manifest and config schema as text, and grants the topics it asks for", async () => {
     await install(hostilePlugin)
-    await page.waitForURL('**/plugin/hostile-manifest')
+    await page.waitForURL('**/installed-plugins/hostile-manifest')
     const heading = page.getByRole('heading', { level: 1 })
     await heading.waitFor()
     expect(await heading.textContent()).toContain('<img src="/nowhere.png" onerror=')
@@ -181,7 +181,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await actionButton('Uninstall').click()
     await shot('uninstall-confirm')
     await confirm.getByRole('button', { name: 'Yes, uninstall' }).click()
-    await page.waitForURL(/\/plugins$/)
+    await page.waitForURL(/\/installed-plugins$/)
     await page.reload()
     await page.getByRole('table', { name: 'Installed plugins' }).getByRole('link', { name: 'Rate limits' }).waitFor()
     expect(await page.getByRole('table', { name: 'Installed plugins' }).getByText('hostile-manifest').count()).toBe(0)

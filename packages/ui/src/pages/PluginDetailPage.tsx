@@ -5,7 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router'
 import { pluginsApi } from '../api/plugins-api'
 import { useApiData } from '../api/use-api-data'
 import { LoadedView } from '../components/LoadedView'
-import { displayName } from '../plugin-admin/plugin-names'
+import { displayName, PLUGINS_PATH } from '../plugin-admin/plugin-names'
 import { PluginActions } from '../plugin-admin/PluginActions'
 import { PluginGrants } from '../plugin-admin/PluginGrants'
 import { PluginLogTail } from '../plugin-admin/PluginLogTail'
@@ -59,7 +59,7 @@ function PluginView(props: { stored: PluginItem }) {
   return (
     <div className="plugin-detail">
       <h1>{displayName(plugin)}</h1>
-      <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={() => navigate('/plugins')} onConfigErrors={setConfigErrors} />
+      <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={() => navigate(PLUGINS_PATH)} onConfigErrors={setConfigErrors} />
       {plugin.manifest?.description && <p>{plugin.manifest.description}</p>}
       <dl className="facts">
         <dt>Name</dt>
@@ -113,7 +113,7 @@ export default function PluginDetailPage() {
   return (
     <>
       <p>
-        <Link to="/plugins">← Plugins</Link>
+        <Link to={PLUGINS_PATH}>← Plugins</Link>
       </p>
       <LoadedView loaded={loaded}>{(plugin) => <PluginView key={plugin.id} stored={plugin} />}</LoadedView>
     </>

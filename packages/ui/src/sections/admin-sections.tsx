@@ -1,5 +1,6 @@
 import { lazy, type ReactElement } from 'react'
 import { Route } from 'react-router'
+import { PLUGINS_PATH } from '../plugin-admin/plugin-names'
 
 const LlmsPage = lazy(() => import('../pages/LlmsPage'))
 const LlmCreatePage = lazy(() => import('../pages/LlmCreatePage'))
@@ -45,12 +46,12 @@ export const adminSections: AdminSection[] = [
   },
   {
     label: 'Plugins',
-    path: '/plugins',
+    // Not /plugins: on the shared port the gateway owns /plugins and /plugins/{name}/… (plugin endpoints), so those pages would not load by their URL.
+    path: PLUGINS_PATH,
     routes: (
       <>
-        <Route path="plugins" element={<PluginsPage />} />
-        {/* Not plugins/:name: on the shared port the gateway owns /plugins/{name}/… (plugin endpoints), so such a page would not load by its URL. */}
-        <Route path="plugin/:pluginName" element={<PluginDetailPage />} />
+        <Route path={PLUGINS_PATH.slice(1)} element={<PluginsPage />} />
+        <Route path={`${PLUGINS_PATH.slice(1)}/:pluginName`} element={<PluginDetailPage />} />
       </>
     ),
   },
