@@ -167,6 +167,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     const topic = page.getByRole('checkbox', { name: 'publish sneaky.>' })
     await topic.check()
     await expect.poll(async () => (await stored('hostile-manifest')).granted.topics.publish).toEqual(['sneaky.>'])
+    await page.getByText('Saving…').waitFor({ state: 'detached' })
     expect(await page.evaluate('window.__manifestXss')).toBeUndefined()
     expect(await cspViolations()).toEqual([])
     await shot('markup-as-text')
