@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi, type AdminApi } from './admin-api.js'
@@ -33,6 +34,9 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
   const actionButton = (name: string) => page.getByRole('group', { name: 'Plugin actions' }).getByRole('button', { name, exact: true })
   // Every CSP refusal on the page, counted by a script the browser runs before the page's own (not subject to the CSP).
   const cspViolations = () => page.evaluate('window.__cspViolations ?? []') as Promise<string[]>
+  // Each script the page fetched, by file name, with its gzipped size.
+  const scripts = new Map<string, number>()
+  const configFormChunks = () => [...scripts.keys()].filter((name) => name.startsWith('ConfigForm-'))
 
   async function install(path: string) {
     await sidebar().getByRole('link', { name: 'Plugins' }).click()
@@ -45,6 +49,9 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
     api = await adminApi(platform.url, ADMIN)
     page = await newPage(browser, platform.url)
+    page.on('response', async (response) => {
+      if (response.request().resourceType() === 'script') scripts.set(new URL(response.url()).pathname.split('/').pop()!, gzipSync(await response.body()).length)
+    })
     await page.addInitScript(() => {
       addEventListener('securitypolicyviolation', (event) => {
         const record = window as unknown as { __cspViolations?: string[] }
@@ -78,6 +85,11 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     expect(await scope.isChecked()).toBe(false)
     await page.getByText('Keep its own data in its key-value store').waitFor()
     expect((await stored('rate-limit-dashboard')).granted.scopes).toEqual([])
+    // The form library loads with the first page that shows a config form, not before.
+    await configForm().locator('#root_requestsPerMinute').waitFor()
+    const [chunk] = configFormChunks()
+    expect(chunk).toBeDefined()
+    console.log(`config form chunk (rjsf + validator): ${chunk}, ${(scripts.get(chunk!)! / 1024).toFixed(1)} KB gzipped`)
     await shot('installed-scopes-requested')
   })
 
