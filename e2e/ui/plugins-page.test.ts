@@ -52,12 +52,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     page.on('response', async (response) => {
       if (response.request().resourceType() === 'script') scripts.set(new URL(response.url()).pathname.split('/').pop()!, gzipSync(await response.body()).length)
     })
-    await page.addInitScript(() => {
-      addEventListener('securitypolicyviolation', (event) => {
-        const record = window as unknown as { __cspViolations?: string[] }
-        ;(record.__cspViolations ??= []).push(`${event.violatedDirective} ${event.sample}`)
-      })
-    })
+    await page.addInitScript("addEventListener('securitypolicyviolation', (event) => (window.__cspViolations ??= []).push(event.violatedDirective + ' ' + event.sample))")
     await page.goto('/')
     await page.waitForURL('**/sign-in')
     await signIn(page, ADMIN.email, ADMIN.password)
