@@ -23,6 +23,10 @@ describe('the config form validator (no generated code)', () => {
     expect(errors.map((error) => error.property)).toEqual(['.requestsPerMinute', '.greeting', '.a/b.depth'])
   })
 
+  it('says a value at an exclusive minimum is not above it', () => {
+    expect(configValidator.validateFormData({ requestsPerMinute: 0 }, schema).errorSchema).toEqual({ requestsPerMinute: { __errors: ['0 is less than or equal to 0.'] } })
+  })
+
   it('finds nothing wrong with a config that fits', () => {
     expect(configValidator.validateFormData({ requestsPerMinute: 5, greeting: 'hello' }, schema)).toEqual({ errors: [], errorSchema: {} })
   })

@@ -31,7 +31,10 @@ function placed(unit: OutputUnit): ConfigProblem {
   const path = pointerSegments(decodeURI(unit.instanceLocation.replace(/^#/, '')))
   // @cfworker/json-schema names the missing property only in its message: `Instance does not have required property "name".`
   const missing = unit.keyword === 'required' ? /"(.*)"\.?$/.exec(unit.error)?.[1] : undefined
-  return missing === undefined ? { path, message: unit.error } : { path: [...path, missing], message: 'is required' }
+  if (missing !== undefined) return { path: [...path, missing], message: 'is required' }
+  // @cfworker/json-schema 4.1 says "0 is less than 0." for draft-6+ `exclusiveMinimum: 0` (its exclusiveMaximum says "or equal to").
+  const message = unit.keyword === 'exclusiveMinimum' && !unit.error.includes('or equal') ? unit.error.replace(' is less than ', ' is less than or equal to ') : unit.error
+  return { path, message }
 }
 
 /**
