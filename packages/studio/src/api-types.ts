@@ -13,6 +13,8 @@ export type { BudgetItem, BudgetCreateBody, BudgetUpdateBody } from './resources
 export type { MyUsageItem } from './resources/my-usage.js'
 export type { AppKeyItem, IssuedKeyItem, RotatedKeyItem } from './resources/app-keys.js'
 export type { MeItem, LoginAnswer } from './resources/auth-routes.js'
+export type { PluginItem, PluginInstallBody, PluginUpdateBody, PluginStatusItem, PluginLogLine } from './resources/plugins.js'
+export type { Scope } from '@plugboard/proto'
 export type { UiExtensionItem } from './resources/ui-extensions.js'
 export type { StudioErrorBody, ErrorDetail, StudioErrorCode } from './errors.js'
 export type { ChatTargetListItem, ConversationItem, ConversationDetail, ChatMessageItem, ConversationCreateBody } from './chat/chat-routes.js'

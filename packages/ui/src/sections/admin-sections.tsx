@@ -1,5 +1,6 @@
 import { lazy, type ReactElement } from 'react'
 import { Route } from 'react-router'
+import { PLUGINS_PATH } from '../plugin-admin/plugin-names'
 
 const LlmsPage = lazy(() => import('../pages/LlmsPage'))
 const LlmCreatePage = lazy(() => import('../pages/LlmCreatePage'))
@@ -19,6 +20,8 @@ const BudgetsPage = lazy(() => import('../pages/BudgetsPage'))
 const BudgetCreatePage = lazy(() => import('../pages/BudgetCreatePage'))
 const BudgetEditPage = lazy(() => import('../pages/BudgetEditPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
+const PluginsPage = lazy(() => import('../pages/PluginsPage'))
+const PluginDetailPage = lazy(() => import('../pages/PluginDetailPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -86,6 +89,17 @@ export const adminSections: AdminSection[] = [
         <Route path="budgets" element={<BudgetsPage />} />
         <Route path="budgets/new" element={<BudgetCreatePage />} />
         <Route path="budgets/:budgetId" element={<BudgetEditPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Plugins',
+    // Not /plugins: on the shared port the gateway owns /plugins and /plugins/{name}/… (plugin endpoints), so those pages would not load by their URL.
+    path: PLUGINS_PATH,
+    routes: (
+      <>
+        <Route path={PLUGINS_PATH.slice(1)} element={<PluginsPage />} />
+        <Route path={`${PLUGINS_PATH.slice(1)}/:pluginName`} element={<PluginDetailPage />} />
       </>
     ),
   },
