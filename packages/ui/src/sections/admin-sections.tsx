@@ -7,6 +7,14 @@ const AppsPage = lazy(() => import('../pages/AppsPage'))
 const AppCreatePage = lazy(() => import('../pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('../pages/AppDetailPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
+const ToolsPage = lazy(() => import('../pages/ToolsPage'))
+const ToolImportPage = lazy(() => import('../pages/ToolImportPage'))
+const ToolDetailPage = lazy(() => import('../pages/ToolDetailPage'))
+const DatasourcesPage = lazy(() => import('../pages/DatasourcesPage'))
+const DatasourceCreatePage = lazy(() => import('../pages/DatasourceCreatePage'))
+const DatasourceDetailPage = lazy(() => import('../pages/DatasourceDetailPage'))
+const SchedulesPage = lazy(() => import('../pages/SchedulesPage'))
+const ScheduleDetailPage = lazy(() => import('../pages/ScheduleDetailPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -38,6 +46,38 @@ export const adminSections: AdminSection[] = [
         <Route path="apps" element={<AppsPage />} />
         <Route path="apps/new" element={<AppCreatePage />} />
         <Route path="apps/:appId" element={<AppDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Tools',
+    path: '/tools',
+    routes: (
+      <>
+        <Route path="tools" element={<ToolsPage />} />
+        <Route path="tools/new" element={<ToolImportPage />} />
+        <Route path="tools/:toolSlug" element={<ToolDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Datasources',
+    path: '/datasources',
+    routes: (
+      <>
+        <Route path="datasources" element={<DatasourcesPage />} />
+        <Route path="datasources/new" element={<DatasourceCreatePage />} />
+        <Route path="datasources/:datasourceSlug" element={<DatasourceDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Schedules',
+    path: '/schedules',
+    routes: (
+      <>
+        <Route path="schedules" element={<SchedulesPage />} />
+        <Route path="schedules/:scheduleId" element={<ScheduleDetailPage />} />
       </>
     ),
   },
