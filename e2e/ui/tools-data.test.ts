@@ -172,7 +172,7 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
 
     await page.getByLabel('Document', { exact: true }).setInputFiles({ name: 'huge.txt', mimeType: 'text/plain', buffer: Buffer.alloc(6 * 1024 * 1024, 'a') })
     await page.getByRole('button', { name: 'Upload' }).click()
-    await expect.poll(() => page.getByRole('form', { name: 'Upload a document' }).getByRole('alert').textContent()).toBe('the request body is too large')
+    await expect.poll(() => page.getByRole('form', { name: 'Upload a document' }).getByRole('alert').textContent()).toBe('the request body is larger than 5 MB, the limit of this route')
     await shot('upload-too-large')
   })
 
