@@ -1,46 +1,11 @@
-import type { ToolCallAnswer, ToolCallBody, ToolOperationItem } from '@plugboard/studio/api-types'
+import type { ToolCallAnswer, ToolOperationItem } from '@plugboard/studio/api-types'
 import { useState, type FormEvent } from 'react'
-import { ApiError } from '../api/api-error'
 import { toolsApi } from '../api/tools-api'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
+import { formErrorsOf, type FormErrors } from '../forms/field-errors'
+import { answerText, parameterKey, takesJson, toolCallBody, tryFieldOf } from './tool-call-input'
 
-type Parameter = ToolOperationItem['parameters'][number]
-type Outcome = { state: 'idle' } | { state: 'running' } | { state: 'answered'; answer: ToolCallAnswer } | { state: 'failed'; message: string; fields: Record<string, string> }
-
-const keyOf = (p: Pick<Parameter, 'in' | 'name'>) => `${p.in}:${p.name}`
-const isJson = (contentType: string | null) => contentType === null || /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)
-
-/** The body as the answer shows it: text as it came, JSON indented. */
-function bodyText(body: unknown): string {
-  return typeof body === 'string' ? body : JSON.stringify(body, null, 2)
-}
-
-/** The call's input from the form: the filled-in parameters by where they go, and the body (parsed when the operation takes JSON). */
-function callBody(operation: ToolOperationItem, values: Record<string, string>, bodyText: string): ToolCallBody {
-  const parameters: Required<NonNullable<ToolCallBody['parameters']>> = { path: {}, query: {}, header: {} }
-  for (const p of operation.parameters) {
-    const value = values[keyOf(p)]
-    if (value !== undefined && value !== '') parameters[p.in][p.name] = value
-  }
-  if (!operation.hasBody || bodyText.trim() === '') return { parameters }
-  if (!isJson(operation.bodyContentType)) return { parameters, body: bodyText }
-  try {
-    return { parameters, body: JSON.parse(bodyText) as unknown }
-  } catch (error) {
-    throw new ApiError('VALIDATION_FAILED', `the body is not JSON: ${(error as Error).message}`, 0, [{ path: '/body', message: 'is not JSON' }])
-  }
-}
-
-/** `/parameters/query/limit` → `query:limit`, `/body` → `body`: the input a detail of the API's error is about. */
-function fieldErrors(error: unknown): Record<string, string> {
-  const fields: Record<string, string> = {}
-  for (const detail of error instanceof ApiError ? error.details : []) {
-    const [, first, location, ...name] = detail.path.split('/')
-    const key = first === 'parameters' && location ? `${location}:${name.join('/')}` : (first ?? '')
-    fields[key] = fields[key] ? `${fields[key]}; ${detail.message}` : detail.message
-  }
-  return fields
-}
+type Outcome = { state: 'idle' } | { state: 'running' } | { state: 'answered'; answer: ToolCallAnswer } | { state: 'failed'; errors: FormErrors }
 
 /**
  * Calls one operation of a tool through Studio (with the tool's credential,
@@ -52,16 +17,17 @@ export function OperationTryForm(props: { toolSlug: string; operation: ToolOpera
   const [values, setValues] = useState<Record<string, string>>({})
   const [body, setBody] = useState('')
   const [outcome, setOutcome] = useState<Outcome>({ state: 'idle' })
-  const fields = outcome.state === 'failed' ? outcome.fields : {}
+  const fields = outcome.state === 'failed' ? outcome.errors.fields : {}
+  const inputs = [...operation.parameters.map(parameterKey), 'body']
 
   async function send(event: FormEvent) {
     event.preventDefault()
     setOutcome({ state: 'running' })
     try {
-      const answer = await toolsApi.execute(props.toolSlug, operation.id, callBody(operation, values, body))
+      const answer = await toolsApi.execute(props.toolSlug, operation.id, toolCallBody(operation, values, body))
       setOutcome({ state: 'answered', answer })
     } catch (error) {
-      setOutcome({ state: 'failed', message: (error as Error).message, fields: fieldErrors(error) })
+      setOutcome({ state: 'failed', errors: formErrorsOf(error, inputs, tryFieldOf) })
     }
   }
 
@@ -70,13 +36,13 @@ export function OperationTryForm(props: { toolSlug: string; operation: ToolOpera
       {operation.parameters.length === 0 && !operation.hasBody && <p className="hint">This operation takes no parameters.</p>}
       {operation.parameters.map((p, index) => (
         <Field
-          key={keyOf(p)}
+          key={parameterKey(p)}
           name={`${props.formId}-p${index}`}
           label={`${p.name} (${p.in}${p.required ? ', required' : ''})`}
-          error={fields[keyOf(p)]}
+          error={fields[parameterKey(p)]}
           {...(p.description ? { hint: p.description } : {})}
         >
-          {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={values[keyOf(p)] ?? ''} onChange={(e) => setValues((current) => ({ ...current, [keyOf(p)]: e.target.value }))} />}
+          {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={values[parameterKey(p)] ?? ''} onChange={(e) => setValues((current) => ({ ...current, [parameterKey(p)]: e.target.value }))} />}
         </Field>
       ))}
       {operation.hasBody && (
@@ -84,7 +50,7 @@ export function OperationTryForm(props: { toolSlug: string; operation: ToolOpera
           name={`${props.formId}-body`}
           label={`Body (${operation.bodyContentType ?? 'application/json'}${operation.bodyRequired ? ', required' : ''})`}
           error={fields.body}
-          hint={isJson(operation.bodyContentType) ? 'JSON.' : 'Sent as text.'}
+          hint={takesJson(operation) ? 'JSON.' : 'Sent as text.'}
         >
           {(id, describedBy) => <textarea id={id} aria-describedby={describedBy} className="code" rows={6} spellCheck={false} value={body} onChange={(e) => setBody(e.target.value)} />}
         </Field>
@@ -92,14 +58,14 @@ export function OperationTryForm(props: { toolSlug: string; operation: ToolOpera
       <SubmitButton busy={outcome.state === 'running'} busyLabel="Sending…">
         Send request
       </SubmitButton>
-      {outcome.state === 'failed' && <ErrorMessage message={outcome.message} />}
+      {outcome.state === 'failed' && <ErrorMessage message={outcome.errors.message} />}
       {outcome.state === 'answered' && (
         <section className="tool-answer" aria-label={`Response of ${operation.id}`}>
           <p>
             Status <strong>{outcome.answer.status}</strong>
             {outcome.answer.headers['content-type'] && <span className="hint"> · {outcome.answer.headers['content-type']}</span>}
           </p>
-          <pre>{bodyText(outcome.answer.body)}</pre>
+          <pre>{answerText(outcome.answer.body)}</pre>
         </section>
       )}
     </form>
