@@ -13,6 +13,7 @@ import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 const ADMIN = { email: 'admin@e2e-tools-data.example', password: 'e2e tools data battery staple' }
 const XSS = '<img src=x onerror=window.__xss=1>'
 const heartbeatPlugin = fileURLToPath(new URL('../../examples/plugins/heartbeat-scheduler', import.meta.url))
+const slowPlugin = fileURLToPath(new URL('./fixtures/slow-scheduler', import.meta.url))
 
 /** A small real API: `GET /greetings/{name}?punctuation=` answers JSON naming who it greets. */
 async function startGreetingServer(): Promise<{ server: Server; url: string }> {
@@ -216,5 +217,52 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
     await expect.poll(() => manual.getByRole('cell').first().textContent(), { timeout: 15_000 }).toBe('completed')
     expect(await manual.getByRole('cell').nth(4).textContent()).toMatch(/^\d+ ms$|^\d+\.\d s$/)
     await shot('run-now-completed')
+  })
+
+  it("refuses a second Run now while a run is going, with the API's message, and shows it finished", async () => {
+    await api('POST', '/plugins', { source: `file://${slowPlugin}` })
+    await api('POST', '/plugins/slow-scheduler/enable')
+    await sidebar().getByRole('link', { name: 'Schedules' }).click()
+    await page.getByRole('link', { name: 'Slow export' }).click()
+    await page.getByRole('heading', { name: 'Slow export' }).waitFor()
+    const history = page.getByRole('table', { name: 'Run history' })
+    await page.getByRole('button', { name: 'Run now' }).click()
+    await history.getByRole('cell', { name: 'running', exact: true }).waitFor()
+    await page.getByRole('button', { name: 'Run now' }).click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^schedule "slow" is running \(run [\w-]+\); wait for it to finish, then run it again$/)
+    await shot('run-now-refused-while-running')
+    await history.getByRole('cell', { name: 'completed', exact: true }).waitFor({ timeout: 15_000 })
+    expect(await history.getByRole('row').count()).toBe(2)
+    await shot('slow-run-completed')
+  })
+
+  it("pages through a schedule's history and shows a failed run's error as text", async () => {
+    const { items } = await api<{ items: { id: string; name: string }[] }>('GET', '/schedules?plugin=slow-scheduler')
+    const failing = items.find((item) => item.name === 'Failing sync')!
+    for (let i = 0; i < 20; i++) {
+      await api('POST', `/schedules/${failing.id}/run`)
+      await expect.poll(async () => (await api<{ lastRun: { status: string } }>('GET', `/schedules/${failing.id}`)).lastRun.status).toBe('failed')
+    }
+    await sidebar().getByRole('link', { name: 'Schedules' }).click()
+    await page.getByRole('link', { name: 'Failing sync' }).click()
+    await page.getByRole('button', { name: 'Run now' }).click()
+    const history = page.getByRole('table', { name: 'Run history' })
+    const newest = history.getByRole('row').nth(1)
+    await expect.poll(() => newest.getByRole('cell').nth(1).textContent()).toBe('manual')
+    await expect.poll(() => newest.getByRole('cell').first().textContent()).toBe('failed')
+    expect(await newest.getByRole('cell').nth(5).textContent()).toContain(`the upstream refused the sync: ${XSS}`)
+    expect(await history.locator('img').count()).toBe(0)
+    await noXssRan()
+    expect(await history.getByRole('row').count()).toBe(21)
+    await shot('history-page-1')
+
+    const pager = page.getByRole('navigation', { name: 'Run history pages' })
+    await pager.getByRole('button', { name: 'Next →' }).click()
+    await pager.getByText('Page 2').waitFor()
+    await expect.poll(() => history.getByRole('row').count()).toBe(2)
+    expect(await pager.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true)
+    await shot('history-page-2')
+    await pager.getByRole('button', { name: '← Previous' }).click()
+    await expect.poll(() => history.getByRole('row').count()).toBe(21)
   })
 })
