@@ -19,8 +19,8 @@ export function answerText(body: unknown): string {
 /**
  * The call's input from the try form: the filled-in parameters (by
  * `parameterKey`; empty ones left out) by where they go, and the body, parsed
- * when the operation takes JSON. A body that is not JSON throws an ApiError
- * like the API's, with a `/body` detail.
+ * when the operation takes JSON. A body that is not JSON is not sent: an
+ * ApiError BODY_NOT_JSON with a `/body` detail, shown as the API's are.
  */
 export function toolCallBody(operation: ToolOperationItem, values: Readonly<Record<string, string>>, body: string): ToolCallBody {
   const parameters: Required<NonNullable<ToolCallBody['parameters']>> = { path: {}, query: {}, header: {} }
@@ -33,7 +33,7 @@ export function toolCallBody(operation: ToolOperationItem, values: Readonly<Reco
   try {
     return { parameters, body: JSON.parse(body) as unknown }
   } catch (error) {
-    throw new ApiError('VALIDATION_FAILED', `the body is not JSON: ${(error as Error).message}`, 0, [{ path: '/body', message: 'is not JSON' }])
+    throw new ApiError('BODY_NOT_JSON', `the body is not JSON: ${(error as Error).message}`, 0, [{ path: '/body', message: 'is not JSON' }])
   }
 }
 
