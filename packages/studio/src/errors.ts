@@ -9,7 +9,7 @@ export const STUDIO_ERRORS = {
   INVALID_JSON: { status: 422, doc: 'The request body is not valid JSON; `details[0].path` is `/`.' },
   VALIDATION_FAILED: { status: 422, doc: 'The body, query or path does not fit the schema; `details` lists each field at fault by JSON pointer (`/models/0`).' },
   UNSUPPORTED_CONTENT_TYPE: { status: 415, doc: 'A write body is not `application/json` (or, for uploads, not text).' },
-  BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the limit of its route.' },
+  BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the limit of its route; the message names the limit.' },
   NOT_FOUND: { status: 404, doc: 'No object has that id (or slug).' },
   ROUTE_NOT_FOUND: { status: 404, doc: 'No admin API route matches the method and path.' },
   ALREADY_EXISTS: { status: 409, doc: 'Another object already has that unique value (a slug, an email, a model); `details[0].path` names the field.' },

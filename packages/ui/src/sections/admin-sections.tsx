@@ -22,6 +22,14 @@ const BudgetEditPage = lazy(() => import('../pages/BudgetEditPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
 const PluginsPage = lazy(() => import('../pages/PluginsPage'))
 const PluginDetailPage = lazy(() => import('../pages/PluginDetailPage'))
+const ToolsPage = lazy(() => import('../pages/ToolsPage'))
+const ToolImportPage = lazy(() => import('../pages/ToolImportPage'))
+const ToolDetailPage = lazy(() => import('../pages/ToolDetailPage'))
+const DatasourcesPage = lazy(() => import('../pages/DatasourcesPage'))
+const DatasourceCreatePage = lazy(() => import('../pages/DatasourceCreatePage'))
+const DatasourceDetailPage = lazy(() => import('../pages/DatasourceDetailPage'))
+const SchedulesPage = lazy(() => import('../pages/SchedulesPage'))
+const ScheduleDetailPage = lazy(() => import('../pages/ScheduleDetailPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -100,6 +108,38 @@ export const adminSections: AdminSection[] = [
       <>
         <Route path={PLUGINS_PATH.slice(1)} element={<PluginsPage />} />
         <Route path={`${PLUGINS_PATH.slice(1)}/:pluginName`} element={<PluginDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Tools',
+    path: '/tools',
+    routes: (
+      <>
+        <Route path="tools" element={<ToolsPage />} />
+        <Route path="tools/new" element={<ToolImportPage />} />
+        <Route path="tools/:toolSlug" element={<ToolDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Datasources',
+    path: '/datasources',
+    routes: (
+      <>
+        <Route path="datasources" element={<DatasourcesPage />} />
+        <Route path="datasources/new" element={<DatasourceCreatePage />} />
+        <Route path="datasources/:datasourceSlug" element={<DatasourceDetailPage />} />
+      </>
+    ),
+  },
+  {
+    label: 'Schedules',
+    path: '/schedules',
+    routes: (
+      <>
+        <Route path="schedules" element={<SchedulesPage />} />
+        <Route path="schedules/:scheduleId" element={<ScheduleDetailPage />} />
       </>
     ),
   },
