@@ -85,7 +85,7 @@ describe('research-agent in a real Studio: chat', () => {
     expect(events[1]!.data).toEqual({ id: 'search-1', name: 'search_datasource', arguments: { datasource: 'handbook', query: 'how or descale or the or kettle', limit: 3 } })
     expect(events[2]!.data).toEqual({ id: 'search-1', isError: false, result: { passages: [{ document: 'kettle.md', score: expect.any(Number), content: expect.stringContaining('Descale the kettle monthly') }] } })
     expect(events[4]!.data).toEqual({ id: 'tool-1', name: 'kettles.getKettle', arguments: { parameters: { query: { q: 'how descale the kettle' } } } })
-    expect(events[5]!.data).toEqual({ id: 'tool-1', isError: false, result: { status: 200, body: '{"model":"K1","water":"hard","asked":"how descale the kettle"}' } })
+    expect(events[5]!.data).toEqual({ id: 'tool-1', isError: false, result: { status: 200, body: { model: 'K1', water: 'hard', asked: 'how descale the kettle' } } })
     // The mock LLM echoes the start of the last user message: the question, after the history and sources.
     expect(textOf(events)).toMatch(/^Mock reply to: How do I descale the/)
 

@@ -79,7 +79,7 @@ describe('ResearchAgent (in-process)', () => {
     expect(parsed(toolCall!.argumentsJson)).toEqual({ parameters: { query: { q: 'how descale the kettle' } } })
     expect(seen.tool).toEqual({ id: 'kettles', operation: 'getKettle', arguments: { parameters: { query: { q: 'how descale the kettle' } }, timeoutMs: 10_000 } })
     expect(toolResult).toMatchObject({ id: TOOL_CALL_ID, isError: false })
-    expect(parsed(toolResult!.resultJson)).toEqual({ status: 200, body: '{"model":"K1","hardness":"high"}' })
+    expect(parsed(toolResult!.resultJson)).toEqual({ status: 200, body: { model: 'K1', hardness: 'high' } })
 
     expect(textOf(chunks)).toBe('Descale it monthly.')
     expect(seen.llm!.llm).toBe('mock')

@@ -30,15 +30,10 @@ function stepFailed(code: Step, what: string, error: unknown): PlugboardError {
   return new PlugboardError(code, `${what} failed (${reason})`, { cause: error })
 }
 
-/** The tool's answer (`{ status, headers, body }` from tools.execute) as text for the prompt: its body, JSON or text. */
-function toolAnswerText(answer: JsonValue): string {
-  const body = typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? answer.body : answer
-  return typeof body === 'string' ? body : JSON.stringify(body ?? null)
-}
-
-function toolStatus(answer: JsonValue): number {
-  const status = typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? answer.status : undefined
-  return typeof status === 'number' ? status : 200
+/** The status and body of a tool's answer (`{ status, headers, body }` from tools.execute). */
+function toolAnswer(answer: JsonValue): { status: number; body: JsonValue } {
+  const fields = typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? answer : {}
+  return { status: typeof fields.status === 'number' ? fields.status : 200, body: fields.body ?? null }
 }
 
 async function readAll(body: AsyncIterable<Buffer>, max: number): Promise<string> {
@@ -136,10 +131,12 @@ export class ResearchAgent extends BasePlugin implements Agent {
       yield { type: 'tool_result', id: TOOL_CALL_ID, result: failure.message, isError: true }
       throw failure
     }
-    const status = toolStatus(answer)
-    const text = bounded(toolAnswerText(answer), config.maxToolResultChars)
+    const { status, body } = toolAnswer(answer)
+    const whole = typeof body === 'string' ? body : JSON.stringify(body)
+    const text = bounded(whole, config.maxToolResultChars)
     const failed = status >= 400
-    yield { type: 'tool_result', id: TOOL_CALL_ID, result: { status, body: text }, isError: failed }
+    // The chat shows the body as the tool sent it when it fits, else the same cut text the prompt gets.
+    yield { type: 'tool_result', id: TOOL_CALL_ID, result: { status, body: text === whole ? body : text }, isError: failed }
     if (failed) throw new PlugboardError('RESEARCH_TOOL_FAILED', `${what} failed: the tool answered ${status}`)
     return text
   }
