@@ -19,9 +19,20 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-/** The kettle tool's server: the kettle it knows, or 500 when the query asks for a broken one. */
+/** A request for a slow kettle: when it arrived, and when its caller gave it up (the connection closed before any answer). */
+const slowCall = (() => {
+  let arrived!: () => void
+  let abandoned!: () => void
+  return { received: new Promise<void>((resolve) => (arrived = resolve)), closed: new Promise<void>((resolve) => (abandoned = resolve)), arrived: () => arrived(), abandoned: () => abandoned() }
+})()
+
+/** The kettle tool's server: the kettle it knows, 500 when the query asks for a broken one, never an answer for a slow one. */
 const toolServer = createServer((request, response) => {
   const q = new URL(request.url!, 'http://x').searchParams.get('q') ?? ''
+  if (q.includes('slow')) {
+    response.on('close', slowCall.abandoned)
+    return slowCall.arrived()
+  }
   if (q.includes('broken')) return void response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"the kettle service is down"}')
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ model: 'K1', water: 'hard', asked: q }))
 })
@@ -109,6 +120,29 @@ describe('research-agent in a real Studio: chat', () => {
     expect(events[5]!.data).toMatchObject({ id: 'tool-1', isError: true, result: { status: 500 } })
     expect(events[6]!.data).toEqual({ code: 'RESEARCH_TOOL_FAILED', message: 'calling kettles.getKettle failed: the tool answered 500' })
     expect(stored).toMatchObject({ content: '' })
+  })
+
+  it('stops its tool call when the browser goes away, keeping what arrived with CHAT_REPLY_INTERRUPTED', async () => {
+    const created = await test.api('POST', '/chat/conversations', { target: { kind: 'agent', name: 'research' } })
+    const leave = new AbortController()
+    const response = await fetch(`${test.url}/api/v1/chat/conversations/${created.json.id}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Is my slow kettle done?' }),
+      signal: leave.signal,
+    })
+    const reading = readChatEvents(response).catch(() => undefined)
+    await slowCall.received
+    const left = Date.now()
+    leave.abort()
+    await reading
+    // The tool never answers and the agent would give it 10 s: the cancellation reached the tool's HTTP call.
+    await slowCall.closed
+    expect(Date.now() - left).toBeLessThan(2_000)
+    let stored: any
+    await expect.poll(async () => (stored = (await test.api('GET', `/chat/conversations/${created.json.id}`)).json.messages[1]), { timeout: 5_000 }).toBeDefined()
+    expect(stored.parts.map((part: { type: string }) => part.type)).toEqual(['thinking', 'tool_call', 'tool_result', 'thinking', 'tool_call', 'error'])
+    expect(stored.parts.at(-1)).toMatchObject({ code: 'CHAT_REPLY_INTERRUPTED' })
   })
 
   it('shows the binding it was given, and refuses a binding naming a tool that does not exist', async () => {
