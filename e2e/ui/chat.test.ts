@@ -145,6 +145,8 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
       await portalPage.getByRole('link', { name: 'Chat' }).click()
       await portalPage.waitForURL('**/portal/chat')
       expect(await portalPage.getByRole('navigation', { name: 'Conversations' }).getByRole('link').count()).toBe(0)
+      // Sent before the targets loaded, the message would only ask to pick an agent first.
+      await expect.poll(() => portalPage.getByLabel('Chat with').locator('option').allTextContents()).toEqual(['Echo agent (agent)'])
       await portalPage.getByLabel('Message').fill('from the portal')
       await portalPage.getByLabel('Message').press('Enter')
       await portalPage.getByRole('button', { name: 'Send' }).waitFor()

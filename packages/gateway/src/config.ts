@@ -131,6 +131,9 @@ export interface PluginConfig {
   revision?: number
   /** Studio only: object types whose object hooks may run; a gateway ignores it. */
   objectHooks?: string[]
+  /** Studio only: the tools and datasources (slugs) an agent plugin is given with each message; a gateway ignores them. */
+  tools?: string[]
+  datasources?: string[]
   /** Service API calls the plugin may make per second (a token bucket per connection); more fail with SERVICE_RATE_LIMITED. */
   serviceApiRateLimit?: { callsPerSecond: number; burst?: number }
 }
@@ -338,6 +341,8 @@ const schema = {
           },
           revision: { type: 'integer', minimum: 0 },
           objectHooks: { type: 'array', items: { type: 'string' } },
+          tools: { type: 'array', items: { type: 'string', minLength: 1 } },
+          datasources: { type: 'array', items: { type: 'string', minLength: 1 } },
           serviceApiRateLimit: {
             type: 'object',
             additionalProperties: false,

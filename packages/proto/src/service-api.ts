@@ -58,6 +58,10 @@ export const SERVICE_API_ERRORS = {
     doc: 'The request is malformed (bad topic or pattern, an event direction this runtime may not publish in, an edge payload over 1 MiB, bad key, negative TTL).',
   },
   SERVICE_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, doc: 'The object the request names does not exist.' },
+  SERVICE_NOT_BOUND: {
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    doc: "The tool or datasource is outside the plugin's binding: a plugin bound to some tools or datasources (its spec's `tools`, `datasources`) executes and queries only those.",
+  },
   SERVICE_TOO_MANY_CALLS: {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     doc: 'The plugin has as many calls (or subscriptions) in flight as its connection allows; retry when some finished.',

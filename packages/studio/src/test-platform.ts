@@ -23,6 +23,8 @@ export interface PluginGrants {
   topics?: { publish?: string[]; subscribe?: string[] }
   objectHooks?: string[]
   config?: unknown
+  /** The apps and LLMs it is bound to; for an agent, the LLMs, tools and datasources it is given (slugs). */
+  binding?: { apps?: string[]; llms?: string[]; tools?: string[]; datasources?: string[] }
 }
 
 /** A run of a schedule as the admin API shows it (the fields tests look at). */
@@ -110,6 +112,7 @@ export async function startTestPlatform(options: { analytics?: boolean } = {}): 
         ...(grants.topics && { topics: grants.topics }),
         ...(grants.objectHooks && { objectHooks: grants.objectHooks }),
         ...(grants.config !== undefined && { config: grants.config }),
+        ...grants.binding,
       }
       if (Object.keys(patch).length > 0) await expectOk(`configuring ${name}`, api('PATCH', `/plugins/${id}`, patch))
       return expectOk(`enabling ${name}`, api('POST', `/plugins/${id}/enable`))

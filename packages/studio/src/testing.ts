@@ -26,4 +26,5 @@ export async function scratchPostgres(prefix = 'pb_test', adminUrl = POSTGRES_AD
   return { url: url.toString(), drop: () => onAdmin(adminUrl, `drop database if exists ${name} with (force)`) }
 }
 
+export { readChatEvents, type StreamedChatEvent } from './chat-events-reader.js'
 export { startTestPlatform, TEST_ADMIN, type TestPlatform, type PluginGrants, type ApiAnswer, type ScheduleRun } from './test-platform.js'

@@ -356,6 +356,32 @@ describe('Service API scopes, generated from the operation table, against the pr
   })
 })
 
+describe("Service API: an agent's binding of tools and datasources", () => {
+  it('executes and queries only the tools and datasources a bound plugin names (SERVICE_NOT_BOUND), any while it names none', async () => {
+    const spec = { openapi: '3.1.0', info: { title: 'Other', version: '1' }, paths: { '/ping': { get: { operationId: 'ping', responses: { 200: { description: 'pong' } } } } } }
+    const pinger = (await api('GET', `/tools/${seeded.tool}`)).json
+    await created('/tools', { slug: 'unbound-tool', spec, baseUrl: pinger.baseUrl })
+    await created('/datasources', { slug: 'unbound-docs' })
+    const bind = async (binding: { tools: string[]; datasources: string[] }) => expect((await api('PATCH', `/plugins/${PLUGIN}`, binding)).status).toBe(200)
+    const connection = await connect(['tools.execute', 'datasources.query'], TOPICS)
+    const execute = (id: string) => invoke(connection.client, 'executeTool', { id, operation: 'ping', argumentsJson: bytes({}) })
+    const query = (id: string) => invoke(connection.client, 'queryDatasource', { id, query: 'kettle', limit: 1 })
+    try {
+      await bind({ tools: ['pinger'], datasources: ['manuals'] })
+      expect(await execute('pinger')).toMatchObject({ ok: true })
+      expect(await execute(seeded.tool)).toMatchObject({ ok: true })
+      expect(await query('manuals')).toMatchObject({ ok: true })
+      expect(await execute('unbound-tool')).toMatchObject({ ok: false, code: 'SERVICE_NOT_BOUND', message: expect.stringContaining('tool "unbound-tool" is not in the binding of plugin "scoped" (tools: pinger)') })
+      expect(await query('unbound-docs')).toMatchObject({ ok: false, code: 'SERVICE_NOT_BOUND', message: expect.stringContaining('datasource "unbound-docs"') })
+      await bind({ tools: [], datasources: [] })
+      expect(await execute('unbound-tool')).toMatchObject({ ok: true })
+      expect(await query('unbound-docs')).toMatchObject({ ok: true })
+    } finally {
+      await connection.close()
+    }
+  })
+})
+
 describe('Service API scopes, from a real plugin process', () => {
   // The installed "scoped" fixture calls through the SDK (unary methods on the Service API channel),
   // granted llms.proxy only: each call on the channel is checked as its unary call is.

@@ -1,37 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlatform, TEST_ADMIN, type TestPlatform } from '@plugboard/studio/testing'
+import { readChatEvents as readEvents, startTestPlatform, TEST_ADMIN, type StreamedChatEvent as StreamedEvent, type TestPlatform } from '@plugboard/studio/testing'
 
 const source = `file://${fileURLToPath(new URL('..', import.meta.url))}`
-
-interface StreamedEvent {
-  event: string
-  data: any
-}
-
-/** Reads a chat reply's server-sent events as they arrive; `onEvent` may stop reading (answers true) mid-stream. */
-async function readEvents(response: Response, onEvent?: (event: StreamedEvent) => boolean | void): Promise<StreamedEvent[]> {
-  const events: StreamedEvent[] = []
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
-  let buffered = ''
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) return events
-    buffered += value
-    let end: number
-    while ((end = buffered.indexOf('\n\n')) !== -1) {
-      const block = buffered.slice(0, end)
-      buffered = buffered.slice(end + 2)
-      const event = /^event: (.*)$/m.exec(block)![1]!
-      const parsed = { event, data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) }
-      events.push(parsed)
-      if (onEvent?.(parsed)) {
-        await reader.cancel()
-        return events
-      }
-    }
-  }
-}
 
 /** A refusal's status and error body. */
 const refusal = async (response: Response) => ({ status: response.status, error: ((await response.json()) as { error: { code: string; details?: unknown } }).error })

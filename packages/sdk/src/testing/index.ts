@@ -275,18 +275,23 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
         ),
       )
     },
-    /** Sends the agent one user message as Studio does, `history` standing for the conversation so far and `user` for the host-verified user; answers every chunk. */
-    async agent(message: string, options: { history?: Array<{ role: string; content: string }>; user?: pb.User } = {}) {
+    /**
+     * Sends the agent one user message as Studio does, `history` standing for
+     * the conversation so far, `user` for the host-verified user and
+     * `resources` for the objects its binding names; the host's config goes
+     * with it as Studio sends it. Answers every chunk.
+     */
+    async agent(message: string, request: { history?: Array<{ role: string; content: string }>; user?: pb.User; resources?: pb.AgentResource[] } = {}) {
       const chunks: pb.AgentChunk[] = []
       const chatMessage = ({ role, content }: { role: string; content: string }) => ({ role, content, name: '', toolCallId: '' })
       for await (const chunk of pluginHandlers.handleAgentMessage(
         {
           sessionId: 'test-session',
           message: chatMessage({ role: 'user', content: message }),
-          history: (options.history ?? []).map(chatMessage),
-          resources: [],
-          configJson: Buffer.alloc(0),
-          user: options.user,
+          history: (request.history ?? []).map(chatMessage),
+          resources: request.resources ?? [],
+          configJson: options.config === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(options.config)),
+          user: request.user,
         },
         call(''),
       )) {

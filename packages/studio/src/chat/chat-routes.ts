@@ -6,6 +6,7 @@ import { API_PREFIX, type Api } from '../api/server.js'
 import type { StudioDb } from '../db/database.js'
 import { StudioError } from '../errors.js'
 import type { PluginDirectory } from '../plugins/plugin-runtime.js'
+import { agentBinding } from './agent-binding.js'
 import { agentReply } from './agent-reply.js'
 import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
@@ -140,7 +141,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
         // A question and its reply: both must fit.
         if ((await store.messageCount(conversation.id)) + 2 > MAX_MESSAGES_PER_CONVERSATION) throw new StudioError('QUOTA_EXCEEDED', `this conversation holds ${MAX_MESSAGES_PER_CONVERSATION} messages, the most one may: start a new conversation`)
         const target = await usableTarget(options.db, principal, { kind: conversation.target_kind, name: conversation.target_name })
-        const source = replySource(target, { conversation: conversation.id, history: await store.recentMessages(conversation.id, MAX_HISTORY_CHARS - content.length), content, principal })
+        const source = await replySource(target, { conversation: conversation.id, history: await store.recentMessages(conversation.id, MAX_HISTORY_CHARS - content.length), content, principal })
         const question = await store.append(conversation.id, { role: 'user', content })
 
         const clientGone = new AbortController()
@@ -173,7 +174,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
    * agent's running Studio half (PLUGIN_NOT_RUNNING without one) or the
    * gateway an LLM conversation goes through (CHAT_LLM_UNAVAILABLE).
    */
-  function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): (signal: AbortSignal) => AsyncIterable<ChatEvent> {
+  async function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): Promise<(signal: AbortSignal) => AsyncIterable<ChatEvent>> {
     const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
     if (target.kind === 'agent') {
       const half = options.plugins.studioHalf(target.name)
@@ -183,8 +184,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
         sessionId: turn.conversation,
         message: chatMessage({ role: 'user', content: turn.content }),
         history: history.map(chatMessage),
-        resources: [],
-        configJson: Buffer.alloc(0),
+        ...(await agentBinding(options.db, target.name)),
         user: userOf(turn.principal),
       }
       return (signal) => agentReply(half, request, signal)

@@ -26,9 +26,12 @@ export interface StudioPluginSpec {
   priority?: number
   failurePolicy?: FailurePolicy
   deadlineMs?: number
-  /** Bound only to these apps / LLMs (slugs); absent or empty: every request. */
+  /** Bound only to these apps / LLMs (slugs); absent or empty: every request. An agent is given these LLMs with each message. */
   apps?: string[]
   llms?: string[]
+  /** An agent's tools and datasources (slugs), given to it with each message. */
+  tools?: string[]
+  datasources?: string[]
   [field: string]: unknown
 }
 

@@ -23,7 +23,7 @@ import { presentLlm } from '../resources/llms.js'
 import { presentTool } from '../resources/tools.js'
 import { presentUser } from '../resources/users.js'
 import { DEFAULT_TOOL_TIMEOUT_MS, executeOperation, toolFromRow, type ToolCallInput } from '../tools/tool-call.js'
-import type { ObjectWriter, PluginDirectory, ScheduleOperations } from './plugin-runtime.js'
+import type { ObjectWriter, PluginDirectory, ScheduleOperations, StudioPluginSpec } from './plugin-runtime.js'
 
 /** What a completion sent through the gateway pipeline answers: its status and headers, then its body (whole, or streamed as sent). */
 export interface ProxiedCompletion {
@@ -160,6 +160,15 @@ export function createStudioServiceApi(deps: StudioServiceApiDeps): Partial<Pick
     return { type: 'plugin', id: installed?.id ?? null, name: caller.plugin }
   }
 
+  /** SERVICE_NOT_BOUND when the caller's binding names some tools (datasources) and not this one; an empty binding allows all. */
+  const checkBound = async (caller: ServiceCaller, field: 'tools' | 'datasources', slug: string) => {
+    const installed = await db.selectFrom('plugins').select('spec').where('name', '=', caller.plugin).executeTakeFirst()
+    const bound = ((installed?.spec ?? {}) as StudioPluginSpec)[field] ?? []
+    if (bound.length > 0 && !bound.includes(slug)) {
+      throw new PlugboardError<ServiceApiErrorCode>('SERVICE_NOT_BOUND', `${field === 'tools' ? 'tool' : 'datasource'} "${slug}" is not in the binding of plugin "${caller.plugin}" (${field}: ${bound.join(', ')}); an admin adds it on the plugin`)
+    }
+  }
+
   const list = async <T extends ListedTable>(listing: Listing<T>, request: { limit: number; cursor: string; filterJson: string }) => {
     const filter = jsonObject(Buffer.from(request.filterJson), 'filter_json', {})
     let query = db.selectFrom(listing.table as 'llms').selectAll() as unknown as SelectQueryBuilder<StudioSchema, ListedTable, Record<string, unknown>>
@@ -214,19 +223,22 @@ export function createStudioServiceApi(deps: StudioServiceApiDeps): Partial<Pick
     },
     listTools: (request) => list(LISTINGS.tools, request),
     getTool: (request) => get(LISTINGS.tools, request.id),
-    executeTool: async (request, _caller, signal) => {
+    executeTool: async (request, caller, signal) => {
       const input = jsonObject(request.argumentsJson, 'arguments_json', {}) as ToolCallInput
       if (input.parameters !== undefined && (typeof input.parameters !== 'object' || input.parameters === null)) throw invalid('arguments_json.parameters must be an object of path, query and header')
       const timeoutMs = input.timeoutMs === undefined ? DEFAULT_TOOL_TIMEOUT_MS : input.timeoutMs
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > DEFAULT_TOOL_TIMEOUT_MS) throw invalid(`arguments_json.timeoutMs must be an integer from 1 to ${DEFAULT_TOOL_TIMEOUT_MS}`)
-      const tool = toolFromRow(await findRow(db, 'tools', request.id, 'tool'), deps.masterKey)
+      const row = await findRow(db, 'tools', request.id, 'tool')
+      await checkBound(caller, 'tools', row.slug)
+      const tool = toolFromRow(row, deps.masterKey)
       return { json: json(await executeOperation(tool, request.operation, { ...input, timeoutMs }, signal)) }
     },
     listDatasources: (request) => list(LISTINGS.datasources, request),
     getDatasource: (request) => get(LISTINGS.datasources, request.id),
-    queryDatasource: async (request) => {
+    queryDatasource: async (request, caller) => {
       if (!request.query || request.query.length > MAX_QUERY_CHARS) throw invalid(`a datasource query must be 1 to ${MAX_QUERY_CHARS} characters`)
       const datasource = await findRow(db, 'datasources', request.id, 'datasource')
+      await checkBound(caller, 'datasources', datasource.slug)
       const limit = request.limit > 0 ? Math.min(request.limit, MAX_QUERY_LIMIT) : 10
       return { json: json({ items: await queryDatasource(db, datasource.id, request.query, limit) }) }
     },

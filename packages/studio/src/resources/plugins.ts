@@ -33,7 +33,9 @@ const Binding = {
   failurePolicy: Type.Optional(Type.Union([Type.Literal('fail-open'), Type.Literal('fail-closed')])),
   deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
   apps: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for these apps (slugs); empty: every app.' })),
-  llms: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for requests to these LLMs (slugs); empty: every LLM.' })),
+  llms: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for requests to these LLMs (slugs); empty: every LLM. An agent is given these LLMs with each message.' })),
+  tools: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'An agent is given these tools (slugs) with each message.' })),
+  datasources: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'An agent is given these datasources (slugs) with each message.' })),
 }
 
 export const Plugin = Type.Object({
@@ -66,6 +68,8 @@ export const Plugin = Type.Object({
     deadlineMs: Type.Union([Type.Integer(), Type.Null()]),
     apps: Type.Array(Type.String()),
     llms: Type.Array(Type.String()),
+    tools: Type.Array(Type.String()),
+    datasources: Type.Array(Type.String()),
   }),
   revision: Type.Integer({ description: 'Goes up with each reload.' }),
   ...Timestamps,
@@ -214,12 +218,14 @@ function checkBinding(declared: PluginDeclarations, spec: StudioPluginSpec): voi
  * the binding held before are not checked again: one whose app was since renamed or
  * deleted must not lock the plugin (a disable or a revoke must still go through).
  */
-async function checkTargets(db: StudioDb | Trx, table: 'apps' | 'llms', slugs: readonly string[] = [], stored: readonly string[] = [], path: string): Promise<void> {
+const TARGET_LABELS = { apps: 'app', llms: 'LLM', tools: 'tool', datasources: 'datasource' } as const
+
+async function checkTargets(db: StudioDb | Trx, table: keyof typeof TARGET_LABELS, slugs: readonly string[] = [], stored: readonly string[] = [], path: string): Promise<void> {
   const added = slugs.filter((slug) => !stored.includes(slug))
   if (added.length === 0) return
   const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', added).execute()).map((row) => row.slug))
   const missing = slugs.findIndex((slug) => added.includes(slug) && !found.has(slug))
-  if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${table === 'apps' ? 'app' : 'LLM'} "${slugs[missing]}"`, { details: [{ path: `${path}/${missing}`, message: 'names no existing object' }] })
+  if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${TARGET_LABELS[table]} "${slugs[missing]}"`, { details: [{ path: `${path}/${missing}`, message: 'names no existing object' }] })
 }
 
 /** Why a plugin could not be started to be looked at, as the admin sees it (the host's code kept in the details). */
@@ -280,7 +286,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       pendingScopes: row.pending_scopes,
       config: spec.config ?? null,
       configSchema: row.config_schema ?? null,
-      binding: { hooks: spec.hooks ?? null, priority: spec.priority ?? 0, failurePolicy: spec.failurePolicy ?? 'fail-open', deadlineMs: spec.deadlineMs ?? null, apps: spec.apps ?? [], llms: spec.llms ?? [] },
+      binding: { hooks: spec.hooks ?? null, priority: spec.priority ?? 0, failurePolicy: spec.failurePolicy ?? 'fail-open', deadlineMs: spec.deadlineMs ?? null, apps: spec.apps ?? [], llms: spec.llms ?? [], tools: spec.tools ?? [], datasources: spec.datasources ?? [] },
       revision: row.revision,
       ...timestamps(row),
     }
@@ -303,6 +309,8 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       checkBinding(declared, next.spec)
       await checkTargets(trx, 'apps', next.spec.apps, specOf(row).apps, '/apps')
       await checkTargets(trx, 'llms', next.spec.llms, specOf(row).llms, '/llms')
+      await checkTargets(trx, 'tools', next.spec.tools, specOf(row).tools, '/tools')
+      await checkTargets(trx, 'datasources', next.spec.datasources, specOf(row).datasources, '/datasources')
       const enabled = next.enabled ?? row.enabled
       if (enabled) checkConfig(row, next.spec.config)
       const pending = (next.pending ?? row.pending_scopes).filter((scope) => !(next.spec.scopes ?? []).includes(scope as Scope))

@@ -1,39 +1,50 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
-import type { ChatTargetListItem, ConversationDetail, ReplyPart } from '@plugboard/studio/api-types'
+import type { ChatTargetListItem, ConversationDetail } from '@plugboard/studio/api-types'
 import { chatApi } from '../api/chat-api'
 import { useApiData } from '../api/use-api-data'
+import { replyItems, toolText, type ReplyItem } from '../chat/reply-items'
 import { withEvent, type ReplyView } from '../chat/reply-state'
 import { ErrorMessage } from '../components/form-controls'
 import './chat.css'
 
 const targetKey = (target: { kind: string; name: string }) => `${target.kind}:${target.name}`
 const targetLabel = (target: ChatTargetListItem) => `${target.label} (${target.kind === 'agent' ? 'agent' : 'LLM'})`
-const json = (value: unknown) => JSON.stringify(value, null, 2)
-
-/** One part of a reply beside its text: thinking folds away, tool calls and results show their JSON. */
-function PartView({ part }: { part: Exclude<ReplyPart, { type: 'error' }> }) {
-  if (part.type === 'thinking')
-    return (
-      <details className="thinking">
-        <summary>Thinking</summary>
-        <p>{part.text}</p>
-      </details>
-    )
-  if (part.type === 'tool_call')
-    return (
-      <div className="tool">
-        <p>
-          Tool call <code>{part.name}</code>
-        </p>
-        <pre>{json(part.arguments)}</pre>
-      </div>
-    )
+/** Thinking folds away; it is open while the reply streams, so the plan can be watched as it forms. */
+function ThinkingView({ text, streaming }: { text: string; streaming: boolean }) {
   return (
-    <div className={part.isError ? 'tool tool-failed' : 'tool'}>
-      <p>{part.isError ? 'Tool failed' : 'Tool result'}</p>
-      <pre>{json(part.result)}</pre>
-    </div>
+    <details className="thinking" open={streaming}>
+      <summary>{streaming ? 'Thinking…' : 'Thinking'}</summary>
+      <p>{text}</p>
+    </details>
+  )
+}
+
+/** A tool call with its name and arguments, and its result (as text) once it came. */
+function ToolView({ item }: { item: Extract<ReplyItem, { kind: 'tool' }> }) {
+  const { call, result } = item
+  const state = !result ? 'running' : result.isError ? 'failed' : 'done'
+  return (
+    <section className={`tool tool-${state}`} aria-label={`Tool ${call?.name ?? item.id}`}>
+      {call && (
+        <>
+          <p>
+            Tool call <code>{call.name}</code> <span className="tool-state">{state === 'running' ? 'running…' : state}</span>
+          </p>
+          <pre className="tool-arguments" aria-label="Arguments">
+            {toolText(call.arguments)}
+          </pre>
+        </>
+      )}
+      {result && (
+        <>
+          <p>{result.isError ? 'Tool failed' : 'Tool result'}</p>
+          <pre className="tool-result" aria-label="Result">
+            {toolText(result.value)}
+          </pre>
+        </>
+      )}
+    </section>
   )
 }
 
@@ -43,7 +54,7 @@ function MessageView({ role, reply, streaming = false }: { role: 'user' | 'assis
   return (
     <li className={`chat-message ${role}`} aria-label={role === 'user' ? 'You' : 'Assistant'} aria-busy={streaming}>
       <p className="who">{role === 'user' ? 'You' : 'Assistant'}</p>
-      {reply.parts.map((part, index) => part.type !== 'error' && <PartView key={index} part={part} />)}
+      {replyItems(reply.parts).map((item, index) => (item.kind === 'thinking' ? <ThinkingView key={index} text={item.text} streaming={streaming} /> : <ToolView key={index} item={item} />))}
       {(reply.content || streaming) && <p className="chat-text">{reply.content}</p>}
       {streaming && <p className="loading">Replying…</p>}
       {errors.map((error, index) => (
