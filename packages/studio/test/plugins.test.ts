@@ -91,6 +91,10 @@ describe('installing a plugin', () => {
     expect(missing.json.error.code).toBe('PLUGIN_INSTALL_FAILED')
     expect(missing.json.error.details[0].message).toMatch(/^PLUGIN_NOT_FOUND/)
     expect((await api('GET', '/plugins/missing')).status).toBe(404)
+    // Without a name, the message speaks of the plugin, not of the name it was looked at under.
+    const unnamed = await api('POST', '/plugins', { source: 'file:///nonexistent/plugin.mjs' })
+    expect(unnamed.json.error.message).toContain('the plugin')
+    expect(unnamed.json.error.message).not.toMatch(/install-[0-9a-f]{8}/)
   })
 
   it('refuses a plugin that fails its handshake, with what it printed', async () => {

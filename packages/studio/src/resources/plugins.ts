@@ -229,10 +229,12 @@ async function checkTargets(db: StudioDb | Trx, table: keyof typeof TARGET_LABEL
 }
 
 /** Why a plugin could not be started to be looked at, as the admin sees it (the host's code kept in the details). */
-function startFailure(code: 'PLUGIN_INSTALL_FAILED' | 'PLUGIN_RELOAD_FAILED', error: unknown): StudioError {
+/** `probeName`: the made-up name an install without one looked at the plugin under, which the admin never typed, left out of the message. */
+function startFailure(code: 'PLUGIN_INSTALL_FAILED' | 'PLUGIN_RELOAD_FAILED', error: unknown, probeName?: string): StudioError {
   if (error instanceof StudioError) return error
   const hostCode = isPlugboardError(error) ? error.code : 'PLUGIN_LAUNCH_FAILED'
-  const message = (error as Error).message ?? String(error)
+  const raw = (error as Error).message ?? String(error)
+  const message = probeName ? raw.replaceAll(`plugin "${probeName}"`, 'the plugin') : raw
   const what = code === 'PLUGIN_INSTALL_FAILED' ? 'the plugin could not be installed' : 'the new version did not start; the running one keeps serving'
   return new StudioError(code, `${what}: ${message}`, { details: [{ path: '/source', message: `${hostCode}: ${message}` }], cause: error })
 }
@@ -386,7 +388,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
           described = await plugins.host.describe({ name: probeName, source })
           checkSchemaCompiles(probeName, described.configSchema)
         } catch (error) {
-          throw startFailure('PLUGIN_INSTALL_FAILED', error)
+          throw startFailure('PLUGIN_INSTALL_FAILED', error, request.body.name ? undefined : probeName)
         }
         const declared = declarationsOf(described.manifest)
         const unknown = declared.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
