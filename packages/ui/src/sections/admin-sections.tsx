@@ -7,6 +7,9 @@ const AppsPage = lazy(() => import('../pages/AppsPage'))
 const AppCreatePage = lazy(() => import('../pages/AppCreatePage'))
 const AppDetailPage = lazy(() => import('../pages/AppDetailPage'))
 const ChatPage = lazy(() => import('../pages/ChatPage'))
+const AnalyticsPage = lazy(() => import('../pages/AnalyticsPage'))
+const RequestLogPage = lazy(() => import('../pages/RequestLogPage'))
+const AuditLogPage = lazy(() => import('../pages/AuditLogPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -42,4 +45,15 @@ export const adminSections: AdminSection[] = [
     ),
   },
   { label: 'Chat', path: '/chat', routes: <Route path="chat/:conversationId?" element={<ChatPage />} /> },
+  {
+    label: 'Analytics',
+    path: '/analytics',
+    routes: (
+      <>
+        <Route path="analytics" element={<AnalyticsPage />} />
+        <Route path="analytics/requests" element={<RequestLogPage />} />
+      </>
+    ),
+  },
+  { label: 'Audit log', path: '/audit', routes: <Route path="audit" element={<AuditLogPage />} /> },
 ]
