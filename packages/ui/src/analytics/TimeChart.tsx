@@ -34,7 +34,8 @@ export function TimeChart(props: { title: string; data: DaySeries; format: (valu
           { label: 'Day', value: (_: uPlot, seconds: number | null) => (seconds === null ? '—' : DAY_FORMAT(utc(seconds))) },
           ...data.series.map((line, i) => ({ label: line.label, stroke: COLORS[i % COLORS.length]!, width: 2, value: figure, points: { show: data.days.length < 60 } })),
         ],
-        axes: [{}, { values: (_: uPlot, ticks: number[]) => ticks.map(format), size: 70 }],
+        // The y axis as wide as its longest label ("4,000,000") needs.
+        axes: [{}, { values: (_: uPlot, ticks: number[]) => ticks.map(format), size: (_: uPlot, labels: string[] | null) => 24 + 8 * Math.max(3, ...(labels ?? []).map((label) => label.length)) }],
       },
       [x, ...data.series.map((line) => line.values)],
       target,

@@ -6,6 +6,7 @@ import { TimeChart } from '../analytics/TimeChart'
 import { analyticsApi } from '../api/analytics-api'
 import { useApiData } from '../api/use-api-data'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
+import { formatCount } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 
 type Filter = 'from' | 'to' | 'app' | 'llm' | 'split'
@@ -27,12 +28,11 @@ const START: FilterValues<Filter> = { from: '', to: '', app: '', llm: '', split:
 /** What a null split is: requests with no app (refused before auth) or no LLM. */
 const NONE: Record<Split, string> = { app: '(no app)', llm: '(no LLM)', model: '(no model)' }
 
-const count = (n: number) => Math.round(n).toLocaleString()
 const usd = (n: number) => `$${n.toLocaleString(undefined, { maximumFractionDigits: n < 1 ? 4 : 2 })}`
-const ms = (n: number) => `${Math.round(n).toLocaleString()} ms`
+const ms = (n: number) => `${formatCount(n)} ms`
 const CHARTS: ReadonlyArray<{ measure: UsageMeasure; title: string; format: (n: number) => string }> = [
-  { measure: 'requests', title: 'Requests per day', format: count },
-  { measure: 'tokens', title: 'Tokens per day (prompt + completion)', format: count },
+  { measure: 'requests', title: 'Requests per day', format: formatCount },
+  { measure: 'tokens', title: 'Tokens per day (prompt + completion)', format: formatCount },
   { measure: 'costUsd', title: 'Cost per day (USD)', format: usd },
 ]
 
@@ -76,11 +76,11 @@ function Charts(props: { usage: UsageRows; latency: LatencyRows; range: { from: 
       <dl className="totals" aria-label="Totals">
         <div>
           <dt>Requests</dt>
-          <dd>{count(total((r) => r.requests))}</dd>
+          <dd>{formatCount(total((r) => r.requests))}</dd>
         </div>
         <div>
           <dt>Tokens</dt>
-          <dd>{count(total((r) => r.promptTokens + r.completionTokens))}</dd>
+          <dd>{formatCount(total((r) => r.promptTokens + r.completionTokens))}</dd>
         </div>
         <div>
           <dt>Cost</dt>
@@ -88,7 +88,7 @@ function Charts(props: { usage: UsageRows; latency: LatencyRows; range: { from: 
         </div>
         <div>
           <dt>Errors</dt>
-          <dd>{count(total((r) => r.errors))}</dd>
+          <dd>{formatCount(total((r) => r.errors))}</dd>
         </div>
       </dl>
       <div className="charts">

@@ -5,6 +5,7 @@ import { useKeysetPages } from '../api/use-keyset-pages'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
 import { KeysetPager } from '../components/KeysetPager'
+import { formatTime } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
 
@@ -22,7 +23,6 @@ const FIELDS: ReadonlyArray<FilterField<Filter>> = [
 ]
 const NO_FILTER: FilterValues<Filter> = { from: '', to: '', actorType: '', actorId: '', action: '', objectType: '', objectId: '' }
 
-const time = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })
 
 /** An entry's before and after, folded: JSON shown as text. */
 function Details(props: { entry: AuditEntryItem }) {
@@ -62,7 +62,7 @@ export default function AuditLogPage() {
             <ItemsTable items={page.items} label="Audit entries" headers={['When', 'Who', 'Action', 'Object', 'Details']} empty="No entries match.">
               {(entry) => (
                 <tr key={entry.id}>
-                  <td>{time(entry.at)}</td>
+                  <td>{formatTime(entry.at)}</td>
                   <td>
                     {entry.actor.name} <span className="hint">({entry.actor.type})</span>
                   </td>

@@ -5,6 +5,7 @@ import { useKeysetPages } from '../api/use-keyset-pages'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
 import { KeysetPager } from '../components/KeysetPager'
+import { formatCount, formatTime } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
 
@@ -30,8 +31,6 @@ const FIELDS: ReadonlyArray<FilterField<Filter>> = [
 ]
 const NO_FILTER: FilterValues<Filter> = { from: '', to: '', app: '', llm: '', model: '', status: '', aborted: '' }
 
-const count = (n: number) => n.toLocaleString()
-const time = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })
 
 /**
  * The gateway's request log, newest first, a page at a time by keyset (one
@@ -66,7 +65,7 @@ export default function RequestLogPage() {
             <ItemsTable items={page.items} label="Requests" headers={['Time', 'App', 'LLM', 'Model', 'Status', 'Tokens (prompt + completion)', 'Cost (USD)', 'Latency (ms)', 'Request']} empty="No requests match.">
               {(row) => (
                 <tr key={row.id}>
-                  <td>{time(row.at)}</td>
+                  <td>{formatTime(row.at)}</td>
                   <td>{row.appId ?? '—'}</td>
                   <td>{row.llm ?? '—'}</td>
                   <td>{row.model ?? '—'}</td>
@@ -76,10 +75,10 @@ export default function RequestLogPage() {
                     {row.aborted && ' (aborted)'}
                   </td>
                   <td>
-                    {count(row.promptTokens)} + {count(row.completionTokens)}
+                    {formatCount(row.promptTokens)} + {formatCount(row.completionTokens)}
                   </td>
                   <td>{row.costUsd.toFixed(6)}</td>
-                  <td>{count(Math.round(row.latencyMs))}</td>
+                  <td>{formatCount(row.latencyMs)}</td>
                   <td>
                     <code>{row.requestId}</code>
                   </td>
