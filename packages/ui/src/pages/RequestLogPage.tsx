@@ -61,7 +61,7 @@ export default function RequestLogPage() {
       <KeysetPager pages={pages} pageSize={pageSize} onPageSize={setPageSize} label="Request log pages" />
       <LoadedView loaded={pages.loaded}>
         {(page) => (
-          <div className="log">
+          <div className="log request-log">
             <ItemsTable items={page.items} label="Requests" headers={['Time', 'App', 'LLM', 'Model', 'Status', 'Tokens (prompt + completion)', 'Cost (USD)', 'Latency (ms)', 'Request']} empty="No requests match.">
               {(row) => (
                 <tr key={row.id}>
