@@ -1,10 +1,11 @@
 import type { AuditEntryItem, AuditQueryItem } from '@plugboard/studio/api-types'
 import { useState } from 'react'
 import { analyticsApi } from '../api/analytics-api'
-import { useKeysetPages } from '../api/use-keyset-pages'
+import { usePagedData } from '../api/use-paged-data'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
-import { KeysetPager } from '../components/KeysetPager'
+import { PageSizeSelect } from '../components/PageSizeSelect'
+import { Pager } from '../components/Pager'
 import { formatTime } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
@@ -50,12 +51,15 @@ export default function AuditLogPage() {
     objectType: filters.objectType,
     objectId: filters.objectId,
   }
-  const pages = useKeysetPages((cursor) => analyticsApi.audit({ ...query, limit: pageSize, cursor }), JSON.stringify([filters, pageSize]))
+  const pages = usePagedData((cursor) => analyticsApi.audit({ ...query, limit: pageSize, cursor }), [filters, pageSize])
   return (
     <>
       <h1>Audit log</h1>
       <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Audit filters" />
-      <KeysetPager pages={pages} pageSize={pageSize} onPageSize={setPageSize} label="Audit log pages" />
+      <div className="paging">
+        <Pager paged={pages} label="Audit log pages" />
+        <PageSizeSelect value={pageSize} onChange={setPageSize} />
+      </div>
       <LoadedView loaded={pages.loaded}>
         {(page) => (
           <div className="log">

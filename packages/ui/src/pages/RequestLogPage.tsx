@@ -1,10 +1,11 @@
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { analyticsApi } from '../api/analytics-api'
-import { useKeysetPages } from '../api/use-keyset-pages'
+import { usePagedData } from '../api/use-paged-data'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
-import { KeysetPager } from '../components/KeysetPager'
+import { PageSizeSelect } from '../components/PageSizeSelect'
+import { Pager } from '../components/Pager'
 import { formatCount, formatTime } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
@@ -50,7 +51,7 @@ export default function RequestLogPage() {
     status: filters.status.trim() ? Number(filters.status) : undefined,
     aborted: filters.aborted ? filters.aborted === 'true' : undefined,
   }
-  const pages = useKeysetPages((cursor) => analyticsApi.requests({ ...query, limit: pageSize, cursor }), JSON.stringify([filters, pageSize]))
+  const pages = usePagedData((cursor) => analyticsApi.requests({ ...query, limit: pageSize, cursor }), [filters, pageSize])
   return (
     <>
       <header className="page-header">
@@ -58,7 +59,10 @@ export default function RequestLogPage() {
         <Link to="/analytics">Charts</Link>
       </header>
       <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Request filters" />
-      <KeysetPager pages={pages} pageSize={pageSize} onPageSize={setPageSize} label="Request log pages" />
+      <div className="paging">
+        <Pager paged={pages} label="Request log pages" />
+        <PageSizeSelect value={pageSize} onChange={setPageSize} />
+      </div>
       <LoadedView loaded={pages.loaded}>
         {(page) => (
           <div className="log request-log">
