@@ -23,17 +23,22 @@ async function freePort(): Promise<number> {
   return port
 }
 
+export interface StartOptions {
+  /** More environment for the platform, e.g. `DATABASE_URL` for a PostgreSQL database a test has filled. */
+  env?: Record<string, string>
+}
+
 /**
  * `plugboard up` as a user runs it (the built CLI, Studio and the gateway on
  * one loopback port), on a new data directory with the first admin from env;
  * resolves once it printed its summary.
  */
-export async function startPlatform(admin: { email: string; password: string }): Promise<RunningPlatform> {
+export async function startPlatform(admin: { email: string; password: string }, options: StartOptions = {}): Promise<RunningPlatform> {
   const data = mkdtempSync(join(tmpdir(), 'pb-e2e-ui-'))
   const port = await freePort()
   const child: ChildProcess = spawn(bin, ['up', '--no-seed', '--data', data, '--port', String(port)], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', PLUGBOARD_ADMIN_EMAIL: admin.email, PLUGBOARD_ADMIN_PASSWORD: admin.password },
+    env: { ...process.env, ...options.env, LOG_LEVEL: 'warn', PLUGBOARD_ADMIN_EMAIL: admin.email, PLUGBOARD_ADMIN_PASSWORD: admin.password },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let summary = ''

@@ -22,3 +22,5 @@ export type { ScheduleItem, ScheduleRunItem } from './scheduler/schedule-routes.
 export type { StudioErrorBody, ErrorDetail, StudioErrorCode } from './errors.js'
 export type { ChatTargetListItem, ConversationItem, ConversationDetail, ChatMessageItem, ConversationCreateBody } from './chat/chat-routes.js'
 export type { ChatEvent, ReplyPart } from './chat/chat-events.js'
+export type { UsageAnswerItem, LatencyAnswerItem, UsageQueryItem, LatencyQueryItem, RequestLogItem, RequestLogQueryItem } from './resources/analytics.js'
+export type { AuditEntryItem, AuditQueryItem } from './resources/audit.js'

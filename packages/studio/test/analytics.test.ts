@@ -66,6 +66,16 @@ describe.each(DATABASES)('analytics on %s', (kind) => {
       expect(byLlm.items).toEqual([{ key: 'anthropic', requests: 2, promptTokens: 1000, completionTokens: 0, costUsd: 2, errors: 1 }])
     })
 
+    it('splits each day by app in one answer, largest first within the day', async () => {
+      const { items } = await get(`/api/v1/analytics/usage?groupBy=day&split=app&${range}`)
+      expect(items).toEqual([
+        { key: '2026-03-01', split: 'alpha', requests: 2, promptTokens: 110, completionTokens: 55, costUsd: 0.55, errors: 0 },
+        { key: '2026-03-01', split: 'beta', requests: 1, promptTokens: 1000, completionTokens: 0, costUsd: 2, errors: 0 },
+        { key: '2026-03-02', split: 'beta', requests: 1, promptTokens: 0, completionTokens: 0, costUsd: 0, errors: 1 },
+        { key: '2026-03-02', split: null, requests: 1, promptTokens: 0, completionTokens: 0, costUsd: 0, errors: 1 },
+      ])
+    })
+
     it('gives latency percentiles (interpolated) overall and per group', async () => {
       const all = await get(`/api/v1/analytics/latency?${range}`)
       // 10, 20, 30, 40, 50: p50 30, p90 between 40 and 50 at 0.6, p99 at 0.96.
@@ -168,6 +178,7 @@ describe.each(DATABASES)('analytics on %s', (kind) => {
       ['/api/v1/analytics/usage?from=2026-06-30T23:59:60Z', 'query/from'],
       ['/api/v1/analytics/usage?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'query/from'],
       ['/api/v1/analytics/usage?bogus=1', 'query/bogus'],
+      ['/api/v1/analytics/usage?split=day', 'query/split'],
       ['/api/v1/analytics/latency?groupBy=hour', 'query/groupBy'],
       ['/api/v1/analytics/top-apps?limit=0', 'query/limit'],
       ['/api/v1/analytics/top-apps?by=speed', 'query/by'],

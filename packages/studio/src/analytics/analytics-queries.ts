@@ -23,11 +23,15 @@ export interface RequestFilter {
 }
 
 export type UsageGroup = 'app' | 'llm' | 'model' | 'day'
+/** A second grouping within each group (a day's usage per app, say). */
+export type UsageSplit = Exclude<UsageGroup, 'day'>
 export type LatencyGroup = UsageGroup | 'none'
 export type TopAppsBy = 'cost' | 'requests' | 'tokens'
 
 export interface UsageRow {
   key: string | null
+  /** With a split: the app, LLM or model within the group `key`. */
+  split?: string | null
   requests: number
   promptTokens: number
   completionTokens: number
@@ -93,11 +97,20 @@ const usageColumns = {
   errors: sql<number>`(count(*) filter (where status >= 400))::float8`,
 }
 
-/** Usage and cost per group; days in order, other groups largest first (by requests). */
-export async function usageBy(db: StudioDb, filter: RequestFilter, groupBy: UsageGroup): Promise<UsageRow[]> {
+/**
+ * Usage and cost per group; days in order, other groups largest first (by
+ * requests). With `split`, per group and split in one pass over the rows
+ * (not a query per app): ordered by group key, then the split's largest first.
+ */
+export async function usageBy(db: StudioDb, filter: RequestFilter, groupBy: UsageGroup, split?: UsageSplit): Promise<UsageRow[]> {
   const group = GROUPS[groupBy]
-  const q = usageQuery(filteredRequests(db, filter), group.key).groupBy(group.by)
-  return groupBy === 'day' ? q.orderBy('key').limit(MAX_GROUPS).execute() : q.orderBy('requests', 'desc').orderBy('key').limit(MAX_GROUPS).execute()
+  const grouped = usageQuery(filteredRequests(db, filter), group.key).groupBy(group.by)
+  if (split !== undefined) {
+    const by = GROUPS[split]
+    const q = grouped.select(by.key.as('split')).groupBy(by.by)
+    return q.orderBy('key').orderBy('requests', 'desc').orderBy('split').limit(MAX_GROUPS).execute()
+  }
+  return groupBy === 'day' ? grouped.orderBy('key').limit(MAX_GROUPS).execute() : grouped.orderBy('requests', 'desc').orderBy('key').limit(MAX_GROUPS).execute()
 }
 
 /** The apps that cost, asked or used the most, largest first; requests of no app (refused before auth) are left out. */

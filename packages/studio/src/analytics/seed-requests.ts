@@ -16,6 +16,9 @@ const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
  * spanMs / count`, of app `seed-app-{i % 10}`, of LLM `openai` / `anthropic`
  * / `mock` (i % 3) with two models each, mostly status 200 with a share of
  * 401, 429 and 500. Its values are a function of i, so sums are known.
+ * Then it ANALYZEs the table: after a bulk load the planner has no
+ * statistics until autovacuum runs (never, on the embedded database), and
+ * without them it picks the wrong index for a filtered request-log page.
  */
 export async function seedRequests(db: StudioDb, count: number, options: SeedRequestsOptions = {}): Promise<void> {
   const end = (options.end ?? new Date()).toISOString()
@@ -41,4 +44,5 @@ export async function seedRequests(db: StudioDb, count: number, options: SeedReq
     from generate_series(1, ${count}::int) as i,
       lateral (select case when i % 97 = 0 then 500 when i % 50 = 0 then 429 when i % 31 = 0 then 401 else 200 end as status) as s
   `.execute(db)
+  await sql`analyze requests`.execute(db)
 }

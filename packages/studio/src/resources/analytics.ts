@@ -19,7 +19,14 @@ const Filters = {
   model: Type.Optional(Name),
 }
 
-const UsageQuery = Type.Object({ ...Filters, groupBy: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('llm'), Type.Literal('model'), Type.Literal('day')], { default: 'day' })) }, { additionalProperties: false })
+const UsageQuery = Type.Object(
+  {
+    ...Filters,
+    groupBy: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('llm'), Type.Literal('model'), Type.Literal('day')], { default: 'day' })),
+    split: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('llm'), Type.Literal('model')], { description: 'Each group split again: a row per group and app, LLM or model (`split` in the row).' })),
+  },
+  { additionalProperties: false },
+)
 const LatencyQuery = Type.Object(
   { ...Filters, groupBy: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('app'), Type.Literal('llm'), Type.Literal('model'), Type.Literal('day')], { default: 'none' })) },
   { additionalProperties: false },
@@ -44,11 +51,23 @@ const RequestLogQuery = Type.Object(
 
 const Key = Type.Union([Type.String(), Type.Null()], { description: 'The app id, LLM slug, model or UTC day (YYYY-MM-DD); null for requests without one (refused before auth), or for groupBy=none.' })
 const Range = { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }
-const UsageRow = Type.Object({ key: Key, requests: Type.Number(), promptTokens: Type.Number(), completionTokens: Type.Number(), costUsd: Type.Number(), errors: Type.Number({ description: 'Requests answered 400 or more.' }) })
+const UsageRow = Type.Object({ key: Key, split: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `split`: the app id, LLM slug or model within the group.' })), requests: Type.Number(), promptTokens: Type.Number(), completionTokens: Type.Number(), costUsd: Type.Number(), errors: Type.Number({ description: 'Requests answered 400 or more.' }) })
 const LatencyRow = Type.Object({ key: Key, p50: Type.Number(), p90: Type.Number(), p99: Type.Number(), requests: Type.Number() }, { description: 'Milliseconds from receipt to the end of the response.' })
+const UsageAnswer = Type.Object({ ...Range, items: Type.Array(UsageRow) })
+const LatencyAnswer = Type.Object({ ...Range, items: Type.Array(LatencyRow) })
+/** `GET /analytics/usage` and `/analytics/top-apps`: the range covered and a row per group. */
+export type UsageAnswerItem = Static<typeof UsageAnswer>
+/** `GET /analytics/latency`. */
+export type LatencyAnswerItem = Static<typeof LatencyAnswer>
+/** The query of `GET /analytics/usage`. */
+export type UsageQueryItem = Static<typeof UsageQuery>
+/** The query of `GET /analytics/latency`. */
+export type LatencyQueryItem = Static<typeof LatencyQuery>
+/** The query of `GET /analytics/requests`. */
+export type RequestLogQueryItem = Static<typeof RequestLogQuery>
 const groupsNote = `At most ${MAX_GROUPS} rows: days in order, other groups largest first.`
 
-export const RequestLogItem = Type.Object({
+export const RequestLog = Type.Object({
   id: Type.String(),
   at: Type.String({ format: 'date-time' }),
   requestId: Type.String(),
@@ -67,7 +86,10 @@ export const RequestLogItem = Type.Object({
   aborted: Type.Boolean(),
 })
 
-function presentRequest(row: Row<'requests'>): Static<typeof RequestLogItem> {
+/** A row of the request log. */
+export type RequestLogItem = Static<typeof RequestLog>
+
+function presentRequest(row: Row<'requests'>): RequestLogItem {
   return {
     id: String(row.id),
     at: row.at.toISOString(),
@@ -103,16 +125,16 @@ export function registerAnalyticsRoutes(app: Api, ctx: StudioContext): void {
 
   app.get(
     `${API_PREFIX}/analytics/usage`,
-    { config, schema: { tags, summary: 'Requests, tokens, cost and errors per app, LLM, model or day', description: groupsNote, querystring: UsageQuery, response: { 200: Type.Object({ ...Range, items: Type.Array(UsageRow) }), ...errorResponses(401, 403, 422) } } },
+    { config, schema: { tags, summary: 'Requests, tokens, cost and errors per app, LLM, model or day', description: groupsNote, querystring: UsageQuery, response: { 200: UsageAnswer, ...errorResponses(401, 403, 422) } } },
     async (request) => {
       const filter = filterOf(request.query)
-      return { ...rangeOf(filter), items: await usageBy(ctx.db, filter, request.query.groupBy ?? 'day') }
+      return { ...rangeOf(filter), items: await usageBy(ctx.db, filter, request.query.groupBy ?? 'day', request.query.split) }
     },
   )
 
   app.get(
     `${API_PREFIX}/analytics/latency`,
-    { config, schema: { tags, summary: 'Latency percentiles (p50, p90, p99) overall or per app, LLM, model or day', description: groupsNote, querystring: LatencyQuery, response: { 200: Type.Object({ ...Range, items: Type.Array(LatencyRow) }), ...errorResponses(401, 403, 422) } } },
+    { config, schema: { tags, summary: 'Latency percentiles (p50, p90, p99) overall or per app, LLM, model or day', description: groupsNote, querystring: LatencyQuery, response: { 200: LatencyAnswer, ...errorResponses(401, 403, 422) } } },
     async (request) => {
       const filter = filterOf(request.query)
       return { ...rangeOf(filter), items: await latencyBy(ctx.db, filter, request.query.groupBy ?? 'none') }
@@ -130,7 +152,7 @@ export function registerAnalyticsRoutes(app: Api, ctx: StudioContext): void {
 
   app.get(
     `${API_PREFIX}/analytics/requests`,
-    { config, schema: { tags, summary: 'The request log, newest first (keyset pages)', querystring: RequestLogQuery, response: { 200: Page(RequestLogItem), ...errorResponses(401, 403, 422) } } },
+    { config, schema: { tags, summary: 'The request log, newest first (keyset pages)', querystring: RequestLogQuery, response: { 200: Page(RequestLog), ...errorResponses(401, 403, 422) } } },
     async (request) => {
       const query = request.query
       const page = await listPage(filteredRequests(ctx.db, filterOf(query)).selectAll(), { sortable: { at: 'at' }, defaultSort: '-at', idColumn: 'id', query })

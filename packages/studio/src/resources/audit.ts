@@ -24,7 +24,7 @@ const AuditQuery = Type.Object(
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
-export const AuditEntry = Type.Object({
+const AuditEntry = Type.Object({
   id: Type.String(),
   at: Type.String({ format: 'date-time' }),
   actor: Type.Object({ type: ActorType, id: Nullable(Type.String()), name: Type.String() }),
@@ -36,7 +36,12 @@ export const AuditEntry = Type.Object({
   requestId: Nullable(Type.String()),
 })
 
-function presentEntry(row: Row<'audit_log'>): Static<typeof AuditEntry> {
+/** An entry of the audit log. */
+export type AuditEntryItem = Static<typeof AuditEntry>
+/** The query of `GET /audit`. */
+export type AuditQueryItem = Static<typeof AuditQuery>
+
+function presentEntry(row: Row<'audit_log'>): AuditEntryItem {
   return {
     id: String(row.id),
     at: row.at.toISOString(),

@@ -30,6 +30,9 @@ const DatasourceCreatePage = lazy(() => import('../pages/DatasourceCreatePage'))
 const DatasourceDetailPage = lazy(() => import('../pages/DatasourceDetailPage'))
 const SchedulesPage = lazy(() => import('../pages/SchedulesPage'))
 const ScheduleDetailPage = lazy(() => import('../pages/ScheduleDetailPage'))
+const AnalyticsPage = lazy(() => import('../pages/AnalyticsPage'))
+const RequestLogPage = lazy(() => import('../pages/RequestLogPage'))
+const AuditLogPage = lazy(() => import('../pages/AuditLogPage'))
 
 /** One section of the admin dashboard: its sidebar entry and its routes (children of the shell's route). */
 export interface AdminSection {
@@ -144,4 +147,15 @@ export const adminSections: AdminSection[] = [
     ),
   },
   { label: 'Chat', path: '/chat', routes: <Route path="chat/:conversationId?" element={<ChatPage />} /> },
+  {
+    label: 'Analytics',
+    path: '/analytics',
+    routes: (
+      <>
+        <Route path="analytics" element={<AnalyticsPage />} />
+        <Route path="analytics/requests" element={<RequestLogPage />} />
+      </>
+    ),
+  },
+  { label: 'Audit log', path: '/audit', routes: <Route path="audit" element={<AuditLogPage />} /> },
 ]
