@@ -6,13 +6,14 @@ import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from '.
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // Plugin portal pages in the portal, against plugboard up: the feedback plugin's page for the
-// "Customers" group, its feedback listed on the admin's dashboard page, and a portal user outside
-// the group who neither sees the page nor may call its RPC.
+// "Customers" group, its feedback listed on the admin's dashboard page, a portal user outside
+// the group who neither sees the page nor may call its RPC, and a portal page that throws.
 
 const ADMIN = { email: 'admin@e2e-portal-plugins.example', password: 'e2e portal plugins battery' }
 const CUSTOMER = { email: 'customer@e2e-portal-plugins.example', password: 'e2e customer password 1' }
 const OUTSIDER = { email: 'outsider@e2e-portal-plugins.example', password: 'e2e outsider password 1' }
 const feedbackPlugin = fileURLToPath(new URL('../../examples/plugins/portal-feedback', import.meta.url))
+const hostilePlugin = fileURLToPath(new URL('./fixtures/hostile-ui-plugin', import.meta.url))
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script> Great portal!'
 
 /** A POST from the page itself, as a plugin's component would send it: the session cookie goes along, the CSRF token from its cookie. */
@@ -48,6 +49,8 @@ describe.skipIf(!runBrowserTests)('plugin portal pages, against plugboard up', {
     await api('POST', '/plugins', { source: `file://${feedbackPlugin}` })
     await api('POST', '/plugins/portal-feedback/scopes', { scope: 'kv.readwrite' })
     await api('POST', '/plugins/portal-feedback/enable')
+    await api('POST', '/plugins', { source: `file://${hostilePlugin}` })
+    await api('POST', '/plugins/hostile-ui/enable')
     const customer = await api<{ id: string }>('POST', '/users', { ...CUSTOMER, role: 'portal' })
     await api('POST', '/users', { ...OUTSIDER, role: 'portal' })
     const group = await api<{ id: string }>('POST', '/groups', { name: 'Customers' })
@@ -97,7 +100,8 @@ describe.skipIf(!runBrowserTests)('plugin portal pages, against plugboard up', {
 
   it("hides the page from a portal user outside its group, whose call to its RPC is refused with 403", async () => {
     const page = await signedIn(OUTSIDER, '/portal/apps')
-    expect(await sidebar(page).getByRole('link').allTextContents()).toEqual(['My apps', 'My LLMs', 'Usage & budget', 'Chat'])
+    // The hostile plugin's page is open to every user; the feedback page is not listed.
+    expect(await sidebar(page).getByRole('link').allTextContents()).toEqual(['My apps', 'My LLMs', 'Usage & budget', 'Chat', 'Broken page'])
     await screenshot(page, 'outsider-sidebar')
     await page.goto('/portal/x/portal-feedback')
     await page.getByRole('alert').filter({ hasText: 'No enabled plugin "portal-feedback" has a page at /portal/x/portal-feedback that you may see.' }).waitFor()
@@ -105,6 +109,20 @@ describe.skipIf(!runBrowserTests)('plugin portal pages, against plugboard up', {
     await screenshot(page, 'outsider-page-refused')
     expect(await postFromPage(page, '/api/v1/me/plugins/portal-feedback/rpc/submit', { rating: 5, message: 'let me in' })).toEqual({ status: 403, code: 'PORTAL_GROUP_REQUIRED' })
     expect(await postFromPage(page, '/api/v1/me/plugins/portal-feedback/rpc/export', {})).toEqual({ status: 403, code: 'RPC_METHOD_NOT_DECLARED' })
+    await page.context().close()
+  })
+
+  it('shows an error panel in place of a portal page that throws, and the rest of the portal keeps working', async () => {
+    const page = await signedIn(OUTSIDER, '/portal/apps')
+    await sidebar(page).getByRole('region', { name: 'Hostile UI' }).getByRole('link', { name: 'Broken page' }).click()
+    await page.waitForURL('**/portal/x/hostile-ui/throws')
+    const panel = page.getByRole('alert', { name: 'Hostile UI failed' })
+    await panel.waitFor()
+    expect(await panel.textContent()).toContain('the hostile component broke on purpose')
+    expect(await panel.textContent()).toContain('The rest of the portal keeps working')
+    await screenshot(page, 'portal-page-throws')
+    await sidebar(page).getByRole('link', { name: 'My apps' }).click()
+    await page.getByRole('heading', { name: 'My apps' }).waitFor()
     await page.context().close()
   })
 })
