@@ -18,14 +18,16 @@ const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>
 
 /** A POST from the page itself, as a plugin's component would send it: the session cookie goes along, the CSRF token from its cookie. */
 function postFromPage(page: Page, path: string, body: unknown): Promise<{ status: number; code: string | undefined }> {
-  return page.evaluate(
-    async ({ path, body }) => {
-      const csrf = decodeURIComponent(document.cookie.split('; ').find((part) => part.startsWith('pb_csrf='))?.slice('pb_csrf='.length) ?? '')
-      const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) })
-      return { status: response.status, code: ((await response.json()) as { error?: { code?: string } }).error?.code }
-    },
-    { path, body },
-  )
+  return page.evaluate(`(async () => {
+    const csrf = decodeURIComponent((document.cookie.split('; ').find((part) => part.startsWith('pb_csrf=')) ?? '').slice('pb_csrf='.length))
+    const response = await fetch(${JSON.stringify(path)}, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: ${JSON.stringify(JSON.stringify(body))},
+    })
+    return { status: response.status, code: (await response.json()).error?.code }
+  })()`) as Promise<{ status: number; code: string | undefined }>
 }
 
 describe.skipIf(!runBrowserTests)('plugin portal pages, against plugboard up', { timeout: 90_000 }, () => {
