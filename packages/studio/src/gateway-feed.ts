@@ -5,6 +5,7 @@ import type { PluginManifest } from '@plugboard/host'
 import { declarationsOf, runsIn } from './plugins/plugin-declarations.js'
 import type { StudioPluginSpec } from './plugins/plugin-runtime.js'
 import { hashSecret } from './accounts/secrets.js'
+import { CHAT_APP } from './chat/chat-users.js'
 
 /** After a rebuild failed (the database away), the next try comes this much later. */
 const RETRY_MS = 1000
@@ -47,7 +48,7 @@ export class GatewayFeed implements ConfigSource {
       ...(document.apps ?? []),
       ...proxying.map((row) => ({ id: `plugin:${row.name}`, name: `Plugin ${row.name}`, keys: [{ hash: `sha256:${hashSecret(this.proxyKey!(row.name))}` }], allowedLlms: llms })),
       // Which LLMs a user may chat with is checked by the chat routes (their grants), before the request is sent.
-      ...(this.chatKey ? [{ id: 'studio:chat', name: 'Studio chat', keys: [{ hash: `sha256:${hashSecret(this.chatKey)}` }], allowedLlms: llms }] : []),
+      ...(this.chatKey ? [{ id: CHAT_APP, name: 'Studio chat', keys: [{ hash: `sha256:${hashSecret(this.chatKey)}` }], allowedLlms: llms }] : []),
     ]
     const config = configFromDocument({ ...document, apps, plugins, server: { ...document.server, ...this.overrides.server } }, { env: this.ctx.masterKey.env, baseDir: '/' })
     this.#owners = new Map(owners.map((app) => [app.slug, app.owner_id!]))

@@ -6,6 +6,7 @@ import { SYSTEM_ACTOR } from './api/writes.js'
 import { applyConfigDocument } from './config/apply-config.js'
 import { readConfigFile } from './config/config-file.js'
 import { AnalyticsWriter } from './analytics/analytics-writer.js'
+import { CHAT_APP, ChatUsers } from './chat/chat-users.js'
 import { GatewayFeed } from './gateway-feed.js'
 import { Studio, type StudioOptions } from './studio.js'
 
@@ -58,8 +59,9 @@ export class Platform {
       const seeded = studio.database.created && options.seedFile ? await seed(studio, options.seedFile, env) : undefined
       // Made for this process, never stored: the credential of Studio's chat with LLMs.
       const chatKey = newSecret('pb-chat-')
+      const chatUsers = new ChatUsers()
       const feed = new GatewayFeed(studio.context, { server: { host: options.host, port: options.port } }, (plugin) => studio.plugins.proxyKey(plugin), chatKey)
-      const writer = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId) => feed.ownerOf(appId), logger: options.logger })
+      const writer = options.analytics === false ? undefined : new AnalyticsWriter({ db: studio.context.db, ownerOf: (appId, requestId) => (appId === CHAT_APP ? chatUsers.take(requestId) : feed.ownerOf(appId)), logger: options.logger })
       analytics = writer
       const gateway = await Gateway.start({
         source: feed,
@@ -77,20 +79,20 @@ export class Platform {
         },
       })
       studio.plugins.gatewayHalf = (name) => gateway.plugins().find((plugin) => plugin.name === name)
-      const complete = async (key: string, llm: string, body: Record<string, unknown>, signal: AbortSignal) => {
+      const complete = async (key: string, llm: string, body: Record<string, unknown>, signal: AbortSignal, requestId?: string) => {
         // A caller may leave the model to the LLM: its first.
         const target = gateway.config.llms.find((candidate) => candidate.slug === llm)
         if (body.model === undefined && target) body = { ...body, model: target.models[0] }
         const response = await fetch(`${gateway.url}/llm/${encodeURIComponent(llm)}/v1/chat/completions`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(requestId && { 'x-request-id': requestId }) },
           body: JSON.stringify(body),
           signal,
         })
         return { status: response.status, headers: Object.fromEntries(response.headers), body: streamOf(response.body) }
       }
       studio.completionProxy = (plugin, llm, body, signal) => complete(studio.plugins.proxyKey(plugin), llm, body, signal)
-      studio.chatCompletion = (llm, body, signal) => complete(chatKey, llm, body, signal)
+      studio.chatCompletion = (llm, body, signal, userId) => complete(chatKey, llm, body, signal, chatUsers.requestFor(userId))
       return new Platform(studio, gateway, writer, seeded)
     } catch (error) {
       await analytics?.close()

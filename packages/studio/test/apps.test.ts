@@ -47,6 +47,12 @@ describe.each(DATABASES)('apps on %s', (kind) => {
     expect(bad.status).toBe(422)
     expect(bad.json.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['/slug', '/allowedLlms', '/metadata', '/enabled', '/extra']))
 
+    // A slug in the form of a UUID could be found in place of the object with that id.
+    const other = await newApp('uuid-target')
+    const asUuid = await s.api('POST', '/api/v1/apps', { slug: other.id })
+    expect([asUuid.status, asUuid.json.error.details.map((d: { path: string }) => d.path)]).toEqual([422, ['/slug']])
+    expect((await s.api('POST', '/api/v1/apps', { slug: '0123abcd-0000-4000-8000' })).status).toBe(201)
+
     const manyKeys = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]))
     expect((await s.api('POST', '/api/v1/apps', { slug: 'many', metadata: manyKeys })).json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/metadata' }] })
     expect((await s.api('POST', '/api/v1/apps', { slug: 'long-key', metadata: { ['k'.repeat(129)]: 1 } })).json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: expect.arrayContaining([expect.objectContaining({ path: '/metadata' })]) })

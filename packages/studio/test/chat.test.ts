@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_CONVERSATIONS_PER_USER, MAX_MESSAGES_PER_CONVERSATION } from '../src/chat/chat-routes.js'
 import { ConversationStore } from '../src/chat/conversation-store.js'
 import { DATABASES, startStudio, type TestStudio } from './helpers.js'
+import { signIn } from './sign-in.js'
 
 describe.each(DATABASES)('chat conversations on %s', (kind) => {
   let s: TestStudio
@@ -59,5 +61,59 @@ describe.each(DATABASES)('chat conversations on %s', (kind) => {
     const db = s.studio.database.db
     expect(await db.selectFrom('conversations').select('id').where('id', '=', theirs.id).execute()).toEqual([])
     expect(await db.selectFrom('conversation_messages').select('id').where('conversation', '=', theirs.id).execute()).toEqual([])
+  })
+
+  it('gives a reply the latest messages whose content fits, oldest first, without reading the rest', async () => {
+    const { id } = await store.create(adminId, { kind: 'llm', name: 'mock' }, 'history')
+    for (const content of ['aaaa', 'bb', 'cc', 'd']) await store.append(id, { role: 'user', content })
+    const recent = async (maxChars: number) => (await store.recentMessages(id, maxChars)).map((m) => m.content)
+    expect(await recent(5)).toEqual(['bb', 'cc', 'd'])
+    expect(await recent(9)).toEqual(['aaaa', 'bb', 'cc', 'd'])
+    expect(await recent(4)).toEqual(['cc', 'd'])
+    expect(await recent(0)).toEqual([])
+    const { id: long } = await store.create(adminId, { kind: 'llm', name: 'mock' }, 'long first')
+    for (const content of ['x'.repeat(10), 'y']) await store.append(long, { role: 'user', content })
+    expect((await store.recentMessages(long, 5)).map((m) => m.content)).toEqual(['y'])
+  })
+
+  it('refuses a conversation past the per-user limit and a message past the per-conversation limit with 409 QUOTA_EXCEEDED', async () => {
+    const user = (await s.api('POST', '/api/v1/users', { email: 'talkative@example.com', role: 'admin', password: 'talkative user password 1' })).json
+    const db = s.studio.database.db
+    await db
+      .insertInto('conversations')
+      .values(Array.from({ length: MAX_CONVERSATIONS_PER_USER }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, user_id: user.id, title: `c${i}`, target_kind: 'llm' as const, target_name: 'mock' })))
+      .execute()
+    const asUser = (await signIn(s, 'talkative@example.com', 'talkative user password 1')).api
+    const refused = await asUser('POST', '/api/v1/chat/conversations', { target: { kind: 'llm', name: 'mock' } })
+    expect([refused.status, refused.json.error.code]).toEqual([409, 'QUOTA_EXCEEDED'])
+    expect(refused.json.error.message).toContain(`${MAX_CONVERSATIONS_PER_USER} conversations`)
+    expect((await asUser('DELETE', '/api/v1/chat/conversations/00000000-0000-4000-8000-000000000000')).status).toBe(204)
+    const full = await asUser('POST', '/api/v1/chat/conversations', { target: { kind: 'llm', name: 'mock' } })
+    expect(full.status).toBe(201)
+
+    await db
+      .insertInto('conversation_messages')
+      .values(Array.from({ length: MAX_MESSAGES_PER_CONVERSATION - 1 }, (_, i) => ({ id: `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`, conversation: full.json.id, role: 'user' as const, content: 'q', parts: '[]' })))
+      .execute()
+    const sent = await asUser('POST', `/api/v1/chat/conversations/${full.json.id}/messages`, { content: 'one more' })
+    expect([sent.status, sent.json.error.code]).toEqual([409, 'QUOTA_EXCEEDED'])
+    expect(await store.messageCount(full.json.id)).toBe(MAX_MESSAGES_PER_CONVERSATION - 1)
+  })
+
+  it('lets one reply at a time hold a conversation, across Studio nodes (the claim is in the database), and frees a claim that ran out', async () => {
+    const { id } = await store.create(adminId, { kind: 'llm', name: 'mock' }, 'claims')
+    const other = new ConversationStore(s.studio.database.db)
+    const claims = await Promise.all([store.claimReply(id, 60_000), other.claimReply(id, 60_000), store.claimReply(id, 60_000)])
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    const sent = await s.api('POST', `/api/v1/chat/conversations/${id}/messages`, { content: 'while another streams' })
+    expect([sent.status, sent.json.error.code]).toEqual([409, 'CHAT_REPLY_IN_PROGRESS'])
+    await store.releaseReply(id)
+    expect(await other.claimReply(id, 1)).toBe(true)
+    await sleep(20)
+    expect(await store.claimReply(id, 60_000)).toBe(true)
+    await store.releaseReply(id)
+    // A refused reply (no gateway here) releases its claim.
+    expect((await s.api('POST', `/api/v1/chat/conversations/${id}/messages`, { content: 'x' })).status).toBe(503)
+    expect(await store.claimReply(id, 60_000)).toBe(true)
   })
 })

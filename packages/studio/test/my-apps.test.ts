@@ -1,6 +1,7 @@
 import { budgetPeriodOf } from '@plugboard/gateway'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AnalyticsWriter, budgetLimitsOf } from '../src/index.js'
+import { MY_APPS_QUOTA } from '../src/resources/my-apps.js'
 import { DATABASES, startStudio, type TestStudio } from './helpers.js'
 import { requestRecord } from './request-records.js'
 import { signIn, type SignedIn } from './sign-in.js'
@@ -83,6 +84,27 @@ describe.each(DATABASES)('the portal API (/me/apps, /me/usage, /me/budgets) on %
     ])
   })
 
+  it('refuses apps and keys past the per-user quota with 409 QUOTA_EXCEEDED, concurrent issues included; an admin is not limited on the admin routes', async () => {
+    const cara = (await s.api('POST', '/api/v1/users', { email: 'cara@example.com', role: 'portal', password: PASSWORD })).json
+    const asCara = await signIn(s, 'cara@example.com', PASSWORD)
+    for (let i = 0; i < MY_APPS_QUOTA.apps; i++) await s.api('POST', '/api/v1/apps', { slug: `cara-${i}`, ownerId: cara.id })
+    const app = await asCara.api('POST', '/api/v1/me/apps', { slug: 'one-too-many' })
+    expect([app.status, app.json.error.code]).toEqual([409, 'QUOTA_EXCEEDED'])
+    expect(app.json.error.message).toContain(`${MY_APPS_QUOTA.apps} apps`)
+
+    // Twice the quota at once: the app's row lock counts them one after another.
+    const issues = await Promise.all(Array.from({ length: 2 * MY_APPS_QUOTA.keys.active }, () => asCara.api('POST', '/api/v1/me/apps/cara-0/keys', {})))
+    expect(issues.filter((r) => r.status === 201)).toHaveLength(MY_APPS_QUOTA.keys.active)
+    expect(issues.filter((r) => r.status === 409).map((r) => r.json.error.code)).toEqual(Array(MY_APPS_QUOTA.keys.active).fill('QUOTA_EXCEEDED'))
+    // Revoking one makes room for one more.
+    const first = issues.find((r) => r.status === 201)!.json
+    expect((await asCara.api('DELETE', `/api/v1/me/apps/cara-0/keys/${first.id}`)).status).toBe(204)
+    expect((await asCara.api('POST', '/api/v1/me/apps/cara-0/keys', {})).status).toBe(201)
+    expect((await asCara.api('POST', '/api/v1/me/apps/cara-0/keys', {})).status).toBe(409)
+    // The admin's route is not the portal's quota.
+    expect((await s.api('POST', '/api/v1/apps/cara-0/keys', {})).status).toBe(201)
+  })
+
   it('answers an admin route (/api/v1/apps) 403 FORBIDDEN to a portal session', async () => {
     for (const [method, url] of [
       ['GET', '/api/v1/apps'],
@@ -114,6 +136,15 @@ describe.each(DATABASES)('the portal API (/me/apps, /me/usage, /me/budgets) on %
     await s.api('POST', '/api/v1/users', { email: 'carol@example.com', role: 'portal', password: PASSWORD })
     const noApps = await signIn(s, 'carol@example.com', PASSWORD)
     expect((await noApps.api('GET', '/api/v1/me/usage')).json.total.requests).toBe(0)
+
+    // A slug used again after its app was deleted: the old app's requests are not the new owner's.
+    await s.api('POST', '/api/v1/apps', { slug: 'reused-slug' })
+    const before = new AnalyticsWriter({ db: s.studio.context.db, ownerOf: () => undefined })
+    before.write(requestRecord({ requestId: 'u5', appId: 'reused-slug', cost: 7 }))
+    await before.close()
+    expect((await s.api('DELETE', '/api/v1/apps/reused-slug')).status).toBe(204)
+    expect((await ann.api('POST', '/api/v1/me/apps', { slug: 'reused-slug' })).status).toBe(201)
+    expect((await ann.api('GET', '/api/v1/me/usage')).json.total).toMatchObject({ requests: 2, costUsd: 0.75 })
 
     const budget = (await s.api('POST', '/api/v1/budgets', { appId: 'ann-bot', limitUsd: 10, period: 'monthly' })).json
     await s.api('POST', '/api/v1/budgets', { appId: 'bob-bot', limitUsd: 5, period: 'monthly' })

@@ -95,6 +95,33 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(found!.promptTokens).toBeGreaterThan(0)
   })
 
+  it("counts a portal user's chat with an LLM as theirs: the analytics' user, and their /me/usage", async () => {
+    await fetch(`${platform.url}/api/v1/config/apply`, { method: 'POST', headers: admin, body: JSON.stringify({ llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }] }) })
+    const api = async (path: string, body: unknown) => (await fetch(`${platform.url}/api/v1${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) })).json() as Promise<{ id: string }>
+    const user = await api('/users', { email: 'chatter@example.com', role: 'portal', password: 'chatter password 1234' })
+    const group = await api('/groups', { name: 'Chatters' })
+    await fetch(`${platform.url}/api/v1/groups/${group.id}/members`, { method: 'PUT', headers: admin, body: JSON.stringify({ userIds: [user.id] }) })
+    await fetch(`${platform.url}/api/v1/groups/${group.id}/grants`, { method: 'PUT', headers: admin, body: JSON.stringify({ llms: ['mock'] }) })
+    const login = await fetch(`${platform.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'chatter@example.com', password: 'chatter password 1234' }) })
+    const session = { cookie: login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken, 'content-type': 'application/json' }
+    const asUser = (method: string, path: string, body?: unknown) => fetch(`${platform.url}/api/v1${path}`, { method, headers: session, ...(body !== undefined && { body: JSON.stringify(body) }) })
+    const conversation = (await (await asUser('POST', '/chat/conversations', { target: { kind: 'llm', name: 'mock' } })).json()) as { id: string }
+    const reply = await (await asUser('POST', `/chat/conversations/${conversation.id}/messages`, { content: 'hello' })).text()
+    expect(reply).toContain('event: done')
+
+    type Usage = { total: { requests: number }; items: Array<{ app: string; requests: number }> }
+    let usage: Usage | undefined
+    for (let attempt = 0; attempt < 50 && !usage?.items.length; attempt++) {
+      usage = (await (await asUser('GET', '/me/usage')).json()) as Usage
+      if (!usage.items.length) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(usage).toMatchObject({ total: { requests: 1 }, items: [{ app: 'studio:chat', requests: 1 }] })
+    const logged = (await (await fetch(`${platform.url}/api/v1/analytics/requests?app=studio:chat`, { headers: admin })).json()) as { items: Array<{ userId: string; requestId: string }> }
+    expect(logged.items).toEqual([expect.objectContaining({ userId: user.id, requestId: expect.stringMatching(/^chat-/) })])
+    // The admin's usage has none of it.
+    expect(((await (await fetch(`${platform.url}/api/v1/me/usage`, { headers: admin })).json()) as Usage).items.map((item) => item.app)).not.toContain('studio:chat')
+  })
+
   it('never takes more than one reservation over an almost-spent budget under 64 concurrent requests, and the budget says so', async () => {
     await fetch(`${platform.url}/api/v1/config/apply`, {
       method: 'POST',

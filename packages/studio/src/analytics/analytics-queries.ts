@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import { CHAT_APP } from '../chat/chat-users.js'
 import type { StudioDb } from '../db/database.js'
 import type { StudioSchema } from '../db/schema.js'
 
@@ -7,8 +8,14 @@ export interface RequestFilter {
   from: Date
   to: Date
   app?: string | undefined
-  /** Any of these apps (slugs); empty: none. */
-  apps?: readonly string[] | undefined
+  /**
+   * Any of these apps (slugs), each from when it was made: a slug used again
+   * after its app was deleted does not bring the old app's requests along.
+   * Empty: none.
+   */
+  apps?: ReadonlyArray<{ slug: string; since: Date }> | undefined
+  /** With `apps`: also this user's chat requests (Studio's app `studio:chat`, whose requests are each of a user). */
+  chatUser?: string | undefined
   llm?: string | undefined
   model?: string | undefined
   status?: number | undefined
@@ -59,7 +66,17 @@ const GROUPS: Record<LatencyGroup, { by: RawBuilder<unknown>; key: RawBuilder<st
 export function filteredRequests(db: StudioDb, filter: RequestFilter): RequestsQuery<object> {
   let q: RequestsQuery<object> = db.selectFrom('requests').where('at', '>=', filter.from).where('at', '<', filter.to)
   if (filter.app !== undefined) q = q.where('app_id', '=', filter.app)
-  if (filter.apps !== undefined) q = filter.apps.length > 0 ? q.where('app_id', 'in', [...filter.apps]) : q.where(sql<boolean>`false`)
+  if (filter.apps !== undefined) {
+    const { apps, chatUser } = filter
+    // Each arm leads with app_id: the requests_app_at index serves it.
+    q = q.where((eb) =>
+      eb.or([
+        ...apps.map((app) => eb.and([eb('app_id', '=', app.slug), eb('at', '>=', app.since)])),
+        ...(chatUser !== undefined ? [eb.and([eb('app_id', '=', CHAT_APP), eb('user_id', '=', chatUser)])] : []),
+        eb.val(false),
+      ]),
+    )
+  }
   if (filter.llm !== undefined) q = q.where('llm', '=', filter.llm)
   if (filter.model !== undefined) q = q.where('model', '=', filter.model)
   if (filter.status !== undefined) q = q.where('status', '=', filter.status)

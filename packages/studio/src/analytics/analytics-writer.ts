@@ -8,7 +8,7 @@ import type { NewRow } from '../db/schema.js'
 export interface AnalyticsWriterOptions {
   db: StudioDb
   /** The owner of an app, for records no auth plugin set a user on: read from memory (called per record), never from the database. */
-  ownerOf: (appId: string) => string | null | undefined
+  ownerOf: (appId: string, requestId: string) => string | null | undefined
   logger?: Logger
   /** Records held at most (waiting and in the batch being written); past it new ones are dropped and counted. */
   maxBuffered?: number
@@ -231,9 +231,9 @@ export class AnalyticsWriter {
     }
   }
 
-  #owner(appId: string): string | null {
+  #owner(appId: string, requestId: string): string | null {
     try {
-      return text(this.#ownerOf(appId))
+      return text(this.#ownerOf(appId, requestId))
     } catch {
       // A failing lookup costs the record its user, not the record (write never throws).
       return null
@@ -248,7 +248,7 @@ export class AnalyticsWriter {
       request_id: text(record.requestId) ?? '',
       api: text(record.api) ?? '',
       app_id: appId,
-      user_id: text(record.userId) ?? (appId === null ? null : this.#owner(appId)),
+      user_id: text(record.userId) ?? (appId === null ? null : this.#owner(appId, text(record.requestId) ?? '')),
       llm: text(record.llm),
       model: text(record.model),
       status: int(record.status, 999),

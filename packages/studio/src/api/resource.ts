@@ -295,5 +295,14 @@ export const SLUG_NAMED_SORTS = {
   defaultSort: 'slug',
 }
 
-/** A slug: lower-case letters, digits and dashes, as gateway routes (/llm/{slug}) take it. */
-export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', minLength: 1, maxLength: 63 })
+/**
+ * A slug: lower-case letters, digits and dashes, as gateway routes
+ * (/llm/{slug}) take it; never in the form of a UUID, so that a lookup by id
+ * or slug cannot find another object by its id.
+ */
+export const Slug = Type.String({
+  pattern: '^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9][a-z0-9-]*$',
+  minLength: 1,
+  maxLength: 63,
+  description: 'Lower-case letters, digits and dashes, starting with a letter or digit; not in the form of a UUID.',
+})

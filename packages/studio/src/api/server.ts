@@ -25,8 +25,17 @@ function fieldOfViolation(error: { constraint?: string; detail?: string; table?:
   return `/${column.replace(/_id$/, 'Id').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}`
 }
 
-/** The StudioError an error means to a client: ours as they are, Postgres violations and Fastify's own mapped; else INTERNAL_ERROR. */
-export function toStudioError(error: unknown): StudioError {
+/** 5242880 → `5 MB`: a body limit as a person reads it. */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KB` : `${bytes} bytes`
+}
+
+/**
+ * The StudioError an error means to a client: ours as they are, Postgres
+ * violations and Fastify's own mapped; else INTERNAL_ERROR. `bodyLimit` (the
+ * route's) goes into a too-large body's message, so the user learns the limit.
+ */
+export function toStudioError(error: unknown, route: { bodyLimit?: number | undefined } = {}): StudioError {
   if (error instanceof StudioError) return error
   const mapped = databaseError(error)
   if (mapped instanceof StudioError) return mapped
@@ -53,7 +62,7 @@ export function toStudioError(error: unknown): StudioError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new StudioError('INVALID_JSON', `the body is not valid JSON: ${e.message}`, { details: [{ path: '/', message: 'is not valid JSON' }] })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new StudioError('BODY_TOO_LARGE', 'the request body is too large')
+      return new StudioError('BODY_TOO_LARGE', route.bodyLimit ? `the request body is larger than ${sizeText(route.bodyLimit)}, the limit of this route` : 'the request body is too large')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new StudioError('UNSUPPORTED_CONTENT_TYPE', 'send the body as application/json')
   }
@@ -131,7 +140,7 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
     if (!access) return
     request.principal = await options.auth.check(request, access)
   })
-  app.setErrorHandler((error, request, reply) => sendStudioError(request, reply, toStudioError(error)))
+  app.setErrorHandler((error, request, reply) => sendStudioError(request, reply, toStudioError(error, { bodyLimit: request.routeOptions.bodyLimit })))
   app.setNotFoundHandler((request, reply) => sendStudioError(request, reply, new StudioError('ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)))
 
   app.get(`${API_PREFIX}/openapi.json`, { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger())

@@ -51,11 +51,16 @@ export function agentChunkEvent({ chunk }: pluginv1.AgentChunk): ChatEvent | und
 export class ReplyRecord {
   content = ''
   readonly parts: ReplyPart[] = []
+  /** Characters stored so far: the content's and each part's JSON. */
+  size = 0
 
   add(event: ChatEvent): void {
-    if (event.type === 'content') this.content += event.text
-    else if (event.type === 'done') return
+    if (event.type === 'content') {
+      this.content += event.text
+      this.size += event.text.length
+    } else if (event.type === 'done') return
     else {
+      this.size += event.type === 'thinking' ? event.text.length : JSON.stringify(event).length
       const last = this.parts.at(-1)
       if (event.type === 'thinking' && last?.type === 'thinking') last.text += event.text
       else this.parts.push({ ...event })

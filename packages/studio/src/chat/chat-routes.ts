@@ -9,7 +9,7 @@ import type { PluginDirectory } from '../plugins/plugin-runtime.js'
 import { agentReply } from './agent-reply.js'
 import type { ChatEvent, ReplyPart } from './chat-events.js'
 import { chatTargets, usableTarget } from './chat-targets.js'
-import { ConversationStore, latestMessages, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
+import { ConversationStore, presentConversation, type ChatTarget, type StoredMessage } from './conversation-store.js'
 import { llmReply, type ChatCompletion } from './llm-reply.js'
 import { relayReply } from './relay-reply.js'
 import { SseWriter } from './sse-writer.js'
@@ -19,9 +19,17 @@ export const MAX_MESSAGE_CHARS = 32_000
 /** Room for the JSON around a message of MAX_MESSAGE_CHARS, escapes included; longer bodies are refused before they are read. */
 const MESSAGE_BODY_LIMIT = 6 * MAX_MESSAGE_CHARS + 1024
 /** The most history (characters of content) a reply is given: the latest messages that fit, so a long conversation stays one call. */
-export const MAX_HISTORY_CHARS = 1_000_000
+export const MAX_HISTORY_CHARS = 200_000
+/** The most a reply may hold (its text and parts, in characters): a runaway agent or LLM is cut off there. */
+export const MAX_REPLY_CHARS = 200_000
+/** Conversations one user may keep: a new one past it waits for an old one's deletion. */
+export const MAX_CONVERSATIONS_PER_USER = 500
+/** Messages (questions and replies) in one conversation: past it, a new conversation. */
+export const MAX_MESSAGES_PER_CONVERSATION = 500
 /** How long one reply may stream before it is cancelled. */
 export const DEFAULT_REPLY_DEADLINE_MS = 120_000
+/** How long after its deadline a reply still holds its conversation, to be stored; a node that died mid-reply frees it then. */
+const CLAIM_STORE_MS = 30_000
 
 const Target = Type.Object({ kind: Type.Union([Type.Literal('agent'), Type.Literal('llm')]), name: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false })
 const Conversation = Type.Object({ id: Type.String(), title: Type.String(), target: Target, createdAt: Type.String({ format: 'date-time' }), updatedAt: Type.String({ format: 'date-time' }) })
@@ -57,8 +65,8 @@ const userOf = (principal: Principal) => ({ id: principal.userId, email: princip
 export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
   const store = new ConversationStore(options.db)
   const deadlineMs = options.replyDeadlineMs ?? DEFAULT_REPLY_DEADLINE_MS
-  /** Conversations with a reply streaming in this process: a second message waits for it (CHAT_REPLY_IN_PROGRESS). */
-  const replying = new Set<string>()
+  // A reply holds its conversation until it is stored: past its deadline, with room to store it.
+  const claimMs = deadlineMs + CLAIM_STORE_MS
   const base = `${API_PREFIX}/chat`
   const config = { access: 'user' as const }
   const tags = ['chat']
@@ -80,10 +88,11 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
 
   app.post(
     `${base}/conversations`,
-    { config, schema: { tags, summary: 'Start a conversation with an agent or an LLM (its title: the first message, unless given)', body: CreateBody, response: { 201: Conversation, ...errorResponses(401, 404, 422) } } },
+    { config, schema: { tags, summary: 'Start a conversation with an agent or an LLM (its title: the first message, unless given)', body: CreateBody, response: { 201: Conversation, ...errorResponses(401, 404, 409, 422) } } },
     async (request, reply) => {
       const principal = principalOf(request)
       const target = await usableTarget(options.db, principal, request.body.target)
+      if ((await store.count(principal.userId)) >= MAX_CONVERSATIONS_PER_USER) throw new StudioError('QUOTA_EXCEEDED', `you have ${MAX_CONVERSATIONS_PER_USER} conversations, the most one user may keep: delete one first`)
       const row = await store.create(principal.userId, target, request.body.title?.trim() || undefined)
       return reply.code(201).send(presentConversation(row))
     },
@@ -126,11 +135,12 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
       const content = request.body.content
       if (content.trim() === '') throw new StudioError('VALIDATION_FAILED', 'the message is empty', { details: [{ path: '/content', message: 'must not be blank' }] })
       if (content.length > MAX_MESSAGE_CHARS) throw new StudioError('BODY_TOO_LARGE', `the message is ${content.length} characters, more than ${MAX_MESSAGE_CHARS}`, { details: [{ path: '/content', message: `at most ${MAX_MESSAGE_CHARS} characters` }] })
-      if (replying.has(conversation.id)) throw new StudioError('CHAT_REPLY_IN_PROGRESS', 'a reply in this conversation is still streaming: wait for it to finish, then send again')
-      replying.add(conversation.id)
+      if (!(await store.claimReply(conversation.id, claimMs))) throw new StudioError('CHAT_REPLY_IN_PROGRESS', 'a reply in this conversation is still streaming: wait for it to finish, then send again')
       try {
+        // A question and its reply: both must fit.
+        if ((await store.messageCount(conversation.id)) + 2 > MAX_MESSAGES_PER_CONVERSATION) throw new StudioError('QUOTA_EXCEEDED', `this conversation holds ${MAX_MESSAGES_PER_CONVERSATION} messages, the most one may: start a new conversation`)
         const target = await usableTarget(options.db, principal, { kind: conversation.target_kind, name: conversation.target_name })
-        const source = replySource(target, { conversation: conversation.id, history: await store.messages(conversation.id), content, principal })
+        const source = replySource(target, { conversation: conversation.id, history: await store.recentMessages(conversation.id, MAX_HISTORY_CHARS - content.length), content, principal })
         const question = await store.append(conversation.id, { role: 'user', content })
 
         const clientGone = new AbortController()
@@ -142,7 +152,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
         const sse = new SseWriter(reply.raw)
         try {
           sse.start(reply.getHeaders())
-          const record = await relayReply(source, (event, signal) => sse.send(event.type, eventData(event), signal), { clientGone: clientGone.signal, deadlineMs })
+          const record = await relayReply(source, (event, signal) => sse.send(event.type, eventData(event), signal), { clientGone: clientGone.signal, deadlineMs, maxChars: MAX_REPLY_CHARS })
           const answer = await store.append(conversation.id, { role: 'assistant', content: record.content, parts: record.parts })
           await sse.send('done', { userMessageId: question.id, messageId: answer.id })
         } catch (error) {
@@ -152,7 +162,8 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
           sse.end()
         }
       } finally {
-        replying.delete(conversation.id)
+        // Unreleased (the database away), the claim runs out by itself.
+        await store.releaseReply(conversation.id).catch((error: unknown) => request.log.warn({ err: error, conversation: conversation.id }, 'a chat reply claim was not released'))
       }
     },
   )
@@ -163,7 +174,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
    * gateway an LLM conversation goes through (CHAT_LLM_UNAVAILABLE).
    */
   function replySource(target: ChatTarget, turn: { conversation: string; history: StoredMessage[]; content: string; principal: Principal }): (signal: AbortSignal) => AsyncIterable<ChatEvent> {
-    const history = latestMessages(turn.history, MAX_HISTORY_CHARS).map((message) => ({ role: message.role, content: message.content }))
+    const history = turn.history.map((message) => ({ role: message.role, content: message.content }))
     if (target.kind === 'agent') {
       const half = options.plugins.studioHalf(target.name)
       if (half?.state !== 'running') throw new StudioError('PLUGIN_NOT_RUNNING', `agent "${target.name}" has no Studio process running (${half ? `it is ${half.state}` : 'it failed to start'}: see its status)`)
@@ -180,7 +191,7 @@ export function registerChatRoutes(app: Api, options: ChatRouteOptions): void {
     }
     const completion = options.completion()
     if (!completion) throw new StudioError('CHAT_LLM_UNAVAILABLE', 'this Studio runs no gateway to send an LLM conversation through; chat with an agent, or run Studio with its gateway (plugboard up)')
-    return (signal) => llmReply(completion, target.name, [...history, { role: 'user', content: turn.content }], signal)
+    return (signal) => llmReply(completion, target.name, turn.principal.userId, [...history, { role: 'user', content: turn.content }], signal)
   }
 }
 

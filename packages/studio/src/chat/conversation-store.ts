@@ -23,14 +23,6 @@ export interface StoredMessage {
   createdAt: string
 }
 
-/** The latest messages whose content fits in `maxChars` in all, oldest first: the history a reply is given. */
-export function latestMessages<M extends { content: string }>(messages: M[], maxChars: number): M[] {
-  let chars = 0
-  let from = messages.length
-  while (from > 0 && chars + messages[from - 1]!.content.length <= maxChars) chars += messages[--from]!.content.length
-  return messages.slice(from)
-}
-
 export function presentConversation(row: Row<'conversations'>) {
   return { id: row.id, title: row.title, target: { kind: row.target_kind, name: row.target_name }, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() }
 }
@@ -70,6 +62,57 @@ export class ConversationStore {
     const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()
     if (!row) throw notFound('conversation', id)
     return row
+  }
+
+  /**
+   * Claims the conversation for one reply for `holdMs` at most; false when a
+   * reply on any Studio node holds it. One statement: of two concurrent
+   * claims, PostgreSQL lets one through.
+   */
+  async claimReply(conversation: string, holdMs: number): Promise<boolean> {
+    const claimed = await this.db
+      .updateTable('conversations')
+      .set({ replying_until: sql<Date>`now() + make_interval(secs => ${holdMs / 1000})` })
+      .where('id', '=', conversation)
+      .where((eb) => eb.or([eb('replying_until', 'is', null), eb('replying_until', '<=', sql<Date>`now()`)]))
+      .returning('id')
+      .executeTakeFirst()
+    return claimed !== undefined
+  }
+
+  async releaseReply(conversation: string): Promise<void> {
+    await this.db.updateTable('conversations').set({ replying_until: null }).where('id', '=', conversation).execute()
+  }
+
+  async count(userId: string): Promise<number> {
+    const row = await this.db.selectFrom('conversations').select((eb) => eb.fn.countAll<string>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  async messageCount(conversation: string): Promise<number> {
+    const row = await this.db.selectFrom('conversation_messages').select((eb) => eb.fn.countAll<string>().as('n')).where('conversation', '=', conversation).executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  /**
+   * The latest messages whose content fits in `maxChars` in all, oldest
+   * first: the history a reply is given, read without loading the rest.
+   */
+  async recentMessages(conversation: string, maxChars: number): Promise<StoredMessage[]> {
+    const rows = await this.db
+      .selectFrom((db) =>
+        db
+          .selectFrom('conversation_messages')
+          .selectAll()
+          .select(sql<string>`sum(length(content)) over (order by seq desc)`.as('running'))
+          .where('conversation', '=', conversation)
+          .as('latest'),
+      )
+      .selectAll()
+      .where('running', '<=', String(maxChars))
+      .orderBy('seq')
+      .execute()
+    return rows.map(({ running: _running, ...row }) => presentMessage(row))
   }
 
   async messages(conversation: string): Promise<StoredMessage[]> {

@@ -2,8 +2,8 @@ import { SseSplitter } from '@plugboard/gateway'
 import type { ProxiedCompletion } from '../plugins/service-api.js'
 import type { ChatEvent } from './chat-events.js'
 
-/** A streamed chat completion for LLM `llm` (slug), sent through the gateway pipeline; `signal` cancels it. */
-export type ChatCompletion = (llm: string, body: Record<string, unknown>, signal: AbortSignal) => Promise<ProxiedCompletion>
+/** A streamed chat completion for LLM `llm` (slug) on behalf of user `userId`, sent through the gateway pipeline; `signal` cancels it. */
+export type ChatCompletion = (llm: string, body: Record<string, unknown>, signal: AbortSignal, userId: string) => Promise<ProxiedCompletion>
 
 /** How much of a failed completion's body is read for its error. */
 const MAX_ERROR_BODY = 64 * 1024
@@ -34,8 +34,8 @@ async function errorOf(status: number, body: ProxiedCompletion['body']): Promise
  * `content` event; the gateway's error (a budget exceeded, the LLM down) is the
  * reply's `error` event with the gateway's code.
  */
-export async function* llmReply(completion: ChatCompletion, llm: string, messages: Array<{ role: string; content: string }>, signal: AbortSignal): AsyncIterable<ChatEvent> {
-  const response = await completion(llm, { messages, stream: true }, signal)
+export async function* llmReply(completion: ChatCompletion, llm: string, userId: string, messages: Array<{ role: string; content: string }>, signal: AbortSignal): AsyncIterable<ChatEvent> {
+  const response = await completion(llm, { messages, stream: true }, signal, userId)
   if (response.status !== 200) {
     yield await errorOf(response.status, response.body)
     return

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest'
 import type { ChatEvent } from './chat-events.js'
 import { relayReply } from './relay-reply.js'
 
-const relay = (source: (signal: AbortSignal) => AsyncIterable<ChatEvent>, options: { clientGone?: AbortSignal; deadlineMs?: number } = {}) => {
+const relay = (source: (signal: AbortSignal) => AsyncIterable<ChatEvent>, options: { clientGone?: AbortSignal; deadlineMs?: number; maxChars?: number } = {}) => {
   const sent: ChatEvent[] = []
-  const done = relayReply(source, async (event) => void sent.push(event), { clientGone: options.clientGone ?? new AbortController().signal, deadlineMs: options.deadlineMs ?? 5_000 })
+  const done = relayReply(source, async (event) => void sent.push(event), { clientGone: options.clientGone ?? new AbortController().signal, deadlineMs: options.deadlineMs ?? 5_000, maxChars: options.maxChars ?? 1_000_000 })
   return { sent, done }
 }
 
@@ -79,7 +79,7 @@ describe('relayReply', () => {
       yield* slowAfter([], seen)(signal)
     }
     const started = Date.now()
-    const record = await relayReply(source, send, { clientGone: new AbortController().signal, deadlineMs: 80 })
+    const record = await relayReply(source, send, { clientGone: new AbortController().signal, deadlineMs: 80, maxChars: 1_000_000 })
     expect(Date.now() - started).toBeLessThan(2_000)
     expect(record.parts).toEqual([{ type: 'error', code: 'CHAT_REPLY_TIMEOUT', message: 'the reply did not finish within 0.08 s' }])
     expect(record.content).toBe('ab')
@@ -95,5 +95,27 @@ describe('relayReply', () => {
     expect(seen.aborted).toBe(true)
     expect(record.parts).toEqual([{ type: 'error', code: 'CHAT_REPLY_INTERRUPTED', message: 'the browser went away before the reply finished' }])
     expect(record.content).toBe('half')
+  })
+
+  it('cuts a reply off at its size with CHAT_REPLY_TOO_LONG, cancelling the call and keeping what fit', async () => {
+    let callSignal: AbortSignal | undefined
+    const { sent, done } = relay(
+      async function* (signal) {
+        callSignal = signal
+        yield { type: 'content', text: 'x'.repeat(60) }
+        yield { type: 'thinking', text: 't'.repeat(30) }
+        yield { type: 'content', text: 'y'.repeat(20) }
+        yield { type: 'content', text: 'never asked for' }
+      },
+      { maxChars: 100 },
+    )
+    const record = await done
+    expect(callSignal?.aborted).toBe(true)
+    expect(record.content).toBe('x'.repeat(60))
+    expect(record.parts).toEqual([
+      { type: 'thinking', text: 't'.repeat(30) },
+      { type: 'error', code: 'CHAT_REPLY_TOO_LONG', message: 'the reply grew past 100 characters and was cut off there' },
+    ])
+    expect(sent.map((event) => event.type)).toEqual(['content', 'thinking', 'error'])
   })
 })

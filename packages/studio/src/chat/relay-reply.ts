@@ -6,6 +6,8 @@ export interface RelayOptions {
   clientGone: AbortSignal
   /** How long a reply may take in all; then it is cancelled with CHAT_REPLY_TIMEOUT. */
   deadlineMs: number
+  /** The most a reply may hold (ReplyRecord.size); beyond, it is cut off with CHAT_REPLY_TOO_LONG. */
+  maxChars: number
 }
 
 /**
@@ -21,7 +23,8 @@ export async function relayReply(
   options: RelayOptions,
 ): Promise<ReplyRecord> {
   const deadline = AbortSignal.timeout(options.deadlineMs)
-  const signal = AbortSignal.any([options.clientGone, deadline])
+  const tooLong = new AbortController()
+  const signal = AbortSignal.any([options.clientGone, deadline, tooLong.signal])
   const record = new ReplyRecord()
   const emit = async (event: ChatEvent) => {
     record.add(event)
@@ -34,14 +37,27 @@ export async function relayReply(
   try {
     for await (const event of source(signal)) {
       if (event.type === 'done') break
+      if (event.type !== 'error' && record.size + sizeOf(event) > options.maxChars) {
+        await emit({ type: 'error', code: 'CHAT_REPLY_TOO_LONG', message: `the reply grew past ${options.maxChars} characters and was cut off there` })
+        tooLong.abort()
+        break
+      }
       await emit(event)
       // An error is the end of a reply: nothing after it is taken.
       if (event.type === 'error') break
     }
     if (signal.aborted && !record.failed) await emit(cutOff())
   } catch (error) {
+    if (record.failed) return record
     if (signal.aborted) await emit(cutOff())
     else await emit({ type: 'error', code: 'CHAT_REPLY_FAILED', message: isPlugboardError(error) ? `[${error.code}] ${error.message}` : (error as Error).message })
   }
   return record
+}
+
+/** What an event adds to ReplyRecord.size. */
+function sizeOf(event: ChatEvent): number {
+  const probe = new ReplyRecord()
+  probe.add(event)
+  return probe.size
 }

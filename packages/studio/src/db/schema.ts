@@ -291,6 +291,8 @@ export interface ConversationsTable {
   target_name: string
   created_at: CreatedAt
   updated_at: CreatedAt
+  /** Until when a streaming reply holds the conversation (null: none). */
+  replying_until: Generated<Date | null>
 }
 
 export interface ConversationMessagesTable {

@@ -44,6 +44,7 @@ const RotateBody = Type.Object(
 
 export type AppKeyItem = Static<typeof AppKey>
 export type IssuedKeyItem = Static<typeof IssuedKey>
+export type RotatedKeyItem = Static<typeof Rotated>
 
 export function keyStatus(row: Pick<Row<'app_keys'>, 'expires_at' | 'revoked_at'>, now = Date.now()): AppKeyItem['status'] {
   if (row.revoked_at && row.revoked_at.getTime() <= now) return 'revoked'
@@ -99,6 +100,27 @@ export interface AppKeyRoutes {
   tags: string[]
   /** The app `id` (or slug) names, when the request's caller may see it; NOT_FOUND otherwise. */
   appOf: (request: FastifyRequest, id: string) => Promise<Row<'apps'>>
+  /** The most keys an app may hold here (QUOTA_EXCEEDED past it): `active` ones to issue another, any (revoked too) to issue or rotate. */
+  keyQuota?: { active: number; total: number }
+}
+
+/**
+ * Refuses a new key past `quota` with QUOTA_EXCEEDED. The app's row is
+ * locked first, so concurrent issues of one app count one after another.
+ */
+async function checkKeyQuota(trx: Trx, appId: string, quota: AppKeyRoutes['keyQuota'], counted: 'active' | 'total'): Promise<void> {
+  if (!quota) return
+  await trx.selectFrom('apps').select('id').where('id', '=', appId).forUpdate().execute()
+  const [row] = await trx
+    .selectFrom('app_keys')
+    .select((eb) => [
+      eb.fn.countAll<string>().as('total'),
+      eb.fn.countAll<string>().filterWhere((w) => w.and([w('revoked_at', 'is', null), w.or([w('expires_at', 'is', null), w('expires_at', '>', new Date())])])).as('active'),
+    ])
+    .where('app_id', '=', appId)
+    .execute()
+  if (counted === 'active' && Number(row!.active) >= quota.active) throw new StudioError('QUOTA_EXCEEDED', `the app has ${quota.active} active keys, the most it may: revoke one first`)
+  if (Number(row!.total) >= quota.total) throw new StudioError('QUOTA_EXCEEDED', `the app has had ${quota.total} keys, the most one app may: make another app`)
 }
 
 export function registerAppKeyRoutes(app: Api, ctx: StudioContext, routes: AppKeyRoutes): void {
@@ -119,11 +141,12 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext, routes: AppKe
 
   app.post(
     base,
-    { config, preValidation: bodyOrEmpty, schema: { tags, summary: 'Issue a key for an app (the key is shown once)', params: AppParams, body: IssueBody, response: { 201: IssuedKey, ...errorResponses(401, 403, 404, 422) } } },
+    { config, preValidation: bodyOrEmpty, schema: { tags, summary: 'Issue a key for an app (the key is shown once)', params: AppParams, body: IssueBody, response: { 201: IssuedKey, ...errorResponses(401, 403, 404, 409, 422) } } },
     async (request, reply) => {
       const owner = await appOf(request, request.params.id)
       const expiresAt = futureDate(request.body.expiresAt, '/expiresAt')
       const issued = await ctx.writes.run(write(request, 'issue_key'), async (trx) => {
+        await checkKeyQuota(trx, owner.id, routes.keyQuota, 'active')
         const issued = await issueAppKey(trx, owner.id, expiresAt)
         const { key: _secret, ...shown } = issued
         return { id: issued.id, before: undefined, after: { appId: owner.id, ...shown }, result: issued }
@@ -144,6 +167,7 @@ export function registerAppKeyRoutes(app: Api, ctx: StudioContext, routes: AppKe
       const grace = request.body.gracePeriodSeconds ?? 0
       const expiresAt = futureDate(request.body.expiresAt, '/expiresAt')
       const rotated = await ctx.writes.run(write(request, 'rotate_key'), async (trx) => {
+        await checkKeyQuota(trx, owner.id, routes.keyQuota, 'total')
         const old = await lockKey(trx, owner.id, request.params.keyId)
         if (keyStatus(old) !== 'active') throw new StudioError('APP_KEY_INACTIVE', `app key ${old.id} is ${keyStatus(old)}: issue a new key instead of rotating it`)
         const now = new Date()

@@ -57,6 +57,7 @@ const AppUpdate = Type.Object(
 
 export type AppItem = Static<typeof App>
 export type AppCreateBody = Static<typeof AppCreate>
+export type AppUpdateBody = Static<typeof AppUpdate>
 
 /** Apps with their allowed LLMs' slugs: one query for the whole page. */
 export async function presentApps(rows: Row<'apps'>[], db: StudioDb | Trx): Promise<AppItem[]> {

@@ -70,6 +70,8 @@ const BudgetUpdate = Type.Object(
 )
 
 export type BudgetItem = Static<typeof Budget>
+export type BudgetCreateBody = Static<typeof BudgetCreate>
+export type BudgetUpdateBody = Static<typeof BudgetUpdate>
 
 const invalid = (path: string, message: string) => new StudioError('VALIDATION_FAILED', `${path.slice(1)} ${message}`, { details: [{ path, message }] })
 

@@ -70,6 +70,11 @@ const Query = Type.Object(
   { additionalProperties: false },
 )
 
+export type DatasourceItem = Static<typeof Datasource>
+export type DatasourceCreateBody = Static<typeof DatasourceCreate>
+export type DocumentListItem = Static<typeof DocumentItem>
+export type ChunkMatchItem = Static<typeof ChunkMatch>
+
 function presentDocument(row: Row<'documents'>): Static<typeof DocumentItem> {
   return { id: row.id, datasourceId: row.datasource_id, name: row.name, contentType: row.content_type, bytes: row.bytes, chunks: row.chunks, createdAt: row.created_at.toISOString() }
 }

@@ -43,7 +43,10 @@ const GrantsBody = Type.Object(
   { additionalProperties: false, description: 'Replaces every grant of the group: a kind left out is granted nothing.' },
 )
 
-type GroupItem = Static<typeof Group>
+export type GroupItem = Static<typeof Group>
+export type GroupCreateBody = Static<typeof GroupCreate>
+export type GroupUpdateBody = Static<typeof GroupUpdate>
+export type GroupGrantsBody = Static<typeof GrantsBody>
 
 /** The table each grant kind points into, and its key in the body and the presented group. */
 const GRANT_KINDS: { kind: GrantKind; table: Exclude<ReferencedTable, 'users'>; field: keyof Static<typeof Grants> }[] = [

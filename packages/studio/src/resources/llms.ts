@@ -81,6 +81,7 @@ const LlmUpdate = Type.Object(
 
 export type LlmItem = Static<typeof Llm>
 export type LlmCreateBody = Static<typeof LlmCreate>
+export type LlmUpdateBody = Static<typeof LlmUpdate>
 
 export function presentLlm(row: Row<'llms'>): LlmItem {
   return {

@@ -11,6 +11,9 @@ import { registerAppKeyRoutes } from './app-keys.js'
 import { App, AppCreate, presentApps, type AppCreateBody } from './apps.js'
 import { usableLlms } from './my-llms.js'
 
+/** The most apps one user may own through `/me/apps`, and keys each may hold: what one portal user can add to the gateway's config. */
+export const MY_APPS_QUOTA = { apps: 50, keys: { active: 10, total: 100 } }
+
 /** An app the caller creates for themself: an admin's create body without `ownerId` (the owner is the caller). */
 const MyAppCreate = Type.Omit(AppCreate, ['ownerId'], { additionalProperties: false })
 export type MyAppCreateBody = Static<typeof MyAppCreate>
@@ -79,11 +82,13 @@ export function registerMyAppRoutes(app: Api, ctx: StudioContext): void {
     async (request, reply) => {
       const principal = principalOf(request)
       await checkUsable(ctx.db, principal, request.body.allowedLlms ?? [])
+      const [owned] = await ctx.db.selectFrom('apps').select((eb) => eb.fn.countAll<string>().as('n')).where('owner_id', '=', principal.userId).execute()
+      if (Number(owned!.n) >= MY_APPS_QUOTA.apps) throw new StudioError('QUOTA_EXCEEDED', `you own ${MY_APPS_QUOTA.apps} apps, the most one user may make here: delete one, or ask an admin`)
       const body: AppCreateBody = { ...request.body, ownerId: principal.userId }
       const created = (await ctx.resources.get('app').create(body, { actor: actorOf(principal), requestId: request.id })) as Static<typeof App>
       return reply.code(201).header('etag', etag(created.version)).header('location', `${base}/${created.id}`).send(created)
     },
   )
 
-  registerAppKeyRoutes(app, ctx, { appPath: `${base}/:id`, access: 'user', tags, appOf: (request, id) => ownedApp(ctx.db, principalOf(request), id) })
+  registerAppKeyRoutes(app, ctx, { appPath: `${base}/:id`, access: 'user', tags, appOf: (request, id) => ownedApp(ctx.db, principalOf(request), id), keyQuota: MY_APPS_QUOTA.keys })
 }

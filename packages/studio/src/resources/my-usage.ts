@@ -18,8 +18,8 @@ const Counts = {
 const MyUsage = Type.Object({
   from: Type.String({ format: 'date-time', description: 'The start of the current period: the UTC calendar month, as monthly budgets count it.' }),
   to: Type.String({ format: 'date-time' }),
-  total: Type.Object(Counts, { description: 'All of the caller\'s apps together.' }),
-  items: Type.Array(Type.Object({ app: Type.String({ description: "The app's slug." }), ...Counts }), { description: 'Per app, largest first (by requests); apps without requests are left out.' }),
+  total: Type.Object(Counts, { description: "All of the caller's apps and chats together." }),
+  items: Type.Array(Type.Object({ app: Type.String({ description: "The app's slug; `studio:chat` for the caller's chats with LLMs in Studio." }), ...Counts }), { description: 'Per app, largest first (by requests); apps without requests are left out.' }),
 })
 
 export type MyUsageItem = Static<typeof MyUsage>
@@ -40,8 +40,9 @@ export function registerMyUsageRoutes(app: Api, ctx: StudioContext): void {
     async (request) => {
       const now = Date.now()
       const period = budgetPeriodOf({ kind: 'monthly' }, now)
-      const apps = await ctx.db.selectFrom('apps').select('slug').where('owner_id', '=', principalOf(request).userId).execute()
-      const filter = { from: new Date(period.startsAt), to: new Date(now), apps: apps.map((a) => a.slug) }
+      const userId = principalOf(request).userId
+      const apps = await ctx.db.selectFrom('apps').select(['slug', 'created_at']).where('owner_id', '=', userId).execute()
+      const filter = { from: new Date(period.startsAt), to: new Date(now), apps: apps.map((app) => ({ slug: app.slug, since: app.created_at })), chatUser: userId }
       const rows = await usageBy(ctx.db, filter, 'app')
       const total = { requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, errors: 0 }
       for (const row of rows) for (const count of Object.keys(total) as (keyof typeof total)[]) total[count] += row[count]

@@ -120,7 +120,11 @@ const RpcParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }
 const LogLine = Type.Object({ at: Type.String(), runtime: Type.String(), level: Type.String(), message: Type.String(), fields: Type.Record(Type.String(), Type.Unknown()) })
 const LogQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 100 })) })
 
-type PluginItem = Static<typeof Plugin>
+export type PluginItem = Static<typeof Plugin>
+export type PluginInstallBody = Static<typeof Install>
+export type PluginUpdateBody = Static<typeof Update>
+export type PluginStatusItem = Static<typeof PluginStatus>
+export type PluginLogLine = Static<typeof LogLine>
 
 async function findPlugin(db: StudioDb | Trx, idOrName: string): Promise<Row<'plugins'>> {
   const row = await (db as StudioDb)

@@ -16,7 +16,8 @@ const PriceBody = Type.Object({ input: Usd, output: Usd }, { additionalPropertie
 /** A model name may hold slashes (`accounts/x/models/y`): send it URL-encoded. */
 const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 200, description: 'The model name, URL-encoded.' }) })
 
-type ModelPriceItem = Static<typeof ModelPrice>
+export type ModelPriceItem = Static<typeof ModelPrice>
+export type ModelPriceBody = Static<typeof PriceBody>
 
 export function presentModelPrice(row: Row<'model_prices'>): ModelPriceItem {
   return { model: row.model, input: row.input, output: row.output, ...timestamps(row) }

@@ -108,7 +108,11 @@ const ToolCallResult = Type.Object({
   body: Type.Unknown({ description: 'Parsed when the answer is JSON, else its text.' }),
 })
 
-type ToolItem = Static<typeof Tool>
+export type ToolItem = Static<typeof Tool>
+export type ToolOperationItem = Static<typeof Operation>
+export type ToolCreateBody = Static<typeof ToolCreate>
+export type ToolCallBody = Static<typeof ToolCall>
+export type ToolCallAnswer = Static<typeof ToolCallResult>
 
 export function presentTool(row: Row<'tools'>): ToolItem {
   return {

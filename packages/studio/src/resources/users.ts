@@ -39,6 +39,8 @@ const UserUpdate = Type.Object(
 )
 
 export type UserItem = Static<typeof User>
+export type UserCreateBody = Static<typeof UserCreate>
+export type UserUpdateBody = Static<typeof UserUpdate>
 
 export function presentUser(row: Row<'users'>): UserItem {
   return { id: row.id, email: row.email, name: row.name, role: row.role, disabled: row.disabled, hasPassword: row.password_hash !== null, ...timestamps(row) }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { actorOf, principalOf } from '../api/auth.js'
 import { ListQuerySchema, Page } from '../api/list.js'
 import { errorResponses, IdParams } from '../api/resource.js'
@@ -39,6 +39,9 @@ export const Schedule = Type.Object({
   nextRunAt: Nullable(Timestamp),
   lastRun: Nullable(ScheduleRun),
 })
+
+export type ScheduleItem = Static<typeof Schedule>
+export type ScheduleRunItem = Static<typeof ScheduleRun>
 
 const ScheduleFilters = { plugin: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only this plugin’s schedules (its name).' })) }
 const ScheduleUpdate = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false })

@@ -1,4 +1,4 @@
-import type { AppItem, AppKeyItem, IssuedKeyItem } from '@plugboard/studio/api-types'
+import type { AppItem, AppKeyItem, IssuedKeyItem, RotatedKeyItem } from '@plugboard/studio/api-types'
 import { apiRequest } from './client'
 import type { Page } from './page'
 
@@ -15,6 +15,8 @@ export function appCalls<CreateBody>(base: '/apps' | '/me/apps') {
     createApp: (body: CreateBody) => apiRequest<AppItem>(base, { method: 'POST', body }),
     appKeys: (appId: string) => apiRequest<Page<AppKeyItem>>(`${base}/${id(appId)}/keys?limit=200`),
     issueKey: (appId: string) => apiRequest<IssuedKeyItem>(`${base}/${id(appId)}/keys`, { method: 'POST', body: {} }),
+    /** A new key (shown once) in place of `keyId`, which is revoked at once. */
+    rotateKey: (appId: string, keyId: string) => apiRequest<RotatedKeyItem>(`${base}/${id(appId)}/keys/${id(keyId)}/rotate`, { method: 'POST', body: {} }),
     revokeKey: (appId: string, keyId: string) => apiRequest<void>(`${base}/${id(appId)}/keys/${id(keyId)}`, { method: 'DELETE' }),
   }
 }

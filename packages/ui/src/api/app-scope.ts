@@ -20,9 +20,11 @@ export interface AppScope {
   noLlms: string
   /** Whether an app's page shows the tabs UI plugins add (admin pages only: reading them is an admin route). */
   pluginTabs: boolean
+  /** Whether an app can be edited and deleted (the admin's apps: the portal has no routes for it). */
+  manage: boolean
 }
 
-export const ADMIN_APPS: AppScope = { home: '/apps', title: 'Apps', api: adminApi, llms: adminApi.llms, noLlms: 'No LLMs yet: the app will be allowed none.', pluginTabs: true }
+export const ADMIN_APPS: AppScope = { home: '/apps', title: 'Apps', api: adminApi, llms: adminApi.llms, noLlms: 'No LLMs yet: the app will be allowed none.', pluginTabs: true, manage: true }
 
 export const MY_APPS: AppScope = {
   home: '/portal/apps',
@@ -31,4 +33,5 @@ export const MY_APPS: AppScope = {
   llms: portalApi.llms,
   noLlms: 'No LLMs are granted to your groups yet: the app will be allowed none. Ask an admin for access.',
   pluginTabs: false,
+  manage: false,
 }

@@ -30,8 +30,12 @@ export function currentCsrfToken(): string | undefined {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Sent as JSON; a file (a `Blob`) is sent as it is, with `contentType`. */
   body?: unknown
+  contentType?: string
+  /** The version the caller read, sent as If-Match: a write to a newer version answers 412 VERSION_MISMATCH instead of overwriting it. */
+  ifMatch?: number | undefined
   /** Sign-in and sign-out: their 401 is a wrong password or an already ended session, not a lost one. */
   authCall?: boolean
 }
@@ -46,12 +50,14 @@ interface RequestOptions {
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET'
   const headers: Record<string, string> = { accept: 'application/json' }
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const file = options.body instanceof Blob ? options.body : undefined
+  if (options.body !== undefined) headers['content-type'] = file ? (options.contentType ?? file.type) : 'application/json'
   const csrf = UNSAFE.has(method) ? currentCsrfToken() : undefined
   if (csrf) headers['x-csrf-token'] = csrf
+  if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`
   let response: Response
   try {
-    response = await fetch(`/api/v1${path}`, { method, headers, credentials: 'same-origin', ...(options.body !== undefined && { body: JSON.stringify(options.body) }) })
+    response = await fetch(`/api/v1${path}`, { method, headers, credentials: 'same-origin', ...(options.body !== undefined && { body: file ?? JSON.stringify(options.body) }) })
   } catch (cause) {
     throw new ApiError('NETWORK_ERROR', `Studio could not be reached (${(cause as Error).message}); check that it is running and try again`, 0)
   }

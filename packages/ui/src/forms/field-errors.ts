@@ -10,15 +10,16 @@ export interface FormErrors {
 export const noFormErrors: FormErrors = { message: undefined, fields: {} }
 
 /** `/models/0` → `models`: the form field a detail's path is about. */
-function fieldOf(detail: ErrorDetail): string {
+function topField(detail: ErrorDetail): string {
   return detail.path.split('/')[1] ?? ''
 }
 
 /**
  * Splits an API error into inline field messages (for the fields the form
- * has) and the message shown above the form.
+ * has) and the message shown above the form. `fieldOf` names the field a
+ * detail is about: by default its path's first segment.
  */
-export function formErrorsOf(error: unknown, formFields: readonly string[]): FormErrors {
+export function formErrorsOf(error: unknown, formFields: readonly string[], fieldOf: (detail: ErrorDetail) => string = topField): FormErrors {
   if (!(error instanceof ApiError)) return { message: (error as Error).message ?? String(error), fields: {} }
   const fields: Record<string, string> = {}
   for (const detail of error.details) {

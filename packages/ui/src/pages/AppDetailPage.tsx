@@ -1,8 +1,10 @@
 import type { AppKeyItem, IssuedKeyItem } from '@plugboard/studio/api-types'
 import { useState } from 'react'
-import { Link, useParams } from 'react-router'
+import { Link, useNavigate, useParams } from 'react-router'
 import { ADMIN_APPS, type AppScope } from '../api/app-scope'
+import { directoryApi } from '../api/directory-api'
 import { useApiData } from '../api/use-api-data'
+import { DeleteButton } from '../components/DeleteButton'
 import { ErrorMessage } from '../components/form-controls'
 import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
@@ -39,19 +41,23 @@ function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
   )
 }
 
-function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRevoked: () => void }) {
-  const [busy, setBusy] = useState(false)
+/** A key's row: rotating it (a new key shown once, this one revoked at once) or revoking it. */
+function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRevoked: () => void; onRotated: (issued: IssuedKeyItem) => void }) {
+  const [busy, setBusy] = useState<'revoke' | 'rotate' | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   const { item } = props
-  async function revoke() {
-    setBusy(true)
+  async function act(action: 'revoke' | 'rotate') {
+    setBusy(action)
     setError(undefined)
     try {
-      await props.scope.api.revokeKey(props.appId, item.id)
-      props.onRevoked()
+      if (action === 'rotate') props.onRotated(await props.scope.api.rotateKey(props.appId, item.id))
+      else {
+        await props.scope.api.revokeKey(props.appId, item.id)
+        props.onRevoked()
+      }
     } catch (failure) {
       setError((failure as Error).message)
-      setBusy(false)
+      setBusy(undefined)
     }
   }
   return (
@@ -63,9 +69,14 @@ function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRev
       <td>{new Date(item.createdAt).toLocaleString()}</td>
       <td>
         {item.status === 'active' && (
-          <button type="button" className="danger" disabled={busy} onClick={() => void revoke()} aria-label={`Revoke key ${item.hint}`}>
-            {busy ? 'Revoking…' : 'Revoke'}
-          </button>
+          <div className="actions">
+            <button type="button" disabled={busy !== undefined} onClick={() => void act('rotate')} aria-label={`Rotate key ${item.hint}`}>
+              {busy === 'rotate' ? 'Rotating…' : 'Rotate'}
+            </button>
+            <button type="button" className="danger" disabled={busy !== undefined} onClick={() => void act('revoke')} aria-label={`Revoke key ${item.hint}`}>
+              {busy === 'revoke' ? 'Revoking…' : 'Revoke'}
+            </button>
+          </div>
         )}
         <ErrorMessage message={error} />
       </td>
@@ -73,10 +84,11 @@ function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRev
   )
 }
 
-/** An app: what it may call, and its keys (issue one, revoke one). */
+/** An app: what it may call, editing and deleting it (the admin's), and its keys (issue, rotate, revoke). */
 export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope }) {
   const appId = useParams().appId ?? ''
-  const { loaded: app } = useApiData(() => scope.api.app(appId), [scope, appId])
+  const navigate = useNavigate()
+  const { loaded: app, reload: reloadApp } = useApiData(() => scope.api.app(appId), [scope, appId])
   const { loaded: keys, reload } = useApiData(() => scope.api.appKeys(appId), [scope, appId])
   const [issued, setIssued] = useState<IssuedKeyItem | undefined>(undefined)
   const [issuing, setIssuing] = useState(false)
@@ -95,6 +107,11 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
     }
   }
 
+  function showRotated(rotated: IssuedKeyItem) {
+    setIssued(rotated)
+    reload()
+  }
+
   if (app.state === 'loading') return <p className="loading">Loading…</p>
   if (app.state === 'failed')
     return (
@@ -110,7 +127,14 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
       <p>
         <Link to={scope.home}>← {scope.title}</Link>
       </p>
-      <h1>{app.data.name}</h1>
+      <header className="page-header">
+        <h1>{app.data.name}</h1>
+        {scope.manage && (
+          <Link className="button" to={`${scope.home}/${encodeURIComponent(appId)}/edit`}>
+            Edit
+          </Link>
+        )}
+      </header>
       <dl className="facts">
         <dt>Slug</dt>
         <dd>{app.data.slug}</dd>
@@ -119,6 +143,11 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
         <dt>Enabled</dt>
         <dd>{app.data.enabled ? 'yes' : 'no'}</dd>
       </dl>
+      {scope.manage && (
+        <div className="actions">
+          <DeleteButton key={app.data.version} what="app" name={app.data.slug} remove={() => directoryApi.deleteApp(app.data.id, app.data.version)} onDeleted={() => navigate(scope.home)} onReload={reloadApp} />
+        </div>
+      )}
       <header className="page-header">
         <h2>Keys</h2>
         <button type="button" className="primary" disabled={issuing} onClick={() => void issue()}>
@@ -126,11 +155,11 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
         </button>
       </header>
       <ErrorMessage message={error} />
-      {issued && <IssuedKey issued={issued} onDone={() => setIssued(undefined)} />}
+      {issued && <IssuedKey key={issued.id} issued={issued} onDone={() => setIssued(undefined)} />}
       <LoadedView loaded={keys}>
         {({ items }) => (
           <ItemsTable items={items} headers={['Key', 'Status', 'Created', '']} empty="No keys yet.">
-            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} />}
+            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} onRotated={showRotated} />}
           </ItemsTable>
         )}
       </LoadedView>

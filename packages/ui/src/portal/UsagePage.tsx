@@ -6,6 +6,8 @@ import { LoadedView } from '../components/LoadedView'
 
 const usd = (amount: number) => amount.toLocaleString(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 })
 const count = (n: number) => n.toLocaleString()
+/** The app Studio's chats with LLMs go through: its rows in /me/usage are the user's own chats. */
+const CHAT_APP = 'studio:chat'
 /** Budget periods are UTC (a calendar month, or days from an anchor): their dates are shown in UTC. */
 const utcDate = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' })
 
@@ -17,7 +19,7 @@ function UsageTable(props: { usage: MyUsageItem }) {
     <ItemsTable items={rows} headers={['App', 'Requests', 'Prompt tokens', 'Completion tokens', 'Cost', 'Errors']} empty="No requests from your apps this month yet." label="Usage this month">
       {(row) => (
         <tr key={row.app}>
-          <td>{row.app}</td>
+          <td>{row.app === CHAT_APP ? 'Chat in Studio' : row.app}</td>
           <td>{count(row.requests)}</td>
           <td>{count(row.promptTokens)}</td>
           <td>{count(row.completionTokens)}</td>

@@ -5,6 +5,7 @@ import { initial } from './0001-initial.js'
 import { pluginPlatform } from './0002-plugin-platform.js'
 import { llmNativeApis } from './0003-llm-native-apis.js'
 import { chat } from './0004-chat.js'
+import { chatReplyClaim } from './0005-chat-reply-claim.js'
 
 /**
  * The one migration history of both databases, in order. Listed here rather
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-plugin-platform': pluginPlatform,
   '0003-llm-native-apis': llmNativeApis,
   '0004-chat': chat,
+  '0005-chat-reply-claim': chatReplyClaim,
 }
 
 export const migrations: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) }

@@ -1,0 +1,22 @@
+import type { PluginInstallBody, PluginItem, PluginLogLine, PluginStatusItem, PluginUpdateBody, Scope } from '@plugboard/studio/api-types'
+import { apiRequest } from './client'
+import type { Page } from './page'
+
+const plugin = (idOrName: string) => `/plugins/${encodeURIComponent(idOrName)}`
+
+/** The plugin admin API calls the Plugins pages make (a plugin is named by its id or its name). */
+export const pluginsApi = {
+  list: () => apiRequest<Page<PluginItem>>('/plugins?limit=200'),
+  get: (name: string) => apiRequest<PluginItem>(plugin(name)),
+  /** Studio starts the plugin to read its manifest and stores it disabled, with nothing granted. */
+  install: (body: PluginInstallBody) => apiRequest<PluginItem>('/plugins', { method: 'POST', body }),
+  update: (name: string, body: PluginUpdateBody) => apiRequest<PluginItem>(plugin(name), { method: 'PATCH', body }),
+  grantScope: (name: string, scope: Scope) => apiRequest<PluginItem>(`${plugin(name)}/scopes`, { method: 'POST', body: { scope } }),
+  revokeScope: (name: string, scope: Scope) => apiRequest<PluginItem>(`${plugin(name)}/scopes/${encodeURIComponent(scope)}`, { method: 'DELETE' }),
+  enable: (name: string) => apiRequest<PluginItem>(`${plugin(name)}/enable`, { method: 'POST' }),
+  disable: (name: string) => apiRequest<PluginItem>(`${plugin(name)}/disable`, { method: 'POST' }),
+  reload: (name: string) => apiRequest<PluginItem>(`${plugin(name)}/reload`, { method: 'POST' }),
+  status: (name: string) => apiRequest<PluginStatusItem>(`${plugin(name)}/status`),
+  logs: (name: string) => apiRequest<{ items: PluginLogLine[] }>(`${plugin(name)}/logs?limit=100`),
+  uninstall: (name: string) => apiRequest<void>(plugin(name), { method: 'DELETE' }),
+}
