@@ -103,6 +103,7 @@ describe.skipIf(!runBrowserTests)('plugin portal pages, against plugboard up', {
   it("hides the page from a portal user outside its group, whose call to its RPC is refused with 403", async () => {
     const page = await signedIn(OUTSIDER, '/portal/apps')
     // The hostile plugin's page is open to every user; the feedback page is not listed.
+    await sidebar(page).getByRole('link', { name: 'Broken page' }).waitFor()
     expect(await sidebar(page).getByRole('link').allTextContents()).toEqual(['My apps', 'My LLMs', 'Usage & budget', 'Chat', 'Broken page'])
     await screenshot(page, 'outsider-sidebar')
     await page.goto('/portal/x/portal-feedback')
