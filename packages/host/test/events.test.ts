@@ -21,7 +21,7 @@ function newHost(runtime: 'gateway' | 'studio', options: Partial<PluginHostOptio
 }
 
 async function rpc<T = Record<string, unknown>>(plugin: ManagedPlugin, method: string, payload: unknown = {}): Promise<T> {
-  const response = await plugin.rpc('handleUiRpc', { method, payloadJson: Buffer.from(JSON.stringify(payload)) }, { deadlineMs: 10_000 })
+  const response = await plugin.rpc('handleUiRpc', { method, payloadJson: Buffer.from(JSON.stringify(payload)), groups: [] }, { deadlineMs: 10_000 })
   if (response.error) throw new Error(response.error.message)
   return JSON.parse(response.resultJson.toString()) as T
 }

@@ -24,6 +24,7 @@ import type {
   ResponseHeadersResult,
   ScheduledTask,
   StreamCompleteEvent,
+  PortalRpcRequest,
   UiRpcRequest,
 } from './types.js'
 
@@ -87,9 +88,13 @@ export interface UiProvider {
   handleUiRpc(request: UiRpcRequest, ctx: HookContext): Awaitable<JsonValue>
 }
 
-/** Answers RPC from its portal pages; the user comes from the host. */
+/**
+ * Answers RPC from its portal pages (manifest `portal.pages`); the user and
+ * their groups come from the host, which has refused methods no page the user
+ * may see declares. Its pages' assets are served by `UiProvider.serveAsset`.
+ */
 export interface PortalUi {
-  handlePortalRpc(request: UiRpcRequest, ctx: HookContext): Awaitable<JsonValue>
+  handlePortalRpc(request: PortalRpcRequest, ctx: HookContext): Awaitable<JsonValue>
 }
 
 /** Describes its configuration; the host validates config against it before the plugin sees it. */

@@ -307,7 +307,7 @@ export function createPluginHandlers(plugin: BasePlugin, context: () => PluginCo
     },
     async handlePortalRpc(request: pb.UiRpcRequest, call: CallInfo): Promise<pb.UiRpcResponse> {
       return rpcResponse(() =>
-        require(p.handlePortalRpc, 'portal RPC')({ method: request.method, payload: parseJson(request.payloadJson), user: request.user }, hookContext(call)),
+        require(p.handlePortalRpc, 'portal RPC')({ method: request.method, payload: parseJson(request.payloadJson), user: request.user, groups: request.groups }, hookContext(call)),
       )
     },
     async runScheduledTask(request: pb.ScheduledTaskRequest, call: CallInfo): Promise<pb.ScheduledTaskResult> {

@@ -28,7 +28,7 @@ export type {
 } from './capabilities.js'
 export type { PluginContext, HookContext } from './context.js'
 export type { Logger } from './logger.js'
-export type { Manifest, ScheduleSpec, UiComponent } from './manifest.js'
+export type { Manifest, PortalPage, ScheduleSpec, UiComponent } from './manifest.js'
 export type { Services, KvClient, EventsClient, EventDirection, EdgeClient, PluginEvent, ObjectCollection, WritableObjectCollection, CallOptions } from './services.js'
 export type {
   Headers,
@@ -71,6 +71,7 @@ export type {
   AgentChunk,
   Asset,
   UiRpcRequest,
+  PortalRpcRequest,
   ScheduledTask,
   EdgePayload,
 } from './types.js'

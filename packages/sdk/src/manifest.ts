@@ -21,6 +21,26 @@ export interface UiComponent {
   module: string
 }
 
+/**
+ * A page of the portal. Its `path` is the plugin's own (`/`, `/feedback`),
+ * shown at `/portal/x/{name}{path}` with a sidebar entry titled `title`.
+ */
+export interface PortalPage extends UiComponent {
+  path: string
+  title: string
+  /**
+   * The names of the Studio groups whose members see the page (exactly as
+   * the group is named; any one of them is enough). Omitted: every signed-in
+   * user sees it. Admins too are checked: an admin sees it only as a member.
+   */
+  groups?: string[]
+  /**
+   * The portal RPC methods this page calls (`handlePortalRpc`). The host
+   * refuses a method that no page the user may see declares.
+   */
+  rpc?: string[]
+}
+
 /** What a plugin says about itself; also readable from its artifact without running it. */
 export interface Manifest {
   /** Slug: lower-case letters, digits and dashes. */
@@ -57,7 +77,12 @@ export interface Manifest {
     /** Admin RPC methods its pages may call (`POST /api/v1/plugins/{id}/rpc/{method}`); others are refused by the host. */
     rpc?: string[]
   }
-  portal?: { pages?: Array<{ path: string; title: string; element: string }> }
+  /**
+   * What the portal shows of the plugin to end users: pages mounted under
+   * `/portal/x/{name}`, each a WebComponent as in `ui`, their assets served by
+   * `serveAsset` at the same `/plugins/{name}/ui/…`.
+   */
+  portal?: { pages?: PortalPage[] }
   schedules?: ScheduleSpec[]
   endpoints?: EndpointSpec[]
   configSchema?: JsonValue

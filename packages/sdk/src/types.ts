@@ -261,6 +261,12 @@ export interface UiRpcRequest {
   user?: User
 }
 
+/** A call from a portal page: the user and their groups both come from the host, never from the browser. */
+export interface PortalRpcRequest extends UiRpcRequest {
+  /** The names of the groups the user is a member of, read when the call arrived. */
+  groups: string[]
+}
+
 export interface ScheduledTask {
   scheduleId: string
   runId: string

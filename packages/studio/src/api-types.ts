@@ -15,7 +15,7 @@ export type { AppKeyItem, IssuedKeyItem, RotatedKeyItem } from './resources/app-
 export type { MeItem, LoginAnswer } from './resources/auth-routes.js'
 export type { PluginItem, PluginInstallBody, PluginUpdateBody, PluginStatusItem, PluginLogLine } from './resources/plugins.js'
 export type { Scope } from '@plugboard/proto'
-export type { UiExtensionItem } from './resources/ui-extensions.js'
+export type { UiExtensionItem, PortalExtensionsAnswer } from './resources/ui-extensions.js'
 export type { ToolItem, ToolOperationItem, ToolCreateBody, ToolCallBody, ToolCallAnswer } from './resources/tools.js'
 export type { DatasourceItem, DatasourceCreateBody, DocumentListItem, ChunkMatchItem } from './resources/datasources.js'
 export type { ScheduleItem, ScheduleRunItem } from './scheduler/schedule-routes.js'

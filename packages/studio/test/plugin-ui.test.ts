@@ -84,7 +84,7 @@ describe('plugin UI assets at /plugins/{name}/ui/…', () => {
     expect(((await test.api('POST', '/plugins/ui-fixture/rpc/asked', {})).json.result as string[]).length).toBe(before)
   })
 
-  it('is for signed-in admins only', async () => {
+  it('is for signed-in users: a portal user is refused (403) the assets of a plugin with no portal page for them', async () => {
     expect((await fetch(`${test.url}/plugins/ui-fixture/ui/page.js`)).status).toBe(401)
     await test.api('POST', '/users', { ...PORTAL, role: 'portal' })
     const portal = await fetch(`${test.url}/plugins/ui-fixture/ui/page.js`, { headers: { cookie: (await sessionOf(PORTAL)).cookie } })

@@ -37,7 +37,7 @@ export async function startScheduledPlugin(): Promise<{ host: PluginHost; manage
 }
 
 export async function invocations(managed: ManagedPlugin, scheduleId?: string): Promise<Invocation[]> {
-  const response = await managed.rpc('handleUiRpc', { method: 'invocations', payloadJson: Buffer.from('null') }, { deadlineMs: 5000 })
+  const response = await managed.rpc('handleUiRpc', { method: 'invocations', payloadJson: Buffer.from('null'), groups: [] }, { deadlineMs: 5000 })
   const all = JSON.parse(response.resultJson.toString('utf8')) as Invocation[]
   return scheduleId === undefined ? all : all.filter((call) => call.scheduleId === scheduleId)
 }

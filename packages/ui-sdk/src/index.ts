@@ -11,18 +11,29 @@ export interface PluginUiUser {
   email: string
   name: string
   role: 'admin' | 'portal'
+  /** In the portal: the names of the user's groups, which its pages were chosen by and which portal RPC receives. Absent in the dashboard. */
+  groups?: string[]
 }
+
+/** Where the component is shown: the admin dashboard (admin RPC) or the portal (portal RPC). */
+export type PluginUiSurface = 'dashboard' | 'portal'
 
 export type PluginUiTheme = 'light' | 'dark'
 
 export interface PluginUiContext {
   /** The plugin as installed: `id` for its RPC, `name` in its paths (`/plugins/{name}/ui/…`, `/x/{name}`). */
   plugin: { id: string; name: string }
+  surface: PluginUiSurface
   user: PluginUiUser
   theme: PluginUiTheme
   /** What the component is shown for: the app (its slug, the gateway's app id) of an app tab, the LLM (its slug) of an LLM tab; absent on a page or settings section. */
   target?: { kind: 'app' | 'llm'; id: string }
-  /** Calls a method of the plugin's admin RPC (declared in its manifest's `ui.rpc`): its `result`, or a {@link PluginUiError}. */
+  /**
+   * Calls a method of the plugin's RPC: in the dashboard its admin RPC
+   * (declared in the manifest's `ui.rpc`), in the portal its portal RPC
+   * (declared in a portal page's `rpc`, for a page the user may see). Answers
+   * the method's `result`, or throws a {@link PluginUiError}.
+   */
   rpc<T = unknown>(method: string, payload?: unknown): Promise<T>
 }
 
@@ -31,7 +42,7 @@ export const CONTEXT_PROPERTY = 'plugboard'
 
 /**
  * A failed call: `code` is the admin API's (`RPC_METHOD_NOT_DECLARED`,
- * `PLUGIN_RPC_FAILED`, `FORBIDDEN`, …) or one of this package's
+ * `PORTAL_GROUP_REQUIRED`, `PLUGIN_RPC_FAILED`, `FORBIDDEN`, …) or one of this package's
  * (`NETWORK_ERROR`, `BAD_RESPONSE`, `UI_CONTEXT_MISSING`).
  */
 export class PluginUiError extends Error {
@@ -58,6 +69,8 @@ export function contextOf(element: object): PluginUiContext {
 export interface RpcOptions {
   /** The installed plugin's id (or name). */
   pluginId: string
+  /** Which RPC: admin RPC for the dashboard (the default), portal RPC for the portal. */
+  surface?: PluginUiSurface
   /** The session's CSRF token, read at each call (it changes when the user signs in again). */
   csrfToken: () => string | undefined
   /** Where the admin API is; default: this page's origin. */
@@ -67,12 +80,14 @@ export interface RpcOptions {
 
 /**
  * `rpc` for a plugin's context: `POST /api/v1/plugins/{id}/rpc/{method}`
- * with the session cookie and the CSRF header, answering the API's `result`.
+ * (dashboard) or `POST /api/v1/me/plugins/{id}/rpc/{method}` (portal), with
+ * the session cookie and the CSRF header, answering the API's `result`.
  */
 export function createRpc(options: RpcOptions): PluginUiContext['rpc'] {
   const send = options.fetch ?? fetch
+  const base = `${options.baseUrl ?? ''}/api/v1${options.surface === 'portal' ? '/me' : ''}/plugins/${encodeURIComponent(options.pluginId)}/rpc/`
   return async function rpc<T>(method: string, payload: unknown = null): Promise<T> {
-    const url = `${options.baseUrl ?? ''}/api/v1/plugins/${encodeURIComponent(options.pluginId)}/rpc/${encodeURIComponent(method)}`
+    const url = `${base}${encodeURIComponent(method)}`
     const csrf = options.csrfToken()
     let response: Response
     try {

@@ -20,6 +20,7 @@ const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 const NotAllowedPage = lazy(() => import('./pages/NotAllowedPage'))
 const MyLlmsPage = lazy(() => import('./portal/MyLlmsPage'))
 const UsagePage = lazy(() => import('./portal/UsagePage'))
+const PortalPluginPage = lazy(() => import('./portal/PortalPluginPage'))
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -51,6 +52,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="llms" element={<MyLlmsPage />} />
               <Route path="usage" element={<UsagePage />} />
               <Route path="chat/:conversationId?" element={<ChatPage base="/portal/chat" />} />
+              <Route path="x/:pluginName/*" element={<PortalPluginPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
             <Route

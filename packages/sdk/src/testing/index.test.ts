@@ -11,6 +11,7 @@ import {
   type PostAuthRequest,
   type PreAuthRequest,
   type ScheduledTask,
+  type PortalRpcRequest,
   type UiRpcRequest,
 } from '../index.js'
 import { createTestHost } from './index.js'
@@ -136,6 +137,8 @@ describe('createTestHost', () => {
     expect(plugin.seen).toEqual(['ready'])
     expect(await host.uiRpc('echo', { n: 1 }, { id: 'u1', email: 'admin@example.com', name: 'Admin', roles: ['admin'] })).toEqual({ result: { n: 1, by: 'admin@example.com' } })
     expect(await host.uiRpc('nope')).toEqual({ error: { code: 'UNKNOWN_METHOD', message: 'no method nope' } })
+    const portalUser = { id: 'u2', email: 'user@example.com', name: 'User', roles: ['portal'] }
+    expect(await host.portalRpc('send', { n: 1 }, { user: portalUser, groups: ['Support'] })).toEqual({ result: { method: 'send', by: 'user@example.com', groups: ['Support'] } })
     expect(await host.scheduledTask({ scheduleId: 'tick', runId: 'run-7', config: { every: 1 } })).toEqual({ ran: 'tick', runId: 'run-7', config: { every: 1 } })
     await host.edgePayload('counts', '{"a":1}')
     expect(plugin.seen).toEqual(['ready', 'counts from test-gateway: {"a":1}'])
@@ -150,6 +153,9 @@ class StudioSide extends BasePlugin {
   handleUiRpc({ method, payload, user }: UiRpcRequest) {
     if (method !== 'echo') throw new PlugboardError('UNKNOWN_METHOD', `no method ${method}`)
     return { ...(payload as object), by: user?.email ?? '' }
+  }
+  handlePortalRpc({ method, user, groups }: PortalRpcRequest) {
+    return { method, by: user?.email ?? '', groups }
   }
   serveAsset() {
     return undefined

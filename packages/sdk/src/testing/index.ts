@@ -305,7 +305,18 @@ export async function createTestHost(plugin: BasePlugin, options: TestHostOption
      * message of what the plugin threw (Studio answers that as PLUGIN_RPC_FAILED).
      */
     async uiRpc(method: string, payload: JsonValue = null, user?: pb.User): Promise<{ result: JsonValue } | { error: { code: string; message: string } }> {
-      const answer = roundTrip(pb.UiRpcResponse, await pluginHandlers.handleUiRpc({ method, payloadJson: Buffer.from(JSON.stringify(payload)), user }, call('')))
+      const answer = roundTrip(pb.UiRpcResponse, await pluginHandlers.handleUiRpc({ method, payloadJson: Buffer.from(JSON.stringify(payload)), user, groups: [] }, call('')))
+      if (answer.error) return { error: { code: answer.error.code, message: answer.error.message } }
+      return { result: answer.resultJson.length ? parseJson(answer.resultJson) : null }
+    },
+    /**
+     * Calls the plugin's portal RPC as Studio does once it has checked the
+     * method against the pages the user may see: `user` and `groups` stand
+     * for the host-verified portal user and the names of their groups.
+     */
+    async portalRpc(method: string, payload: JsonValue = null, caller: { user?: pb.User; groups?: string[] } = {}): Promise<{ result: JsonValue } | { error: { code: string; message: string } }> {
+      const request = { method, payloadJson: Buffer.from(JSON.stringify(payload)), user: caller.user, groups: caller.groups ?? [] }
+      const answer = roundTrip(pb.UiRpcResponse, await pluginHandlers.handlePortalRpc(roundTrip(pb.UiRpcRequest, request), call('')))
       if (answer.error) return { error: { code: answer.error.code, message: answer.error.message } }
       return { result: answer.resultJson.length ? parseJson(answer.resultJson) : null }
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { uiSlotsOf } from './plugin-ui-slots.js'
+import { portalPagesOf, seesPortalPage, uiSlotsOf } from './plugin-ui-slots.js'
 
 describe("uiSlotsOf: a plugin's dashboard slots from its manifest", () => {
   it('mounts routes under /x/{name}, points modules at /plugins/{name}/ui/ and keeps sidebar entries that name a route', () => {
@@ -60,5 +60,55 @@ describe("uiSlotsOf: a plugin's dashboard slots from its manifest", () => {
   it('answers empty slots for a plugin without ui, and one problem for a ui that is not an object', () => {
     expect(uiSlotsOf('p', 'p', undefined)).toMatchObject({ routes: [], sidebar: [], problems: [] })
     expect(uiSlotsOf('p', 'p', ['x']).problems).toEqual([{ path: '/ui', message: 'is not an object' }])
+  })
+})
+
+describe("portalPagesOf: a plugin's portal pages from its manifest", () => {
+  const page = { path: '/', title: 'Feedback', element: 'fb-form', module: 'portal.js' }
+
+  it('mounts pages under /portal/x/{name}, with their groups (null: everyone) and RPC methods', () => {
+    expect(portalPagesOf('fb', 'fb', { pages: [{ ...page, rpc: ['submit', 'submit'] }, { ...page, path: '/team', groups: ['Support', 'Support'] }] })).toEqual({
+      pages: [
+        { path: '/portal/x/fb', title: 'Feedback', element: 'fb-form', moduleUrl: '/plugins/fb/ui/portal.js', groups: null, rpc: ['submit'] },
+        { path: '/portal/x/fb/team', title: 'Feedback', element: 'fb-form', moduleUrl: '/plugins/fb/ui/portal.js', groups: ['Support'], rpc: [] },
+      ],
+      problems: [],
+    })
+  })
+
+  it('skips each bad page with its problem: fields as for dashboard routes, groups, rpc, a path taken twice', () => {
+    const found = portalPagesOf('fb', 'fb', {
+      pages: [
+        page,
+        { ...page, element: 'other-form' },
+        { ...page, module: '../x.js' },
+        { ...page, path: '/a', groups: [] },
+        { ...page, path: '/b', groups: 'Support' },
+        { ...page, path: '/c', groups: [''] },
+        { ...page, path: '/d', rpc: ['has space'] },
+        { ...page, path: '/e', rpc: [1] },
+        page,
+      ],
+    })
+    expect(found.pages.map((entry) => entry.path)).toEqual(['/portal/x/fb'])
+    expect(found.problems.map((problem) => problem.path)).toEqual([
+      '/portal/pages/1/element',
+      '/portal/pages/2/module',
+      '/portal/pages/3/groups',
+      '/portal/pages/4/groups',
+      '/portal/pages/5/groups',
+      '/portal/pages/6/rpc',
+      '/portal/pages/7/rpc',
+      '/portal/pages/8/path',
+    ])
+    expect(found.problems[2]!.message).toContain('leave groups out')
+    expect(portalPagesOf('fb', 'fb', 'pages')).toEqual({ pages: [], problems: [{ path: '/portal', message: 'is not an object' }] })
+    expect(portalPagesOf('fb', 'fb', { pages: {} }).problems).toEqual([{ path: '/portal/pages', message: 'is not an array' }])
+  })
+
+  it('shows a page to a member of any of its groups, by exact name, and an open page to everyone', () => {
+    expect(seesPortalPage({ groups: null }, [])).toBe(true)
+    expect(seesPortalPage({ groups: ['Support', 'Ops'] }, ['Sales', 'Ops'])).toBe(true)
+    expect(seesPortalPage({ groups: ['Support'] }, ['support', 'Sales'])).toBe(false)
   })
 })

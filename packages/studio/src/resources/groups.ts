@@ -92,6 +92,18 @@ async function presentGroups(rows: Row<'groups'>[], db: StudioDb | Trx): Promise
   })
 }
 
+/** The names of the groups `userId` is a member of, read now (what portal pages and portal RPC are checked against). */
+export async function groupNamesOf(db: StudioDb, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select('groups.name')
+    .where('group_members.user_id', '=', userId)
+    .orderBy('groups.name')
+    .execute()
+  return rows.map((row) => row.name)
+}
+
 export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
   registerResource(typed, ctx, {
     table: 'groups',

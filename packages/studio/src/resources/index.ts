@@ -14,6 +14,7 @@ import { registerMyAppRoutes } from './my-apps.js'
 import { registerMyLlmRoutes } from './my-llms.js'
 import { registerMyUsageRoutes } from './my-usage.js'
 import { registerPluginRoutes } from './plugins.js'
+import { registerPortalRpcRoutes } from './portal-rpc.js'
 import { registerUiExtensionRoutes } from './ui-extensions.js'
 import { registerPriceRoutes } from './prices.js'
 import { registerToolRoutes } from './tools.js'
@@ -38,4 +39,5 @@ export function registerRoutes(app: Api, ctx: StudioContext, plugins: StudioPlug
   registerAuditRoutes(app, ctx)
   registerPluginRoutes(app, ctx, plugins)
   registerUiExtensionRoutes(app, ctx)
+  registerPortalRpcRoutes(app, ctx, plugins)
 }

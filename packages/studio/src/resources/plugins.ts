@@ -14,6 +14,7 @@ import type { StudioDb } from '../db/database.js'
 import type { Row } from '../db/schema.js'
 import { StudioError, notFound, type ErrorDetail } from '../errors.js'
 import { declarationsOf, newlyRequested, runsIn, type PluginDeclarations } from '../plugins/plugin-declarations.js'
+import { callPluginRpc, MAX_RPC_BYTES, RpcMethod } from '../plugins/plugin-rpc.js'
 import { HOOKED_OBJECT_TYPES, type HookedObjectType, type StudioPluginSpec } from '../plugins/plugin-runtime.js'
 import type { StudioPlugins } from '../plugins/studio-plugins.js'
 
@@ -119,10 +120,7 @@ const PluginStatus = Type.Object({
   ),
   lastErrors: Type.Array(Type.Object({ at: Type.String(), runtime: Type.String(), code: Type.String(), message: Type.String() })),
 })
-const RpcParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), method: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }) })
-/** The most a plugin's admin RPC takes and may answer. */
-const MAX_RPC_BYTES = 256 * 1024
-const RPC_DEADLINE_MS = 10_000
+const RpcParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), method: RpcMethod })
 const LogLine = Type.Object({ at: Type.String(), runtime: Type.String(), level: Type.String(), message: Type.String(), fields: Type.Record(Type.String(), Type.Unknown()) })
 const LogQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 100 })) })
 
@@ -578,21 +576,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       }
       const half = plugins.studioHalf(row.name)
       if (!half || !row.enabled) throw new StudioError('PLUGIN_NOT_RUNNING', `plugin "${row.name}" has no Studio process running (${row.enabled ? 'it failed to start; see its status' : 'it is disabled'})`)
-      const principal = principalOf(request)
-      const user = { id: principal.userId, email: principal.email, name: principal.name, roles: [principal.role] }
-      let answer: Awaited<ReturnType<typeof half.rpc<'handleUiRpc'>>>
-      try {
-        answer = await half.rpc('handleUiRpc', { method, payloadJson: Buffer.from(JSON.stringify(request.body ?? null)), user }, { deadlineMs: RPC_DEADLINE_MS })
-      } catch (error) {
-        throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" did not answer ${method}: ${(error as Error).message}`, { cause: error })
-      }
-      if (answer.error) throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" failed in ${method}: [${answer.error.code}] ${answer.error.message}`)
-      if (answer.resultJson.length > MAX_RPC_BYTES) throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" answered ${method} with ${answer.resultJson.length} bytes, more than ${MAX_RPC_BYTES}`)
-      try {
-        return { result: answer.resultJson.length ? JSON.parse(answer.resultJson.toString('utf8')) : null }
-      } catch {
-        throw new StudioError('PLUGIN_RPC_FAILED', `plugin "${row.name}" answered ${method} with invalid JSON`)
-      }
+      return { result: await callPluginRpc(half, { plugin: row.name, kind: 'handleUiRpc', method, payload: request.body, principal: principalOf(request) }) }
     },
   )
 

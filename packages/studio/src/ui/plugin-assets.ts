@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import type { PluginManifest } from '@plugboard/host'
+import { principalOf } from '../api/auth.js'
 import type { StudioContext } from '../api/context.js'
 import type { Api } from '../api/server.js'
 import { StudioError } from '../errors.js'
-import { declarationsOf } from '../plugins/plugin-declarations.js'
+import { uiPluginOf, visiblePortalPages } from '../plugins/plugin-ui-slots.js'
+import { groupNamesOf } from '../resources/groups.js'
 import type { StudioPlugins } from '../plugins/studio-plugins.js'
 import { UI_CONTENT_SECURITY_POLICY } from './ui-routes.js'
 
@@ -46,21 +47,30 @@ function assetPath(raw: string): string {
 
 /**
  * `GET /plugins/{name}/ui/{path}`: an enabled UI plugin's asset, asked of the
- * plugin (`ServeAsset`) for a signed-in admin. Only the allow-listed content
+ * plugin (`ServeAsset`) for a signed-in user: any asset for an admin; for a
+ * portal user, the assets of a plugin with a portal page their groups let them
+ * see (a page's module imports its siblings, so not only the page's module),
+ * FORBIDDEN otherwise. A session is needed: module imports send the cookie
+ * (same origin). Only the allow-listed content
  * types pass, each with `nosniff` and the UI's CSP (an SVG opened on its own
  * runs no script); revalidated by an ETag of the body, or cached for good when
  * the file name carries a hash. In `plugboard up` the gateway leaves these
  * paths to Studio.
  */
 export function registerPluginAssetRoutes(app: Api, ctx: StudioContext, plugins: StudioPlugins): void {
-  app.get('/plugins/:name/ui/*', { config: { access: 'admin' }, schema: { hide: true } }, async (request, reply) => {
+  app.get('/plugins/:name/ui/*', { config: { access: 'user' }, schema: { hide: true } }, async (request, reply) => {
     const match = ASSET_URL.exec(request.url)
     if (!match) throw new StudioError('PLUGIN_ASSET_NOT_FOUND', `no plugin UI asset at ${request.url.slice(0, 200)}`)
     const [, name, raw] = match as unknown as [string, string, string]
     const path = assetPath(raw)
-    const row = await ctx.db.selectFrom('plugins').select(['name', 'enabled', 'manifest']).where('name', '=', name).executeTakeFirst()
-    const half = row?.enabled && declarationsOf(row.manifest as PluginManifest | null).capabilities.includes('ui_provider') ? plugins.studioHalf(name) : undefined
-    if (!half) throw new StudioError('PLUGIN_ASSET_NOT_FOUND', `no enabled plugin "${name}" provides a UI (installed, enabled, with a running Studio process)`)
+    const row = await ctx.db.selectFrom('plugins').select(['id', 'name', 'enabled', 'manifest']).where('name', '=', name).executeTakeFirst()
+    const ui = row && uiPluginOf(row)
+    const half = ui ? plugins.studioHalf(name) : undefined
+    if (!ui || !half) throw new StudioError('PLUGIN_ASSET_NOT_FOUND', `no enabled plugin "${name}" provides a UI (installed, enabled, with a running Studio process)`)
+    const principal = principalOf(request)
+    if (principal.role !== 'admin' && visiblePortalPages(ui, await groupNamesOf(ctx.db, principal.userId)).length === 0) {
+      throw new StudioError('FORBIDDEN', `plugin "${name}" has no portal page for you: its UI assets are for admins and for the users its portal pages are shown to`)
+    }
     let asset: Awaited<ReturnType<typeof half.rpc<'serveAsset'>>>
     try {
       asset = await half.rpc('serveAsset', { path }, { deadlineMs: ASSET_DEADLINE_MS })
@@ -75,7 +85,7 @@ export function registerPluginAssetRoutes(app: Api, ctx: StudioContext, plugins:
     reply.header('content-type', contentType)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY)
-    // Behind the admin's session: never kept by a shared cache.
+    // Behind the user's session: never kept by a shared cache.
     reply.header('cache-control', HASHED_NAME.test(path) ? 'private, max-age=31536000, immutable' : 'private, no-cache')
     reply.header('etag', tag)
     const known = request.headers['if-none-match']

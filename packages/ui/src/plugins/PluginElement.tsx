@@ -10,25 +10,42 @@ const LOAD_TIMEOUT_MS = 10_000
 
 type Plugin = UiExtensionItem['plugin']
 
-/** Where a plugin's component failed, in place of it: the rest of the dashboard is untouched. */
-export function PluginErrorPanel(props: { plugin: Plugin; message: string }) {
+/** Shown in the portal: the names of the user's groups, handed to the component (portal RPC gets them from Studio). */
+export interface PortalSurface {
+  groups: readonly string[]
+}
+
+/** Where a plugin's component failed, in place of it: the rest of the dashboard (or portal) is untouched. */
+export function PluginErrorPanel(props: { plugin: Plugin; message: string; portal?: PortalSurface | undefined }) {
   return (
     <section className="card plugin-error" role="alert" aria-label={`${props.plugin.title} failed`}>
       <h2>The plugin “{props.plugin.title}” failed</h2>
       <p>{props.message}</p>
-      <p className="hint">The rest of the dashboard keeps working. See the plugin's status and logs (plugin {props.plugin.name}).</p>
+      <p className="hint">
+        {props.portal
+          ? `The rest of the portal keeps working. If this lasts, tell an admin (plugin ${props.plugin.name}).`
+          : `The rest of the dashboard keeps working. See the plugin's status and logs (plugin ${props.plugin.name}).`}
+      </p>
     </section>
   )
 }
 
+interface PluginElementProps {
+  plugin: Plugin
+  component: PluginComponent
+  target?: PluginUiContext['target']
+  /** Set in the portal: the component's `rpc` goes to portal RPC, its user carries the groups. */
+  portal?: PortalSurface | undefined
+}
+
 /** Catches what a plugin's component breaks while React renders around it. */
-class PluginErrorBoundary extends Component<{ plugin: Plugin; children: ReactNode }, { failure?: string }> {
+class PluginErrorBoundary extends Component<{ plugin: Plugin; portal?: PortalSurface | undefined; children: ReactNode }, { failure?: string }> {
   override state: { failure?: string } = {}
   static getDerivedStateFromError(error: unknown) {
     return { failure: (error as Error)?.message ?? String(error) }
   }
   override render() {
-    return this.state.failure === undefined ? this.props.children : <PluginErrorPanel plugin={this.props.plugin} message={this.state.failure} />
+    return this.state.failure === undefined ? this.props.children : <PluginErrorPanel plugin={this.props.plugin} message={this.state.failure} portal={this.props.portal} />
   }
 }
 
@@ -74,23 +91,28 @@ function connect(tag: string, context: PluginUiContext, parent: HTMLElement): vo
   }
 }
 
-function PluginElementHost(props: { plugin: Plugin; component: PluginComponent; target?: PluginUiContext['target'] }) {
+function PluginElementHost(props: PluginElementProps) {
   const { user } = useSession()
   const parent = useRef<HTMLDivElement>(null)
   const [state, setState] = useState<{ state: 'loading' } | { state: 'shown' } | { state: 'failed'; message: string }>({ state: 'loading' })
   const { element: tag, moduleUrl } = props.component
   const { id: pluginId, name } = props.plugin
   const targetKey = props.target ? `${props.target.kind}:${props.target.id}` : ''
+  const groups = props.portal?.groups
+  // The groups are compared by their names: a new array of the same groups is the same surface.
+  const surfaceKey = groups ? `portal:${JSON.stringify(groups)}` : 'dashboard'
 
   useEffect(() => {
     let current = true
     setState({ state: 'loading' })
+    const surface = groups ? 'portal' : 'dashboard'
     const context: PluginUiContext = {
       plugin: { id: pluginId, name },
-      user: { id: user!.id, email: user!.email, name: user!.name, role: user!.role },
+      surface,
+      user: { id: user!.id, email: user!.email, name: user!.name, role: user!.role, ...(groups && { groups: [...groups] }) },
       theme: window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
       ...(props.target && { target: props.target }),
-      rpc: createRpc({ pluginId, csrfToken: currentCsrfToken }),
+      rpc: createRpc({ pluginId, surface, csrfToken: currentCsrfToken }),
     }
     const show = async () => {
       try {
@@ -109,13 +131,13 @@ function PluginElementHost(props: { plugin: Plugin; component: PluginComponent; 
       current = false
       host?.replaceChildren()
     }
-    // The target is compared by its key: a new object for the same app is the same target.
-  }, [pluginId, name, tag, moduleUrl, targetKey, user])
+    // The target and the surface are compared by their keys: a new object for the same app is the same target.
+  }, [pluginId, name, tag, moduleUrl, targetKey, surfaceKey, user])
 
   return (
     <>
       {state.state === 'loading' && <p className="loading">Loading {props.plugin.title}…</p>}
-      {state.state === 'failed' && <PluginErrorPanel plugin={props.plugin} message={state.message} />}
+      {state.state === 'failed' && <PluginErrorPanel plugin={props.plugin} message={state.message} portal={props.portal} />}
       <div className="plugin-element" ref={parent} hidden={state.state === 'failed'} />
     </>
   )
@@ -126,10 +148,11 @@ function PluginElementHost(props: { plugin: Plugin; component: PluginComponent; 
  * (`/plugins/{name}/ui/…`, under the dashboard's CSP), its element created and
  * handed the context (`@plugboard/ui-sdk`). What fails — the module, the
  * element, a timeout — shows an error panel naming the plugin in its place.
+ * The same in the dashboard and (with `portal`) in the portal.
  */
-export function PluginElement(props: { plugin: Plugin; component: PluginComponent; target?: PluginUiContext['target'] }) {
+export function PluginElement(props: PluginElementProps) {
   return (
-    <PluginErrorBoundary plugin={props.plugin}>
+    <PluginErrorBoundary plugin={props.plugin} portal={props.portal}>
       <PluginElementHost {...props} />
     </PluginErrorBoundary>
   )

@@ -559,7 +559,14 @@ export interface UiRpcRequest {
   method: string;
   payloadJson: Buffer;
   /** Verified by the host; never taken from the browser. */
-  user?: User | undefined;
+  user?:
+    | User
+    | undefined;
+  /**
+   * Portal RPC: the names of the groups the user is a member of, read by the
+   * host when the call arrives (the page's manifest `groups` were checked against them).
+   */
+  groups: string[];
 }
 
 export interface UiRpcResponse {
@@ -5475,7 +5482,7 @@ export const AssetResponse: MessageFns<AssetResponse> = {
 };
 
 function createBaseUiRpcRequest(): UiRpcRequest {
-  return { method: "", payloadJson: Buffer.alloc(0) };
+  return { method: "", payloadJson: Buffer.alloc(0), groups: [] };
 }
 
 export const UiRpcRequest: MessageFns<UiRpcRequest> = {
@@ -5488,6 +5495,9 @@ export const UiRpcRequest: MessageFns<UiRpcRequest> = {
     }
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.groups) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -5527,6 +5537,14 @@ export const UiRpcRequest: MessageFns<UiRpcRequest> = {
             }
 
             message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.groups.push(reader.string());
             continue;
           }
         }
