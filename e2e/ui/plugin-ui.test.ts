@@ -100,4 +100,12 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
     expect(await flag('__inlineRan')).toBeUndefined()
     await shot('inline-script-blocked')
   })
+  // Last: it ends the session.
+  it('goes to sign-in, not an error panel, when a module cannot load because the session ended', async () => {
+    await page.context().clearCookies()
+    await sidebar().getByRole('link', { name: 'Missing module' }).click()
+    await page.waitForURL('**/sign-in**')
+    await page.getByRole('button', { name: 'Sign in' }).waitFor()
+    await shot('module-session-ended')
+  })
 })

@@ -1,7 +1,7 @@
 import { Component, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { UiExtensionItem } from '@plugboard/studio/api-types'
 import { CONTEXT_PROPERTY, createRpc, type PluginUiContext } from '@plugboard/ui-sdk'
-import { currentCsrfToken } from '../api/client'
+import { currentCsrfToken, sessionLost } from '../api/client'
 import { useSession } from '../session/session'
 import type { PluginComponent } from './plugin-extensions'
 
@@ -55,10 +55,17 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
 }
 
-/** Why a module did not load, with Studio's code when it answered one (PLUGIN_ASSET_NOT_FOUND, …). */
+/**
+ * Why a module did not load, with Studio's code when it answered one
+ * (PLUGIN_ASSET_NOT_FOUND, …). A 401 is the session ended under the user:
+ * the sign-in page, as for any other call, rather than a plugin's failure.
+ */
 async function loadFailure(url: string, error: unknown): Promise<Error> {
   const answer = await fetch(url, { credentials: 'same-origin' }).then(
-    async (response) => (response.ok ? undefined : ((await response.json()) as { error?: { code?: string; message?: string } }).error),
+    async (response) => {
+      if (response.status === 401) sessionLost()
+      return response.ok ? undefined : ((await response.json()) as { error?: { code?: string; message?: string } }).error
+    },
     () => undefined,
   ).catch(() => undefined)
   const why = answer?.code ? `${answer.code}: ${answer.message ?? ''}` : (error as Error).message
