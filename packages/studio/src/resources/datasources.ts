@@ -86,8 +86,11 @@ function readUpload(request: FastifyRequest): { name: string; contentType: Docum
   if (textType) {
     const name = (request.query as { name?: string }).name
     if (name === undefined) throw new StudioError('VALIDATION_FAILED', 'a raw text upload needs its name in ?name=', { details: [{ path: 'query/name', message: 'is required for a text/plain or text/markdown body' }] })
-    return { name, contentType: textType, content: request.body as string }
+    // An empty body is not parsed at all: it is a blank document.
+    return { name, contentType: textType, content: (request.body as string | undefined) ?? '' }
   }
+  // Fastify picks the body schema by content type: a request with neither has had nothing checked.
+  if (request.body === undefined && mediaType === '') throw new StudioError('UNSUPPORTED_CONTENT_TYPE', `send the document as application/json, ${TEXT_TYPES.join(' or ')}`)
   return request.body as Static<typeof DocumentUpload>
 }
 
