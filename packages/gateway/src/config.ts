@@ -134,6 +134,8 @@ export interface PluginConfig {
   /** Studio only: the tools and datasources (slugs) an agent plugin is given with each message; a gateway ignores them. */
   tools?: string[]
   datasources?: string[]
+  /** Studio only: the groups (names) whose members may chat with an agent plugin; a gateway ignores it. */
+  chatGroups?: string[]
   /** Service API calls the plugin may make per second (a token bucket per connection); more fail with SERVICE_RATE_LIMITED. */
   serviceApiRateLimit?: { callsPerSecond: number; burst?: number }
 }
@@ -343,6 +345,7 @@ const schema = {
           objectHooks: { type: 'array', items: { type: 'string' } },
           tools: { type: 'array', items: { type: 'string', minLength: 1 } },
           datasources: { type: 'array', items: { type: 'string', minLength: 1 } },
+          chatGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
           serviceApiRateLimit: {
             type: 'object',
             additionalProperties: false,

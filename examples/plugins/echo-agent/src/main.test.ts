@@ -167,4 +167,34 @@ describe('echo-agent in a real Studio: chat', () => {
     expect((await test.api('DELETE', `/chat/conversations/${id}`)).status).toBe(204)
     expect((await test.api('GET', `/chat/conversations/${id}`)).status).toBe(404)
   })
+
+  it('offers an agent with chat groups only to their members (and admins), checked again on every message', async () => {
+    expect((await test.api('POST', '/users', { email: 'researcher@example.com', role: 'portal', password: 'researcher password 1' })).status).toBe(201)
+    const login = await fetch(`${test.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'researcher@example.com', password: 'researcher password 1' }) })
+    const { csrfToken, user } = (await login.json()) as { csrfToken: string; user: { id: string } }
+    const auth = { cookie: login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), 'x-csrf-token': csrfToken }
+    const asUser = (method: string, path: string, body?: unknown) =>
+      fetch(`${test.url}/api/v1/chat${path}`, { method, headers: { ...auth, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) })
+    const targets = async () => ((await (await asUser('GET', '/targets')).json()) as { items: Array<{ name: string }> }).items.map((t) => t.name)
+    const open = (await (await asUser('POST', '/conversations', { target: { kind: 'agent', name: 'echo' } })).json()) as { id: string }
+
+    const unknown = await test.api('PATCH', '/plugins/echo', { chatGroups: ['Nobody'] })
+    expect(unknown).toMatchObject({ status: 422, json: { error: { code: 'REFERENCE_NOT_FOUND', details: [{ path: '/chatGroups/0' }] } } })
+    const group = (await test.api('POST', '/groups', { name: 'Researchers' })).json as { id: string }
+    const restricted = await test.api('PATCH', '/plugins/echo', { chatGroups: ['Researchers'] })
+    expect(restricted.json.binding.chatGroups).toEqual(['Researchers'])
+
+    expect(await targets()).not.toContain('echo')
+    expect((await asUser('POST', '/conversations', { target: { kind: 'agent', name: 'echo' } })).status).toBe(404)
+    // A conversation opened while the agent was open to everyone is refused too, and stores nothing.
+    expect(await refusal(await send(open.id, 'still there?', {}, auth))).toMatchObject({ status: 404, error: { code: 'NOT_FOUND' } })
+    expect(((await (await asUser('GET', `/conversations/${open.id}`)).json()) as { messages: unknown[] }).messages).toEqual([])
+    expect((await test.api('GET', '/chat/targets')).json.items.map((t: { name: string }) => t.name)).toContain('echo')
+
+    expect((await test.api('PUT', `/groups/${group.id}/members`, { userIds: [user.id] })).status).toBe(200)
+    expect(await targets()).toContain('echo')
+    expect(textOf(await readEvents(await send(open.id, 'hello researchers', {}, auth)))).toContain('Echo: hello researchers')
+
+    expect((await test.api('PATCH', '/plugins/echo', { chatGroups: [] })).json.binding.chatGroups).toEqual([])
+  })
 })

@@ -132,7 +132,7 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
 }
 
 /** A plugin entry's keys in the order the README documents them (jsonb keeps its own order). */
-const PLUGIN_KEYS = ['source', 'hooks', 'priority', 'failurePolicy', 'deadlineMs', 'apps', 'llms', 'tools', 'datasources', 'scopes', 'topics', 'objectHooks', 'serviceApiRateLimit', 'env', 'allowRead', 'allowWrite', 'isolation', 'restart', 'breaker', 'includeBodies', 'config']
+const PLUGIN_KEYS = ['source', 'hooks', 'priority', 'failurePolicy', 'deadlineMs', 'apps', 'llms', 'tools', 'datasources', 'chatGroups', 'scopes', 'topics', 'objectHooks', 'serviceApiRateLimit', 'env', 'allowRead', 'allowWrite', 'isolation', 'restart', 'breaker', 'includeBodies', 'config']
 
 function inReadingOrder<T extends Record<string, unknown>>(spec: T): T {
   const rank = (key: string) => (PLUGIN_KEYS.includes(key) ? PLUGIN_KEYS.indexOf(key) : PLUGIN_KEYS.length)

@@ -32,6 +32,8 @@ export interface StudioPluginSpec {
   /** An agent's tools and datasources (slugs), given to it with each message. */
   tools?: string[]
   datasources?: string[]
+  /** The groups (names) whose members may chat with an agent; absent or empty: every signed-in user. Admins always may. */
+  chatGroups?: string[]
   [field: string]: unknown
 }
 

@@ -37,6 +37,9 @@ const Binding = {
   llms: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for requests to these LLMs (slugs); empty: every LLM. An agent is given these LLMs with each message.' })),
   tools: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'An agent is given these tools (slugs) with each message.' })),
   datasources: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'An agent is given these datasources (slugs) with each message.' })),
+  chatGroups: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 500, uniqueItems: true, description: 'An agent is offered in chat only to members of these groups (names) and to admins; empty: to every signed-in user.' }),
+  ),
 }
 
 export const Plugin = Type.Object({
@@ -71,6 +74,7 @@ export const Plugin = Type.Object({
     llms: Type.Array(Type.String()),
     tools: Type.Array(Type.String()),
     datasources: Type.Array(Type.String()),
+    chatGroups: Type.Array(Type.String()),
   }),
   revision: Type.Integer({ description: 'Goes up with each reload.' }),
   ...Timestamps,
@@ -212,18 +216,27 @@ function checkBinding(declared: PluginDeclarations, spec: StudioPluginSpec): voi
 }
 
 /**
- * REFERENCE_NOT_FOUND unless every slug not `stored` already names an app (LLM). Slugs
- * the binding held before are not checked again: one whose app was since renamed or
- * deleted must not lock the plugin (a disable or a revoke must still go through).
+ * REFERENCE_NOT_FOUND unless every slug (group name) not `stored` already names an app
+ * (LLM, …). Those the binding held before are not checked again: one whose app was since
+ * renamed or deleted must not lock the plugin (a disable or a revoke must still go through).
  */
-const TARGET_LABELS = { apps: 'app', llms: 'LLM', tools: 'tool', datasources: 'datasource' } as const
+const TARGETS = {
+  apps: { table: 'apps', key: 'slug', label: 'app' },
+  llms: { table: 'llms', key: 'slug', label: 'LLM' },
+  tools: { table: 'tools', key: 'slug', label: 'tool' },
+  datasources: { table: 'datasources', key: 'slug', label: 'datasource' },
+  chatGroups: { table: 'groups', key: 'name', label: 'group' },
+} as const
 
-async function checkTargets(db: StudioDb | Trx, table: keyof typeof TARGET_LABELS, slugs: readonly string[] = [], stored: readonly string[] = [], path: string): Promise<void> {
-  const added = slugs.filter((slug) => !stored.includes(slug))
+async function checkTargets(db: StudioDb | Trx, field: keyof typeof TARGETS, next: StudioPluginSpec, stored: StudioPluginSpec): Promise<void> {
+  const { table, key, label } = TARGETS[field]
+  const refs = next[field] ?? []
+  const added = refs.filter((ref) => !(stored[field] ?? []).includes(ref))
   if (added.length === 0) return
-  const found = new Set((await (db as StudioDb).selectFrom(table).select('slug').where('slug', 'in', added).execute()).map((row) => row.slug))
-  const missing = slugs.findIndex((slug) => added.includes(slug) && !found.has(slug))
-  if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${TARGET_LABELS[table]} "${slugs[missing]}"`, { details: [{ path: `${path}/${missing}`, message: 'names no existing object' }] })
+  const rows = (await (db as StudioDb).selectFrom(table).select(key).where(key, 'in', added).execute()) as Record<string, string>[]
+  const found = new Set(rows.map((row) => row[key]))
+  const missing = refs.findIndex((ref) => added.includes(ref) && !found.has(ref))
+  if (missing >= 0) throw new StudioError('REFERENCE_NOT_FOUND', `no ${label} "${refs[missing]}"`, { details: [{ path: `/${field}/${missing}`, message: 'names no existing object' }] })
 }
 
 /** Why a plugin could not be started to be looked at, as the admin sees it (the host's code kept in the details). */
@@ -286,7 +299,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       pendingScopes: row.pending_scopes,
       config: spec.config ?? null,
       configSchema: row.config_schema ?? null,
-      binding: { hooks: spec.hooks ?? null, priority: spec.priority ?? 0, failurePolicy: spec.failurePolicy ?? 'fail-open', deadlineMs: spec.deadlineMs ?? null, apps: spec.apps ?? [], llms: spec.llms ?? [], tools: spec.tools ?? [], datasources: spec.datasources ?? [] },
+      binding: { hooks: spec.hooks ?? null, priority: spec.priority ?? 0, failurePolicy: spec.failurePolicy ?? 'fail-open', deadlineMs: spec.deadlineMs ?? null, apps: spec.apps ?? [], llms: spec.llms ?? [], tools: spec.tools ?? [], datasources: spec.datasources ?? [], chatGroups: spec.chatGroups ?? [] },
       revision: row.revision,
       ...timestamps(row),
     }
@@ -307,10 +320,7 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
       const declared = declarationsOf(row.manifest as PluginManifest | null)
       checkGrants(declared, next.spec)
       checkBinding(declared, next.spec)
-      await checkTargets(trx, 'apps', next.spec.apps, specOf(row).apps, '/apps')
-      await checkTargets(trx, 'llms', next.spec.llms, specOf(row).llms, '/llms')
-      await checkTargets(trx, 'tools', next.spec.tools, specOf(row).tools, '/tools')
-      await checkTargets(trx, 'datasources', next.spec.datasources, specOf(row).datasources, '/datasources')
+      for (const field of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) await checkTargets(trx, field, next.spec, specOf(row))
       const enabled = next.enabled ?? row.enabled
       if (enabled) checkConfig(row, next.spec.config)
       const pending = (next.pending ?? row.pending_scopes).filter((scope) => !(next.spec.scopes ?? []).includes(scope as Scope))
