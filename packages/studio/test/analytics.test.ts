@@ -76,6 +76,23 @@ describe.each(DATABASES)('analytics on %s', (kind) => {
       ])
     })
 
+    it('sums the splits past splitLimit into an other row per group, ranked over the whole range', async () => {
+      // alpha and beta have 2 requests each over the range; alpha wins the tie by name, beta and the app-less request are folded.
+      const { items } = await get(`/api/v1/analytics/usage?groupBy=day&split=app&splitLimit=1&${range}`)
+      expect(items).toEqual([
+        { key: '2026-03-01', split: 'alpha', requests: 2, promptTokens: 110, completionTokens: 55, costUsd: 0.55, errors: 0 },
+        { key: '2026-03-01', split: null, other: true, requests: 1, promptTokens: 1000, completionTokens: 0, costUsd: 2, errors: 0 },
+        { key: '2026-03-02', split: null, other: true, requests: 2, promptTokens: 0, completionTokens: 0, costUsd: 0, errors: 2 },
+      ])
+      const byLlm = await get(`/api/v1/analytics/usage?groupBy=llm&split=model&splitLimit=2&${range}`)
+      expect(byLlm.items.map((row: { key: string; split: string | null; other?: true; requests: number }) => [row.key, row.split, row.other ?? false, row.requests])).toEqual([
+        ['anthropic', 'claude', false, 2],
+        ['openai', 'gpt-4o', false, 1],
+        ['openai', null, true, 1],
+        [null, null, true, 1],
+      ])
+    })
+
     it('gives latency percentiles (interpolated) overall and per group', async () => {
       const all = await get(`/api/v1/analytics/latency?${range}`)
       // 10, 20, 30, 40, 50: p50 30, p90 between 40 and 50 at 0.6, p99 at 0.96.
@@ -179,6 +196,8 @@ describe.each(DATABASES)('analytics on %s', (kind) => {
       ['/api/v1/analytics/usage?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'query/from'],
       ['/api/v1/analytics/usage?bogus=1', 'query/bogus'],
       ['/api/v1/analytics/usage?split=day', 'query/split'],
+      ['/api/v1/analytics/usage?split=app&splitLimit=0', 'query/splitLimit'],
+      ['/api/v1/analytics/usage?split=app&splitLimit=101', 'query/splitLimit'],
       ['/api/v1/analytics/latency?groupBy=hour', 'query/groupBy'],
       ['/api/v1/analytics/top-apps?limit=0', 'query/limit'],
       ['/api/v1/analytics/top-apps?by=speed', 'query/by'],

@@ -30,8 +30,10 @@ export type TopAppsBy = 'cost' | 'requests' | 'tokens'
 
 export interface UsageRow {
   key: string | null
-  /** With a split: the app, LLM or model within the group `key`. */
+  /** With a split: the app, LLM or model within the group `key`; null in an `other` row. */
   split?: string | null
+  /** With a split: the row sums the splits past the largest ones. */
+  other?: true
   requests: number
   promptTokens: number
   completionTokens: number
@@ -97,20 +99,39 @@ const usageColumns = {
   errors: sql<number>`(count(*) filter (where status >= 400))::float8`,
 }
 
+/** With a split, how many of the largest splits keep rows of their own: the rest are summed as `other`. */
+export const DEFAULT_SPLIT_LIMIT = 20
+export const MAX_SPLIT_LIMIT = 100
+
 /**
  * Usage and cost per group; days in order, other groups largest first (by
  * requests). With `split`, per group and split in one pass over the rows
- * (not a query per app): ordered by group key, then the split's largest first.
+ * (not a query per app): the `splitLimit` splits with the most requests over
+ * the whole range keep their own rows, the rest are summed into one row per
+ * group marked `other`, so every group is whole however many apps there are.
  */
-export async function usageBy(db: StudioDb, filter: RequestFilter, groupBy: UsageGroup, split?: UsageSplit): Promise<UsageRow[]> {
+export async function usageBy(db: StudioDb, filter: RequestFilter, groupBy: UsageGroup, split?: UsageSplit, splitLimit = DEFAULT_SPLIT_LIMIT): Promise<UsageRow[]> {
   const group = GROUPS[groupBy]
   const grouped = usageQuery(filteredRequests(db, filter), group.key).groupBy(group.by)
-  if (split !== undefined) {
-    const by = GROUPS[split]
-    const q = grouped.select(by.key.as('split')).groupBy(by.by)
-    return q.orderBy('key').orderBy('requests', 'desc').orderBy('split').limit(MAX_GROUPS).execute()
-  }
+  if (split !== undefined) return splitUsage(db, grouped.select(GROUPS[split].key.as('split')).groupBy(GROUPS[split].by), groupBy === 'day', splitLimit)
   return groupBy === 'day' ? grouped.orderBy('key').limit(MAX_GROUPS).execute() : grouped.orderBy('requests', 'desc').orderBy('key').limit(MAX_GROUPS).execute()
+}
+
+/** Folds the cells (a row per group and split) past the largest `limit` splits into `other`, keeping the first MAX_GROUPS groups whole. */
+async function splitUsage(db: StudioDb, cells: RequestsQuery<UsageRow>, byDay: boolean, limit: number): Promise<UsageRow[]> {
+  const groupOrder = byDay ? sql`t.key` : sql`t.group_requests desc, t.key`
+  const { rows } = await sql<UsageRow & { other: boolean }>`
+    select r.key, case when r.split_rank <= ${limit} then r.split end as split, r.split_rank > ${limit} as other,
+      sum(r.requests)::float8 as requests, sum(r."promptTokens")::float8 as "promptTokens", sum(r."completionTokens")::float8 as "completionTokens",
+      sum(r."costUsd")::float8 as "costUsd", sum(r.errors)::float8 as errors
+    from (
+      select t.*, dense_rank() over (order by t.split_requests desc, t.split nulls last) as split_rank, dense_rank() over (order by ${groupOrder}) as group_rank
+      from (select c.*, sum(c.requests) over (partition by c.split) as split_requests, sum(c.requests) over (partition by c.key) as group_requests from (${cells}) c) t
+    ) r
+    where r.group_rank <= ${MAX_GROUPS}
+    group by r.key, r.group_rank, 2, 3
+    order by r.group_rank, other, requests desc, split`.execute(db)
+  return rows.map(({ other, ...row }) => (other ? { ...row, other: true } : row))
 }
 
 /** The apps that cost, asked or used the most, largest first; requests of no app (refused before auth) are left out. */

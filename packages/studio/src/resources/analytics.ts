@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { latencyBy, MAX_GROUPS, topApps, usageBy, filteredRequests, type RequestFilter } from '../analytics/analytics-queries.js'
+import { DEFAULT_SPLIT_LIMIT, latencyBy, MAX_GROUPS, MAX_SPLIT_LIMIT, topApps, usageBy, filteredRequests, type RequestFilter } from '../analytics/analytics-queries.js'
 import type { StudioContext } from '../api/context.js'
 import { listPage, ListQuery, Page } from '../api/list.js'
 import { errorResponses } from '../api/resource.js'
@@ -24,6 +24,9 @@ const UsageQuery = Type.Object(
     ...Filters,
     groupBy: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('llm'), Type.Literal('model'), Type.Literal('day')], { default: 'day' })),
     split: Type.Optional(Type.Union([Type.Literal('app'), Type.Literal('llm'), Type.Literal('model')], { description: 'Each group split again: a row per group and app, LLM or model (`split` in the row).' })),
+    splitLimit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_SPLIT_LIMIT, default: DEFAULT_SPLIT_LIMIT, description: 'With `split`: the splits with the most requests over the range that keep rows of their own; the rest are summed per group into a row with `other: true`.' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -51,7 +54,12 @@ const RequestLogQuery = Type.Object(
 
 const Key = Type.Union([Type.String(), Type.Null()], { description: 'The app id, LLM slug, model or UTC day (YYYY-MM-DD); null for requests without one (refused before auth), or for groupBy=none.' })
 const Range = { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }
-const UsageRow = Type.Object({ key: Key, split: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `split`: the app id, LLM slug or model within the group.' })), requests: Type.Number(), promptTokens: Type.Number(), completionTokens: Type.Number(), costUsd: Type.Number(), errors: Type.Number({ description: 'Requests answered 400 or more.' }) })
+const UsageRow = Type.Object({
+  key: Key,
+  split: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `split`: the app id, LLM slug or model within the group (null: requests without one, or an `other` row).' })),
+  other: Type.Optional(Type.Literal(true, { description: 'With `split`: this row sums the splits past the `splitLimit` largest.' })),
+  requests: Type.Number(), promptTokens: Type.Number(), completionTokens: Type.Number(), costUsd: Type.Number(), errors: Type.Number({ description: 'Requests answered 400 or more.' }),
+})
 const LatencyRow = Type.Object({ key: Key, p50: Type.Number(), p90: Type.Number(), p99: Type.Number(), requests: Type.Number() }, { description: 'Milliseconds from receipt to the end of the response.' })
 const UsageAnswer = Type.Object({ ...Range, items: Type.Array(UsageRow) })
 const LatencyAnswer = Type.Object({ ...Range, items: Type.Array(LatencyRow) })
@@ -65,7 +73,7 @@ export type UsageQueryItem = Static<typeof UsageQuery>
 export type LatencyQueryItem = Static<typeof LatencyQuery>
 /** The query of `GET /analytics/requests`. */
 export type RequestLogQueryItem = Static<typeof RequestLogQuery>
-const groupsNote = `At most ${MAX_GROUPS} rows: days in order, other groups largest first.`
+const groupsNote = `At most ${MAX_GROUPS} groups: days in order, other groups largest first; with a split, each group whole (its largest splits, then the rest as \`other\`).`
 
 export const RequestLog = Type.Object({
   id: Type.String(),
@@ -128,7 +136,7 @@ export function registerAnalyticsRoutes(app: Api, ctx: StudioContext): void {
     { config, schema: { tags, summary: 'Requests, tokens, cost and errors per app, LLM, model or day', description: groupsNote, querystring: UsageQuery, response: { 200: UsageAnswer, ...errorResponses(401, 403, 422) } } },
     async (request) => {
       const filter = filterOf(request.query)
-      return { ...rangeOf(filter), items: await usageBy(ctx.db, filter, request.query.groupBy ?? 'day', request.query.split) }
+      return { ...rangeOf(filter), items: await usageBy(ctx.db, filter, request.query.groupBy ?? 'day', request.query.split, request.query.splitLimit) }
     },
   )
 

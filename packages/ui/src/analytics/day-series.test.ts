@@ -20,12 +20,21 @@ describe('usageSeries', () => {
     expect(usageSeries([row('2026-03-01', undefined, 3)], { measure: 'costUsd', total: 'All', none: '(no app)' }).series).toEqual([{ label: 'All', values: [0.03] }])
   })
 
-  it('keeps the largest lines and sums the rest as "other"', () => {
-    const rows = ['a', 'b', 'c', 'd'].map((split, i) => row('2026-03-01', split, i + 1))
+  it('keeps the largest lines and sums the rest as "(other)", apart from an app named other', () => {
+    const rows = ['other', 'b', 'c', 'd'].map((split, i) => row('2026-03-01', split, i + 1))
     expect(usageSeries(rows, { measure: 'requests', total: 'All', none: '-', maxLines: 3 }).series).toEqual([
       { label: 'd', values: [4] },
       { label: 'c', values: [3] },
-      { label: 'other', values: [3] },
+      { label: '(other)', values: [3] },
+    ])
+  })
+
+  it('adds the rows Studio folded (other: true) to "(other)", not to the null split, and never ranks them', () => {
+    const rows = [row('2026-03-01', 'a', 1), { ...row('2026-03-01', null, 50), other: true as const }, row('2026-03-02', null, 2), { ...row('2026-03-02', null, 5), other: true as const }]
+    expect(usageSeries(rows, { measure: 'requests', total: 'All', none: '(no app)' }).series).toEqual([
+      { label: '(no app)', values: [0, 2] },
+      { label: 'a', values: [1, 0] },
+      { label: '(other)', values: [50, 5] },
     ])
   })
 })

@@ -23,28 +23,31 @@ function daysOf(keys: ReadonlyArray<string | null>): string[] {
   return days
 }
 
+const OTHER = '(other)'
+
 const measureOf = (row: UsageRow, measure: UsageMeasure) => (measure === 'tokens' ? row.promptTokens + row.completionTokens : row[measure])
 
 /**
  * Usage rows per day (`groupBy=day`, optionally `split`) as lines: one per
  * split value, the largest `maxLines − 1` by the measure's total and the rest
- * summed as "other"; without a split one line, `total`. `none` names the
- * split value null (requests of no app, refused before auth).
+ * summed as "(other)" with the rows Studio already folded (`other`); without a
+ * split one line, `total`. `none` names the split value null (requests of no
+ * app, refused before auth). The parentheses keep "(other)" apart from a slug.
  */
 export function usageSeries(rows: readonly UsageRow[], options: { measure: UsageMeasure; total: string; none: string; maxLines?: number }): DaySeries {
   const days = daysOf(rows.map((row) => row.key))
   const index = new Map(days.map((day, i) => [day, i]))
   const totals = new Map<string, number>()
-  const labelOf = (row: UsageRow) => (row.split === undefined ? options.total : (row.split ?? options.none))
-  for (const row of rows) totals.set(labelOf(row), (totals.get(labelOf(row)) ?? 0) + measureOf(row, options.measure))
+  const labelOf = (row: UsageRow) => (row.other ? OTHER : row.split === undefined ? options.total : (row.split ?? options.none))
+  for (const row of rows) if (!row.other) totals.set(labelOf(row), (totals.get(labelOf(row)) ?? 0) + measureOf(row, options.measure))
   const ranked = [...totals.keys()].sort((a, b) => totals.get(b)! - totals.get(a)! || a.localeCompare(b))
   const maxLines = options.maxLines ?? 8
   const kept = ranked.length > maxLines ? ranked.slice(0, maxLines - 1) : ranked
-  const other = 'other'
-  const labels = ranked.length > kept.length ? [...kept, other] : kept
+  const folded = ranked.length > kept.length || rows.some((row) => row.other)
+  const labels = folded ? [...kept, OTHER] : kept
   const values = new Map(labels.map((label) => [label, days.map(() => 0)]))
   for (const row of rows) {
-    const label = kept.includes(labelOf(row)) ? labelOf(row) : other
+    const label = kept.includes(labelOf(row)) ? labelOf(row) : OTHER
     const day = row.key === null ? undefined : index.get(row.key)
     if (day !== undefined) values.get(label)![day]! += measureOf(row, options.measure)
   }
