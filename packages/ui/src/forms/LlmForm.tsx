@@ -1,11 +1,9 @@
 import type { LlmCreateBody, LlmItem, LlmUpdateBody } from '@plugboard/studio/api-types'
-import type { FormEvent } from 'react'
 import { adminApi } from '../api/admin-api'
 import { directoryApi } from '../api/directory-api'
 import { Field, SubmitButton } from '../components/form-controls'
 import { SaveFailure } from '../components/SaveFailure'
-import { useDraft } from './draft'
-import { useSave } from './use-save'
+import { useObjectForm } from './object-form'
 
 const VENDORS: LlmItem['vendor'][] = ['mock', 'openai', 'anthropic']
 const FIELDS = ['slug', 'name', 'description', 'vendor', 'models', 'baseUrl', 'apiKey', 'enabled'] as const
@@ -60,40 +58,34 @@ function updateBody(form: LlmFormValues): LlmUpdateBody {
  */
 export function LlmForm(props: { llm?: LlmItem; onSaved: (llm: LlmItem) => void; onReload?: () => void }) {
   const { llm } = props
-  const draft = useDraft(llm ? `llm-edit:${llm.id}` : 'llm-create', { ...(llm ? valuesOf(llm) : EMPTY), version: llm?.version ?? 0 }, ['apiKey'])
-  const form = draft.values
-  const save = useSave(FIELDS)
-  const { errors } = save
+  const { form, update, errors, busy, submit, failure } = useObjectForm({
+    draftKey: llm ? `llm-edit:${llm.id}` : 'llm-create',
+    stored: llm,
+    initial: llm ? valuesOf(llm) : EMPTY,
+    secretFields: ['apiKey'],
+    fields: FIELDS,
+    what: 'LLM',
+    write: (form) => (llm ? directoryApi.updateLlm(llm.id, updateBody(form), form.version) : adminApi.createLlm(createBody(form))),
+    onSaved: props.onSaved,
+    onReload: props.onReload,
+  })
   const upstream = form.vendor !== 'mock'
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault()
-    void save.run(async () => {
-      const saved = llm ? await directoryApi.updateLlm(llm.id, updateBody(form), form.version) : await adminApi.createLlm(createBody(form))
-      draft.discard()
-      props.onSaved(saved)
-    })
-  }
-  const reload = () => {
-    draft.discard()
-    props.onReload?.()
-  }
 
   return (
     <form onSubmit={submit} className="card form" noValidate>
-      <SaveFailure message={errors.message} conflict={save.conflict || (llm !== undefined && form.version !== llm.version)} what="LLM" onReload={reload} />
+      <SaveFailure {...failure} />
       <Field label="Slug" name="slug" error={errors.fields.slug} hint="Lower-case letters, digits and dashes; apps and requests name the LLM by it.">
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.slug} onChange={(e) => draft.update({ slug: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.slug} onChange={(e) => update({ slug: e.target.value })} />}
       </Field>
       <Field label="Name" name="name" error={errors.fields.name} hint={llm ? 'Empty keeps the current name.' : 'Optional; the slug when empty.'}>
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.name} onChange={(e) => draft.update({ name: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.name} onChange={(e) => update({ name: e.target.value })} />}
       </Field>
       <Field label="Description" name="description" error={errors.fields.description}>
-        {(id, describedBy) => <textarea id={id} aria-describedby={describedBy} value={form.description} onChange={(e) => draft.update({ description: e.target.value })} />}
+        {(id, describedBy) => <textarea id={id} aria-describedby={describedBy} value={form.description} onChange={(e) => update({ description: e.target.value })} />}
       </Field>
       <Field label="Vendor" name="vendor" error={errors.fields.vendor} {...(llm && { hint: 'An LLM keeps its vendor: add another LLM for another one.' })}>
         {(id, describedBy) => (
-          <select id={id} aria-describedby={describedBy} value={form.vendor} disabled={llm !== undefined} onChange={(e) => draft.update({ vendor: e.target.value as LlmItem['vendor'] })}>
+          <select id={id} aria-describedby={describedBy} value={form.vendor} disabled={llm !== undefined} onChange={(e) => update({ vendor: e.target.value as LlmItem['vendor'] })}>
             {VENDORS.map((vendor) => (
               <option key={vendor} value={vendor}>
                 {vendor}
@@ -103,12 +95,12 @@ export function LlmForm(props: { llm?: LlmItem; onSaved: (llm: LlmItem) => void;
         )}
       </Field>
       <Field label="Models" name="models" error={errors.fields.models} hint="Comma-separated, e.g. gpt-4o, gpt-4o-mini.">
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.models} onChange={(e) => draft.update({ models: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.models} onChange={(e) => update({ models: e.target.value })} />}
       </Field>
       {upstream && (
         <>
           <Field label="Base URL" name="baseUrl" error={errors.fields.baseUrl} hint="Optional; the vendor's public API when empty.">
-            {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="url" value={form.baseUrl} onChange={(e) => draft.update({ baseUrl: e.target.value })} />}
+            {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="url" value={form.baseUrl} onChange={(e) => update({ baseUrl: e.target.value })} />}
           </Field>
           <Field
             label="API key"
@@ -116,15 +108,15 @@ export function LlmForm(props: { llm?: LlmItem; onSaved: (llm: LlmItem) => void;
             error={errors.fields.apiKey}
             hint={llm?.apiKeyHint ? `Stored encrypted, ending in ${llm.apiKeyHint}; empty keeps it.` : 'Stored encrypted; never shown again.'}
           >
-            {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="off" value={form.apiKey} onChange={(e) => draft.update({ apiKey: e.target.value })} />}
+            {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="off" value={form.apiKey} onChange={(e) => update({ apiKey: e.target.value })} />}
           </Field>
         </>
       )}
       <label className="check">
-        <input type="checkbox" checked={form.enabled} onChange={(e) => draft.update({ enabled: e.target.checked })} />
+        <input type="checkbox" checked={form.enabled} onChange={(e) => update({ enabled: e.target.checked })} />
         Enabled
       </label>
-      <SubmitButton busy={save.busy}>{llm ? 'Save LLM' : 'Create LLM'}</SubmitButton>
+      <SubmitButton busy={busy}>{llm ? 'Save LLM' : 'Create LLM'}</SubmitButton>
     </form>
   )
 }

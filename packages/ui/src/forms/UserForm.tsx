@@ -1,10 +1,8 @@
 import type { UserItem } from '@plugboard/studio/api-types'
-import type { FormEvent } from 'react'
 import { directoryApi } from '../api/directory-api'
 import { Field, SubmitButton } from '../components/form-controls'
 import { SaveFailure } from '../components/SaveFailure'
-import { useDraft } from './draft'
-import { useSave } from './use-save'
+import { useObjectForm } from './object-form'
 
 type Role = UserItem['role']
 const ROLES: { role: Role; label: string }[] = [
@@ -21,40 +19,35 @@ const EMPTY = { email: '', name: '', role: 'portal' as Role, password: '', disab
  */
 export function UserForm(props: { user?: UserItem; onSaved: (user: UserItem) => void; onReload?: () => void }) {
   const { user } = props
-  const initial = user ? { email: user.email, name: user.name, role: user.role, password: '', disabled: user.disabled } : EMPTY
-  const draft = useDraft(user ? `user-edit:${user.id}` : 'user-create', { ...initial, version: user?.version ?? 0 }, ['password'])
-  const form = draft.values
-  const save = useSave(FIELDS)
-  const { errors } = save
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault()
-    void save.run(async () => {
+  const { form, update, errors, busy, submit, failure } = useObjectForm({
+    draftKey: user ? `user-edit:${user.id}` : 'user-create',
+    stored: user,
+    initial: user ? { email: user.email, name: user.name, role: user.role, password: '', disabled: user.disabled } : EMPTY,
+    secretFields: ['password'],
+    fields: FIELDS,
+    what: 'user',
+    write: (form) => {
       const name = form.name.trim()
-      const saved = user
-        ? await directoryApi.updateUser(user.id, { role: form.role, disabled: form.disabled, ...(name && { name }), ...(form.password && { password: form.password }) }, form.version)
-        : await directoryApi.createUser({ email: form.email, role: form.role, disabled: form.disabled, ...(name && { name }), ...(form.password && { password: form.password }) })
-      draft.discard()
-      props.onSaved(saved)
-    })
-  }
-  const reload = () => {
-    draft.discard()
-    props.onReload?.()
-  }
+      return user
+        ? directoryApi.updateUser(user.id, { role: form.role, disabled: form.disabled, ...(name && { name }), ...(form.password && { password: form.password }) }, form.version)
+        : directoryApi.createUser({ email: form.email, role: form.role, disabled: form.disabled, ...(name && { name }), ...(form.password && { password: form.password }) })
+    },
+    onSaved: props.onSaved,
+    onReload: props.onReload,
+  })
 
   return (
     <form onSubmit={submit} className="card form" noValidate>
-      <SaveFailure message={errors.message} conflict={save.conflict || (user !== undefined && form.version !== user.version)} what="user" onReload={reload} />
+      <SaveFailure {...failure} />
       <Field label="Email" name="email" error={errors.fields.email} hint={user ? 'An account keeps its email.' : 'They sign in with it; unique.'}>
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="email" value={form.email} readOnly={user !== undefined} onChange={(e) => draft.update({ email: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="email" value={form.email} readOnly={user !== undefined} onChange={(e) => update({ email: e.target.value })} />}
       </Field>
       <Field label="Name" name="name" error={errors.fields.name} hint={user ? 'Empty keeps the current name.' : 'Optional; the part of the email before the @ when empty.'}>
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.name} onChange={(e) => draft.update({ name: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.name} onChange={(e) => update({ name: e.target.value })} />}
       </Field>
       <Field label="Role" name="role" error={errors.fields.role}>
         {(id, describedBy) => (
-          <select id={id} aria-describedby={describedBy} value={form.role} onChange={(e) => draft.update({ role: e.target.value as Role })}>
+          <select id={id} aria-describedby={describedBy} value={form.role} onChange={(e) => update({ role: e.target.value as Role })}>
             {ROLES.map(({ role, label }) => (
               <option key={role} value={role}>
                 {label}
@@ -69,13 +62,13 @@ export function UserForm(props: { user?: UserItem; onSaved: (user: UserItem) => 
         error={errors.fields.password}
         hint={user ? `At least 12 characters; empty keeps ${user.hasPassword ? 'the current one' : 'the user without one'}. A new one signs them out everywhere.` : 'At least 12 characters; tell it to the user. Empty: they cannot sign in with a password.'}
       >
-        {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="new-password" value={form.password} onChange={(e) => draft.update({ password: e.target.value })} />}
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="new-password" value={form.password} onChange={(e) => update({ password: e.target.value })} />}
       </Field>
       <label className="check">
-        <input type="checkbox" checked={form.disabled} onChange={(e) => draft.update({ disabled: e.target.checked })} />
+        <input type="checkbox" checked={form.disabled} onChange={(e) => update({ disabled: e.target.checked })} />
         Disabled (cannot sign in; their sessions and tokens stop working)
       </label>
-      <SubmitButton busy={save.busy}>{user ? 'Save user' : 'Create user'}</SubmitButton>
+      <SubmitButton busy={busy}>{user ? 'Save user' : 'Create user'}</SubmitButton>
     </form>
   )
 }
