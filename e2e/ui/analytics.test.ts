@@ -5,7 +5,7 @@ import { scratchPostgres } from '@plugboard/studio/testing'
 import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi } from './admin-api.js'
-import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
+import { launchChromium, runBrowserTests, screenshots, signedInPage } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // The Analytics, request log and audit log pages against plugboard up, on a
@@ -72,10 +72,7 @@ describe.skipIf(!runBrowserTests)('analytics, the request log and the audit log 
     }
     ;[browser] = await Promise.all([launchChromium(), seed()])
     platform = await startPlatform(ADMIN, { env: { DATABASE_URL: postgres.url } })
-    page = await newPage(browser, platform.url)
-    await page.goto('/')
-    await signIn(page, ADMIN.email, ADMIN.password)
-    await page.waitForURL('**/llms')
+    page = await signedInPage(browser, platform.url, ADMIN)
   }, 240_000)
   afterAll(async () => {
     await browser?.close()

@@ -33,6 +33,21 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
+/**
+ * A new page signed in as `account` the way a person does it: the dashboard
+ * sends them to sign-in, and they land on the LLMs. `prepare` runs first, for
+ * listeners that must see the first load.
+ */
+export async function signedInPage(browser: Browser, baseUrl: string, account: { email: string; password: string }, prepare?: (page: Page) => Promise<void>): Promise<Page> {
+  const page = await newPage(browser, baseUrl)
+  await prepare?.(page)
+  await page.goto('/')
+  await page.waitForURL('**/sign-in')
+  await signIn(page, account.email, account.password)
+  await page.waitForURL('**/llms')
+  return page
+}
+
 /** Takes a test file's full-page screenshots, numbered in the order taken so the steps read in sequence: `<prefix>NN-<name>.png`. */
 export function screenshots(prefix: string): (page: Page, name: string) => Promise<Buffer> {
   let step = 0

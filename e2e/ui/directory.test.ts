@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi, type AdminApi } from './admin-api.js'
-import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
+import { launchChromium, runBrowserTests, screenshots, signedInPage, signIn } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const ADMIN = { email: 'admin@e2e.example', password: 'e2e correct horse battery' }
@@ -23,11 +23,7 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     admin = await adminApi(platform.url, ADMIN)
     await admin('POST', '/llms', { slug: 'dir-mock', vendor: 'mock', models: ['dir-model'] })
     app = await admin<{ id: string; slug: string }>('POST', '/apps', { slug: 'dir-app', name: 'Directory app', allowedLlms: ['dir-mock'] })
-    page = await newPage(browser, platform.url)
-    await page.goto('/')
-    await page.waitForURL('**/sign-in')
-    await signIn(page, ADMIN.email, ADMIN.password)
-    await page.waitForURL('**/llms')
+    page = await signedInPage(browser, platform.url, ADMIN)
   })
   afterAll(async () => {
     await browser?.close()

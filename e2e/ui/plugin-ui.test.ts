@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi } from './admin-api.js'
-import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
+import { launchChromium, runBrowserTests, screenshots, signedInPage } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // Plugin UI in the dashboard, against plugboard up: a real plugin's page charting RPC data,
@@ -41,11 +41,7 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
       expect(chat.status).toBe(200)
       await chat.text()
     }
-    page = await newPage(browser, platform.url)
-    await page.goto('/')
-    await page.waitForURL('**/sign-in')
-    await signIn(page, ADMIN.email, ADMIN.password)
-    await page.waitForURL('**/llms')
+    page = await signedInPage(browser, platform.url, ADMIN)
   }, 90_000)
   afterAll(async () => {
     await browser?.close()

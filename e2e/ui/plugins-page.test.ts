@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi, type AdminApi } from './admin-api.js'
-import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
+import { launchChromium, runBrowserTests, screenshots, signedInPage } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // The Plugins page against plugboard up, as an admin uses it: install from a path, grant
@@ -48,15 +48,12 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
   beforeAll(async () => {
     ;[platform, browser] = await Promise.all([startPlatform(ADMIN), launchChromium()])
     api = await adminApi(platform.url, ADMIN)
-    page = await newPage(browser, platform.url)
-    page.on('response', async (response) => {
-      if (response.request().resourceType() === 'script') scripts.set(new URL(response.url()).pathname.split('/').pop()!, gzipSync(await response.body()).length)
+    page = await signedInPage(browser, platform.url, ADMIN, async (page) => {
+      page.on('response', async (response) => {
+        if (response.request().resourceType() === 'script') scripts.set(new URL(response.url()).pathname.split('/').pop()!, gzipSync(await response.body()).length)
+      })
+      await page.addInitScript("addEventListener('securitypolicyviolation', (event) => (window.__cspViolations ??= []).push(event.violatedDirective + ' ' + event.sample))")
     })
-    await page.addInitScript("addEventListener('securitypolicyviolation', (event) => (window.__cspViolations ??= []).push(event.violatedDirective + ' ' + event.sample))")
-    await page.goto('/')
-    await page.waitForURL('**/sign-in')
-    await signIn(page, ADMIN.email, ADMIN.password)
-    await page.waitForURL('**/llms')
   }, 90_000)
   afterAll(async () => {
     await browser?.close()

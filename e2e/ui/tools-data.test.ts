@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi, type AdminApi } from './admin-api.js'
-import { launchChromium, newPage, runBrowserTests, screenshots, signIn } from './browser.js'
+import { launchChromium, runBrowserTests, screenshots, signedInPage } from './browser.js'
 import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 // The Tools, Datasources and Schedules pages against plugboard up: a tool imported for a real
@@ -66,11 +66,7 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
   beforeAll(async () => {
     ;[platform, browser, greetings] = await Promise.all([startPlatform(ADMIN), launchChromium(), startGreetingServer()])
     api = await adminApi(platform.url, ADMIN)
-    page = await newPage(browser, platform.url)
-    await page.goto('/')
-    await page.waitForURL('**/sign-in')
-    await signIn(page, ADMIN.email, ADMIN.password)
-    await page.waitForURL('**/llms')
+    page = await signedInPage(browser, platform.url, ADMIN)
   }, 90_000)
   afterAll(async () => {
     await browser?.close()
