@@ -1,13 +1,9 @@
 import type { AuditEntryItem, AuditQueryItem } from '@plugboard/studio/api-types'
-import { useState } from 'react'
 import { analyticsApi } from '../api/analytics-api'
-import { usePagedData } from '../api/use-paged-data'
-import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
+import { FilteredLog } from '../components/FilteredLog'
+import { isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
-import { PageSizeSelect } from '../components/PageSizeSelect'
-import { Pager } from '../components/Pager'
 import { formatTime } from '../components/formats'
-import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
 
 type Filter = 'from' | 'to' | 'actorType' | 'actorId' | 'action' | 'objectType' | 'objectId'
@@ -24,6 +20,18 @@ const FIELDS: ReadonlyArray<FilterField<Filter>> = [
 ]
 const NO_FILTER: FilterValues<Filter> = { from: '', to: '', actorType: '', actorId: '', action: '', objectType: '', objectId: '' }
 
+function loadAudit(filters: FilterValues<Filter>, limit: number, cursor: string | undefined) {
+  const query: AuditQueryItem = {
+    from: isoTime(filters.from),
+    to: isoTime(filters.to),
+    actorType: (filters.actorType || undefined) as AuditQueryItem['actorType'],
+    actorId: filters.actorId,
+    action: filters.action,
+    objectType: filters.objectType,
+    objectId: filters.objectId,
+  }
+  return analyticsApi.audit({ ...query, limit, cursor })
+}
 
 /** An entry's before and after, folded: JSON shown as text. */
 function Details(props: { entry: AuditEntryItem }) {
@@ -40,27 +48,10 @@ function Details(props: { entry: AuditEntryItem }) {
 
 /** Every admin write, newest first, a keyset page at a time, filtered as the audit route allows. */
 export default function AuditLogPage() {
-  const [filters, setFilters] = useState(NO_FILTER)
-  const [pageSize, setPageSize] = useState(50)
-  const query: AuditQueryItem = {
-    from: isoTime(filters.from),
-    to: isoTime(filters.to),
-    actorType: (filters.actorType || undefined) as AuditQueryItem['actorType'],
-    actorId: filters.actorId,
-    action: filters.action,
-    objectType: filters.objectType,
-    objectId: filters.objectId,
-  }
-  const pages = usePagedData((cursor) => analyticsApi.audit({ ...query, limit: pageSize, cursor }), [filters, pageSize])
   return (
     <>
       <h1>Audit log</h1>
-      <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Audit filters" />
-      <div className="paging">
-        <Pager paged={pages} label="Audit log pages" />
-        <PageSizeSelect value={pageSize} onChange={setPageSize} />
-      </div>
-      <LoadedView loaded={pages.loaded}>
+      <FilteredLog fields={FIELDS} noFilter={NO_FILTER} load={loadAudit} filterLabel="Audit filters" pagerLabel="Audit log pages">
         {(page) => (
           <div className="log">
             <ItemsTable items={page.items} label="Audit entries" headers={['When', 'Who', 'Action', 'Object', 'Details']} empty="No entries match.">
@@ -82,7 +73,7 @@ export default function AuditLogPage() {
             </ItemsTable>
           </div>
         )}
-      </LoadedView>
+      </FilteredLog>
     </>
   )
 }

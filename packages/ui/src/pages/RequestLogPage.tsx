@@ -1,13 +1,9 @@
-import { useState } from 'react'
 import { Link } from 'react-router'
 import { analyticsApi } from '../api/analytics-api'
-import { usePagedData } from '../api/use-paged-data'
-import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
+import { FilteredLog } from '../components/FilteredLog'
+import { isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
 import { ItemsTable } from '../components/ItemsTable'
-import { PageSizeSelect } from '../components/PageSizeSelect'
-import { Pager } from '../components/Pager'
 import { formatCount, formatTime } from '../components/formats'
-import { LoadedView } from '../components/LoadedView'
 import '../analytics/analytics.css'
 
 type Filter = 'from' | 'to' | 'app' | 'llm' | 'model' | 'status' | 'aborted'
@@ -32,16 +28,8 @@ const FIELDS: ReadonlyArray<FilterField<Filter>> = [
 ]
 const NO_FILTER: FilterValues<Filter> = { from: '', to: '', app: '', llm: '', model: '', status: '', aborted: '' }
 
-
-/**
- * The gateway's request log, newest first, a page at a time by keyset (one
- * indexed query per page change, as quick at the millionth row as at the
- * first). Filters go to the API as typed: a bad one shows the API's message.
- */
-export default function RequestLogPage() {
-  const [filters, setFilters] = useState(NO_FILTER)
-  const [pageSize, setPageSize] = useState(50)
-  const query = {
+function loadRequests(filters: FilterValues<Filter>, limit: number, cursor: string | undefined) {
+  return analyticsApi.requests({
     app: filters.app,
     llm: filters.llm,
     model: filters.model,
@@ -50,20 +38,24 @@ export default function RequestLogPage() {
     // A status that is no number goes as NaN: the API's schema refuses it with its message.
     status: filters.status.trim() ? Number(filters.status) : undefined,
     aborted: filters.aborted ? filters.aborted === 'true' : undefined,
-  }
-  const pages = usePagedData((cursor) => analyticsApi.requests({ ...query, limit: pageSize, cursor }), [filters, pageSize])
+    limit,
+    cursor,
+  })
+}
+
+/**
+ * The gateway's request log, newest first, a page at a time by keyset (one
+ * indexed query per page change, as quick at the millionth row as at the
+ * first). Filters go to the API as typed: a bad one shows the API's message.
+ */
+export default function RequestLogPage() {
   return (
     <>
       <header className="page-header">
         <h1>Request log</h1>
         <Link to="/analytics">Charts</Link>
       </header>
-      <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Request filters" />
-      <div className="paging">
-        <Pager paged={pages} label="Request log pages" />
-        <PageSizeSelect value={pageSize} onChange={setPageSize} />
-      </div>
-      <LoadedView loaded={pages.loaded}>
+      <FilteredLog fields={FIELDS} noFilter={NO_FILTER} load={loadRequests} filterLabel="Request filters" pagerLabel="Request log pages">
         {(page) => (
           <div className="log request-log">
             <ItemsTable items={page.items} label="Requests" headers={['Time', 'App', 'LLM', 'Model', 'Status', 'Tokens (prompt + completion)', 'Cost (USD)', 'Latency (ms)', 'Request']} empty="No requests match.">
@@ -91,7 +83,7 @@ export default function RequestLogPage() {
             </ItemsTable>
           </div>
         )}
-      </LoadedView>
+      </FilteredLog>
     </>
   )
 }
