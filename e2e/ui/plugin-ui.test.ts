@@ -71,7 +71,7 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
   })
 
   it('shows an error panel naming the plugin when its component throws, and the sidebar still works', async () => {
-    await sidebar().getByRole('link', { name: 'Throws' }).click()
+    await sidebar().getByRole('link', { name: 'Throws', exact: true }).click()
     const panel = page.getByRole('alert', { name: 'Hostile UI failed' })
     await panel.waitFor()
     expect(await panel.textContent()).toContain('the hostile component broke on purpose')
@@ -79,6 +79,23 @@ describe.skipIf(!runBrowserTests)('plugin UI in the dashboard, against plugboard
     await sidebar().getByRole('link', { name: 'LLMs' }).click()
     await page.getByRole('heading', { name: 'LLMs' }).waitFor()
     await page.getByRole('link', { name: 'mock' }).waitFor()
+  })
+
+  it('shows the error panel above a shown component when its code throws later, in a timer or a promise, and the sidebar still works', async () => {
+    await sidebar().getByRole('link', { name: 'Throws later', exact: true }).click()
+    const panel = page.getByRole('alert', { name: 'Hostile UI failed' })
+    const button = page.getByRole('button', { name: 'Break in a timer' })
+    await button.waitFor()
+    expect(await panel.count()).toBe(0)
+    await button.click()
+    await expect.poll(() => panel.textContent()).toContain('it failed while shown: the hostile component broke later, in a timer')
+    await page.getByRole('button', { name: 'Break in a promise' }).click()
+    await expect.poll(() => panel.textContent()).toContain('the hostile component broke later, in a promise')
+    expect(await button.isVisible()).toBe(true)
+    await shot('component-throws-later')
+    await sidebar().getByRole('link', { name: 'LLMs' }).click()
+    await page.getByRole('link', { name: 'mock' }).waitFor()
+    expect(await panel.count()).toBe(0)
   })
 
   it("shows an error panel with Studio's code when the plugin serves no such module", async () => {

@@ -98,10 +98,33 @@ function connect(tag: string, context: PluginUiContext, parent: HTMLElement): vo
   }
 }
 
+/**
+ * Calls `report` with each error the plugin's own code throws later — in a
+ * timer, an event handler, a promise nobody awaited — told apart from the
+ * dashboard's and other plugins' by the script it came from (the plugin's
+ * assets). Returns the function that stops listening.
+ */
+function watchLateErrors(pluginName: string, report: (message: string) => void): () => void {
+  const assets = new URL(`/plugins/${pluginName}/ui/`, location.href).href
+  const onError = (event: ErrorEvent) => {
+    if (event.filename.startsWith(assets)) report((event.error as Error | undefined)?.message ?? event.message)
+  }
+  const onRejection = (event: PromiseRejectionEvent) => {
+    const reason = event.reason as Error | undefined
+    if (typeof reason?.stack === 'string' && reason.stack.includes(assets)) report(reason.message)
+  }
+  window.addEventListener('error', onError)
+  window.addEventListener('unhandledrejection', onRejection)
+  return () => {
+    window.removeEventListener('error', onError)
+    window.removeEventListener('unhandledrejection', onRejection)
+  }
+}
+
 function PluginElementHost(props: PluginElementProps) {
   const { user } = useSession()
   const parent = useRef<HTMLDivElement>(null)
-  const [state, setState] = useState<{ state: 'loading' } | { state: 'shown' } | { state: 'failed'; message: string }>({ state: 'loading' })
+  const [state, setState] = useState<{ state: 'loading' } | { state: 'shown'; lateError?: string } | { state: 'failed'; message: string }>({ state: 'loading' })
   const { element: tag, moduleUrl } = props.component
   const { id: pluginId, name } = props.plugin
   const targetKey = props.target ? `${props.target.kind}:${props.target.id}` : ''
@@ -111,6 +134,7 @@ function PluginElementHost(props: PluginElementProps) {
 
   useEffect(() => {
     let current = true
+    let unwatch = () => {}
     setState({ state: 'loading' })
     const surface = groups ? 'portal' : 'dashboard'
     const context: PluginUiContext = {
@@ -131,11 +155,14 @@ function PluginElementHost(props: PluginElementProps) {
       if (!current || !parent.current) return
       connect(tag, context, parent.current)
       setState({ state: 'shown' })
+      // The element stays: what it still shows may be of use, and the panel says it is broken.
+      unwatch = watchLateErrors(name, (message) => current && setState({ state: 'shown', lateError: `it failed while shown: ${message}` }))
     }
     show().catch((error: Error) => current && setState({ state: 'failed', message: error.message }))
     const host = parent.current
     return () => {
       current = false
+      unwatch()
       host?.replaceChildren()
     }
     // The target and the surface are compared by their keys: a new object for the same app is the same target.
@@ -145,6 +172,7 @@ function PluginElementHost(props: PluginElementProps) {
     <>
       {state.state === 'loading' && <p className="loading">Loading {props.plugin.title}…</p>}
       {state.state === 'failed' && <PluginErrorPanel plugin={props.plugin} message={state.message} portal={props.portal} />}
+      {state.state === 'shown' && state.lateError && <PluginErrorPanel plugin={props.plugin} message={state.lateError} portal={props.portal} />}
       <div className="plugin-element" ref={parent} hidden={state.state === 'failed'} />
     </>
   )
@@ -154,7 +182,8 @@ function PluginElementHost(props: PluginElementProps) {
  * A plugin's WebComponent: its module imported from the plugin's assets
  * (`/plugins/{name}/ui/…`, under the dashboard's CSP), its element created and
  * handed the context (`@plugboard/ui-sdk`). What fails — the module, the
- * element, a timeout — shows an error panel naming the plugin in its place.
+ * element, a timeout — shows an error panel naming the plugin in its place;
+ * an error its code throws later shows the panel above it.
  * The same in the dashboard and (with `portal`) in the portal.
  */
 export function PluginElement(props: PluginElementProps) {
