@@ -61,8 +61,12 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await shot('group-created')
 
     // The grant reaches Studio: the user, signed in to the portal, is granted the LLM.
-    const groups = await admin<{ items: { name: string; members: { email: string }[]; grants: { llms: string[] } }[] }>('GET', '/groups')
-    expect(groups.items.find((group) => group.name === 'Researchers')).toMatchObject({ members: [{ email: USER.email }], grants: { llms: ['dir-mock'] } })
+    const groups = await admin<{ items: { id: string; name: string; members: { email: string }[]; grants: { llms: string[] } }[] }>('GET', '/groups')
+    const researchers = groups.items.find((group) => group.name === 'Researchers')!
+    expect(researchers).toMatchObject({ members: [{ email: USER.email }], grants: { llms: ['dir-mock'] } })
+    // Made in one write, so a failure could not have left a group without its members.
+    const writes = await admin<{ items: { action: string }[] }>('GET', `/audit?objectType=group&objectId=${researchers.id}`)
+    expect(writes.items.map((entry) => entry.action)).toEqual(['create'])
 
     await sidebar('Users').click()
     await page.getByRole('link', { name: USER.email }).click()

@@ -74,6 +74,23 @@ describe.each(DATABASES)('groups on %s', (kind) => {
     expect((await s.api('PUT', `/api/v1/groups/${group.id}/members`, { userIds: [ann] }, { 'if-match': '"7"' })).status).toBe(412)
   })
 
+  it('creates a group with its members and grants in one write, or refuses the whole of it', async () => {
+    const cy = await newUser('cy@example.com')
+    const created = await s.api('POST', '/api/v1/groups', { name: 'At once', userIds: [cy], grants: { llms: ['beta'] } })
+    expect(created.status).toBe(201)
+    expect(created.json).toMatchObject({ name: 'At once', version: 1, members: [{ id: cy }], grants: { llms: ['beta'], tools: [], datasources: [] } })
+    const audit = await s.studio.database.db.selectFrom('audit_log').select(['action', 'after']).where('object_id', '=', created.json.id).execute()
+    expect(audit).toMatchObject([{ action: 'create', after: { members: [{ id: cy }], grants: { llms: ['beta'] } } }])
+
+    const unknownLlm = await s.api('POST', '/api/v1/groups', { name: 'Half made', userIds: [cy], grants: { llms: ['alpha', 'nope'] } })
+    expect(unknownLlm.status).toBe(422)
+    expect(unknownLlm.json.error).toMatchObject({ code: 'REFERENCE_NOT_FOUND', details: [{ path: '/grants/llms/1' }] })
+    const unknownUser = await s.api('POST', '/api/v1/groups', { name: 'Half made', userIds: ['ghost'] })
+    expect(unknownUser.json.error).toMatchObject({ code: 'REFERENCE_NOT_FOUND', details: [{ path: '/userIds/0' }] })
+    expect((await s.api('GET', '/api/v1/groups?q=half')).json.items).toEqual([])
+    expect((await s.api('POST', '/api/v1/groups', { name: 'Bad', grants: { models: [] } })).json.error.details[0].path).toBe('/grants/models')
+  })
+
   it('answers 422 with field paths on bad bodies and 409 on a taken name', async () => {
     const bad = await s.api('POST', '/api/v1/groups', { name: '', extra: 1 })
     expect(bad.status).toBe(422)

@@ -35,13 +35,22 @@ export const Group = Type.Object({
   ...Timestamps,
 })
 
-const GroupCreate = Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false })
-const GroupUpdate = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 })
-const MembersBody = Type.Object({ userIds: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: MAX_MEMBERS, uniqueItems: true }) }, { additionalProperties: false })
+const UserIds = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: MAX_MEMBERS, uniqueItems: true, description: 'The members, by user id.' })
+const MembersBody = Type.Object({ userIds: UserIds }, { additionalProperties: false })
 const GrantsBody = Type.Object(
   { llms: Type.Optional(Refs('LLMs')), tools: Type.Optional(Refs('Tools')), datasources: Type.Optional(Refs('Datasources')) },
   { additionalProperties: false, description: 'Replaces every grant of the group: a kind left out is granted nothing.' },
 )
+const GroupCreate = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Description),
+    userIds: Type.Optional(UserIds),
+    grants: Type.Optional(GrantsBody),
+  },
+  { additionalProperties: false, description: 'The group, with its members and grants if given, in one write.' },
+)
+const GroupUpdate = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 })
 
 export type GroupItem = Static<typeof Group>
 export type GroupCreateBody = Static<typeof GroupCreate>
@@ -54,6 +63,23 @@ const GRANT_KINDS: { kind: GrantKind; table: Exclude<ReferencedTable, 'users'>; 
   { kind: 'tool', table: 'tools', field: 'tools' },
   { kind: 'datasource', table: 'datasources', field: 'datasources' },
 ]
+
+/** Makes `userIds` the group's members; an unknown user is REFERENCE_NOT_FOUND at `pointer`/i. */
+async function replaceMembers(trx: Trx, groupId: string, refs: readonly string[], pointer: string): Promise<void> {
+  const userIds = await resolveReferences(trx, 'users', refs, pointer)
+  await trx.deleteFrom('group_members').where('group_id', '=', groupId).execute()
+  if (userIds.length > 0) await trx.insertInto('group_members').values(userIds.map((user_id) => ({ group_id: groupId, user_id }))).execute()
+}
+
+/** Makes `grants` all the group grants (a kind left out: none); an unknown target is REFERENCE_NOT_FOUND under `pointer`. */
+async function replaceGrants(trx: Trx, groupId: string, grants: Static<typeof GrantsBody>, pointer: string): Promise<void> {
+  const rows: { group_id: string; kind: GrantKind; target_id: string }[] = []
+  for (const { kind, table, field } of GRANT_KINDS) {
+    for (const target_id of await resolveReferences(trx, table, grants[field] ?? [], `${pointer}/${field}`)) rows.push({ group_id: groupId, kind, target_id })
+  }
+  await trx.deleteFrom('group_grants').where('group_id', '=', groupId).execute()
+  if (rows.length > 0) await trx.insertInto('group_grants').values(rows).execute()
+}
 
 /** Groups with their members and grants: two queries for the whole page. */
 async function presentGroups(rows: Row<'groups'>[], db: StudioDb | Trx): Promise<GroupItem[]> {
@@ -119,6 +145,8 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
     insert: async (trx, body) => {
       const id = randomUUID()
       await trx.insertInto('groups').values({ id, name: body.name, description: body.description ?? '' }).execute()
+      if (body.userIds) await replaceMembers(trx, id, body.userIds, '/userIds')
+      if (body.grants) await replaceGrants(trx, id, body.grants, '/grants')
       return id
     },
     update: async (trx, row, patch) => {
@@ -150,11 +178,7 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
     `${API_PREFIX}/groups/:id/members`,
     { config: { access: 'admin' }, schema: { tags, summary: "Replace a group's members (If-Match: its version)", params: IdParams, body: MembersBody, response: responses } },
     async (request, reply) => {
-      const group = await writeGroupPart(request, request.params.id, 'set_members', async (trx, groupId) => {
-        const userIds = await resolveReferences(trx, 'users', request.body.userIds, '/userIds')
-        await trx.deleteFrom('group_members').where('group_id', '=', groupId).execute()
-        if (userIds.length > 0) await trx.insertInto('group_members').values(userIds.map((user_id) => ({ group_id: groupId, user_id }))).execute()
-      })
+      const group = await writeGroupPart(request, request.params.id, 'set_members', (trx, groupId) => replaceMembers(trx, groupId, request.body.userIds, '/userIds'))
       return reply.header('etag', etag(group.version)).send(group)
     },
   )
@@ -163,14 +187,7 @@ export function registerGroupRoutes(typed: Api, ctx: StudioContext): void {
     `${API_PREFIX}/groups/:id/grants`,
     { config: { access: 'admin' }, schema: { tags, summary: "Replace what a group's members may use (If-Match: its version)", params: IdParams, body: GrantsBody, response: responses } },
     async (request, reply) => {
-      const group = await writeGroupPart(request, request.params.id, 'set_grants', async (trx, groupId) => {
-        const rows: { group_id: string; kind: GrantKind; target_id: string }[] = []
-        for (const { kind, table, field } of GRANT_KINDS) {
-          for (const target_id of await resolveReferences(trx, table, request.body[field] ?? [], `/${field}`)) rows.push({ group_id: groupId, kind, target_id })
-        }
-        await trx.deleteFrom('group_grants').where('group_id', '=', groupId).execute()
-        if (rows.length > 0) await trx.insertInto('group_grants').values(rows).execute()
-      })
+      const group = await writeGroupPart(request, request.params.id, 'set_grants', (trx, groupId) => replaceGrants(trx, groupId, request.body, ''))
       return reply.header('etag', etag(group.version)).send(group)
     },
   )

@@ -14,10 +14,10 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
 
 /**
  * The group form, for a new group (no `group`) or to edit `group`: its name,
- * its members and the LLMs they may use. Studio keeps these as three writes
- * (the group, its members, its grants); a save makes those that changed, each
- * with the version the last one answered, so one made by someone else
- * meanwhile is refused rather than overwritten.
+ * its members and the LLMs they may use. A new group is one write with its
+ * members and grants. An edit is up to three (the group, its members, its
+ * grants): those that changed, each with the version the last one answered,
+ * so one made by someone else meanwhile is refused rather than overwritten.
  */
 export function GroupForm(props: { group?: GroupItem; onSaved: (group: GroupItem) => void; onReload?: () => void }) {
   const { group } = props
@@ -31,14 +31,15 @@ export function GroupForm(props: { group?: GroupItem; onSaved: (group: GroupItem
     what: 'group',
     write: async (form) => {
       const named = { name: form.name.trim(), description: form.description.trim() }
-      let saved = group ?? (await directoryApi.createGroup(named))
+      if (!group) return directoryApi.createGroup({ ...named, userIds: form.userIds, grants: { llms: form.llms } })
+      let saved = group
       // Each write names the version the one before it answered; the first the version this edit started from.
-      let expected = group ? form.version : saved.version
+      let expected = form.version
       const landed = (next: GroupItem) => {
         saved = next
         expected = next.version
       }
-      if (group && (named.name !== group.name || named.description !== group.description)) landed(await directoryApi.updateGroup(group.id, named, expected))
+      if (named.name !== group.name || named.description !== group.description) landed(await directoryApi.updateGroup(group.id, named, expected))
       if (!sameSet(form.userIds, saved.members.map((m) => m.id))) landed(await directoryApi.setGroupMembers(saved.id, form.userIds, expected))
       if (!sameSet(form.llms, saved.grants.llms)) landed(await directoryApi.setGroupGrants(saved.id, { ...saved.grants, llms: form.llms }, expected))
       return saved
