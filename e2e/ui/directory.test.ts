@@ -104,6 +104,25 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await shot('group-xss-as-text')
   })
 
+  it('writes once when a form is submitted twice before it re-renders (Enter pressed twice)', async () => {
+    await page.goto('/groups/new')
+    await page.getByLabel('Name').fill('Submitted twice')
+    const creates: string[] = []
+    const count = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/groups') creates.push(request.url())
+    }
+    page.on('request', count)
+    await page.evaluate(() => {
+      const form = document.querySelector('main form') as HTMLFormElement
+      form.requestSubmit()
+      form.requestSubmit()
+    })
+    await page.waitForURL('**/groups')
+    await page.getByRole('link', { name: 'Submitted twice' }).waitFor()
+    page.off('request', count)
+    expect(creates).toHaveLength(1)
+  })
+
   it('sets a model price, changes it, and shows the API’s message for a price it refuses', async () => {
     await sidebar('Prices').click()
     await page.getByLabel('Model').fill('dir-model')

@@ -253,8 +253,21 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
     await shot('history-page-1')
 
     const pager = page.getByRole('navigation', { name: 'Run history pages' })
+    // The next page is held back: the pager says it is loading and its buttons wait.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const laterRuns = (url: URL) => url.pathname.endsWith('/runs') && url.searchParams.has('cursor')
+    await page.route(laterRuns, async (route) => {
+      await held
+      await route.continue()
+    })
     await pager.getByRole('button', { name: 'Next →' }).click()
-    await pager.getByText('Page 2').waitFor()
+    await pager.getByText('Loading page 2…').waitFor()
+    expect(await pager.getByRole('button', { name: '← Previous' }).isDisabled()).toBe(true)
+    expect(await history.getByRole('row').count()).toBe(21)
+    release()
+    await pager.getByText('Page 2', { exact: true }).waitFor()
+    await page.unroute(laterRuns)
     await expect.poll(() => history.getByRole('row').count()).toBe(2)
     expect(await pager.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true)
     await shot('history-page-2')

@@ -5,6 +5,8 @@ import { useApiData, type Loaded } from './use-api-data'
 /** One page of a cursor-paged list, and the moves to the next page and back. */
 export interface PagedData<T> {
   loaded: Loaded<Page<T>>
+  /** A page change is loading: `loaded` still holds the page shown before. */
+  pending: boolean
   /** 1 for the first page. */
   pageNumber: number
   /** Absent on the last page. */
@@ -29,10 +31,11 @@ export function usePagedData<T>(load: (cursor: string | undefined) => Promise<Pa
   const setCursors = (change: (current: readonly (string | undefined)[]) => readonly (string | undefined)[]) =>
     setPaging((current) => ({ list, cursors: change(current.list === list ? current.cursors : [undefined]) }))
   const cursor = cursors[cursors.length - 1]
-  const { loaded, reload } = useApiData(() => load(cursor), [...deps, cursor])
+  const { loaded, pending, reload } = useApiData(() => load(cursor), [...deps, cursor])
   const nextCursor = loaded.state === 'ready' ? loaded.data.nextCursor : null
   return {
     loaded,
+    pending,
     pageNumber: cursors.length,
     // A second click before the next page arrived would push the same cursor again.
     next: nextCursor === null ? undefined : () => setCursors((current) => (current[current.length - 1] === nextCursor ? current : [...current, nextCursor])),

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react'
+import { useCallback, useRef, useState } from 'react'
 import { ApiError } from '../api/api-error'
 import { formErrorsOf, noFormErrors, type FormErrors } from './field-errors'
 
@@ -18,14 +18,20 @@ export interface SaveState {
 
 export function useSave(formFields: readonly string[]): SaveState {
   const [state, setState] = useState<Omit<SaveState, 'run'>>({ busy: false, errors: noFormErrors, conflict: false })
+  // A second Enter before React re-renders the disabled button would otherwise write twice.
+  const running = useRef(false)
   const run = useCallback(
     async (action: () => Promise<void>) => {
+      if (running.current) return
+      running.current = true
       setState({ busy: true, errors: noFormErrors, conflict: false })
       try {
         await action()
         setState({ busy: false, errors: noFormErrors, conflict: false })
       } catch (error) {
         setState({ busy: false, errors: formErrorsOf(error, formFields), conflict: isVersionConflict(error) })
+      } finally {
+        running.current = false
       }
     },
     // The fields are a constant list per form.
