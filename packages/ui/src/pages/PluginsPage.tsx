@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import type { FormEvent } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { pluginsApi } from '../api/plugins-api'
 import { useApiData } from '../api/use-api-data'
@@ -6,7 +6,7 @@ import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
 import { useDraft } from '../forms/draft'
-import { formErrorsOf, noFormErrors, type FormErrors } from '../forms/field-errors'
+import { useSave } from '../forms/use-save'
 import { displayName, pluginPath } from '../plugin-admin/plugin-names'
 
 const FIELDS = ['source', 'name'] as const
@@ -21,35 +21,29 @@ function sourceOf(typed: string): string {
 function InstallForm() {
   const navigate = useNavigate()
   const draft = useDraft('plugin-install', { source: '', name: '' })
-  const [busy, setBusy] = useState(false)
-  const [errors, setErrors] = useState<FormErrors>(noFormErrors)
+  const save = useSave(FIELDS)
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setErrors(noFormErrors)
-    try {
+    void save.run(async () => {
       const name = draft.values.name.trim()
       const installed = await pluginsApi.install({ source: sourceOf(draft.values.source), ...(name && { name }) })
       draft.discard()
       navigate(pluginPath(installed.name))
-    } catch (error) {
-      setErrors(formErrorsOf(error, FIELDS))
-      setBusy(false)
-    }
+    })
   }
 
   return (
     <form onSubmit={submit} className="card form" noValidate aria-label="Install plugin">
       <h2>Install plugin</h2>
-      <ErrorMessage message={errors.message} />
-      <Field label="Path or address" name="source" error={errors.fields.source} hint="A plugin's directory, .js file or executable (/opt/plugins/x or file:///opt/plugins/x), or a running plugin at grpc://host:port.">
+      <ErrorMessage message={save.errors.message} />
+      <Field label="Path or address" name="source" error={save.errors.fields.source} hint="A plugin's directory, .js file or executable (/opt/plugins/x or file:///opt/plugins/x), or a running plugin at grpc://host:port.">
         {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={draft.values.source} onChange={(e) => draft.update({ source: e.target.value })} />}
       </Field>
-      <Field label="Name" name="name" error={errors.fields.name} hint="Optional: the manifest's id when empty.">
+      <Field label="Name" name="name" error={save.errors.fields.name} hint="Optional: the manifest's id when empty.">
         {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={draft.values.name} onChange={(e) => draft.update({ name: e.target.value })} />}
       </Field>
-      <SubmitButton busy={busy} busyLabel="Installing…">
+      <SubmitButton busy={save.busy} busyLabel="Installing…">
         Install
       </SubmitButton>
     </form>

@@ -4,7 +4,7 @@ import { useNavigate } from 'react-router'
 import { toolsApi } from '../api/tools-api'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { useDraft } from '../forms/draft'
-import { formErrorsOf, noFormErrors, type FormErrors } from '../forms/field-errors'
+import { useSave } from '../forms/use-save'
 import './admin-data.css'
 
 type AuthType = NonNullable<ToolCreateBody['auth']>['type']
@@ -27,8 +27,7 @@ export default function ToolImportPage() {
   const navigate = useNavigate()
   const draft = useDraft('tool-import', EMPTY, ['credential'])
   const form = draft.values
-  const [busy, setBusy] = useState(false)
-  const [errors, setErrors] = useState<FormErrors>(noFormErrors)
+  const save = useSave(FIELDS)
   const [fileError, setFileError] = useState<string | undefined>(undefined)
   const named = form.authType === 'header' || form.authType === 'query'
 
@@ -43,10 +42,8 @@ export default function ToolImportPage() {
     }
   }
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setErrors(noFormErrors)
     const body: ToolCreateBody = {
       slug: form.slug.trim(),
       spec: form.spec,
@@ -56,40 +53,37 @@ export default function ToolImportPage() {
       ...(form.authType !== 'none' && { auth: { type: form.authType, ...(named && { name: form.authName.trim() }) } }),
       ...(form.authType !== 'none' && form.credential && { credential: form.credential }),
     }
-    try {
+    void save.run(async () => {
       const tool = await toolsApi.createTool(body)
       draft.discard()
       navigate(`/tools/${encodeURIComponent(tool.slug)}`, { state: { imported: true } satisfies ImportedState })
-    } catch (error) {
-      setErrors(formErrorsOf(error, FIELDS))
-      setBusy(false)
-    }
+    })
   }
 
   return (
     <>
       <h1>Import an OpenAPI document</h1>
       <form onSubmit={submit} className="card form wide" noValidate>
-        <ErrorMessage message={errors.message} />
-        <Field label="Slug" name="slug" error={errors.fields.slug} hint="Lower-case letters, digits and dashes; agents and plugins name the tool by it.">
+        <ErrorMessage message={save.errors.message} />
+        <Field label="Slug" name="slug" error={save.errors.fields.slug} hint="Lower-case letters, digits and dashes; agents and plugins name the tool by it.">
           {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.slug} onChange={(e) => draft.update({ slug: e.target.value })} />}
         </Field>
-        <Field label="Name" name="name" error={errors.fields.name} hint="Optional; the slug when empty.">
+        <Field label="Name" name="name" error={save.errors.fields.name} hint="Optional; the slug when empty.">
           {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={form.name} onChange={(e) => draft.update({ name: e.target.value })} />}
         </Field>
-        <Field label="Description" name="description" error={errors.fields.description} hint="Optional; what the tool is for, as an agent reads it.">
+        <Field label="Description" name="description" error={save.errors.fields.description} hint="Optional; what the tool is for, as an agent reads it.">
           {(id, describedBy) => <textarea id={id} aria-describedby={describedBy} rows={2} value={form.description} onChange={(e) => draft.update({ description: e.target.value })} />}
         </Field>
-        <Field label="OpenAPI document" name="spec" error={errors.fields.spec} hint="OpenAPI 3.0 or 3.1, as JSON or YAML (at most 1 MB): paste it, or read it from a file below.">
+        <Field label="OpenAPI document" name="spec" error={save.errors.fields.spec} hint="OpenAPI 3.0 or 3.1, as JSON or YAML (at most 1 MB): paste it, or read it from a file below.">
           {(id, describedBy) => <textarea id={id} aria-describedby={describedBy} rows={14} className="code" spellCheck={false} value={form.spec} onChange={(e) => draft.update({ spec: e.target.value })} />}
         </Field>
         <Field label="Document file" name="spec-file" error={fileError} hint="Its text replaces the document above.">
           {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="file" accept=".json,.yaml,.yml,application/json,application/yaml" onChange={(e) => void readFile(e)} />}
         </Field>
-        <Field label="Base URL" name="baseUrl" error={errors.fields.baseUrl} hint="Optional; the document's first server when empty.">
+        <Field label="Base URL" name="baseUrl" error={save.errors.fields.baseUrl} hint="Optional; the document's first server when empty.">
           {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="url" value={form.baseUrl} onChange={(e) => draft.update({ baseUrl: e.target.value })} />}
         </Field>
-        <Field label="Credential goes in" name="auth" error={errors.fields.auth}>
+        <Field label="Credential goes in" name="auth" error={save.errors.fields.auth}>
           {(id, describedBy) => (
             <select id={id} aria-describedby={describedBy} value={form.authType} onChange={(e) => draft.update({ authType: e.target.value as AuthType })}>
               {AUTH_TYPES.map(({ type, label }) => (
@@ -106,11 +100,11 @@ export default function ToolImportPage() {
           </Field>
         )}
         {form.authType !== 'none' && (
-          <Field label="Credential" name="credential" error={errors.fields.credential} hint="Stored encrypted; never shown again.">
+          <Field label="Credential" name="credential" error={save.errors.fields.credential} hint="Stored encrypted; never shown again.">
             {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="off" value={form.credential} onChange={(e) => draft.update({ credential: e.target.value })} />}
           </Field>
         )}
-        <SubmitButton busy={busy} busyLabel="Importing…">
+        <SubmitButton busy={save.busy} busyLabel="Importing…">
           Import
         </SubmitButton>
       </form>
