@@ -51,6 +51,11 @@ describe.skipIf(!runBrowserTests)('analytics, the request log and the audit log 
   const screenshot = screenshots('analytics-')
   const shot = (name: string) => screenshot(page, name)
   const alert = () => page.getByRole('alert')
+  /** The inline error a filter field points at with aria-describedby. */
+  const fieldError = async (label: string) => {
+    const describedBy = await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby')
+    return describedBy ? page.locator(`[id="${describedBy}"]`).textContent() : undefined
+  }
   const chart = (title: string) => page.locator('figure.chart').filter({ has: page.locator('figcaption', { hasText: title }) })
 
   beforeAll(async () => {
@@ -129,6 +134,7 @@ describe.skipIf(!runBrowserTests)('analytics, the request log and the audit log 
     await page.getByLabel('To', { exact: true }).fill('2026-03-01T00:00')
     await page.getByRole('button', { name: 'Apply' }).click()
     await expect.poll(() => alert().textContent(), SLOW).toBe('`from` is after `to`')
+    expect(await fieldError('From')).toBe('must not be after to')
     await shot('bad-filter')
   })
 
@@ -206,6 +212,8 @@ describe.skipIf(!runBrowserTests)('analytics, the request log and the audit log 
     await page.getByLabel('Status', { exact: true }).fill('abc')
     await page.getByRole('button', { name: 'Apply' }).click()
     await expect.poll(() => alert().textContent(), SLOW).toBe('the query does not fit the schema')
+    expect(await fieldError('Status')).toBe('must be integer')
+    expect(await page.locator('.filters .field-error').count()).toBe(1)
     await shot('request-log-bad-status')
   })
 

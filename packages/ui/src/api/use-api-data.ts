@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 
-/** What a page shows of data it loads: nothing yet, the data, or the API's error message. */
-export type Loaded<T> = { state: 'loading' } | { state: 'ready'; data: T } | { state: 'failed'; message: string }
+/** What a page shows of data it loads: nothing yet, the data, or the API's error (its message, and the error for its details). */
+export type Loaded<T> = { state: 'loading' } | { state: 'ready'; data: T } | { state: 'failed'; message: string; error: Error }
 
 /**
  * Loads data for a page when it mounts (and on `reload`); a later load wins
@@ -22,7 +22,7 @@ export function useApiData<T>(load: () => Promise<T>, deps: readonly unknown[]):
     }
     load().then(
       (data) => settle({ state: 'ready', data }),
-      (error: Error) => settle({ state: 'failed', message: error.message }),
+      (error: Error) => settle({ state: 'failed', message: error.message, error }),
     )
     return () => {
       current = false

@@ -24,7 +24,7 @@ export function FilteredLog<N extends string, T>(props: {
   const pages = usePagedData((cursor) => props.load(filters, pageSize, cursor), [filters, pageSize])
   return (
     <>
-      <FilterForm fields={props.fields} applied={filters} onApply={setFilters} label={props.filterLabel} />
+      <FilterForm fields={props.fields} applied={filters} onApply={setFilters} label={props.filterLabel} loaded={pages.loaded} />
       <div className="paging">
         <Pager paged={pages} label={props.pagerLabel} />
         <PageSizeSelect value={pageSize} onChange={setPageSize} />

@@ -53,7 +53,7 @@ export default function AnalyticsPage() {
         <h1>Analytics</h1>
         <Link to="/analytics/requests">Request log</Link>
       </header>
-      <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Analytics filters" />
+      <FilterForm fields={FIELDS} applied={filters} onApply={setFilters} label="Analytics filters" loaded={loaded} />
       <LoadedView loaded={loaded}>{([usage, latency]) => <Charts usage={usage.items} latency={latency.items} range={usage} none={split ? NONE[split] : ''} />}</LoadedView>
     </>
   )

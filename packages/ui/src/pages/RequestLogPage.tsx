@@ -46,7 +46,8 @@ function loadRequests(filters: FilterValues<Filter>, limit: number, cursor: stri
 /**
  * The gateway's request log, newest first, a page at a time by keyset (one
  * indexed query per page change, as quick at the millionth row as at the
- * first). Filters go to the API as typed: a bad one shows the API's message.
+ * first). Filters go to the API as typed: a bad one shows the API's message,
+ * and its details under the filters they name.
  */
 export default function RequestLogPage() {
   return (
