@@ -103,6 +103,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await message.waitFor()
     await configForm().getByText('is required').waitFor()
     expect((await stored('rate-limit-dashboard')).enabled).toBe(false)
+    await sidebar().getByRole('link', { name: 'Rate limits' }).waitFor({ state: 'detached' })
     await shot('enable-refused-config-required')
   })
 
@@ -130,8 +131,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await page.getByRole('region', { name: 'Status' }).getByText('running').first().waitFor()
     expect((await stored('rate-limit-dashboard')).enabled).toBe(true)
     await shot('enabled-running')
-    // The sidebar reads the enabled plugins' entries once per page load.
-    await page.reload()
+    // No reload: enabling it here makes the sidebar read the plugins' entries again.
     await sidebar().getByRole('link', { name: 'Rate limits' }).click()
     await page.waitForURL('**/x/rate-limit-dashboard')
     await page.locator('rate-limit-dashboard-chart').waitFor()
@@ -151,6 +151,7 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await actionButton('Enable').waitFor()
     await page.getByRole('region', { name: 'Status' }).getByText('disabled').waitFor()
     expect((await stored('rate-limit-dashboard')).enabled).toBe(false)
+    await sidebar().getByRole('link', { name: 'Rate limits' }).waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'Refresh logs' }).click()
     await page.getByRole('button', { name: 'Refresh logs' }).waitFor()
     await page.getByRole('region', { name: 'Logs' }).locator('pre, p').first().waitFor()

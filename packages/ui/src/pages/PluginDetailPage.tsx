@@ -10,6 +10,7 @@ import { PluginActions } from '../plugin-admin/PluginActions'
 import { PluginGrants } from '../plugin-admin/PluginGrants'
 import { PluginLogTail } from '../plugin-admin/PluginLogTail'
 import { PluginStatusView } from '../plugin-admin/PluginStatusView'
+import { rereadPluginExtensions } from '../plugins/plugin-extensions'
 import '../plugin-admin/plugin-admin.css'
 
 // rjsf and its validator are the biggest part of this page: they load when a plugin with a config schema is shown.
@@ -54,12 +55,17 @@ function PluginView(props: { stored: PluginItem }) {
   const onChanged = (next: PluginItem) => {
     setChanged(next)
     status.refresh()
+    rereadPluginExtensions()
+  }
+  const onUninstalled = () => {
+    rereadPluginExtensions()
+    navigate(PLUGINS_PATH)
   }
 
   return (
     <div className="plugin-detail">
       <h1>{displayName(plugin)}</h1>
-      <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={() => navigate(PLUGINS_PATH)} onConfigErrors={setConfigErrors} />
+      <PluginActions plugin={plugin} onChanged={onChanged} onUninstalled={onUninstalled} onConfigErrors={setConfigErrors} />
       {plugin.manifest?.description && <p>{plugin.manifest.description}</p>}
       <dl className="facts">
         <dt>Name</dt>
