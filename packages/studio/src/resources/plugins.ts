@@ -32,7 +32,7 @@ const Binding = {
   hooks: Type.Optional(Type.Array(HookName, { uniqueItems: true, description: 'Gateway hooks to bind; default: every hook the plugin declares.' })),
   priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000, description: 'Lower runs first, in every chain and among object hooks.' })),
   failurePolicy: Type.Optional(Type.Union([Type.Literal('fail-open'), Type.Literal('fail-closed')])),
-  deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+  deadlineMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 60_000 }), Type.Null()], { description: 'Each hook call’s deadline; null: back to the default.' })),
   apps: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for these apps (slugs); empty: every app.' })),
   llms: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'Runs only for requests to these LLMs (slugs); empty: every LLM. An agent is given these LLMs with each message.' })),
   tools: Type.Optional(Type.Array(Slug, { maxItems: 500, uniqueItems: true, description: 'An agent is given these tools (slugs) with each message.' })),
@@ -449,7 +449,11 @@ export function registerPluginRoutes(app: Api, ctx: StudioContext, plugins: Stud
     async (request, reply) => {
       const { enabled, topics, ...fields } = request.body
       const updated = await change(request, request.params.id, 'update', (spec, row) => {
-        for (const [key, value] of Object.entries(fields)) if (value !== undefined) spec[key] = value
+        for (const [key, value] of Object.entries(fields)) {
+          // null clears a setting (the deadline) back to its default, as an absent one is.
+          if (value === null) delete spec[key]
+          else if (value !== undefined) spec[key] = value
+        }
         if (topics) spec.topics = { ...grantedTopics(spec), ...topics }
         if (fields.config !== undefined && enabled === undefined && !row.enabled) checkConfig(row, fields.config)
         return { spec, ...(enabled !== undefined && { enabled }) }

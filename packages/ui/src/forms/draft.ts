@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 
 const PREFIX = 'pb-draft:'
 /** Secret fields (a vendor key) stay in this tab's memory only, never in sessionStorage. */
@@ -17,11 +17,15 @@ function restore<T extends object>(key: string, initial: T): T {
 /**
  * A form's values that outlive the form: when the session ends mid-form the
  * UI goes to sign-in, and the form shows what was typed once it is back.
- * Cleared when the form is submitted (call `discard`) and on sign-out.
+ * Kept from the first `update` on: a form opened and left as it was leaves no
+ * draft, so the next visit starts from the object as stored then, not as it
+ * was. Cleared when the form is submitted (call `discard`) and on sign-out.
  */
 export function useDraft<T extends object>(key: string, initial: T, secretFields: readonly (keyof T)[] = []) {
   const [values, setValues] = useState<T>(() => restore(key, initial))
+  const edited = useRef(false)
   useEffect(() => {
+    if (!edited.current) return
     const open: Record<string, unknown> = {}
     const secret: Record<string, unknown> = {}
     for (const [field, value] of Object.entries(values)) (secretFields.includes(field as keyof T) ? secret : open)[field] = value
@@ -29,7 +33,10 @@ export function useDraft<T extends object>(key: string, initial: T, secretFields
     secrets.set(key, secret)
     // secretFields is a constant list per form: not a dependency.
   }, [key, values])
-  const update = useCallback((patch: Partial<T>) => setValues((current) => ({ ...current, ...patch })), [])
+  const update = useCallback((patch: Partial<T>) => {
+    edited.current = true
+    setValues((current) => ({ ...current, ...patch }))
+  }, [])
   const discard = useCallback(() => {
     sessionStorage.removeItem(PREFIX + key)
     secrets.delete(key)

@@ -22,6 +22,12 @@ export function useObjectForm<V extends object, Saved>(options: {
   write: (values: Versioned<V>) => Promise<Saved>
   onSaved: (saved: Saved) => void
   onReload: (() => void) | undefined
+  /**
+   * Whether `stored` changed since the edit (`draft`) started, shown as a
+   * conflict at once; by default, when its version did. An edit of part of an
+   * object judges by that part, as other writes give the object new versions.
+   */
+  changedSince?: (draft: Versioned<V>) => boolean
 }) {
   const { stored } = options
   const draft = useDraft<Versioned<V>>(options.draftKey, { ...options.initial, version: stored?.version ?? 0 }, options.secretFields)
@@ -40,6 +46,7 @@ export function useObjectForm<V extends object, Saved>(options: {
     draft.discard()
     options.onReload?.()
   }
-  const conflict = save.conflict || (stored !== undefined && form.version !== stored.version)
+  const changedSince = options.changedSince ?? ((started: Versioned<V>) => started.version !== stored?.version)
+  const conflict = save.conflict || (stored !== undefined && changedSince(form))
   return { form, update: draft.update, errors: save.errors, busy: save.busy, submit, failure: { message: save.errors.message, conflict, what: options.what, onReload } }
 }

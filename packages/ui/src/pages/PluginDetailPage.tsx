@@ -4,9 +4,11 @@ import { lazy, Suspense, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { pluginsApi } from '../api/plugins-api'
 import { useApiData } from '../api/use-api-data'
+import { EditLoader } from '../components/EditLoader'
 import { LoadedView } from '../components/LoadedView'
 import { displayName, PLUGINS_PATH } from '../plugin-admin/plugin-names'
 import { PluginActions } from '../plugin-admin/PluginActions'
+import { PluginBinding } from '../plugin-admin/PluginBinding'
 import { PluginGrants } from '../plugin-admin/PluginGrants'
 import { PluginLogTail } from '../plugin-admin/PluginLogTail'
 import { PluginStatusView } from '../plugin-admin/PluginStatusView'
@@ -45,7 +47,7 @@ function useRefreshable<T>(load: () => Promise<T>, deps: readonly unknown[]) {
   }
 }
 
-function PluginView(props: { stored: PluginItem }) {
+function PluginView(props: { stored: PluginItem; onReload: () => void }) {
   const navigate = useNavigate()
   const [changed, setChanged] = useState<PluginItem | undefined>(undefined)
   const [configErrors, setConfigErrors] = useState<ErrorSchema | undefined>(undefined)
@@ -84,6 +86,8 @@ function PluginView(props: { stored: PluginItem }) {
         <dd>{plugin.revision}</dd>
       </dl>
       <PluginGrants plugin={plugin} onChanged={onChanged} />
+      {/* A fresh form on each new version: after its own save it starts from the saved binding, after any other change from its draft. */}
+      <PluginBinding key={plugin.version} plugin={plugin} onSaved={onChanged} onReload={props.onReload} />
       <section className="card" aria-label="Config">
         <h2>Config</h2>
         {plugin.configSchema && typeof plugin.configSchema === 'object' ? (
@@ -112,16 +116,17 @@ function PluginView(props: { stored: PluginItem }) {
   )
 }
 
-/** An installed plugin: its grants, config, status and log tail; enable, disable, reload, uninstall. */
+/** An installed plugin: its grants, binding, config, status and log tail; enable, disable, reload, uninstall. */
 export default function PluginDetailPage() {
   const name = useParams().pluginName ?? ''
-  const { loaded } = useApiData(() => pluginsApi.get(name), [name])
   return (
     <>
       <p>
         <Link to={PLUGINS_PATH}>← Plugins</Link>
       </p>
-      <LoadedView loaded={loaded}>{(plugin) => <PluginView key={plugin.id} stored={plugin} />}</LoadedView>
+      <EditLoader load={() => pluginsApi.get(name)} deps={[name]}>
+        {(plugin, reload) => <PluginView stored={plugin} onReload={reload} />}
+      </EditLoader>
     </>
   )
 }
