@@ -112,11 +112,11 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
       if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/groups') creates.push(request.url())
     }
     page.on('request', count)
-    await page.evaluate(() => {
-      const form = document.querySelector('main form') as HTMLFormElement
+    await page.evaluate(`{
+      const form = document.querySelector('main form')
       form.requestSubmit()
       form.requestSubmit()
-    })
+    }`)
     await page.waitForURL('**/groups')
     await page.getByRole('link', { name: 'Submitted twice' }).waitFor()
     page.off('request', count)
