@@ -23,7 +23,7 @@ export const GATEWAY_ERRORS = {
   INVALID_API_KEY: { status: 401, type: 'authentication_error', doc: 'The API key is not known.' },
   API_KEY_REVOKED: { status: 401, type: 'authentication_error', doc: 'The API key was revoked.' },
   API_KEY_EXPIRED: { status: 401, type: 'authentication_error', doc: 'The API key is past its expiry (`expiresAt`).' },
-  LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM serving this model.' },
+  LLM_NOT_ALLOWED: { status: 403, type: 'permission_error', doc: 'The app may not use the LLM the route is pinned to, or any LLM serving this model.' },
   BUDGET_EXCEEDED: {
     status: 429,
     type: 'insufficient_quota',

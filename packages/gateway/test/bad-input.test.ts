@@ -5,6 +5,7 @@ import { completionJson, DEMO_KEY, fakeUpstream, LIMITED_KEY, post, startGateway
 
 type Upstream = Awaited<ReturnType<typeof fakeUpstream>>
 
+const SHADOW_KEY = 'pb-shadow-key-000000000'
 const completion = completionJson('up')
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
 
@@ -50,7 +51,15 @@ beforeAll(async () => {
     vendor: openai
     baseUrl: http://127.0.0.1:1
     apiKey: sk-none
-    models: [dead-model]`,
+    models: [dead-model]
+  - slug: shadow
+    vendor: mock
+    models: [mock-gpt, up]
+    mock: { completionTokens: 7, chunks: 1 }`,
+    apps: `
+  - id: shadowed
+    keys: [{ value: ${SHADOW_KEY} }]
+    allowedLlms: [shadow]`,
   }))
 })
 afterAll(async () => {
@@ -79,9 +88,20 @@ describe('bad requests get a JSON error in the OpenAI shape with a stable code',
     expect(response.headers.get('x-request-id')).toBeTruthy()
   })
 
-  it('refuses an LLM the app may not use', async () => {
+  it('refuses a model only LLMs the app may not use serve, naming none of them', async () => {
     const response = await post(`${url}/v1/chat/completions`, chat('up'), { authorization: `Bearer ${LIMITED_KEY}` })
     expect(response).toMatchObject({ status: 403, json: { error: { code: 'LLM_NOT_ALLOWED' } } })
+    expect(response.json.error.message).not.toMatch(/"up"\s*$|shadow|LLM "/)
+  })
+
+  it('routes a model two LLMs serve to the one the app may use, whichever is listed first', async () => {
+    const shadowed = await post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: `Bearer ${SHADOW_KEY}` })
+    expect(shadowed.status).toBe(200)
+    expect(shadowed.json.usage.completion_tokens).toBe(7)
+    const limited = await post(`${url}/v1/chat/completions`, chat('mock-gpt'), { authorization: `Bearer ${DEMO_KEY}` })
+    expect(limited.json.usage.completion_tokens).toBe(12)
+    const models = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${DEMO_KEY}` } }).then((r) => r.json() as Promise<{ data: { id: string; owned_by: string }[] }>)
+    expect(models.data.filter((model) => model.id === 'mock-gpt')).toEqual([expect.objectContaining({ owned_by: 'mock' })])
   })
 
   it('refuses requests once the monthly budget is spent', async () => {

@@ -8,10 +8,15 @@ interface ModelEntry {
   llm: string
 }
 
-/** The models of the LLMs the calling app may use. */
+/** The models of the LLMs the calling app may use, each once, with the LLM a request for it goes to (the first that lists it). */
 function modelsOf(x: Exchange): ModelEntry[] {
   const app = x.app!
-  return x.state.config.llms.filter((llm) => mayUseLlm(app, llm.slug)).flatMap((llm) => llm.models.map((id) => ({ id, llm: llm.slug })))
+  const models = new Map<string, ModelEntry>()
+  for (const llm of x.state.config.llms) {
+    if (!mayUseLlm(app, llm.slug)) continue
+    for (const id of llm.models) if (!models.has(id)) models.set(id, { id, llm: llm.slug })
+  }
+  return [...models.values()]
 }
 
 /** Anthropic's SDK sends `anthropic-version`: it gets models in Anthropic's shape, every other client in OpenAI's. */

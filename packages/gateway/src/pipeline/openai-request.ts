@@ -1,4 +1,4 @@
-import { requireLlmAllowed } from '../api-keys.js'
+import { mayUseLlm, requireLlmAllowed } from '../api-keys.js'
 import { llmBySlug, type GatewayConfig, type LlmConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { parseJsonObject, requireJsonContentType } from '../http-io.js'
@@ -6,12 +6,23 @@ import { maxCompletionTokensOf } from '../usage.js'
 import { validateRequest } from '../validate-request.js'
 import type { Stage } from './exchange.js'
 
-/** The LLM of a request: the one the route is pinned to, else the one that lists the model. */
-function routeLlm(config: GatewayConfig, model: string, pinned: string | undefined): LlmConfig {
-  if (pinned) return llmBySlug(config, pinned)
-  const llm = config.llms.find((candidate) => candidate.models.includes(model))
-  if (!llm) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not served here; GET /v1/models lists the models you can use`)
-  return llm
+/**
+ * The LLM of a request: the one the route is pinned to, else the first that
+ * lists the model among those the app may use. Another LLM adding a model an
+ * app already uses does not take it over; LLM_NOT_ALLOWED when only LLMs the
+ * app may not use serve it (without naming them).
+ */
+function routeLlm(config: GatewayConfig, app: { name: string; allowedLlms: string[] }, model: string, pinned: string | undefined): LlmConfig {
+  if (pinned) {
+    const llm = llmBySlug(config, pinned)
+    requireLlmAllowed(app, llm.slug)
+    return llm
+  }
+  const serving = config.llms.filter((candidate) => candidate.models.includes(model))
+  if (serving.length === 0) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not served here; GET /v1/models lists the models you can use`)
+  const allowed = serving.find((candidate) => mayUseLlm(app, candidate.slug))
+  if (!allowed) throw new GatewayError('LLM_NOT_ALLOWED', `app "${app.name}" may not use model "${model}": no LLM it may use serves it`)
+  return allowed
 }
 
 /**
@@ -28,8 +39,7 @@ export function openAiRequest(kind: 'chat' | 'embeddings'): Stage {
       const body = parseJsonObject(x.request.body)
       validateRequest(kind, body)
       const model = body.model as string
-      const llm = routeLlm(x.state.config, model, x.pinnedLlm)
-      requireLlmAllowed(x.app!, llm.slug)
+      const llm = routeLlm(x.state.config, x.app!, model, x.pinnedLlm)
       x.body = body
       x.parsedFrom = x.request.body
       x.routeTo(llm, model, kind === 'chat' && body.stream === true)

@@ -39,7 +39,8 @@ export async function readConfigDocument(db: StudioDb | Trx, secrets: SecretMode
   // Issued together: PostgreSQL runs them on several connections; the embedded database queues them.
   const [settings, llms, apps, appLlms, keys, prices, budgets, plugins] = await Promise.all([
     db.selectFrom('settings').select('value').where('key', '=', GATEWAY_SETTINGS_KEY).executeTakeFirst(),
-    db.selectFrom('llms').selectAll().orderBy('slug').execute(),
+    // Oldest first: the gateway routes a model to the first LLM listing it that an app may use, so a new LLM never takes over a model already served.
+    db.selectFrom('llms').selectAll().orderBy('created_at').orderBy('slug').execute(),
     db.selectFrom('apps').leftJoin('users', 'users.id', 'apps.owner_id').select(['apps.id', 'apps.slug', 'apps.name', 'apps.enabled', 'apps.metadata', 'users.email as owner']).orderBy('apps.slug').execute(),
     // An app a portal user owns may use only what their groups are granted: an LLM it lists beyond that is not served.
     db
