@@ -305,7 +305,9 @@ export class Gateway {
     this.#replaced.add(previous)
     this.#state = next.state
     const changes = configChanges(previous.config, config, next.changes)
-    this.options.logger.info({ changes }, 'config applied')
+    // A feed pushes the whole config on every Studio write; one that changed nothing the gateway serves is no news.
+    if (Object.keys(changes).length > 0) this.options.logger.info({ changes }, 'config applied')
+    else this.options.logger.debug('config applied: nothing changed')
     if (changes.server?.some((key) => key === 'host' || key === 'port')) {
       this.options.logger.warn({ host: config.server.host, port: config.server.port }, 'server.host and server.port take effect at the next start')
     }

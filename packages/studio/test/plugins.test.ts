@@ -394,16 +394,25 @@ describe('operating', () => {
 
 describe('a plugin added by a config file', () => {
   // Last: applying a plugins section replaces every installed plugin.
-  it('has its manifest read once, so the API shows what it asks for', async () => {
+  it('has its manifest read once, so the API shows what it asks for, each of several once', async () => {
     const enricher = new URL('../../../examples/plugins/request-enricher', import.meta.url).href
-    expect((await api('POST', '/config/apply', { plugins: [{ name: 'from-file', source: enricher, enabled: false }] })).status).toBe(200)
-    let plugin = (await api('GET', '/plugins/from-file')).json
-    for (let i = 0; i < 100 && plugin.manifest === null; i++) {
+    const names = ['from-file', 'from-file-2', 'from-file-3']
+    const applied = await api('POST', '/config/apply', { plugins: names.map((name) => ({ name, source: enricher, enabled: false })) })
+    expect(applied.status).toBe(200)
+    const read = async () => Promise.all(names.map(async (name) => (await api('GET', `/plugins/${name}`)).json))
+    let plugins = await read()
+    for (let i = 0; i < 200 && plugins.some((plugin) => plugin.manifest === null); i++) {
       await sleep(50)
-      plugin = (await api('GET', '/plugins/from-file')).json
+      plugins = await read()
     }
-    expect(plugin).toMatchObject({ manifest: { id: 'request-enricher' }, requested: { scopes: ['kv.readwrite'] }, runtimes: ['gateway'] })
-    const current = await api('GET', '/plugins/from-file')
-    expect((await api('DELETE', '/plugins/from-file', undefined, { 'if-match': current.etag! })).status).toBe(204)
+    for (const plugin of plugins) expect(plugin).toMatchObject({ manifest: { id: 'request-enricher' }, requested: { scopes: ['kv.readwrite'] }, runtimes: ['gateway'] })
+    // Each description is a write that starts another reconcile: a plugin still waiting must not be queued again.
+    await sleep(500)
+    const described = (await api('GET', '/audit?action=describe&objectType=plugin&limit=100')).json.items as { objectId: string }[]
+    expect(described.map((entry) => entry.objectId).sort()).toEqual(plugins.map((plugin) => plugin.id).sort())
+    for (const name of names) {
+      const current = await api('GET', `/plugins/${name}`)
+      expect((await api('DELETE', `/plugins/${name}`, undefined, { 'if-match': current.etag! })).status).toBe(204)
+    }
   })
 })

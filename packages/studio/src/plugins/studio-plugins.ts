@@ -248,7 +248,9 @@ export class StudioPlugins implements PluginDirectory {
     }
     await Promise.all(rows.map((row) => this.#reconcileOne(row)))
     await this.#storeSchedules(rows)
+    // Marked when queued: each description is a write that reconciles again, and would queue those still waiting once more.
     const unknown = rows.filter((row) => row.manifest === null && !this.#described.has(row.name))
+    for (const row of unknown) this.#described.add(row.name)
     if (unknown.length > 0) this.#learning = this.#learning.then(() => this.#learnManifests(unknown))
   }
 
@@ -274,7 +276,6 @@ export class StudioPlugins implements PluginDirectory {
    */
   async #learnManifests(rows: Array<Row<'plugins'>>): Promise<void> {
     for (const row of rows) {
-      this.#described.add(row.name)
       if (this.#closed) return
       try {
         const described = await this.host.describe({ name: row.name, source: (row.spec as StudioPluginSpec).source })
