@@ -123,6 +123,33 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     expect(creates).toHaveLength(1)
   })
 
+  it("hands a user's app to no owner on the app's edit form, after which the user, refused before, is deleted", async () => {
+    const owner = await admin<{ id: string }>('POST', '/users', { email: 'owner@e2e.example', role: 'portal', password: 'e2e owner password' })
+    const owned = await admin<{ id: string }>('POST', '/apps', { slug: 'owned-app', ownerId: owner.id })
+    await page.goto(`/users/${owner.id}`)
+    const deleteUser = async () => {
+      await page.getByRole('button', { name: 'Delete user' }).click()
+      await page.getByRole('button', { name: 'Yes, delete' }).click()
+    }
+    await deleteUser()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('owns apps (owned-app)')
+    await shot('user-owns-apps')
+
+    await page.goto(`/apps/${owned.id}/edit`)
+    const ownerSelect = page.getByLabel('Owner')
+    await expect.poll(() => ownerSelect.inputValue()).toBe(owner.id)
+    expect(await ownerSelect.locator('option:checked').textContent()).toBe('owner@e2e.example')
+    await ownerSelect.selectOption({ label: 'No owner' })
+    await page.getByRole('button', { name: 'Save app' }).click()
+    await page.waitForURL(`**/apps/${owned.id}`)
+    expect((await admin<{ ownerId: string | null }>('GET', `/apps/${owned.id}`)).ownerId).toBeNull()
+
+    await page.goto(`/users/${owner.id}`)
+    await deleteUser()
+    await page.waitForURL((url) => url.pathname === '/users')
+    await admin('DELETE', `/apps/${owned.id}`)
+  })
+
   it('sets a model price, changes it, and shows the API’s message for a price it refuses', async () => {
     await sidebar('Prices').click()
     await page.getByLabel('Model').fill('dir-model')
