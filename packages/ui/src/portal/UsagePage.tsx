@@ -1,11 +1,11 @@
 import type { AppItem, BudgetItem, MyUsageItem } from '@plugboard/studio/api-types'
 import { portalApi } from '../api/portal-api'
 import { useApiData } from '../api/use-api-data'
+import { formatUsd } from '../components/format-usd'
+import { formatCount } from '../components/formats'
 import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
 
-const usd = (amount: number) => amount.toLocaleString(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 })
-const count = (n: number) => n.toLocaleString()
 /** The app Studio's chats with LLMs go through: its rows in /me/usage are the user's own chats. */
 const CHAT_APP = 'studio:chat'
 /** Budget periods are UTC (a calendar month, or days from an anchor): their dates are shown in UTC. */
@@ -20,11 +20,11 @@ function UsageTable(props: { usage: MyUsageItem }) {
       {(row) => (
         <tr key={row.app}>
           <td>{row.app === CHAT_APP ? 'Chat in Studio' : row.app}</td>
-          <td>{count(row.requests)}</td>
-          <td>{count(row.promptTokens)}</td>
-          <td>{count(row.completionTokens)}</td>
-          <td>{usd(row.costUsd)}</td>
-          <td>{count(row.errors)}</td>
+          <td>{formatCount(row.requests)}</td>
+          <td>{formatCount(row.promptTokens)}</td>
+          <td>{formatCount(row.completionTokens)}</td>
+          <td>{formatUsd(row.costUsd)}</td>
+          <td>{formatCount(row.errors)}</td>
         </tr>
       )}
     </ItemsTable>
@@ -38,9 +38,9 @@ function BudgetsTable(props: { budgets: BudgetItem[]; apps: AppItem[] }) {
       {(budget) => (
         <tr key={budget.id}>
           <td>{nameOf(budget.appId)}</td>
-          <td>{usd(budget.limitUsd)}</td>
+          <td>{formatUsd(budget.limitUsd)}</td>
           <td>
-            {usd(budget.status.spentUsd)} ({Math.round((budget.status.spentUsd / budget.limitUsd) * 100)}%)
+            {formatUsd(budget.status.spentUsd)} ({Math.round((budget.status.spentUsd / budget.limitUsd) * 100)}%)
           </td>
           <td>{budget.period === 'monthly' ? 'monthly' : `every ${budget.periodDays} days`}</td>
           <td>resets on {utcDate(budget.status.resetsAt)}</td>
@@ -54,7 +54,7 @@ function Usage(props: { usage: MyUsageItem; budgets: BudgetItem[]; apps: AppItem
   return (
     <>
       <p className="hint">
-        Since {utcDate(props.usage.from)} (UTC): {count(props.usage.total.requests)} {props.usage.total.requests === 1 ? 'request' : 'requests'}, {usd(props.usage.total.costUsd)}.
+        Since {utcDate(props.usage.from)} (UTC): {formatCount(props.usage.total.requests)} {props.usage.total.requests === 1 ? 'request' : 'requests'}, {formatUsd(props.usage.total.costUsd)}.
       </p>
       <UsageTable usage={props.usage} />
       <h2 className="section">Budgets</h2>
