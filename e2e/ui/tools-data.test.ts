@@ -273,5 +273,11 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
     await shot('history-page-2')
     await pager.getByRole('button', { name: '← Previous' }).click()
     await expect.poll(() => history.getByRole('row').count()).toBe(21)
+
+    // A schedule that does not exist says so once, with no history under it.
+    await page.goto('/schedules/no-such-schedule')
+    await page.getByRole('alert').first().waitFor()
+    expect(await page.getByRole('alert').count()).toBe(1)
+    expect(await page.getByRole('heading', { name: 'Run history' }).count()).toBe(0)
   })
 })

@@ -92,26 +92,31 @@ export default function ScheduleDetailPage() {
           </>
         )}
       </LoadedView>
-      <h2 className="section">Run history</h2>
-      <LoadedView loaded={runs.loaded}>
-        {({ items }) => (
-          <ItemsTable items={items} headers={['Status', 'Trigger', 'Attempt', 'Started', 'Duration', 'Error']} empty="No runs yet." label="Run history">
-            {(run) => (
-              <tr key={run.id}>
-                <td>
-                  <RunStatus run={run} />
-                </td>
-                <td>{run.trigger}</td>
-                <td>{run.attempt}</td>
-                <td>{when(run.startedAt ?? run.scheduledAt)}</td>
-                <td>{duration(run.durationMs)}</td>
-                <td className="status-failed">{run.error ?? ''}</td>
-              </tr>
+      {/* A schedule that could not be read has no history to show: its error is said once, above. */}
+      {schedule.state === 'ready' && (
+        <>
+          <h2 className="section">Run history</h2>
+          <LoadedView loaded={runs.loaded}>
+            {({ items }) => (
+              <ItemsTable items={items} headers={['Status', 'Trigger', 'Attempt', 'Started', 'Duration', 'Error']} empty="No runs yet." label="Run history">
+                {(run) => (
+                  <tr key={run.id}>
+                    <td>
+                      <RunStatus run={run} />
+                    </td>
+                    <td>{run.trigger}</td>
+                    <td>{run.attempt}</td>
+                    <td>{when(run.startedAt ?? run.scheduledAt)}</td>
+                    <td>{duration(run.durationMs)}</td>
+                    <td className="status-failed">{run.error ?? ''}</td>
+                  </tr>
+                )}
+              </ItemsTable>
             )}
-          </ItemsTable>
-        )}
-      </LoadedView>
-      <Pager paged={runs} label="Run history pages" />
+          </LoadedView>
+          <Pager paged={runs} label="Run history pages" />
+        </>
+      )}
     </>
   )
 }
