@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { TSchema } from 'typebox'
 import { StudioError, type ErrorDetail } from '../errors.js'
@@ -9,14 +9,58 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv
 }
 
+const NUL_MESSAGE = 'must not contain the NUL character'
+
+/**
+ * The strings (and field names) of `value` holding U+0000, as ajv errors at
+ * their JSON pointers: PostgreSQL text and jsonb cannot hold it, so it is
+ * refused at its field instead of failing in the database. Walked without
+ * recursion: a body may nest deeper than the stack.
+ */
+function nulErrors(value: unknown): ErrorObject[] {
+  const errors: ErrorObject[] = []
+  const pending: Array<{ value: unknown; pointer: string }> = [{ value, pointer: '' }]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const at = next.pointer
+    if (typeof next.value === 'string') {
+      if (next.value.includes('\0')) errors.push({ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: NUL_MESSAGE })
+    } else if (typeof next.value === 'object' && next.value !== null) {
+      for (const [key, item] of Object.entries(next.value)) {
+        if (key.includes('\0')) errors.push({ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'must not have a field name with the NUL character' })
+        else pending.push({ value: item, pointer: `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}` })
+      }
+    }
+  }
+  return errors
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null | undefined }
+
+/** `validate`, and no NUL character anywhere in the value. */
+function refusingNul(validate: ValidateFunction): Validator {
+  const check: Validator = (data) => {
+    const valid = validate(data)
+    const nul = nulErrors(data)
+    check.errors = nul.length === 0 ? validate.errors : [...(validate.errors ?? []), ...nul]
+    return valid && nul.length === 0
+  }
+  return check
+}
+
+const ajvs = { body: makeAjv(false), other: makeAjv(true) }
+
 /**
  * The validators of the admin API. Body values keep their JSON types; query
- * strings and path parameters are coerced ("10" → 10). One pair per process,
- * shared by the routes and by the writes made without HTTP (ObjectWriter,
- * object hooks' modifications), so both accept exactly the same bodies; ajv
- * caches a compiled schema by its object, so each compiles once.
+ * strings and path parameters are coerced ("10" → 10). No string may hold
+ * NUL. One pair per process, shared by the routes and by the writes made
+ * without HTTP (ObjectWriter, object hooks' modifications), so both accept
+ * exactly the same bodies; ajv caches a compiled schema by its object, so
+ * each compiles once.
  */
-export const API_VALIDATORS = { body: makeAjv(false), other: makeAjv(true) }
+export const API_VALIDATORS = {
+  body: (schema: TSchema | object): Validator => refusingNul(ajvs.body.compile(schema)),
+  other: (schema: TSchema | object): Validator => refusingNul(ajvs.other.compile(schema)),
+}
 
 /** A JSON pointer for each ajv error, prefixed by the part of the request (`query/limit`; body fields bare: `/models/0`). */
 export function detailsOf(errors: ErrorObject[], part: string): ErrorDetail[] {
@@ -33,7 +77,7 @@ export function detailsOf(errors: ErrorObject[], part: string): ErrorDetail[] {
 export type BodyCheck = (value: unknown) => ErrorDetail[] | undefined
 
 export function compileBodyCheck(schema: TSchema): BodyCheck {
-  const validate = API_VALIDATORS.body.compile(schema)
+  const validate = API_VALIDATORS.body(schema)
   return (value) => (validate(value) ? undefined : detailsOf(validate.errors ?? [], 'body'))
 }
 
