@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SEARCH_LANGUAGES } from '../src/datasources/search.js'
 import { DATABASES, startStudio, type TestStudio } from './helpers.js'
 
 // What the admin API says of a body or query that does not fit: the field at fault, in words a user can act on.
@@ -40,5 +41,22 @@ describe.each(DATABASES)('validation details on %s', (kind) => {
     expect([json.status, json.json.bytes]).toEqual([201, 'giraffe neck'.length])
     const found = await s.api('POST', '/api/v1/datasources/docs/query', { query: 'zebracrossing or giraffe' })
     expect(found.json.items.map((item: { content: string }) => item.content).sort()).toEqual(['giraffe neck', 'zebracrossing'])
+  })
+
+  it('says in words what a slug, an email, a URL and a choice of values must be, at the same path', async () => {
+    expect(await refusal('POST', '/api/v1/apps', { slug: 'Not A Slug' })).toEqual([{ path: '/slug', message: 'must be lower-case letters, digits and dashes, starting with a letter or digit, and not a UUID' }])
+    expect(await refusal('POST', '/api/v1/users', { email: 'nobody', role: 'portal' })).toEqual([{ path: '/email', message: 'must be an email address' }])
+    expect(await refusal('POST', '/api/v1/llms', { slug: 'x', vendor: 'openai', baseUrl: 'ftp://example.com', models: ['m'] })).toEqual([
+      { path: '/baseUrl', message: 'must be an http:// or https:// URL with a host, and no user:password@' },
+    ])
+    expect((await s.api('POST', '/api/v1/llms', { slug: 'openai', vendor: 'openai', models: ['m'] })).status).toBe(201)
+    expect(await refusal('PATCH', '/api/v1/llms/openai', { baseUrl: 'https://user:secret@example.com' }, { 'if-match': '"1"' })).toEqual([
+      { path: '/baseUrl', message: 'must be an http:// or https:// URL with a host, and no user:password@, or empty for the default' },
+    ])
+    expect(await refusal('POST', '/api/v1/chat/conversations', { target: { kind: 'robot', name: 'x' } })).toEqual([{ path: '/target/kind', message: 'must be one of: agent, llm' }])
+    expect(await refusal('POST', '/api/v1/datasources', { slug: 'other', language: 'klingon' })).toEqual([{ path: '/language', message: `must be one of: ${SEARCH_LANGUAGES.join(', ')}` }])
+    expect(await refusal('POST', '/api/v1/llms', { slug: 'x', vendor: 'bogus', models: ['m'] })).toEqual([{ path: '/vendor', message: 'must be one of: mock, openai, anthropic' }])
+    // Lengths and types read well as they were.
+    expect(await refusal('POST', '/api/v1/apps', { slug: 'a'.repeat(64) })).toEqual([{ path: '/slug', message: 'must NOT have more than 63 characters' }])
   })
 })
