@@ -5,6 +5,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Platform } from '../src/index.js'
 import { ADMIN, DATABASES, freshPostgres } from './helpers.js'
+import { until } from './request-records.js'
 
 const admin = { authorization: `Bearer ${ADMIN.token}`, 'content-type': 'application/json' }
 
@@ -120,6 +121,37 @@ describe.each(DATABASES)('plugboard up on %s: the gateway is fed live from Studi
     expect(logged.items).toEqual([expect.objectContaining({ userId: user.id, requestId: expect.stringMatching(/^chat-/) })])
     // The admin's usage has none of it.
     expect(((await (await fetch(`${platform.url}/api/v1/me/usage`, { headers: admin })).json()) as Usage).items.map((item) => item.app)).not.toContain('studio:chat')
+  })
+
+  it("records a chat reply that streamed to its end as not aborted, and one the browser stopped as aborted", async () => {
+    // A chunk hook that answers the stream's end late: the reply's [DONE] arrives well before the gateway's response ends.
+    const installed = await fetch(`${platform.url}/api/v1/plugins`, { method: 'POST', headers: admin, body: JSON.stringify({ source: new URL('./fixtures/slow-end-plugin.mjs', import.meta.url).href, name: 'slow-end' }) })
+    expect(installed.status).toBe(201)
+    expect(((await (await fetch(`${platform.url}/api/v1/plugins/slow-end/enable`, { method: 'POST', headers: admin })).json()) as { status: string }).status).toBe('running')
+    await fetch(`${platform.url}/api/v1/config/apply`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ llms: [{ slug: 'mock', vendor: 'mock', models: ['mock-gpt'] }, { slug: 'slow', vendor: 'mock', models: ['slow-gpt'], mock: { chunks: 50, chunkDelayMs: 100 } }] }),
+    })
+    const converse = async (llm: string, signal?: AbortSignal) => {
+      const conversation = (await (await fetch(`${platform.url}/api/v1/chat/conversations`, { method: 'POST', headers: admin, body: JSON.stringify({ target: { kind: 'llm', name: llm } }) })).json()) as { id: string }
+      return fetch(`${platform.url}/api/v1/chat/conversations/${conversation.id}/messages`, { method: 'POST', headers: admin, body: JSON.stringify({ content: 'hello' }), ...(signal && { signal }) })
+    }
+    type Logged = { llm: string; aborted: boolean }
+    const logged = async (llm: string) => ((await (await fetch(`${platform.url}/api/v1/analytics/requests?app=studio:chat&llm=${llm}`, { headers: admin })).json()) as { items: Logged[] }).items
+
+    expect(await (await converse('mock')).text()).toContain('event: done')
+    await until(async () => (await logged('mock')).length === 1)
+    expect(await logged('mock')).toEqual([expect.objectContaining({ llm: 'mock', status: 200, aborted: false })])
+
+    const stop = new AbortController()
+    const stopped = await converse('slow', stop.signal)
+    const reader = stopped.body!.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: content')
+    stop.abort()
+    await until(async () => (await logged('slow')).length === 1)
+    expect(await logged('slow')).toEqual([expect.objectContaining({ llm: 'slow', aborted: true })])
+    expect((await fetch(`${platform.url}/api/v1/plugins/slow-end`, { method: 'DELETE', headers: admin })).status).toBe(204)
   })
 
   it('never takes more than one reservation over an almost-spent budget under 64 concurrent requests, and the budget says so', async () => {

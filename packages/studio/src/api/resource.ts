@@ -277,12 +277,23 @@ export function timestamps(row: { version: number; created_at: Date; updated_at:
   return { version: row.version, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() }
 }
 
+const HTTP_URL_MESSAGE = 'must be an http:// or https:// URL with a host, and no user:password@'
+
 /**
  * An http(s) base URL without credentials in it (`user:pass@` would be
  * stored, shown and logged as any URL is): secrets go in their own
  * encrypted fields.
  */
-export const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://[^/?#@\\s]+(?:[/?#]|$)', maxLength: 2048, description: 'http(s), without user:password@ (credentials go in their own field).' })
+export const HttpUrl = Type.String({
+  format: 'uri',
+  pattern: '^https?://[^/?#@\\s]+(?:[/?#]|$)',
+  maxLength: 2048,
+  description: 'http(s), without user:password@ (credentials go in their own field).',
+  errorMessage: HTTP_URL_MESSAGE,
+})
+
+/** HttpUrl, or '' for "none set" (the default applies). */
+export const HttpUrlOrEmpty = Type.Union([HttpUrl, Type.Literal('')], { errorMessage: `${HTTP_URL_MESSAGE}, or empty for the default` })
 
 /** The `?q=` text filter of a list, searching `what` (see `containsText`). */
 export function TextQuery(what: string) {
@@ -305,4 +316,5 @@ export const Slug = Type.String({
   minLength: 1,
   maxLength: 63,
   description: 'Lower-case letters, digits and dashes, starting with a letter or digit; not in the form of a UUID.',
+  errorMessage: 'must be lower-case letters, digits and dashes, starting with a letter or digit, and not a UUID',
 })

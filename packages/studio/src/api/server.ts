@@ -105,7 +105,7 @@ export async function createApi(options: { logger: Logger; auth: Authenticator; 
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api
 
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? API_VALIDATORS.body : API_VALIDATORS.other).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? API_VALIDATORS.body : API_VALIDATORS.other)(schema))
   // An empty body with a JSON content type (some clients send the header on every request, a DELETE
   // included) is no body: routes that need one say so through their schema.
   const json = app.getDefaultJsonParser('error', 'error')

@@ -41,16 +41,27 @@ export async function* llmReply(completion: ChatCompletion, llm: string, userId:
     return
   }
   const splitter = new SseSplitter()
+  // The reply ends at [DONE] or an error event, yet the body is read to its end (the gateway ends it
+  // right behind, once its hooks saw the stream's end): a body given up sooner drops the connection,
+  // and the gateway records a request whose client left — aborted.
+  let ended = false
+  let failure: ChatEvent | undefined
   for await (const chunk of chunksOf(response.body)) {
+    if (ended) continue
     for (const { event } of splitter.push(chunk)) {
-      if (event.data === '[DONE]') return
+      if (event.data === '[DONE]') {
+        ended = true
+        break
+      }
       const parsed = JSON.parse(event.data) as { choices?: Array<{ delta?: { content?: unknown } }>; error?: { code?: string; message?: string } }
       if (parsed.error) {
-        yield { type: 'error', code: parsed.error.code ?? 'CHAT_REPLY_FAILED', message: parsed.error.message ?? 'the LLM failed mid-stream' }
-        return
+        failure = { type: 'error', code: parsed.error.code ?? 'CHAT_REPLY_FAILED', message: parsed.error.message ?? 'the LLM failed mid-stream' }
+        ended = true
+        break
       }
       const text = parsed.choices?.[0]?.delta?.content
       if (typeof text === 'string' && text) yield { type: 'content', text }
     }
   }
+  if (failure) yield failure
 }

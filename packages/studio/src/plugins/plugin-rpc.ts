@@ -10,7 +10,7 @@ export const MAX_RPC_BYTES = 256 * 1024
 const RPC_DEADLINE_MS = 10_000
 
 /** An RPC method name in a route's path, as manifests declare them. */
-export const RpcMethod = Type.String({ minLength: 1, maxLength: 100, pattern: RPC_METHOD_PATTERN })
+export const RpcMethod = Type.String({ minLength: 1, maxLength: 100, pattern: RPC_METHOD_PATTERN, errorMessage: 'must be letters, digits, _ . and -' })
 
 export interface PluginRpcCall {
   /** The installed name, for messages. */

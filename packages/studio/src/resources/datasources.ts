@@ -79,6 +79,13 @@ function presentDocument(row: Row<'documents'>): Static<typeof DocumentItem> {
   return { id: row.id, datasourceId: row.datasource_id, name: row.name, contentType: row.content_type, bytes: row.bytes, chunks: row.chunks, createdAt: row.created_at.toISOString() }
 }
 
+/**
+ * A document's text without its NUL characters, which PostgreSQL text cannot
+ * hold: a text file with one (a stray byte, a UTF-16 export) is taken as the
+ * text around them rather than refused.
+ */
+const withoutNul = (text: string) => text.replaceAll('\0', '')
+
 /** What was uploaded, whichever way: a JSON object, or the raw text with `?name=`. */
 function readUpload(request: FastifyRequest): { name: string; contentType: DocumentContentType; content: string } {
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
@@ -169,7 +176,7 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
     scoped.addContentTypeParser([...TEXT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => {
       // Decoded leniently, binary junk would be indexed as replacement characters.
       try {
-        done(null, STRICT_UTF8.decode(body as Buffer))
+        done(null, withoutNul(STRICT_UTF8.decode(body as Buffer)))
       } catch {
         done(new StudioError('VALIDATION_FAILED', 'the document is not UTF-8 text', { details: [{ path: '/content', message: 'is not valid UTF-8' }] }))
       }
@@ -179,6 +186,11 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
       {
         config,
         bodyLimit: MAX_DOCUMENT_BYTES,
+        // Before validation, which refuses NUL in any other string.
+        preValidation: async (request) => {
+          const upload = request.body as { content?: unknown } | undefined
+          if (typeof upload?.content === 'string') upload.content = withoutNul(upload.content)
+        },
         schema: {
           tags,
           summary: 'Upload a text or markdown document: chunked and indexed for search',
@@ -190,9 +202,7 @@ export function registerDatasourceRoutes(app: Api, ctx: StudioContext): void {
       },
       async (request, reply) => {
         const upload = readUpload(request)
-        // Postgres text cannot hold NUL.
-        const content = upload.content.replace(/\0/g, '')
-        const chunks = chunkText(content, { contentType: upload.contentType, limit: MAX_DOCUMENT_CHUNKS })
+        const chunks = chunkText(upload.content, { contentType: upload.contentType, limit: MAX_DOCUMENT_CHUNKS })
         if (chunks.length > MAX_DOCUMENT_CHUNKS) throw new StudioError('VALIDATION_FAILED', `the document cuts into more than ${MAX_DOCUMENT_CHUNKS} chunks (headings or paragraphs with almost nothing under them): merge its sections`, { details: [{ path: '/content', message: `is more than ${MAX_DOCUMENT_CHUNKS} chunks` }] })
         if (chunks.length === 0) throw new StudioError('VALIDATION_FAILED', 'the document is blank', { details: [{ path: '/content', message: 'is blank' }] })
         const found = await findRow(ctx.db, 'datasources', request.params.id, 'datasource')

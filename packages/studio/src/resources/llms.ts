@@ -5,7 +5,7 @@ import { secretHint } from '../accounts/secrets.js'
 import type { Row } from '../db/schema.js'
 import { StudioError } from '../errors.js'
 import type { StudioContext } from '../api/context.js'
-import { HttpUrl, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
+import { HttpUrl, HttpUrlOrEmpty, registerResource, Slug, SLUG_NAMED_SORTS, TextQuery, Timestamps, timestamps } from '../api/resource.js'
 import { removeGrants } from './groups.js'
 import type { Api } from '../api/server.js'
 import { containsText } from '../api/list.js'
@@ -68,7 +68,7 @@ const LlmUpdate = Type.Object(
     slug: Type.Optional(Slug),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Description),
-    baseUrl: Type.Optional(Type.Union([HttpUrl, Type.Literal('')])),
+    baseUrl: Type.Optional(HttpUrlOrEmpty),
     apiKey: Type.Optional(Type.Union([ApiKey, Type.Null()], { description: 'null removes the key.' })),
     models: Type.Optional(Type.Array(Model, { minItems: 1, maxItems: 500, uniqueItems: true })),
     defaultModel: Type.Optional(Type.Union([Model, Type.Null()])),

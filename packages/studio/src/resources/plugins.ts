@@ -21,7 +21,7 @@ import type { StudioPlugins } from '../plugins/studio-plugins.js'
 const ScopeName = Type.Union(SCOPES.map((scope) => Type.Literal(scope)))
 const ObjectTypeName = Type.Union(HOOKED_OBJECT_TYPES.map((type) => Type.Literal(type)))
 const HookName = Type.Union(HOOK_NAMES.map((hook) => Type.Literal(hook)))
-const TopicPattern = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.>*-]+$' })
+const TopicPattern = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.>*-]+$', errorMessage: 'must be letters, digits, _ . - and the wildcards * and >' })
 const Topics = Type.Object({ publish: Type.Array(TopicPattern, { maxItems: 50 }), subscribe: Type.Array(TopicPattern, { maxItems: 50 }) })
 const Source = Type.String({ minLength: 1, maxLength: 2048, description: 'file:///path (a package directory, .js/.mjs file or executable) or grpc://host:port' })
 const Status = Type.Union([Type.Literal('running'), Type.Literal('starting'), Type.Literal('restarting'), Type.Literal('failed'), Type.Literal('disabled'), Type.Literal('scopes_pending')], {

@@ -21,7 +21,7 @@ const Auth = Type.Object(
 )
 const Spec = Type.Union([Type.Object({}, { additionalProperties: true }), Type.String({ maxLength: MAX_SPEC_BYTES })], { description: 'An OpenAPI 3.0 or 3.1 document: a JSON object, or JSON or YAML text (at most 1 MB).' })
 // No control characters: the credential goes in a header or a URL as it is.
-const Credential = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'Stored encrypted, never returned.' })
+const Credential = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'Stored encrypted, never returned.', errorMessage: 'must not contain control characters (line breaks, tabs)' })
 const Description = Type.String({ maxLength: 2000 })
 
 const Parameter = Type.Object({

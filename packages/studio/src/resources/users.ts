@@ -13,7 +13,7 @@ import { containsText } from '../api/list.js'
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('portal')], { description: 'admin: the admin API and dashboard; portal: the portal and the LLMs their groups grant.' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 /** Trimmed and lower-cased before it is stored, so the pattern allows the spaces a paste brings. */
-const Email = Type.String({ pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$', maxLength: 320, description: 'Stored trimmed and lower-cased; unique.' })
+const Email = Type.String({ pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$', maxLength: 320, description: 'Stored trimmed and lower-cased; unique.', errorMessage: 'must be an email address' })
 const Password = Type.String({ minLength: 12, maxLength: 1024, description: 'Stored as an scrypt hash, never returned.' })
 
 export const User = Type.Object({
