@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { fractionDigitsFor, WHOLE_INCREMENTS, xRangeOf } from './chart-scales'
 import type { DaySeries } from './day-series'
 import './analytics.css'
 
@@ -14,11 +15,14 @@ const utc = (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC
  * Lines over UTC days, drawn by uPlot on a canvas. Hovering a day shows its
  * figures in the legend under the chart (HTML text: uPlot sets labels with
  * `textContent`, so an app named `<img onerror…>` stays text). A click on a
- * legend entry hides or shows its line.
+ * legend entry hides or shows its line. The x axis spans `range` (the
+ * answer's from and to); a `whole` measure (a count) ticks by whole numbers,
+ * any other gets the decimals its tick step needs (`format`'s second argument).
  */
-export function TimeChart(props: { title: string; data: DaySeries; format: (value: number) => string }) {
+export function TimeChart(props: { title: string; data: DaySeries; range: { from: string; to: string }; format: (value: number, fractionDigits?: number) => string; whole?: boolean }) {
   const holder = useRef<HTMLDivElement>(null)
-  const { data, format } = props
+  const { data, format, whole } = props
+  const { from, to } = props.range
   useEffect(() => {
     const target = holder.current
     if (!target) return
@@ -29,13 +33,13 @@ export function TimeChart(props: { title: string; data: DaySeries; format: (valu
         width: Math.max(target.clientWidth, 320),
         height: HEIGHT,
         tzDate: utc,
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: () => xRangeOf({ from, to }) } },
         series: [
           { label: 'Day', value: (_: uPlot, seconds: number | null) => (seconds === null ? '—' : DAY_FORMAT(utc(seconds))) },
           ...data.series.map((line, i) => ({ label: line.label, stroke: COLORS[i % COLORS.length]!, width: 2, value: figure, points: { show: data.days.length < 60 } })),
         ],
         // The y axis as wide as its longest label ("4,000,000") needs.
-        axes: [{}, { values: (_: uPlot, ticks: number[]) => ticks.map(format), size: (_: uPlot, labels: string[] | null) => 24 + 8 * Math.max(3, ...(labels ?? []).map((label) => label.length)) }],
+        axes: [{}, { ...(whole && { incrs: WHOLE_INCREMENTS }), values: (_: uPlot, ticks: number[], _axis: number, _space: number, increment: number) => ticks.map((tick) => format(tick, fractionDigitsFor(increment))), size: (_: uPlot, labels: string[] | null) => 24 + 8 * Math.max(3, ...(labels ?? []).map((label) => label.length)) }],
       },
       [x, ...data.series.map((line) => line.values)],
       target,
@@ -46,7 +50,7 @@ export function TimeChart(props: { title: string; data: DaySeries; format: (valu
       resize.disconnect()
       chart.destroy()
     }
-  }, [data, format])
+  }, [data, format, whole, from, to])
   return (
     <figure className="chart">
       <figcaption>{props.title}</figcaption>

@@ -28,12 +28,14 @@ const START: FilterValues<Filter> = { from: '', to: '', app: '', llm: '', split:
 /** What a null split is: requests with no app (refused before auth) or no LLM. */
 const NONE: Record<Split, string> = { app: '(no app)', llm: '(no LLM)', model: '(no model)' }
 
-const usd = (n: number) => `$${n.toLocaleString(undefined, { maximumFractionDigits: n < 1 ? 4 : 2 })}`
+/** Dollars to 4 decimals under $1 and to cents above, or (a tick label) to the decimals the ticks' step needs. */
+const usd = (n: number, fractionDigits?: number) =>
+  `$${n.toLocaleString(undefined, fractionDigits === undefined ? { maximumFractionDigits: n < 1 ? 4 : 2 } : { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits })}`
 const ms = (n: number) => `${formatCount(n)} ms`
-const CHARTS: ReadonlyArray<{ measure: UsageMeasure; title: string; format: (n: number) => string }> = [
-  { measure: 'requests', title: 'Requests per day', format: formatCount },
-  { measure: 'tokens', title: 'Tokens per day (prompt + completion)', format: formatCount },
-  { measure: 'costUsd', title: 'Cost per day (USD)', format: usd },
+const CHARTS: ReadonlyArray<{ measure: UsageMeasure; title: string; format: (n: number, fractionDigits?: number) => string; whole: boolean }> = [
+  { measure: 'requests', title: 'Requests per day', format: formatCount, whole: true },
+  { measure: 'tokens', title: 'Tokens per day (prompt + completion)', format: formatCount, whole: true },
+  { measure: 'costUsd', title: 'Cost per day (USD)', format: usd, whole: false },
 ]
 
 /**
@@ -93,9 +95,9 @@ function Charts(props: { usage: UsageRows; latency: LatencyRows; range: { from: 
       </dl>
       <div className="charts">
         {charts.map((chart) => (
-          <TimeChart key={chart.measure} title={chart.title} data={chart.data} format={chart.format} />
+          <TimeChart key={chart.measure} title={chart.title} data={chart.data} range={props.range} format={chart.format} whole={chart.whole} />
         ))}
-        <TimeChart title="Latency per day (p50, p90, p99)" data={latencyData} format={ms} />
+        <TimeChart title="Latency per day (p50, p90, p99)" data={latencyData} range={props.range} format={ms} whole />
       </div>
     </>
   )
