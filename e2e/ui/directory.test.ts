@@ -257,17 +257,31 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await shot('app-edited')
   })
 
-  it('rotates an app key: a new key shown once, the old one revoked', async () => {
+  it('rotates an app key after a confirmation: a new key shown once, the old one revoked', async () => {
     await page.getByRole('button', { name: 'Issue key' }).click()
     const first = (await page.locator('.secret code').textContent())!
     await page.getByRole('button', { name: 'Done' }).click()
     await page.getByRole('button', { name: /^Rotate key/ }).click()
+    const question = page.getByRole('group', { name: /^Rotate key .+\?$/ })
+    await question.waitFor()
+    await shot('app-key-rotate-confirm')
+    expect(await page.getByRole('cell', { name: 'revoked' }).count()).toBe(0)
+    await question.getByRole('button', { name: 'Yes, rotate' }).click()
     await expect.poll(() => page.locator('.secret code').textContent()).toMatch(/^pb-/)
     const second = (await page.locator('.secret code').textContent())!
     expect(second).not.toBe(first)
     await page.getByRole('cell', { name: 'revoked' }).waitFor()
     expect(await page.getByRole('cell', { name: 'active' }).count()).toBe(1)
     await shot('app-key-rotated')
+  })
+
+  it('revokes the key just shown after a confirmation, and no longer offers it to copy', async () => {
+    await page.getByRole('button', { name: /^Revoke key/ }).click()
+    await page.getByRole('group', { name: /^Revoke key .+\?$/ }).getByRole('button', { name: 'Yes, revoke' }).click()
+    await expect.poll(() => page.getByRole('cell', { name: 'revoked' }).count()).toBe(2)
+    expect(await page.getByRole('region', { name: 'New key' }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: 'Copy' }).count()).toBe(0)
+    await shot('app-key-revoked')
   })
 
   it('deletes the app after a confirmation, and a model price', async () => {

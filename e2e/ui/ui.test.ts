@@ -115,6 +115,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     await page.getByRole('button', { name: 'Done' }).click()
     expect(await page.getByText(shown).count()).toBe(0)
     await page.getByRole('button', { name: /^Revoke key/ }).click()
+    await page.getByRole('group', { name: /^Revoke key .+\?$/ }).getByRole('button', { name: 'Yes, revoke' }).click()
     await page.getByRole('cell', { name: 'revoked' }).waitFor()
     await shot('app-key-revoked')
     expect((await chat()).status).toBe(401)

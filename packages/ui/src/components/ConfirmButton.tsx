@@ -24,7 +24,7 @@ export function ConfirmButton(props: { label: string; target: string; busyLabel:
   }
   if (state.state === 'confirming' || state.state === 'busy')
     return (
-      <span className="confirm" role="group" aria-label={question}>
+      <span className="confirm-inline" role="group" aria-label={question}>
         <span>{question}</span>
         <button type="button" className="danger" disabled={state.state === 'busy'} onClick={() => void confirm()}>
           {state.state === 'busy' ? props.busyLabel : `Yes, ${props.label.toLowerCase()}`}
@@ -35,7 +35,7 @@ export function ConfirmButton(props: { label: string; target: string; busyLabel:
       </span>
     )
   return (
-    <span className="confirm">
+    <span className="confirm-inline">
       <button type="button" className="danger" aria-label={`${props.label} ${props.target}`} onClick={() => setState({ state: 'confirming' })}>
         {props.label}
       </button>

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router'
 import { ADMIN_APPS, type AppScope } from '../api/app-scope'
 import { directoryApi } from '../api/directory-api'
 import { useApiData } from '../api/use-api-data'
+import { ConfirmButton } from '../components/ConfirmButton'
 import { DeleteButton } from '../components/DeleteButton'
 import { ErrorMessage } from '../components/form-controls'
 import { ItemsTable } from '../components/ItemsTable'
@@ -41,25 +42,9 @@ function IssuedKey(props: { issued: IssuedKeyItem; onDone: () => void }) {
   )
 }
 
-/** A key's row: rotating it (a new key shown once, this one revoked at once) or revoking it. */
-function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRevoked: () => void; onRotated: (issued: IssuedKeyItem) => void }) {
-  const [busy, setBusy] = useState<'revoke' | 'rotate' | undefined>(undefined)
-  const [error, setError] = useState<string | undefined>(undefined)
+/** A key's row: rotating it (a new key shown once, this one revoked at once) or revoking it, each after a confirmation. */
+function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRevoked: (keyId: string) => void; onRotated: (issued: IssuedKeyItem) => void }) {
   const { item } = props
-  async function act(action: 'revoke' | 'rotate') {
-    setBusy(action)
-    setError(undefined)
-    try {
-      if (action === 'rotate') props.onRotated(await props.scope.api.rotateKey(props.appId, item.id))
-      else {
-        await props.scope.api.revokeKey(props.appId, item.id)
-        props.onRevoked()
-      }
-    } catch (failure) {
-      setError((failure as Error).message)
-      setBusy(undefined)
-    }
-  }
   return (
     <tr>
       <td>
@@ -70,15 +55,18 @@ function KeyRow(props: { scope: AppScope; appId: string; item: AppKeyItem; onRev
       <td>
         {item.status === 'active' && (
           <div className="actions">
-            <button type="button" disabled={busy !== undefined} onClick={() => void act('rotate')} aria-label={`Rotate key ${item.hint}`}>
-              {busy === 'rotate' ? 'Rotating…' : 'Rotate'}
-            </button>
-            <button type="button" className="danger" disabled={busy !== undefined} onClick={() => void act('revoke')} aria-label={`Revoke key ${item.hint}`}>
-              {busy === 'revoke' ? 'Revoking…' : 'Revoke'}
-            </button>
+            <ConfirmButton label="Rotate" target={`key ${item.hint}`} busyLabel="Rotating…" onConfirm={async () => props.onRotated(await props.scope.api.rotateKey(props.appId, item.id))} />
+            <ConfirmButton
+              label="Revoke"
+              target={`key ${item.hint}`}
+              busyLabel="Revoking…"
+              onConfirm={async () => {
+                await props.scope.api.revokeKey(props.appId, item.id)
+                props.onRevoked(item.id)
+              }}
+            />
           </div>
         )}
-        <ErrorMessage message={error} />
       </td>
     </tr>
   )
@@ -109,6 +97,12 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
 
   function showRotated(rotated: IssuedKeyItem) {
     setIssued(rotated)
+    reload()
+  }
+
+  // A key revoked no longer works: its "copy it now" panel goes with it.
+  function forgetRevoked(keyId: string) {
+    setIssued((shown) => (shown?.id === keyId ? undefined : shown))
     reload()
   }
 
@@ -159,7 +153,7 @@ export default function AppDetailPage({ scope = ADMIN_APPS }: { scope?: AppScope
       <LoadedView loaded={keys}>
         {({ items }) => (
           <ItemsTable items={items} headers={['Key', 'Status', 'Created', '']} empty="No keys yet.">
-            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={reload} onRotated={showRotated} />}
+            {(item) => <KeyRow key={item.id} scope={scope} appId={appId} item={item} onRevoked={forgetRevoked} onRotated={showRotated} />}
           </ItemsTable>
         )}
       </LoadedView>
