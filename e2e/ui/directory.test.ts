@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminApi, type AdminApi } from './admin-api.js'
 import { launchChromium, runBrowserTests, screenshots, signedInPage, signIn } from './browser.js'
@@ -298,5 +298,38 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await page.getByRole('button', { name: 'Yes, delete' }).click()
     await page.getByText('No model prices yet.').waitFor()
     await shot('price-deleted')
+  })
+
+  it('wraps long text without spaces (an LLM name, its description, a model) instead of widening the page at 1280 px', async () => {
+    const word = (length: number) => 'NoSpace'.repeat(Math.ceil(length / 7)).slice(0, length)
+    const model = word(200)
+    await admin('POST', '/llms', { slug: 'long-mock', vendor: 'mock', name: word(200), description: word(2000), models: [model] })
+    await admin('PUT', `/model-prices/${model}`, { input: 1, output: 2 })
+    await page.setViewportSize({ width: 1280, height: 800 })
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+    for (const [path, shown] of [
+      ['/llms', page.getByRole('cell', { name: 'long-mock' })],
+      ['/llms/long-mock', page.getByRole('link', { name: 'Edit' })],
+      ['/prices', page.getByRole('button', { name: `Edit the price of ${model}` })],
+      ['/chat', page.getByRole('option', { name: new RegExp(word(50)) })],
+    ] as const) {
+      await page.goto(path)
+      await shown.waitFor({ state: 'attached' })
+      await shot(`long-text-${path.split('/').join('-')}`)
+      expect({ path, fits: await fits() }).toEqual({ path, fits: true })
+    }
+    // Buttons keep their words whole (no "E-d-i-t" squeezed down a narrow cell): their text is one line box.
+    const oneLine = (button: Locator) =>
+      button.evaluate((element) => {
+        const text = document.createRange()
+        text.selectNodeContents(element)
+        return text.getClientRects().length === 1
+      })
+    await page.goto('/prices')
+    expect(await oneLine(page.getByRole('button', { name: `Edit the price of ${model}` }))).toBe(true)
+    await page.goto('/llms/long-mock')
+    const edit = page.getByRole('link', { name: 'Edit' })
+    expect(await oneLine(edit)).toBe(true)
+    expect(await edit.evaluate((element) => element.getBoundingClientRect().right <= window.innerWidth && element.scrollWidth <= element.clientWidth)).toBe(true)
   })
 })
