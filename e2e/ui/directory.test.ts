@@ -150,8 +150,24 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await admin('DELETE', `/apps/${owned.id}`)
   })
 
-  it('sets a model price, changes it, and shows the API’s message for a price it refuses', async () => {
+  it('asks for a blank model and prices under their fields, sending nothing', async () => {
     await sidebar('Prices').click()
+    const writes: string[] = []
+    const record = (request: import('playwright-core').Request) => void (request.method() === 'PUT' && writes.push(request.url()))
+    page.on('request', record)
+    await page.getByLabel('Input (USD per million tokens)').fill('1')
+    await page.getByRole('button', { name: 'Save price' }).click()
+    await expect.poll(() => page.locator('#field-model-error').textContent()).toBe('required')
+    expect(await page.locator('#field-output-error').textContent()).toBe('required')
+    expect(await page.locator('#field-input-error').count()).toBe(0)
+    expect(await page.getByRole('alert').count()).toBe(0)
+    await shot('price-blank')
+    page.off('request', record)
+    expect(writes).toEqual([])
+    await page.getByLabel('Input (USD per million tokens)').fill('')
+  })
+
+  it('sets a model price, changes it, and shows the API’s message for a price it refuses', async () => {
     await page.getByLabel('Model').fill('dir-model')
     await page.getByLabel('Input (USD per million tokens)').fill('-1')
     await page.getByLabel('Output (USD per million tokens)').fill('3')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../api/api-error'
-import { formErrorsOf } from './field-errors'
+import { formErrorsOf, requireFilled } from './field-errors'
 
 describe('API errors on a form', () => {
   it("puts each detail under the field its path names, keeping the API's message above the form", () => {
@@ -18,5 +18,22 @@ describe('API errors on a form', () => {
 
   it('shows an error that is not the API’s by its message', () => {
     expect(formErrorsOf(new TypeError('failed to fetch'), ['slug'])).toEqual({ message: 'failed to fetch', fields: {} })
+  })
+})
+
+describe('fields required before sending', () => {
+  it('refuses blank (or only spaces) fields by name, shown under them with no message above the form', () => {
+    const refusal = (() => {
+      try {
+        requireFilled({ model: ' ', input: '', output: '2' }, ['model', 'input', 'output'])
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(formErrorsOf(refusal, ['model', 'input', 'output'])).toEqual({ message: undefined, fields: { model: 'required', input: 'required' } })
+  })
+
+  it('lets filled fields through', () => {
+    expect(() => requireFilled({ model: 'gpt-4o', input: '0' }, ['model', 'input'])).not.toThrow()
   })
 })

@@ -14,12 +14,27 @@ function topField(detail: ErrorDetail): string {
   return detail.path.split('/')[1] ?? ''
 }
 
+/** A form refused before it was sent: a message per field (e.g. `required`), shown under the fields like the API's details. */
+export class FieldsRefused extends Error {
+  override readonly name = 'FieldsRefused'
+  constructor(readonly fields: Record<string, string>) {
+    super(Object.keys(fields).join(', '))
+  }
+}
+
+/** Throws FieldsRefused naming each of `names` left blank in `values`, so a form asks for them instead of sending `''` (or `0` for a number). */
+export function requireFilled<Name extends string>(values: Record<Name, string>, names: readonly Name[]): void {
+  const blank = names.filter((name) => values[name].trim() === '')
+  if (blank.length > 0) throw new FieldsRefused(Object.fromEntries(blank.map((name) => [name, 'required'])))
+}
+
 /**
  * Splits an API error into inline field messages (for the fields the form
  * has) and the message shown above the form. `fieldOf` names the field a
  * detail is about: by default its path's first segment.
  */
 export function formErrorsOf(error: unknown, formFields: readonly string[], fieldOf: (detail: ErrorDetail) => string = topField): FormErrors {
+  if (error instanceof FieldsRefused) return { message: undefined, fields: error.fields }
   if (!(error instanceof ApiError)) return { message: (error as Error).message ?? String(error), fields: {} }
   const fields: Record<string, string> = {}
   for (const detail of error.details) {

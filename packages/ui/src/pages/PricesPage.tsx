@@ -10,6 +10,7 @@ import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
 import { SaveFailure } from '../components/SaveFailure'
 import { useDraft } from '../forms/draft'
+import { requireFilled } from '../forms/field-errors'
 import { useSave } from '../forms/use-save'
 
 const FIELDS = ['model', 'input', 'output'] as const
@@ -37,7 +38,8 @@ export default function PricesPage() {
   const submit = (event: FormEvent) => {
     event.preventDefault()
     void save.run(async () => {
-      // An empty or non-numeric field goes as null, which the API refuses under that field.
+      // Blank would go as PUT /model-prices/ (no model) or as a price of 0 (Number('') is 0); a non-numeric price goes as null, which the API refuses under its field.
+      requireFilled(form, FIELDS)
       await directoryApi.setPrice(form.model.trim(), { input: Number(form.input), output: Number(form.output) }, form.version ?? undefined)
       clear()
       reload()
