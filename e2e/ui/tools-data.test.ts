@@ -194,6 +194,20 @@ describe.skipIf(!runBrowserTests)('tools, datasources and schedules in the dashb
     await page.getByText('Nothing matches “nothing-like-this”.').waitFor()
   })
 
+  it('shows why a search is refused under the Query field: blank before sending, too long as the API says', async () => {
+    const alerts = await page.getByRole('alert').count()
+    await page.getByLabel('Query').fill('  ')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await expect.poll(() => page.locator('#field-query-error').textContent()).toBe('required')
+    expect(await page.getByRole('alert').count()).toBe(alerts)
+    await shot('search-blank')
+
+    await page.getByLabel('Query').fill('x'.repeat(20_000))
+    await page.getByRole('button', { name: 'Search' }).click()
+    await expect.poll(() => page.locator('#field-query-error').textContent()).toMatch(/must NOT have more than/)
+    await shot('search-too-long')
+  })
+
   it("lists a plugin's schedule, runs it now and shows the run in its history with its status", async () => {
     await api('POST', '/plugins', { source: `file://${heartbeatPlugin}` })
     await api('POST', '/plugins/heartbeat-scheduler/scopes', { scope: 'kv.readwrite' })

@@ -7,9 +7,10 @@ import { ConfirmButton } from '../components/ConfirmButton'
 import { ErrorMessage, Field, SubmitButton } from '../components/form-controls'
 import { ItemsTable } from '../components/ItemsTable'
 import { LoadedView } from '../components/LoadedView'
+import { formErrorsOf, requireFilled, type FormErrors } from '../forms/field-errors'
 import './admin-data.css'
 
-type Search = { state: 'idle' } | { state: 'searching' } | { state: 'found'; query: string; items: ChunkMatchItem[] } | { state: 'failed'; message: string }
+type Search = { state: 'idle' } | { state: 'searching' } | { state: 'found'; query: string; items: ChunkMatchItem[] } | { state: 'failed'; errors: FormErrors }
 
 function byteSize(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`
@@ -69,24 +70,25 @@ function SearchForm(props: { slug: string }) {
     event.preventDefault()
     setSearch({ state: 'searching' })
     try {
+      requireFilled({ query }, ['query'])
       const { items } = await datasourcesApi.search(props.slug, query)
       setSearch({ state: 'found', query, items })
     } catch (failure) {
-      setSearch({ state: 'failed', message: (failure as Error).message })
+      setSearch({ state: 'failed', errors: formErrorsOf(failure, ['query']) })
     }
   }
 
   return (
     <>
       <form className="card upload" onSubmit={run} noValidate aria-label="Search">
-        <Field label="Query" name="query" hint='Words, "quoted phrases", or, and -word to leave out.'>
+        <Field label="Query" name="query" hint='Words, "quoted phrases", or, and -word to leave out.' error={search.state === 'failed' ? search.errors.fields.query : undefined}>
           {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="search" value={query} onChange={(e) => setQuery(e.target.value)} />}
         </Field>
         <SubmitButton busy={search.state === 'searching'} busyLabel="Searching…">
           Search
         </SubmitButton>
       </form>
-      {search.state === 'failed' && <ErrorMessage message={search.message} />}
+      {search.state === 'failed' && <ErrorMessage message={search.errors.message} />}
       {search.state === 'found' &&
         (search.items.length === 0 ? (
           <p>Nothing matches “{search.query}”.</p>
