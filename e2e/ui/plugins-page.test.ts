@@ -12,6 +12,7 @@ import { startPlatform, type RunningPlatform } from './plugboard-up.js'
 
 const ADMIN = { email: 'admin@e2e-plugins-page.example', password: 'e2e plugins page battery staple' }
 const dashboardPlugin = fileURLToPath(new URL('../../examples/plugins/rate-limit-dashboard', import.meta.url))
+const allowListPlugin = fileURLToPath(new URL('../../examples/plugins/ip-allowlist', import.meta.url))
 const hostilePlugin = fileURLToPath(new URL('./fixtures/hostile-manifest-plugin', import.meta.url))
 
 interface PluginAnswer {
@@ -193,5 +194,25 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     expect(await page.getByRole('table', { name: 'Installed plugins' }).getByText('hostile-manifest').count()).toBe(0)
     await expect(stored('hostile-manifest')).rejects.toThrow(/404/)
     await shot('uninstalled')
+  })
+
+  it("labels the config form's array buttons in words: add, move up, move down, remove", async () => {
+    await install(allowListPlugin)
+    await page.waitForURL(/\/installed-plugins\/[^/]*ip-allowlist$/)
+    const add = configForm().getByRole('button', { name: 'Add Item' })
+    await add.click()
+    await add.click()
+    await configForm().locator('#root_allow_0').fill('10.0.0.0/8')
+    await configForm().locator('#root_allow_1').fill('192.168.0.0/16')
+    const buttons = await configForm()
+      .locator('fieldset button')
+      .evaluateAll((found) => found.map((button) => [button.getAttribute('aria-label'), button.textContent]))
+    const names = buttons.map(([name]) => name)
+    expect(names.filter((name) => name === 'Remove')).toHaveLength(2)
+    expect(names).toEqual(expect.arrayContaining(['Add Item', 'Move up', 'Move down', 'Remove']))
+    for (const [name, text] of buttons) expect(text).toBe(name)
+    await shot('array-buttons')
+    await configForm().getByRole('button', { name: 'Move up' }).last().click()
+    expect(await configForm().locator('#root_allow_0').inputValue()).toBe('192.168.0.0/16')
   })
 })

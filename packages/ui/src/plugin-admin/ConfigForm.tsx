@@ -5,6 +5,7 @@ import type { ErrorSchema, RJSFSchema } from '@rjsf/utils'
 import { useState } from 'react'
 import { pluginsApi } from '../api/plugins-api'
 import { ErrorMessage, SubmitButton } from '../components/form-controls'
+import { CONFIG_BUTTONS } from './config-buttons'
 import { configErrorsOf } from './config-errors'
 import { configValidator } from './config-validator'
 import './config-form.css'
@@ -48,6 +49,7 @@ export default function ConfigForm(props: { plugin: PluginItem; studioErrors: Er
         validator={configValidator}
         extraErrors={props.studioErrors}
         showErrorList={false}
+        templates={{ ButtonTemplates: CONFIG_BUTTONS }}
         noHtml5Validate
         liveValidate="onChange"
         onChange={(event) => {
