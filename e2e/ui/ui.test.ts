@@ -39,6 +39,23 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     await shot('sign-in-wrong-password')
   })
 
+  it('gives the dashboard an icon Studio serves, so a first load asks for no missing file', async () => {
+    const missing: string[] = []
+    const record = (response: import('playwright-core').Response) => void (response.status() === 404 && missing.push(new URL(response.url()).pathname))
+    const fresh = await newPage(browser, platform.url)
+    fresh.on('response', record)
+    await fresh.goto('/')
+    await fresh.waitForURL('**/sign-in')
+    await fresh.waitForLoadState('networkidle')
+    const href = await fresh.locator('link[rel="icon"]').getAttribute('href')
+    const icon = await fresh.request.get(href!)
+    await fresh.close()
+    expect(missing).toEqual([])
+    expect(icon.status()).toBe(200)
+    expect(icon.headers()['content-type']).toBe('image/svg+xml')
+    expect(await icon.text()).toMatch(/^<svg /)
+  })
+
   it('signs the first admin in to the LLMs, having fetched less than 300 KB of gzipped JavaScript', async () => {
     const scripts = new Map<string, number>()
     const record = async (response: import('playwright-core').Response) => {
