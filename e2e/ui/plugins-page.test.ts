@@ -66,6 +66,9 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     const alert = page.getByRole('form', { name: 'Install plugin' }).getByRole('alert')
     await alert.waitFor()
     expect(await alert.textContent()).toContain('the plugin could not be installed')
+    // Said once, above the form: not again under the field with the host's internal code.
+    expect(await page.locator('#field-source-error').count()).toBe(0)
+    expect(await page.getByRole('form', { name: 'Install plugin' }).textContent()).not.toMatch(/[A-Z]+_[A-Z_]+:/)
     expect(page.url()).toMatch(/\/installed-plugins$/)
     await shot('install-missing-path')
   })

@@ -16,6 +16,11 @@ describe('API errors on a form', () => {
     })
   })
 
+  it('says once what a detail repeats of the message, without its internal code', () => {
+    const error = new ApiError('PLUGIN_INSTALL_FAILED', 'the plugin could not be installed: no plugin at /no/such', 422, [{ path: '/source', message: 'PLUGIN_NOT_FOUND: no plugin at /no/such' }])
+    expect(formErrorsOf(error, ['source'])).toEqual({ message: 'the plugin could not be installed: no plugin at /no/such', fields: {} })
+  })
+
   it('shows an error that is not the API’s by its message', () => {
     expect(formErrorsOf(new TypeError('failed to fetch'), ['slug'])).toEqual({ message: 'failed to fetch', fields: {} })
   })

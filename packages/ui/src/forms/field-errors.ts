@@ -28,9 +28,15 @@ export function requireFilled<Name extends string>(values: Record<Name, string>,
   if (blank.length > 0) throw new FieldsRefused(Object.fromEntries(blank.map((name) => [name, 'required'])))
 }
 
+/** Whether a detail only says again what the message above the form says (`PLUGIN_NOT_FOUND: no plugin at /x` under "the plugin could not be installed: no plugin at /x"): shown once, above. */
+function repeats(message: string, detail: ErrorDetail): boolean {
+  return message.includes(detail.message.replace(/^[A-Z][A-Z0-9_]*: /, ''))
+}
+
 /**
  * Splits an API error into inline field messages (for the fields the form
- * has) and the message shown above the form. `fieldOf` names the field a
+ * has) and the message shown above the form; a detail that repeats the
+ * message is left out. `fieldOf` names the field a
  * detail is about: by default its path's first segment.
  */
 export function formErrorsOf(error: unknown, formFields: readonly string[], fieldOf: (detail: ErrorDetail) => string = topField): FormErrors {
@@ -39,7 +45,7 @@ export function formErrorsOf(error: unknown, formFields: readonly string[], fiel
   const fields: Record<string, string> = {}
   for (const detail of error.details) {
     const field = fieldOf(detail)
-    if (formFields.includes(field)) fields[field] = fields[field] ? `${fields[field]}; ${detail.message}` : detail.message
+    if (formFields.includes(field) && !repeats(error.message, detail)) fields[field] = fields[field] ? `${fields[field]}; ${detail.message}` : detail.message
   }
   return { message: error.message, fields }
 }
