@@ -322,7 +322,8 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await admin('POST', '/llms', { slug: 'long-mock', vendor: 'mock', name: word(200), description: word(2000), models: [model] })
     await admin('PUT', `/model-prices/${model}`, { input: 1, output: 2 })
     await page.setViewportSize({ width: 1280, height: 800 })
-    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+    // Page scripts as text: the tests typecheck without the DOM library.
+    const fits = () => page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')
     for (const [path, shown] of [
       ['/llms', page.getByRole('cell', { name: 'long-mock' })],
       ['/llms/long-mock', page.getByRole('link', { name: 'Edit' })],
@@ -337,7 +338,7 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     // Buttons keep their words whole (no "E-d-i-t" squeezed down a narrow cell): their text is one line box.
     const oneLine = (button: Locator) =>
       button.evaluate((element) => {
-        const text = document.createRange()
+        const text = element.ownerDocument.createRange()
         text.selectNodeContents(element)
         return text.getClientRects().length === 1
       })
@@ -346,6 +347,6 @@ describe.skipIf(!runBrowserTests)('users, groups, prices, budgets and editing in
     await page.goto('/llms/long-mock')
     const edit = page.getByRole('link', { name: 'Edit' })
     expect(await oneLine(edit)).toBe(true)
-    expect(await edit.evaluate((element) => element.getBoundingClientRect().right <= window.innerWidth && element.scrollWidth <= element.clientWidth)).toBe(true)
+    expect(await edit.evaluate((element) => element.getBoundingClientRect().right <= element.ownerDocument.documentElement.clientWidth && element.scrollWidth <= element.clientWidth)).toBe(true)
   })
 })
