@@ -21,6 +21,11 @@ describe('API errors on a form', () => {
     expect(formErrorsOf(error, ['source'])).toEqual({ message: 'the plugin could not be installed: no plugin at /no/such', fields: {} })
   })
 
+  it('keeps a detail in plain words under its field, though the message says it too', () => {
+    const error = new ApiError('OPENAPI_INVALID', 'the OpenAPI document cannot be used: it is Swagger 2.0', 422, [{ path: '/spec', message: 'it is Swagger 2.0' }])
+    expect(formErrorsOf(error, ['spec']).fields).toEqual({ spec: 'it is Swagger 2.0' })
+  })
+
   it('shows an error that is not the API’s by its message', () => {
     expect(formErrorsOf(new TypeError('failed to fetch'), ['slug'])).toEqual({ message: 'failed to fetch', fields: {} })
   })

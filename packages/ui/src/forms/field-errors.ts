@@ -28,15 +28,16 @@ export function requireFilled<Name extends string>(values: Record<Name, string>,
   if (blank.length > 0) throw new FieldsRefused(Object.fromEntries(blank.map((name) => [name, 'required'])))
 }
 
-/** Whether a detail only says again what the message above the form says (`PLUGIN_NOT_FOUND: no plugin at /x` under "the plugin could not be installed: no plugin at /x"): shown once, above. */
+/** A detail that is an internal error's code and the message's own words (`PLUGIN_NOT_FOUND: no plugin at /x` under "the plugin could not be installed: no plugin at /x"): said once, above, without the code. */
 function repeats(message: string, detail: ErrorDetail): boolean {
-  return message.includes(detail.message.replace(/^[A-Z][A-Z0-9_]*: /, ''))
+  const coded = /^[A-Z][A-Z0-9_]*: (.+)$/s.exec(detail.message)
+  return coded !== null && message.includes(coded[1]!)
 }
 
 /**
  * Splits an API error into inline field messages (for the fields the form
- * has) and the message shown above the form; a detail that repeats the
- * message is left out. `fieldOf` names the field a
+ * has) and the message shown above the form; a detail that only repeats
+ * the message behind an internal code is left out. `fieldOf` names the field a
  * detail is about: by default its path's first segment.
  */
 export function formErrorsOf(error: unknown, formFields: readonly string[], fieldOf: (detail: ErrorDetail) => string = topField): FormErrors {
