@@ -82,7 +82,7 @@ describe.skipIf(!runBrowserTests)('the dashboard in a browser, against plugboard
     await page.getByLabel('Slug').fill('Not A Slug')
     await page.getByLabel('Models').fill('e2e-model')
     await page.getByRole('button', { name: 'Create LLM' }).click()
-    await expect.poll(() => page.locator('#field-slug-error').textContent()).toMatch(/pattern/)
+    await expect.poll(() => page.locator('#field-slug-error').textContent()).toMatch(/lower-case letters/)
     expect(await page.getByRole('alert').textContent()).toBe('the body does not fit the schema')
     await shot('llm-validation-error')
 
