@@ -218,4 +218,21 @@ describe.skipIf(!runBrowserTests)('the Plugins page, against plugboard up', { ti
     await configForm().getByRole('button', { name: 'Move up' }).last().click()
     expect(await configForm().locator('#root_allow_0').inputValue()).toBe('192.168.0.0/16')
   })
+
+  it('says so when the running plugin refuses a saved config its schema allows, instead of "Saved."', async () => {
+    await configForm().getByRole('button', { name: 'Save config' }).click()
+    await configForm().getByText('Saved.').waitFor()
+    await actionButton('Enable').click()
+    await actionButton('Disable').waitFor()
+    await page.getByRole('region', { name: 'Status' }).getByText('running').first().waitFor()
+
+    // The schema takes any string; the plugin itself refuses one that is no address.
+    await configForm().locator('#root_allow_1').fill('not-an-ip')
+    await configForm().getByRole('button', { name: 'Save config' }).click()
+    const alert = configForm().getByRole('alert')
+    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toContain('refused it and keeps running with the one before')
+    expect(await alert.textContent()).toContain('not-an-ip')
+    expect(await configForm().getByText('Saved.').count()).toBe(0)
+    await shot('config-refused-by-plugin')
+  })
 })

@@ -103,6 +103,7 @@ describe.skipIf(!runBrowserTests)('the portal in a browser, for a portal user, a
     await page.getByRole('link', { name: 'My apps' }).click()
     await page.getByRole('link', { name: 'Portal app' }).click()
     await page.getByRole('button', { name: /^Revoke key/ }).click()
+    await page.getByRole('button', { name: 'Yes, revoke' }).click()
     await page.getByRole('cell', { name: 'revoked' }).waitFor()
     await shot('key-revoked')
     expect((await chat()).status).toBe(401)

@@ -2,19 +2,21 @@ import type { PluginItem } from '@plugboard/studio/api-types'
 // Not '@rjsf/core': its index also exports getTestRegistry, which imports @rjsf/validator-ajv8 (not a dependency, and refused by the CSP).
 import Form from '@rjsf/core/lib/components/Form.js'
 import type { ErrorSchema, RJSFSchema } from '@rjsf/utils'
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { pluginsApi } from '../api/plugins-api'
 import { ErrorMessage, SubmitButton } from '../components/form-controls'
 import { CONFIG_BUTTONS } from './config-buttons'
 import { configErrorsOf } from './config-errors'
+import { watchForRefusal } from './config-refusal'
 import { configValidator } from './config-validator'
 import './config-form.css'
 
 /**
  * A plugin's config as a form generated from its JSON Schema (react-jsonschema-form),
  * checked as the admin types and again by Studio on save: Studio's problems show
- * inline too (`studioErrors`, also set by a refused enable). Its own chunk: rjsf
- * loads only when a plugin's page shows its config.
+ * inline too (`studioErrors`, also set by a refused enable), and so does the
+ * running plugin refusing the saved config when it restarts with it. Its own
+ * chunk: rjsf loads only when a plugin's page shows its config.
  */
 export default function ConfigForm(props: { plugin: PluginItem; studioErrors: ErrorSchema | undefined; onStudioErrors: (errors: ErrorSchema | undefined) => void; onSaved: (plugin: PluginItem) => void }) {
   const { plugin } = props
@@ -24,14 +26,31 @@ export default function ConfigForm(props: { plugin: PluginItem; studioErrors: Er
   // What was last saved, to say "Saved." while the form still holds it.
   const [savedJson, setSavedJson] = useState<string | undefined>(undefined)
 
+  // The watch for the running plugin refusing the last saved config; a new save or leaving the page ends it.
+  const watching = useRef<AbortController | undefined>(undefined)
+  useEffect(() => () => watching.current?.abort(), [])
+
+  async function watchSaved(before: Parameters<typeof watchForRefusal>[1]) {
+    const controller = new AbortController()
+    watching.current = controller
+    const refusal = await watchForRefusal(plugin.name, before, controller.signal).catch(() => undefined)
+    if (!refusal || controller.signal.aborted) return
+    setSavedJson(undefined)
+    setMessage(`Studio stored this config, but the plugin (${refusal.runtime}) refused it and keeps running with the one before: ${refusal.message}`)
+  }
+
   async function save(config: unknown) {
+    watching.current?.abort()
     setSaving(true)
     setMessage(undefined)
     setSavedJson(undefined)
     props.onStudioErrors(undefined)
     try {
+      // A running plugin's errors before the save: one it reports after is about this config.
+      const before = plugin.enabled ? await pluginsApi.status(plugin.name).then((status) => status.lastErrors, () => undefined) : undefined
       props.onSaved(await pluginsApi.update(plugin.name, { config }))
       setSavedJson(JSON.stringify(config))
+      if (before) void watchSaved(before)
     } catch (error) {
       setMessage((error as Error).message)
       props.onStudioErrors(configErrorsOf(error))
