@@ -12,6 +12,7 @@ import { PluginBinding } from '../plugin-admin/PluginBinding'
 import { PluginGrants } from '../plugin-admin/PluginGrants'
 import { PluginLogTail } from '../plugin-admin/PluginLogTail'
 import { PluginStatusView } from '../plugin-admin/PluginStatusView'
+import { hasSettings } from '../plugin-admin/has-settings'
 import { rereadPluginExtensions } from '../plugins/plugin-extensions'
 import '../plugin-admin/plugin-admin.css'
 
@@ -90,7 +91,7 @@ function PluginView(props: { stored: PluginItem; onReload: () => void }) {
       <PluginBinding key={plugin.version} plugin={plugin} onSaved={onChanged} onReload={props.onReload} />
       <section className="card" aria-label="Config">
         <h2>Config</h2>
-        {plugin.configSchema && typeof plugin.configSchema === 'object' ? (
+        {hasSettings(plugin.configSchema) ? (
           <Suspense fallback={<p className="loading">Loading the form…</p>}>
             <ConfigForm plugin={plugin} studioErrors={configErrors} onStudioErrors={setConfigErrors} onSaved={setChanged} />
           </Suspense>
