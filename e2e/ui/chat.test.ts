@@ -46,9 +46,25 @@ describe.skipIf(!runBrowserTests)('chat in a browser, against plugboard up with 
     const headers = { 'x-csrf-token': csrf }
     expect((await context.request.post('/api/v1/plugins', { data: { source: ECHO_AGENT, name: 'echo' }, headers })).status()).toBe(201)
     expect((await context.request.post('/api/v1/plugins/echo/enable', { headers })).status()).toBe(200)
+    // The targets are held back: Send waits for them rather than saying none was picked.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const targets = (url: URL) => url.pathname === '/api/v1/chat/targets'
+    await page.route(targets, async (route) => {
+      await held
+      await route.continue()
+    })
     await page.getByRole('link', { name: 'Chat' }).click()
     await page.waitForURL('**/chat')
+    await page.getByLabel('Message').fill('too early')
+    await page.getByLabel('Message').press('Enter')
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true)
+    expect(await page.getByRole('alert').allTextContents()).toEqual([])
+    release()
     await expect.poll(() => page.getByLabel('Chat with').locator('option').allTextContents()).toEqual(['Echo agent (agent)'])
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(false)
+    await page.unroute(targets)
+    await page.getByLabel('Message').fill('')
     await shot('empty')
   })
 

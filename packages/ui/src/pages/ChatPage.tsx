@@ -101,11 +101,14 @@ export default function ChatPage({ base = '/chat' }: { /** Where the page is: `/
 
   const targetItems = targets.loaded.state === 'ready' ? targets.loaded.data.items : []
   const choice = picked || (targetItems[0] ? targetKey(targetItems[0]) : '')
+  // A new conversation needs its target: Send waits for the list, which the select already seems to show.
+  const targetsPending = !conversationId && targets.loaded.state === 'loading'
 
   async function send(event: FormEvent) {
     event.preventDefault()
     const question = draft
-    if (!question.trim() || streaming) return
+    // Enter submits the form itself, whether or not the button is enabled.
+    if (!question.trim() || streaming || targetsPending) return
     setSendError(undefined)
     let id = conversationId
     try {
@@ -201,7 +204,7 @@ export default function ChatPage({ base = '/chat' }: { /** Where the page is: `/
               }
             }}
           />
-          <button type="submit" className="primary" disabled={Boolean(streaming) || !draft.trim()}>
+          <button type="submit" className="primary" disabled={Boolean(streaming) || !draft.trim() || targetsPending}>
             {streaming ? 'Replying…' : 'Send'}
           </button>
         </form>
