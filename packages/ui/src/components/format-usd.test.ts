@@ -9,4 +9,9 @@ describe('formatUsd', () => {
     expect(formatUsd(0.00021750000000000003)).toBe('$0.000218')
     expect(formatUsd(0)).toBe('$0.00')
   })
+
+  it('gives a tick label exactly the decimals asked for', () => {
+    expect(formatUsd(0.0002, 4)).toBe('$0.0002')
+    expect(formatUsd(1500, 0)).toBe('$1,500')
+  })
 })

@@ -6,6 +6,7 @@ import { TimeChart } from '../analytics/TimeChart'
 import { analyticsApi } from '../api/analytics-api'
 import { useApiData } from '../api/use-api-data'
 import { FilterForm, isoTime, type FilterField, type FilterValues } from '../components/FilterForm'
+import { formatUsd } from '../components/format-usd'
 import { formatCount } from '../components/formats'
 import { LoadedView } from '../components/LoadedView'
 
@@ -28,14 +29,11 @@ const START: FilterValues<Filter> = { from: '', to: '', app: '', llm: '', split:
 /** What a null split is: requests with no app (refused before auth) or no LLM. */
 const NONE: Record<Split, string> = { app: '(no app)', llm: '(no LLM)', model: '(no model)' }
 
-/** Dollars to 4 decimals under $1 and to cents above, or (a tick label) to the decimals the ticks' step needs. */
-const usd = (n: number, fractionDigits?: number) =>
-  `$${n.toLocaleString(undefined, fractionDigits === undefined ? { maximumFractionDigits: n < 1 ? 4 : 2 } : { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits })}`
 const ms = (n: number) => `${formatCount(n)} ms`
 const CHARTS: ReadonlyArray<{ measure: UsageMeasure; title: string; format: (n: number, fractionDigits?: number) => string; whole: boolean }> = [
   { measure: 'requests', title: 'Requests per day', format: formatCount, whole: true },
   { measure: 'tokens', title: 'Tokens per day (prompt + completion)', format: formatCount, whole: true },
-  { measure: 'costUsd', title: 'Cost per day (USD)', format: usd, whole: false },
+  { measure: 'costUsd', title: 'Cost per day (USD)', format: formatUsd, whole: false },
 ]
 
 /**
@@ -86,7 +84,7 @@ function Charts(props: { usage: UsageRows; latency: LatencyRows; range: { from: 
         </div>
         <div>
           <dt>Cost</dt>
-          <dd>{usd(total((r) => r.costUsd))}</dd>
+          <dd>{formatUsd(total((r) => r.costUsd))}</dd>
         </div>
         <div>
           <dt>Errors</dt>
